@@ -1,0 +1,429 @@
+"""THE data path (C3; DESIGN "one picture"): authenticate → decide → scope → mask → deliver → audit.
+
+Every reader and writer of governed data — the data API, exports, web pages, CLI, sharing, open data — calls
+these functions; nothing else may touch the governed tables (``store.guard`` refuses it). A refused attempt is
+audited in its own transaction before the error leaves, so no rollback can erase it (Art. 30, 59).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import polars as pl
+from sqlalchemy import and_
+from sqlalchemy.orm import Session
+
+from edudata.access import filters
+from edudata.access.crypto_bridge import StoreCrypto
+from edudata.access.decision import Decision, decide
+from edudata.access.grants import active_grants
+from edudata.access.masking import apply_masking
+from edudata.access.specs import load_spec
+from edudata.access.validation import validate_rows
+from edudata.audit import service as audit
+from edudata.config import Settings
+from edudata.db import Database, utcnow
+from edudata.errors import EduDataError, PermissionDenied, ValidationFailed
+from edudata.store import service as store
+from edudata.store.guard import datapath_scope
+from edudata.store.spec import DatasetSpec
+
+MAX_PAGE_SIZE = 1000
+
+
+class Caller(Protocol):
+    """Who asks: an authenticated principal (``edudata.identity.principal.Principal`` fits)."""
+
+    account_id: int
+    username: str
+    unit_code: str
+    roles: frozenset[str]
+    source_ip: str
+
+
+@dataclass
+class Context:
+    """The session, settings and database of one call, and the request id that ties it to its audit record."""
+
+    session: Session
+    settings: Settings
+    database: Database
+    request_id: str | None = None
+    crypto: StoreCrypto | None = None
+
+    def field_crypto(self) -> StoreCrypto:
+        if self.crypto is None:
+            self.crypto = StoreCrypto(self.session, self.settings)
+        return self.crypto
+
+
+@dataclass
+class Page:
+    dataset: str
+    elements: list[str]
+    rows: list[dict[str, Any]]
+    next_after: int | None
+    masking: dict[str, str]
+    basis: str
+    grant_id: int | None
+    filter: dict | None = None
+    total: int | None = None
+    frame: pl.DataFrame | None = field(default=None, repr=False)
+
+
+def _audit_fields(caller: Caller, ctx: Context) -> dict[str, Any]:
+    return {
+        "account_id": caller.account_id,
+        "username": caller.username,
+        "unit_code": caller.unit_code,
+        "source_ip": caller.source_ip,
+        "request_id": ctx.request_id,
+    }
+
+
+def _refuse(
+    err: EduDataError, caller: Caller, ctx: Context, operation: str, dataset: str, **extra: Any
+) -> EduDataError:
+    """Record the refusal at once (own transaction) and mark the error so the HTTP layer does not record it twice."""
+    result = "denied" if isinstance(err, PermissionDenied) else "failed"
+    # The request fails whole: drop anything it began (no partial write), and free SQLite's single writer lock
+    # so the refusal's own transaction can commit.
+    ctx.session.rollback()
+    audit.record_now(
+        ctx.database,
+        operation=operation,
+        result=result,
+        dataset=dataset,
+        detail={"reason": err.en, **extra},
+        **_audit_fields(caller, ctx),
+    )
+    err.audited = True  # type: ignore[attr-defined]
+    return err
+
+
+def _decide(
+    caller: Caller, ctx: Context, dataset_code: str, operation: str, grant_id: int | None
+) -> tuple[DatasetSpec, Decision]:
+    try:
+        spec = load_spec(ctx.session, dataset_code)
+        grants = (
+            active_grants(ctx.session, dataset_code, caller.unit_code)
+            if operation in {"query", "export"}
+            else ()
+        )
+        decision = decide(
+            roles=frozenset(caller.roles),
+            unit_code=caller.unit_code,
+            account_id=caller.account_id,
+            spec=spec,
+            operation=operation,
+            grants=grants,
+            grant_id=grant_id,
+            now=utcnow(),
+        )
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, operation, dataset_code) from None
+    return spec, decision
+
+
+def _requested_elements(
+    caller: Caller, ctx: Context, spec: DatasetSpec, decision: Decision, requested: Sequence[str] | None
+) -> list[str]:
+    if not requested:
+        return list(decision.elements)
+    unknown = [e for e in requested if spec.element(e) is None]
+    if unknown:
+        raise _refuse(
+            ValidationFailed(
+                f"数据集 {spec.code} 没有数据元素 {', '.join(unknown)[:100]}",
+                f"dataset {spec.code} has no element {', '.join(unknown)[:100]}",
+                field="elements",
+            ),
+            caller,
+            ctx,
+            decision.operation,
+            spec.code,
+        )
+    hidden = [e for e in requested if e not in decision.elements]
+    if hidden:
+        raise _refuse(
+            PermissionDenied(
+                f"无权获取数据元素 {', '.join(hidden)}（不在授权范围内，第三十条 最小必要）",
+                f"elements {', '.join(hidden)} are outside what you may see (Art. 30, least privilege)",
+                field="elements",
+            ),
+            caller,
+            ctx,
+            decision.operation,
+            spec.code,
+            elements=list(hidden),
+        )
+    return [e for e in spec.element_codes if e in set(requested)]
+
+
+def _where(caller: Caller, ctx: Context, spec: DatasetSpec, decision: Decision, user_filter: Any):  # noqa: ANN202
+    """The rows in scope: the decision's filter (which may use any element — it is the approver's) AND the
+    caller's own filter (only on elements the caller may see, so it cannot probe hidden ones)."""
+    crypto = ctx.field_crypto()
+    try:
+        mine = filters.parse(user_filter)
+        with datapath_scope("compile"):
+            current, _ = store.tables_for(ctx.session, spec)
+
+        def index(el, v):  # noqa: ANN001, ANN202
+            return crypto.blind_index_one(spec, el, v)
+
+        granted = filters.compile_filter(decision.row_filter, spec, current, set(spec.element_codes), index)
+        asked = filters.compile_filter(mine, spec, current, set(decision.elements), index)
+        node = filters.conjoin(decision.row_filter, mine)
+    except EduDataError as err:
+        raise _refuse(
+            err, caller, ctx, decision.operation, spec.code, filter=str(user_filter)[:500]
+        ) from None
+    return node, and_(granted, asked)
+
+
+def _decrypt_and_mask(
+    ctx: Context, spec: DatasetSpec, decision: Decision, ids: list[int], columns: Mapping[str, list]
+) -> pl.DataFrame:
+    crypto = ctx.field_crypto()
+    data: dict[str, list] = {"_id": ids}
+    for code, values in columns.items():
+        element = spec.element(code)
+        data[code] = (
+            crypto.decrypt(spec, element, values)
+            if element.encrypted
+            else [store.jsonable(v) for v in values]
+        )
+    frame = pl.DataFrame(data, strict=False)
+    masking = {k: v for k, v in decision.masking.items() if k in columns}
+    if masking:
+        frame = apply_masking(frame, masking, pseudonym_key=_pseudonym_key(ctx, spec, decision))
+    return frame
+
+
+def _pseudonym_key(ctx: Context, spec: DatasetSpec, decision: Decision) -> bytes:
+    # One key per grant: stable within a grant (joins work), unlinkable across grants (Art. 42 脱敏).
+    return ctx.field_crypto().keys.active(f"pseudonym:{decision.basis}").derive(b"pseudonym")
+
+
+def query(
+    caller: Caller,
+    ctx: Context,
+    dataset_code: str,
+    *,
+    elements: Sequence[str] | None = None,
+    filter: Any = None,
+    page_size: int = 100,
+    after_id: int | None = None,
+    grant_id: int | None = None,
+    with_total: bool = False,
+    operation: str = "query",
+) -> Page:
+    """One page of rows the caller may see, scoped, masked and audited."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise _refuse(
+            ValidationFailed(
+                f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间",
+                f"page_size must be between 1 and {MAX_PAGE_SIZE}",
+                field="page_size",
+            ),
+            caller,
+            ctx,
+            operation,
+            dataset_code,
+        )
+    spec, decision = _decide(caller, ctx, dataset_code, operation, grant_id)
+    chosen = _requested_elements(caller, ctx, spec, decision, elements)
+    node, where = _where(caller, ctx, spec, decision, filter)
+    with datapath_scope(operation):
+        ids, columns = store.select_rows(ctx.session, spec, chosen, where, limit=page_size, after_id=after_id)
+        total = store.count_rows(ctx.session, spec, where) if with_total else None
+    frame = _decrypt_and_mask(ctx, spec, decision, ids, columns)
+    audit.record(
+        ctx.session,
+        operation=operation,
+        dataset=spec.code,
+        elements=chosen,
+        row_count=len(ids),
+        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        detail={"basis": decision.basis, "masking": decision.masking, "after_id": after_id},
+        **_audit_fields(caller, ctx),
+    )
+    return Page(
+        dataset=spec.code,
+        elements=chosen,
+        rows=frame.to_dicts(),
+        next_after=ids[-1] if len(ids) == page_size else None,
+        masking={k: v for k, v in decision.masking.items() if k in chosen},
+        basis=decision.basis,
+        grant_id=decision.grant_id,
+        filter=filters.to_json(node),
+        total=total,
+        frame=frame,
+    )
+
+
+def export_frames(
+    caller: Caller,
+    ctx: Context,
+    dataset_code: str,
+    *,
+    elements: Sequence[str] | None = None,
+    filter: Any = None,
+    grant_id: int | None = None,
+    chunk: int = 10_000,
+    max_rows: int = 2_000_000,
+) -> tuple[Page, list[pl.DataFrame]]:
+    """Every row in scope, in masked chunks, recorded as one ``export`` (Art. 30 导出 is audited)."""
+    spec, decision = _decide(caller, ctx, dataset_code, "export", grant_id)
+    chosen = _requested_elements(caller, ctx, spec, decision, elements)
+    node, where = _where(caller, ctx, spec, decision, filter)
+    frames: list[pl.DataFrame] = []
+    after: int | None = None
+    count = 0
+    while True:
+        with datapath_scope("export"):
+            ids, columns = store.select_rows(ctx.session, spec, chosen, where, limit=chunk, after_id=after)
+        if not ids:
+            break
+        frames.append(_decrypt_and_mask(ctx, spec, decision, ids, columns).drop("_id"))
+        count += len(ids)
+        after = ids[-1]
+        if len(ids) < chunk or count >= max_rows:
+            break
+    audit.record(
+        ctx.session,
+        operation="export",
+        dataset=spec.code,
+        elements=chosen,
+        row_count=count,
+        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        detail={"basis": decision.basis, "masking": decision.masking},
+        **_audit_fields(caller, ctx),
+    )
+    page = Page(
+        spec.code,
+        chosen,
+        [],
+        None,
+        {k: v for k, v in decision.masking.items() if k in chosen},
+        decision.basis,
+        decision.grant_id,
+        filters.to_json(node),
+        count,
+    )
+    return page, frames
+
+
+def insert(
+    caller: Caller,
+    ctx: Context,
+    dataset_code: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    batch: str | None = None,
+) -> list[int]:
+    """Insert rows (all or none): each value checked against its element's data standard first."""
+    spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
+    try:
+        clean = validate_rows(ctx.session, spec, rows)
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
+    with datapath_scope("insert"):
+        ids = store.insert_rows(
+            ctx.session, spec, clean, actor=caller.username, crypto=ctx.field_crypto(), batch=batch
+        )
+    audit.record(
+        ctx.session,
+        operation="insert",
+        dataset=spec.code,
+        elements=sorted({k for r in clean for k in r}),
+        row_count=len(ids),
+        detail={"batch": batch, "first_id": ids[0] if ids else None},
+        **_audit_fields(caller, ctx),
+    )
+    return ids
+
+
+def update(caller: Caller, ctx: Context, dataset_code: str, row_id: int, changes: Mapping[str, Any]) -> int:
+    """Change one row; the earlier version is kept (readable by the office)."""
+    spec, decision = _decide(caller, ctx, dataset_code, "update", None)
+    try:
+        clean = validate_rows(ctx.session, spec, [changes], partial=True)[0]
+        _node, where = _where(caller, ctx, spec, decision, None)
+        with datapath_scope("update"):
+            version = store.update_row(
+                ctx.session,
+                spec,
+                row_id,
+                clean,
+                actor=caller.username,
+                crypto=ctx.field_crypto(),
+                scope=where,
+            )
+    except EduDataError as err:
+        if getattr(err, "audited", False):
+            raise
+        raise _refuse(err, caller, ctx, "update", spec.code, row_id=row_id) from None
+    audit.record(
+        ctx.session,
+        operation="update",
+        dataset=spec.code,
+        elements=sorted(clean),
+        row_count=1,
+        detail={"row_id": row_id, "version": version},
+        **_audit_fields(caller, ctx),
+    )
+    return version
+
+
+def delete(caller: Caller, ctx: Context, dataset_code: str, row_ids: Sequence[int]) -> int:
+    spec, decision = _decide(caller, ctx, dataset_code, "delete", None)
+    _node, where = _where(caller, ctx, spec, decision, None)
+    try:
+        with datapath_scope("delete"):
+            count = store.delete_rows(ctx.session, spec, row_ids, actor=caller.username, scope=and_(where))
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, "delete", spec.code, row_ids=list(row_ids)[:20]) from None
+    audit.record(
+        ctx.session,
+        operation="delete",
+        dataset=spec.code,
+        row_count=count,
+        detail={"row_ids": list(row_ids)[:100]},
+        **_audit_fields(caller, ctx),
+    )
+    return count
+
+
+def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> list[dict[str, Any]]:
+    """Earlier versions of one row, for the office (decrypted, sensitive PI still masked)."""
+    spec, decision = _decide(caller, ctx, dataset_code, "history", None)
+    with datapath_scope("history"):
+        raw = store.history_rows(ctx.session, spec, row_id)
+    if not raw:
+        return []
+    columns = {e.code: [r.get(e.column) for r in raw] for e in spec.elements}
+    frame = _decrypt_and_mask(ctx, spec, decision, [r["_id"] for r in raw], columns)
+    meta = [{k: store.jsonable(r[k]) for k in ("_version", "_op", "_changed_at", "_changed_by")} for r in raw]
+    audit.record(
+        ctx.session,
+        operation="history",
+        dataset=spec.code,
+        row_count=len(raw),
+        detail={"row_id": row_id},
+        **_audit_fields(caller, ctx),
+    )
+    return [
+        {**m, **{k: v for k, v in d.items() if k != "_id"}}
+        for m, d in zip(meta, frame.to_dicts(), strict=True)
+    ]
+
+
+def element_codes(ctx: Context, dataset_code: str) -> tuple[str, ...]:
+    """The element codes of a dataset (catalogue metadata, not governed data: no decision needed)."""
+    return load_spec(ctx.session, dataset_code).element_codes

@@ -1,0 +1,157 @@
+"""Who may do what with which rows and elements (Art. 30 最小必要; C3). Default deny.
+
+The rules, in order (the first that applies decides):
+
+- **Office** (``office_admin``, 网信办): reads and exports every element of every dataset, and corrects data.
+  Sensitive personal information (Art. 51) stays masked for the office too unless a grant says otherwise.
+- **Producer unit** (数据生产单位): the unit that owns a dataset reads and writes it (``unit_data_officer``);
+  its ``unit_reviewer`` reads it (to review submissions) but does not write.
+- **Grant** (共享授权): any other unit reads only what an active grant gives it — the granted elements, the
+  granted rows (a filter), masked as granted, until the grant expires or is revoked.
+- Everyone else, including the auditor, the destruction officer and the leadership group, reads no records:
+  separation of duties (Art. 30) — they see the audit log, destruction requests and reports instead.
+
+A :class:`Decision` is plain data; the data path applies it (scope rows and columns, then mask).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from edudata.access import filters
+from edudata.access.masking import OFFICE_DEFAULT
+from edudata.errors import PermissionDenied
+from edudata.store.spec import DatasetSpec
+
+READ_OPS = frozenset({"query", "export"})
+WRITE_OPS = frozenset({"insert", "update", "delete"})
+
+
+@dataclass(frozen=True)
+class GrantView:
+    """What the decision needs to know of a grant (the sharing domain owns the full object)."""
+
+    id: int
+    dataset_code: str
+    grantee_unit_code: str
+    elements: tuple[str, ...]
+    row_filter: Mapping | None
+    masking: Mapping[str, str]
+    expires_at: datetime | None
+    revoked: bool
+    deidentified: bool = False
+    grantee_account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    operation: str
+    dataset: str
+    basis: str
+    elements: tuple[str, ...]
+    row_filter: filters.Node | None = None
+    masking: Mapping[str, str] = field(default_factory=dict)
+    grant_id: int | None = None
+
+
+def sensitive_masking(spec: DatasetSpec) -> dict[str, str]:
+    """Mask every sensitive-PI element by its type's profile; sensitive codes without a profile are suppressed."""
+    out: dict[str, str] = {}
+    for e in spec.elements:
+        if e.sensitive_type:
+            out[e.code] = OFFICE_DEFAULT.profile_for(e.data_type)
+    return out
+
+
+def _deny(spec: DatasetSpec, operation: str, why_zh: str, why_en: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"无权对数据集“{spec.name}”执行{_OP_ZH.get(operation, operation)}：{why_zh}（第三十条 最小必要）",
+        f"not permitted to {operation} dataset {spec.code}: {why_en} (Art. 30, least privilege)",
+        dataset=spec.code,
+    )
+
+
+_OP_ZH = {
+    "query": "查询",
+    "export": "导出",
+    "insert": "录入",
+    "update": "修改",
+    "delete": "删除",
+    "history": "查看历史版本",
+}
+
+
+def decide(
+    *,
+    roles: frozenset[str],
+    unit_code: str,
+    account_id: int,
+    spec: DatasetSpec,
+    operation: str,
+    grants: Sequence[GrantView] = (),
+    grant_id: int | None = None,
+    now: datetime,
+) -> Decision:
+    """Decide or raise :class:`PermissionDenied` with a reason a person can act on."""
+    all_elements = spec.element_codes
+    if operation == "history":
+        if "office_admin" in roles:
+            return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
+        raise _deny(spec, operation, "历史版本仅网信办可查看", "earlier versions are for the office only")
+    if "office_admin" in roles and grant_id is None:
+        return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
+    owner = unit_code == spec.owner_unit_code
+    if owner and grant_id is None:
+        if operation in WRITE_OPS and "unit_data_officer" in roles:
+            return Decision(operation, spec.code, "producer", all_elements)
+        if operation in READ_OPS and roles & {"unit_data_officer", "unit_reviewer"}:
+            return Decision(operation, spec.code, "producer", all_elements)
+    if operation in WRITE_OPS:
+        raise _deny(
+            spec,
+            operation,
+            "只有数据生产单位的数据专员可以写入",
+            "only the producer unit's data officer writes",
+        )
+    usable = [
+        g
+        for g in grants
+        if g.dataset_code == spec.code
+        and g.grantee_unit_code == unit_code
+        and (g.grantee_account_id is None or g.grantee_account_id == account_id)
+        and not g.revoked
+        and (g.expires_at is None or g.expires_at > now)
+    ]
+    if grant_id is not None:
+        usable = [g for g in usable if g.id == grant_id]
+        if not usable:
+            raise _deny(
+                spec,
+                operation,
+                f"授权 {grant_id} 不存在、已过期或已撤销",
+                f"grant {grant_id} is absent, expired or revoked",
+            )
+    if not usable:
+        raise _deny(
+            spec,
+            operation,
+            "本单位没有有效的共享授权，请先提交共享申请",
+            "your unit holds no active grant; apply first",
+        )
+    if len(usable) > 1:
+        raise _deny(
+            spec,
+            operation,
+            "本单位有多个有效授权，请用 grant_id 指明使用哪一个",
+            "several grants apply; name one with grant_id",
+        )
+    g = usable[0]
+    elements = tuple(c for c in all_elements if c in set(g.elements))
+    masking = dict(sensitive_masking(spec))
+    masking.update({k: v for k, v in g.masking.items() if k in elements})
+    masking = {k: v for k, v in masking.items() if k in elements}
+    return Decision(
+        operation, spec.code, f"grant:{g.id}", elements, filters.parse(g.row_filter), masking, g.id
+    )

@@ -1,0 +1,92 @@
+"""Reading grants for decisions; creating and revoking them (the sharing domain calls these)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from edudata.access.decision import GrantView
+from edudata.access.models import AccessGrant
+from edudata.access.policy_cache import cached
+from edudata.db import utcnow
+from edudata.errors import NotFound
+
+
+def _view(g: AccessGrant) -> GrantView:
+    return GrantView(
+        id=g.id,
+        dataset_code=g.dataset_code,
+        grantee_unit_code=g.grantee_unit_code,
+        elements=tuple(g.elements or ()),
+        row_filter=g.row_filter,
+        masking=dict(g.masking or {}),
+        expires_at=g.expires_at,
+        revoked=g.revoked_at is not None,
+        deidentified=g.deidentified,
+        grantee_account_id=g.grantee_account_id,
+    )
+
+
+def active_grants(session: Session, dataset_code: str, unit_code: str) -> tuple[GrantView, ...]:
+    """Unrevoked grants of ``unit_code`` on ``dataset_code`` (expiry is checked at decision time)."""
+
+    def load() -> tuple[GrantView, ...]:
+        rows = session.execute(
+            select(AccessGrant).where(
+                AccessGrant.dataset_code == dataset_code,
+                AccessGrant.grantee_unit_code == unit_code,
+                AccessGrant.revoked_at.is_(None),
+            )
+        ).scalars()
+        return tuple(_view(g) for g in rows)
+
+    return cached(session, "grants", f"{dataset_code}|{unit_code}", load)
+
+
+def create_grant(
+    session: Session,
+    *,
+    dataset_code: str,
+    grantee_unit_code: str,
+    elements: Sequence[str],
+    purpose: str,
+    row_filter: dict | None = None,
+    masking: dict[str, str] | None = None,
+    expires_at: datetime | None = None,
+    created_by: str | None = None,
+    deidentified: bool = False,
+    grantee_account_id: int | None = None,
+    source: str | None = None,
+) -> AccessGrant:
+    grant = AccessGrant(
+        dataset_code=dataset_code,
+        grantee_unit_code=grantee_unit_code,
+        grantee_account_id=grantee_account_id,
+        elements=list(elements),
+        row_filter=row_filter,
+        masking=dict(masking or {}),
+        purpose=purpose,
+        deidentified=deidentified,
+        starts_at=utcnow(),
+        expires_at=expires_at,
+        created_by=created_by,
+        source=source,
+    )
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def revoke_grant(session: Session, grant_id: int, *, by: str, reason: str) -> AccessGrant:
+    grant = session.get(AccessGrant, grant_id)
+    if grant is None:
+        raise NotFound(f"授权 {grant_id} 不存在", f"grant {grant_id} does not exist")
+    if grant.revoked_at is None:
+        grant.revoked_at = utcnow()
+        grant.revoked_by = by
+        grant.revoke_reason = reason
+        session.flush()
+    return grant

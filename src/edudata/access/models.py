@@ -1,0 +1,49 @@
+"""Grants (共享授权) and the policy epoch that invalidates every process's cached decisions at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from edudata.db import Base, utcnow
+
+
+class AccessGrant(Base):
+    """What one unit may read of one dataset (Art. 38-42): elements, rows, masking, purpose, period.
+
+    The sharing domain creates grants through applications and approvals; the data path only reads them.
+    Dataset and unit are named by their codes (stable natural keys, 一校一码), like the audit log does.
+    """
+
+    __tablename__ = "access_grant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_code: Mapped[str] = mapped_column(String(64), index=True)
+    grantee_unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    grantee_account_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    elements: Mapped[list[str]] = mapped_column(JSON)
+    row_filter: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    masking: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    purpose: Mapped[str] = mapped_column(Text)
+    deidentified: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PolicyEpoch(Base):
+    """One row; its counter rises whenever the catalogue or a grant changes. Caches key on it, so every app
+    server sees a change on its next request without any message bus."""
+
+    __tablename__ = "access_policy_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(Integer, default=0)

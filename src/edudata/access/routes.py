@@ -1,0 +1,253 @@
+"""The data API (C3): query, export and change governed records — every call goes through the data path."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath, formats
+from edudata.api.deps import get_session
+from edudata.identity.deps import current_principal
+from edudata.identity.principal import Principal
+
+router = APIRouter(prefix="/api/v1/data", tags=["data"])
+
+
+def _ctx(request: Request, session: Session) -> datapath.Context:
+    return datapath.Context(
+        session=session,
+        settings=request.app.state.settings,
+        database=request.app.state.db,
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
+def _elements(raw: str | None) -> list[str] | None:
+    return [e.strip() for e in raw.split(",") if e.strip()] if raw else None
+
+
+class QueryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    elements: list[str] | None = Field(None, max_length=200)
+    filter: dict[str, Any] | None = None
+    page_size: int = Field(100, ge=1, le=datapath.MAX_PAGE_SIZE)
+    after: int | None = Field(None, ge=0)
+    grant_id: int | None = None
+    total: bool = False
+
+
+class RowsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=5000)
+
+
+class ChangesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    changes: dict[str, Any] = Field(..., min_length=1)
+
+
+def _page_json(page: datapath.Page, request: Request) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "dataset": page.dataset,
+        "elements": page.elements,
+        "masking": page.masking,
+        "basis": page.basis,
+        "grant_id": page.grant_id,
+        "filter": page.filter,
+        "count": len(page.rows),
+        "rows": page.rows,
+        "next_after": page.next_after,
+    }
+    if page.total is not None:
+        body["total"] = page.total
+    if page.next_after is not None:
+        body["next"] = str(request.url.include_query_params(after=page.next_after))
+    return body
+
+
+@router.get("/{dataset}")
+def query_records(
+    dataset: str,
+    request: Request,
+    elements: str | None = Query(
+        None, max_length=2000, description="逗号分隔的数据元素代码 / comma-separated element codes"
+    ),
+    filter: str | None = Query(
+        None, max_length=20000, description='JSON, e.g. {"element":"NJ","op":"ge","value":2023}'
+    ),
+    page_size: int = Query(100, ge=1, le=datapath.MAX_PAGE_SIZE),
+    after: int | None = Query(None, ge=0, description="keyset cursor: the last _id of the previous page"),
+    grant_id: int | None = Query(None),
+    total: bool = Query(False),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """A page of records, only the permitted elements and rows, masked as decided, audited."""
+    page = datapath.query(
+        principal,
+        _ctx(request, session),
+        dataset,
+        elements=_elements(elements),
+        filter=filter,
+        page_size=page_size,
+        after_id=after,
+        grant_id=grant_id,
+        with_total=total,
+    )
+    session.commit()
+    return _page_json(page, request)
+
+
+@router.post("/{dataset}/query")
+def query_records_post(
+    dataset: str,
+    body: QueryBody,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Same as GET, with the filter as a JSON body (for long filters)."""
+    page = datapath.query(
+        principal,
+        _ctx(request, session),
+        dataset,
+        elements=body.elements,
+        filter=body.filter,
+        page_size=body.page_size,
+        after_id=body.after,
+        grant_id=body.grant_id,
+        with_total=body.total,
+    )
+    session.commit()
+    return _page_json(page, request)
+
+
+@router.get("/{dataset}/export")
+def export_records(
+    dataset: str,
+    request: Request,
+    format: str = Query("csv", pattern="^(csv|xlsx|json|package)$"),
+    elements: str | None = Query(None, max_length=2000),
+    filter: str | None = Query(None, max_length=20000),
+    grant_id: int | None = Query(None),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26)."""
+    page, frames = datapath.export_frames(
+        principal,
+        _ctx(request, session),
+        dataset,
+        elements=_elements(elements),
+        filter=filter,
+        grant_id=grant_id,
+    )
+    frame = formats.concat(frames, page.elements)
+    meta = {
+        "dataset": page.dataset,
+        "elements": page.elements,
+        "masking": page.masking,
+        "basis": page.basis,
+        "filter": page.filter,
+        "row_count": page.total,
+    }
+    media, ext = formats.FORMATS[format]
+    if format == "csv":
+        content = formats.to_csv(frame)
+    elif format == "xlsx":
+        content = formats.to_xlsx(frame, page.dataset)
+    elif format == "json":
+        content = formats.to_json(frame, meta)
+    else:
+        content = _package(request, page, frame, meta)
+    session.commit()
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{page.dataset}.{ext}"'},
+    )
+
+
+def _package(request: Request, page: datapath.Page, frame: Any, meta: dict[str, Any]) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from edudata.crypto.package import write_package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"{page.dataset}.zip"
+        files = {
+            f"{page.dataset}.csv": formats.to_csv(frame),
+            "metadata.json": json.dumps(meta, ensure_ascii=False, default=str).encode(),
+        }
+        path = write_package(target, files, meta, settings=request.app.state.settings)
+        if path.is_dir():  # a folder package: zip it for the download
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for f in sorted(path.rglob("*")):
+                    if f.is_file():
+                        zf.write(f, f.relative_to(path))
+            return buf.getvalue()
+        return path.read_bytes()
+
+
+@router.post("/{dataset}/rows", status_code=201)
+def insert_records(
+    dataset: str,
+    body: RowsBody,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Insert records (all or none; each value checked against its data standard)."""
+    ids = datapath.insert(principal, _ctx(request, session), dataset, body.rows)
+    session.commit()
+    return {"dataset": dataset, "inserted": len(ids), "ids": ids}
+
+
+@router.patch("/{dataset}/rows/{row_id}")
+def update_record(
+    dataset: str,
+    row_id: int,
+    body: ChangesBody,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    version = datapath.update(principal, _ctx(request, session), dataset, row_id, body.changes)
+    session.commit()
+    return {"dataset": dataset, "id": row_id, "version": version}
+
+
+@router.delete("/{dataset}/rows/{row_id}")
+def delete_record(
+    dataset: str,
+    row_id: int,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    count = datapath.delete(principal, _ctx(request, session), dataset, [row_id])
+    session.commit()
+    return {"dataset": dataset, "deleted": count}
+
+
+@router.get("/{dataset}/rows/{row_id}/history")
+def record_history(
+    dataset: str,
+    row_id: int,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Earlier versions of a record (office only)."""
+    versions = datapath.history(principal, _ctx(request, session), dataset, row_id)
+    session.commit()
+    return {"dataset": dataset, "id": row_id, "versions": versions}

@@ -1,0 +1,86 @@
+"""From the catalogue to storage specs: which elements a dataset has and which are encrypted (Art. 27-28, 52).
+
+An element is stored encrypted when it is graded 重要数据 (important) or flagged sensitive personal information
+(Art. 51). Specs and code sets are cached on the policy epoch, which any catalogue change raises.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import column, select, table
+from sqlalchemy.orm import Session, selectinload
+
+from edudata.access.policy_cache import cached, watch
+from edudata.catalog.models import AuthoritativeSource, Code, CodeSet, CodeSetVersion, DataElement, Dataset
+from edudata.errors import NotFound
+from edudata.store.spec import DatasetSpec, ElementSpec
+
+watch(Dataset, DataElement, CodeSet, CodeSetVersion, Code, AuthoritativeSource)
+
+_unit = table("org_unit", column("id"), column("code"))
+ENCRYPTED_GRADES = frozenset({"important"})
+
+
+def _element_spec(e: DataElement, code_set: str | None) -> ElementSpec:
+    return ElementSpec(
+        code=e.code,
+        name=e.name,
+        data_type=e.data_type,
+        max_length=e.max_length,
+        required=e.required,
+        encrypted=e.grade in ENCRYPTED_GRADES or e.sensitive,
+        code_set=code_set,
+        sensitive_type=e.sensitive_type if e.sensitive else None,
+        share_category=e.share_category,
+    )
+
+
+def load_spec(session: Session, dataset_code: str) -> DatasetSpec:
+    """The storage spec of a catalogued dataset; :class:`NotFound` for a code not in the catalogue."""
+
+    def load() -> DatasetSpec:
+        ds = session.execute(
+            select(Dataset)
+            .where(Dataset.code == dataset_code)
+            .options(selectinload(Dataset.elements).selectinload(DataElement.code_set))
+        ).scalar_one_or_none()
+        if ds is None:
+            raise NotFound(
+                f"数据资源目录中没有数据集“{dataset_code[:64]}”",
+                f"no dataset '{dataset_code[:64]}' in the catalogue",
+            )
+        owner = session.execute(select(_unit.c.code).where(_unit.c.id == ds.owner_unit_id)).scalar_one()
+        return DatasetSpec(
+            code=ds.code,
+            name=ds.name,
+            owner_unit_code=owner,
+            elements=tuple(_element_spec(e, e.code_set.code if e.code_set else None) for e in ds.elements),
+            unit_element=ds.unit_element,
+            subject_element=ds.subject_element,
+        )
+
+    return cached(session, "spec", dataset_code, load)
+
+
+def current_code_values(session: Session, code_set: str, on: date | None = None) -> set[str]:
+    """Active values of the version of ``code_set`` in effect ``on`` (today by default)."""
+    on = on or date.today()
+
+    def load() -> set[str]:
+        version_id = session.execute(
+            select(CodeSetVersion.id)
+            .join(CodeSet, CodeSet.id == CodeSetVersion.code_set_id)
+            .where(CodeSet.code == code_set, CodeSetVersion.effective_from <= on)
+            .order_by(CodeSetVersion.effective_from.desc(), CodeSetVersion.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if version_id is None:
+            return set()
+        return set(
+            session.execute(
+                select(Code.value).where(Code.version_id == version_id, Code.active.is_(True))
+            ).scalars()
+        )
+
+    return cached(session, "codes", f"{code_set}@{on.isoformat()}", load)

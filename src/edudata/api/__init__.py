@@ -1,0 +1,1 @@
+"""HTTP layer: the app factory, problem responses and shared dependencies."""

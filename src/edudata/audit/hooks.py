@@ -1,0 +1,118 @@
+"""Every refused or failed request leaves an audit record (Art. 30; 行为追溯, Art. 59).
+
+:func:`install` appends a hook to ``app.state.on_problem`` (called for every problem response) and adds a thin
+ASGI middleware that catches the refusals no handler sees (the body-size limit answers 413 before routing).
+Records are written with :func:`record_now` — a transaction of their own — because the refused request's own
+transaction has already rolled back. Code that audits a refusal itself sets ``request.state.audited = True`` or
+``err.audited = True`` on the error it raises, so the refusal is not recorded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from edudata.api.deps import client_address
+from edudata.audit.service import enable_checkpoints, record_now
+from edudata.db import Database
+from edudata.errors import EduDataError
+
+log = logging.getLogger("edudata.audit")
+
+DENIED = {401, 403, 423, 429}
+FAILED = {404, 409, 413, 422}
+ERROR = {500}
+AUDITED = DENIED | FAILED | ERROR
+
+
+def _classify(status: int) -> tuple[str, str]:
+    if status in DENIED:
+        return "permission_denied", "denied"
+    return "request_failed", "error" if status in ERROR else "failed"
+
+
+def _wanted(status: int, path: str) -> bool:
+    """404s are recorded for the API only: crawlers probing web paths are noise, not behaviour to trace."""
+    return status in AUDITED and (status != 404 or path.startswith("/api/"))
+
+
+def _fields(status: int, method: str, path: str, state: dict[str, Any], address: str) -> dict[str, Any]:
+    operation, result = _classify(status)
+    fields: dict[str, Any] = {
+        "operation": operation,
+        "result": result,
+        "source_ip": address,
+        "request_id": state.get("request_id"),
+        "detail": {"method": method, "path": path[:500], "status": status},
+    }
+    principal = state.get("principal")
+    if principal is not None:
+        fields.update(
+            account_id=principal.account_id,
+            username=principal.username,
+            unit_code=principal.unit_code,
+            source_ip=principal.source_ip or address,
+        )
+    return fields
+
+
+def _write(database: Database, fields: dict[str, Any]) -> None:
+    try:
+        record_now(database, **fields)
+    except Exception:  # the user still gets their answer; the failure to audit is loud in the logs
+        log.exception("could not record a refused request in the audit log: %s", fields)
+
+
+def record_problem(request: Request, err: EduDataError) -> None:
+    """``on_problem`` hook: record the refusal or failure, with who asked when the principal is known."""
+    state = request.scope.setdefault("state", {})
+    if state.get("audited") or getattr(err, "audited", False) or not _wanted(err.status, request.url.path):
+        state["audited"] = True
+        return
+    state["audited"] = True
+    fields = _fields(err.status, request.method, request.url.path, state, client_address(request))
+    fields["detail"].update(code=err.code, reason=err.en[:500])
+    _write(request.app.state.db, fields)
+
+
+class RefusalAuditMiddleware:
+    """Records audited statuses that reached the client without passing the ``on_problem`` hook."""
+
+    def __init__(self, app: ASGIApp, database: Database) -> None:
+        self.app, self.database = app, database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        pending: list[dict[str, Any]] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.setdefault("state", {})
+                status = message["status"]
+                if not state.get("audited") and _wanted(status, scope.get("path", "")):
+                    state["audited"] = True
+                    client = scope.get("client")
+                    address = client[0] if client else ""
+                    pending.append(_fields(status, scope["method"], scope.get("path", ""), state, address))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            # Written once the answer is out: an early refusal (413) must not wait on the database.
+            for fields in pending:
+                await run_in_threadpool(_write, self.database, fields)
+
+
+def install(app: FastAPI) -> None:
+    """Audit refusals; sign the chain's head every ``audit_checkpoint_every`` records appended by this app."""
+    enable_checkpoints(app.state.db, app.state.settings)
+    app.state.on_problem.append(record_problem)
+    app.add_middleware(RefusalAuditMiddleware, database=app.state.db)

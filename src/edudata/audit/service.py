@@ -1,0 +1,202 @@
+"""Appending to the audit log (审计日志): who, when, from where, what, which data, result (Art. 30, 59).
+
+Every domain calls :func:`record` inside its own transaction (the record exists exactly when the change does) or
+:func:`record_now` for refusals, failures and logins (own transaction, committed at once, so the rollback of the
+refused request cannot erase it). There is no update and no delete here: the log is append-only, and each record
+is chained to the previous one by SHA-256, so any edit, removal or reordering shows up in verification.
+
+Appends hold the chain-head lock until the caller commits, so record late in a transaction, not early.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from edudata.audit import chain
+from edudata.audit.head import HEAD, lock_head
+from edudata.audit.models import HEAD_ID, AuditRecord
+from edudata.config import Settings
+from edudata.db import Database, utcnow
+from edudata.errors import ValidationFailed
+
+RESULTS = ("success", "denied", "failed", "error")
+_OPERATION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_KEYS = frozenset(("operation", "result", *chain.FIELDS))
+RECORDS = AuditRecord.__table__
+
+# Engines whose appends also sign the head every N records (set by the app and the CLI).
+_checkpointing: weakref.WeakKeyDictionary[Engine, Settings] = weakref.WeakKeyDictionary()
+
+
+def enable_checkpoints(database: Database, settings: Settings) -> None:
+    """Sign the head every ``settings.audit_checkpoint_every`` records appended through ``database``."""
+    _checkpointing[database.engine] = settings
+
+
+def _text(value: object, limit: int | None = None) -> str | None:
+    """Text a database of either kind accepts: no NUL, valid UTF-8, within the column's length."""
+    if value is None:
+        return None
+    text = value if type(value) is str else str(value)
+    if not text.isascii() or "\x00" in text:
+        text = chain.valid_text(text)
+    return text if limit is None or len(text) <= limit else text[:limit]
+
+
+def _prepare(event: Mapping[str, Any]) -> tuple:
+    """Validate one event and turn it into the stored values of :data:`chain.FIELDS`."""
+    unknown = event.keys() - _KEYS
+    if unknown:
+        raise TypeError(f"unknown audit fields: {sorted(unknown)}")
+    operation = event.get("operation")
+    if not isinstance(operation, str) or not _OPERATION.match(operation):
+        raise ValidationFailed(
+            f"审计操作名称不合法：{operation!r}（应为小写英文单词）",
+            f"invalid audit operation {operation!r} (a lower-case word)",
+            field="operation",
+        )
+    result = event.get("result", "success")
+    if result not in RESULTS:
+        raise ValidationFailed(
+            f"审计结果不合法：{result!r}",
+            f"invalid audit result {result!r}; one of {RESULTS}",
+            field="result",
+        )
+    get = event.get
+    account_id, row_count, elements = get("account_id"), get("row_count"), get("elements")
+    # In the order of chain.FIELDS.
+    return (
+        None if account_id is None else int(account_id),
+        _text(get("username"), 150),
+        _text(get("unit_code"), 32),
+        _text(get("source_ip"), 64),
+        operation,
+        _text(get("dataset"), 200),
+        chain.canonical_json([_text(e) for e in elements] if elements else []),
+        None if row_count is None else int(row_count),
+        _text(get("filter")),
+        result,
+        _text(get("request_id"), 64),
+        chain.canonical_json(dict(get("detail") or {})),
+    )
+
+
+_COLUMNS = ("seq", "at", *chain.FIELDS, "prev_hash", "hash")
+
+
+def _insert(session: Session, rows: list[tuple]) -> None:
+    """Hand the rows to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise."""
+    names = ", ".join(f'"{c}"' for c in _COLUMNS)
+    connection = session.connection()
+    if connection.dialect.driver == "psycopg":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY audit_record ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * len(_COLUMNS))
+    connection.exec_driver_sql(f"INSERT INTO audit_record ({names}) VALUES ({marks})", rows)
+
+
+def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: datetime | None = None) -> int:
+    """Append a batch under one lock of the chain head; returns how many were appended.
+
+    Each event is a mapping of :func:`record`'s keyword fields. All are validated before the lock is taken.
+    Rows go to the driver in bulk (COPY / ``executemany``, no per-row ORM work): tens of thousands per second.
+    ``at`` is for importing an existing log only; it may not go back before the newest record's time.
+    """
+    prepared = [_prepare(e) for e in events]
+    if not prepared:
+        return 0
+    head = lock_head(session)
+    if at is None:
+        at = utcnow()
+    else:
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        newest = session.scalar(select(RECORDS.c.at).where(RECORDS.c.seq == head.seq))
+        if newest is not None and chain.format_at(at) < chain.format_at(newest):
+            raise ValidationFailed(
+                "审计记录的时间不能早于最新一条", "audit records cannot be dated before the newest"
+            )
+    at_text = chain.format_at(at)
+    dialect = session.get_bind().dialect.name
+    # SQLite stores datetimes as text in SQLAlchemy's format, which is exactly the canonical ``at_text``.
+    at_value: object = at if dialect == "postgresql" else at_text
+    seq, prev = head.seq, head.hash
+    rows = []
+    body, link = chain.body, chain.link
+    for values in prepared:
+        seq += 1
+        digest = link(prev, body(seq, at_text, values))
+        rows.append((seq, at_value, *values, prev, digest))
+        prev = digest
+    _insert(session, rows)
+    session.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, hash=prev))
+    settings = _checkpointing.get(session.get_bind())
+    if (
+        settings is not None
+        and seq // settings.audit_checkpoint_every > head.seq // settings.audit_checkpoint_every
+    ):
+        from edudata.audit.checkpoints import sign_head
+
+        sign_head(session, settings)
+    return len(rows)
+
+
+def record(
+    session: Session,
+    *,
+    operation: str,
+    result: str = "success",
+    account_id: int | None = None,
+    username: str | None = None,
+    unit_code: str | None = None,
+    source_ip: str | None = None,
+    request_id: str | None = None,
+    dataset: str | None = None,
+    elements: Sequence[str] = (),
+    row_count: int | None = None,
+    filter: str | None = None,  # noqa: A002 - the audit field is called filter (行过滤条件)
+    detail: dict | None = None,
+) -> None:
+    """Append one record inside the caller's transaction (it commits or rolls back with the audited change)."""
+    record_many(
+        session,
+        [
+            {
+                "operation": operation,
+                "result": result,
+                "account_id": account_id,
+                "username": username,
+                "unit_code": unit_code,
+                "source_ip": source_ip,
+                "request_id": request_id,
+                "dataset": dataset,
+                "elements": elements,
+                "row_count": row_count,
+                "filter": filter,
+                "detail": detail,
+            }
+        ],
+    )
+
+
+def record_now(database: Database, **fields: Any) -> None:
+    """Append one record in a transaction of its own, committed at once (same keyword fields as :func:`record`).
+
+    For refusals, failures and logins: the caller's own transaction may roll back, the record must stay.
+    Call it after rolling back your own session's writes: SQLite has one writer at a time, so while that session
+    holds uncommitted writes this one waits for them (``busy_timeout``) and then fails.
+    """
+    with database.session() as session:
+        record(session, **fields)
+        session.commit()

@@ -1,0 +1,303 @@
+"""Web pages of the data resource catalogue (数据资源目录, Art. 39): browse and search for everyone signed in;
+create and edit datasets and elements for the office, with the error shown beside the field it concerns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from edudata.api.deps import get_session
+from edudata.catalog import classification as cls
+from edudata.catalog import codesets, service, views
+from edudata.catalog.search import search_datasets
+from edudata.catalog.units import units_by_id
+from edudata.errors import EduDataError, PermissionDenied
+from edudata.identity.deps import verify_csrf, web_principal
+from edudata.identity.principal import Principal
+from edudata.org.models import Unit
+from edudata.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+DATASET_FORM_FIELDS = (
+    "code", "name", "name_en", "description", "owner_unit_code", "subject_area", "nature", "grade",
+    "share_category", "open_category", "update_frequency", "unit_element", "subject_element",
+)  # fmt: skip
+ELEMENT_FORM_FIELDS = (
+    "code", "name", "name_en", "description", "data_type", "code_set", "max_length", "grade", "share_category",
+    "sensitive_type", "standard_code", "source_unit_code",
+)  # fmt: skip
+
+
+def _labels(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
+    """(中文, English) labels of every classification value the pages show."""
+    out: dict[str, dict[str, tuple[str, str]]] = {
+        "grade": {g.code: (g.label, g.label_en) for g in cls.GRADES.values()},
+        "share_category": cls.SHARE_LABELS,
+        "open_category": cls.OPEN_LABELS,
+        "data_type": cls.DATA_TYPE_LABELS,
+    }
+    for key, code_set in (
+        ("subject_area", "subject_area"),
+        ("nature", "data_nature"),
+        ("sensitive_type", "sensitive_pi_type"),
+        ("update_frequency", "update_frequency"),
+    ):
+        out[key] = {
+            c.value: (c.label, c.label_en) for c in codesets.get_version(session, code_set).codes if c.active
+        }
+    return out
+
+
+def _choices(session: Session) -> dict[str, Any]:
+    return {
+        "labels": _labels(session),
+        "units": [(u.code, u.name) for u in session.scalars(select(Unit).order_by(Unit.code))],
+        "code_sets": [(c.code, c.name) for c in codesets.list_code_sets(session)],
+    }
+
+
+def _is_office(principal: Principal) -> bool:
+    return principal.has("office_admin")
+
+
+def _office_only(principal: Principal) -> None:
+    if not _is_office(principal):
+        raise PermissionDenied(
+            "只有网信办可以编辑数据资源目录", "only the office may edit the data catalogue"
+        )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """Form fields as plain strings (parsed once; the CSRF check reads the same form)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+def _blank_to_none(values: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        if key in values and not str(values[key]).strip():
+            values[key] = None
+
+
+def _error(err: EduDataError) -> dict[str, Any]:
+    return {"field": err.field or "", "zh": err.zh, "en": err.en}
+
+
+@router.get("/catalog")
+def catalog_page(
+    request: Request,
+    q: str = Query("", max_length=100),
+    unit: str = Query("", max_length=16),
+    subject: str = Query("", max_length=32),
+    grade: str = Query("", max_length=16),
+    share: str = Query("", max_length=16),
+    open: str = Query("", max_length=16),
+    page: int = Query(1, ge=1, le=100_000),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:
+    found = search_datasets(
+        session, q=q, unit_code=unit or None, subject_area=subject or None, grade=grade or None,
+        share_category=share or None, open_category=open or None, page=page, page_size=PAGE_SIZE,
+    )  # fmt: skip
+    ctx = {
+        "datasets": [views.dataset_view(session, d, with_elements=False) for d in found.items],
+        "total": found.total,
+        "page": found.page,
+        "pages": max(1, -(-found.total // PAGE_SIZE)),
+        "filters": {"q": q, "unit": unit, "subject": subject, "grade": grade, "share": share, "open": open},
+        "is_office": _is_office(principal),
+        **_choices(session),
+    }
+    return render(request, "catalog/list.html", ctx)
+
+
+@router.get("/catalog/new")
+def new_dataset_page(
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:
+    _office_only(principal)
+    values = {"share_category": "conditional", "open_category": "none", "update_frequency": "daily"}
+    return render(
+        request, "catalog/dataset_form.html", {"values": values, "creating": True, **_choices(session)}
+    )
+
+
+@router.post("/catalog/new", dependencies=[Depends(verify_csrf)])
+def create_dataset_page(
+    request: Request,
+    form: dict[str, str] = Depends(_form),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:
+    _office_only(principal)
+    values: dict[str, Any] = {k: form.get(k, "") for k in DATASET_FORM_FIELDS}
+    _blank_to_none(
+        values,
+        "grade",
+        "share_category",
+        "open_category",
+        "update_frequency",
+        "unit_element",
+        "subject_element",
+    )
+    try:
+        dataset = service.create_dataset(session, **values, created_by=principal.username)
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        ctx = {"values": form, "creating": True, "error": _error(err), **_choices(session)}
+        return render(request, "catalog/dataset_form.html", ctx, status_code=err.status)
+    return RedirectResponse(f"/catalog/{dataset.code}", status_code=303)
+
+
+@router.get("/catalog/{code}")
+def dataset_page(
+    code: str,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:
+    dataset = views.dataset_view(session, service.get_dataset(session, code))
+    ctx = {"dataset": dataset, "is_office": _is_office(principal), **_choices(session)}
+    return render(request, "catalog/detail.html", ctx)
+
+
+@router.get("/catalog/{code}/edit")
+def edit_dataset_page(
+    code: str, request: Request, session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:  # fmt: skip
+    _office_only(principal)
+    view = views.dataset_view(session, service.get_dataset(session, code), with_elements=False)
+    values = {k: view.get(k) or "" for k in DATASET_FORM_FIELDS}
+    values["owner_unit_code"] = view["owner_unit"]["code"] if view["owner_unit"] else ""
+    return render(
+        request, "catalog/dataset_form.html", {"values": values, "creating": False, **_choices(session)}
+    )
+
+
+@router.post("/catalog/{code}/edit", dependencies=[Depends(verify_csrf)])
+def update_dataset_page(
+    code: str, request: Request, form: dict[str, str] = Depends(_form), session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:  # fmt: skip
+    _office_only(principal)
+    changes: dict[str, Any] = {k: form.get(k, "") for k in DATASET_FORM_FIELDS if k != "code"}
+    _blank_to_none(
+        changes,
+        "grade",
+        "share_category",
+        "open_category",
+        "update_frequency",
+        "unit_element",
+        "subject_element",
+    )
+    try:
+        service.update_dataset(session, code, changes, updated_by=principal.username)
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        ctx = {"values": {**form, "code": code}, "creating": False, "error": _error(err), **_choices(session)}
+        return render(request, "catalog/dataset_form.html", ctx, status_code=err.status)
+    return RedirectResponse(f"/catalog/{code}", status_code=303)
+
+
+def _element_values(form: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {k: form.get(k, "") for k in ELEMENT_FORM_FIELDS}
+    values["required"] = form.get("required") == "on"
+    values["sensitive"] = form.get("sensitive") == "on"
+    _blank_to_none(values, "code_set", "max_length", "grade", "share_category", "sensitive_type", "standard_code",
+                   "source_unit_code")  # fmt: skip
+    if values["max_length"] is not None:
+        text = str(values["max_length"]).strip()
+        values["max_length"] = int(text) if text.isdigit() and len(text) < 6 else -1
+    return values
+
+
+@router.get("/catalog/{code}/elements/new")
+def new_element_page(
+    code: str, request: Request, session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:  # fmt: skip
+    _office_only(principal)
+    dataset = service.get_dataset(session, code)
+    ctx = {
+        "dataset_code": dataset.code,
+        "values": {"data_type": "string"},
+        "creating": True,
+        **_choices(session),
+    }
+    return render(request, "catalog/element_form.html", ctx)
+
+
+@router.post("/catalog/{code}/elements/new", dependencies=[Depends(verify_csrf)])
+def create_element_page(
+    code: str, request: Request, form: dict[str, str] = Depends(_form), session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:  # fmt: skip
+    _office_only(principal)
+    try:
+        service.add_element(session, code, _element_values(form), created_by=principal.username)
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        ctx = {
+            "dataset_code": code,
+            "values": form,
+            "creating": True,
+            "error": _error(err),
+            **_choices(session),
+        }
+        return render(request, "catalog/element_form.html", ctx, status_code=err.status)
+    return RedirectResponse(f"/catalog/{code}", status_code=303)
+
+
+@router.get("/catalog/{code}/elements/{element_code}/edit")
+def edit_element_page(
+    code: str, element_code: str, request: Request, session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:  # fmt: skip
+    _office_only(principal)
+    dataset = service.get_dataset(session, code)
+    element = service.get_element(dataset, element_code)
+    view = views.element_view(element, units_by_id(session, [element.source_unit_id]))
+    values = {
+        k: "" if view.get(k) is None else view[k] for k in (*ELEMENT_FORM_FIELDS, "required", "sensitive")
+    }
+    values["source_unit_code"] = view["source_unit"]["code"] if view["source_unit"] else ""
+    ctx = {"dataset_code": code, "values": values, "creating": False, **_choices(session)}
+    return render(request, "catalog/element_form.html", ctx)
+
+
+@router.post("/catalog/{code}/elements/{element_code}/edit", dependencies=[Depends(verify_csrf)])
+def update_element_page(
+    code: str, element_code: str, request: Request, form: dict[str, str] = Depends(_form),
+    session: Session = Depends(get_session), principal: Principal = Depends(web_principal),
+) -> Response:  # fmt: skip
+    _office_only(principal)
+    changes = _element_values(form)
+    for key in ("code", "standard_code"):
+        changes.pop(key, None)
+    try:
+        service.update_element(session, code, element_code, changes, updated_by=principal.username)
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        values = {**form, "code": element_code}
+        ctx = {
+            "dataset_code": code,
+            "values": values,
+            "creating": False,
+            "error": _error(err),
+            **_choices(session),
+        }
+        return render(request, "catalog/element_form.html", ctx, status_code=err.status)
+    return RedirectResponse(f"/catalog/{code}", status_code=303)

@@ -1,0 +1,269 @@
+"""HTTP API of the catalogue and the data standards (``/api/v1/catalog``, ``/api/v1/standards``).
+
+Every signed-in user may browse catalogue metadata; only the office (office_admin) writes it (Art. 8, 39).
+Changes are audited in the same transaction (Art. 30).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from edudata.api.deps import get_session
+from edudata.audit.service import record
+from edudata.catalog import codesets, service, sources, views
+from edudata.catalog.schemas import (
+    CodeSetIn,
+    CodeSetVersionIn,
+    DatasetChange,
+    DatasetIn,
+    ElementChange,
+    ElementIn,
+    SourceAssignmentIn,
+    ValidateIn,
+)
+from edudata.catalog.search import MAX_PAGE_SIZE, search_datasets
+from edudata.catalog.standards import validate_values
+from edudata.catalog.units import units_by_id
+from edudata.identity.deps import current_principal, require_roles
+from edudata.identity.principal import Principal
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+standards = APIRouter(prefix="/api/v1/standards", tags=["standards"])
+office = require_roles("office_admin")
+
+
+def _audit(session: Session, who: Principal, request: Request, operation: str, **fields: Any) -> None:
+    record(
+        session,
+        operation=operation,
+        account_id=who.account_id,
+        username=who.username,
+        unit_code=who.unit_code,
+        source_ip=who.source_ip,
+        request_id=getattr(request.state, "request_id", None),
+        **fields,
+    )
+
+
+@api.get("/datasets")
+def list_datasets(
+    q: str | None = Query(None, max_length=100, description="名称、代码、描述或数据项名称中的关键词"),
+    unit: str | None = Query(None, max_length=16, description="责任单位代码"),
+    subject: str | None = Query(None, max_length=32),
+    nature: str | None = Query(None, max_length=32),
+    grade: str | None = Query(None, max_length=16),
+    share: str | None = Query(None, max_length=16),
+    open: str | None = Query(None, max_length=16),
+    sensitive: bool | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+    session: Session = Depends(get_session),
+    _who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Search the catalogue (any signed-in user)."""
+    found = search_datasets(
+        session, q=q, unit_code=unit, subject_area=subject, nature=nature, grade=grade, share_category=share,
+        open_category=open, sensitive=sensitive, page=page, page_size=page_size,
+    )  # fmt: skip
+    return {
+        "items": [views.dataset_view(session, d, with_elements=False) for d in found.items],
+        "total": found.total,
+        "page": found.page,
+        "page_size": found.page_size,
+    }
+
+
+@api.get("/datasets/{code}")
+def dataset_detail(
+    code: str, session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return views.dataset_view(session, service.get_dataset(session, code))
+
+
+@api.post("/datasets", status_code=201)
+def create_dataset(
+    body: DatasetIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:
+    fields = body.model_dump(exclude={"elements"})
+    elements = [e.model_dump(exclude_unset=True) for e in body.elements]
+    dataset = service.create_dataset(session, **fields, elements=elements, created_by=who.username)
+    _audit(session, who, request, "insert", dataset=dataset.code, elements=[e.code for e in dataset.elements],
+           detail={"object": "catalog_dataset"})  # fmt: skip
+    session.commit()
+    return views.dataset_view(session, service.get_dataset(session, dataset.code))
+
+
+@api.patch("/datasets/{code}")
+def update_dataset(
+    code: str, body: DatasetChange, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:  # fmt: skip
+    changes = body.model_dump(exclude_unset=True)
+    service.update_dataset(session, code, changes, updated_by=who.username)
+    _audit(
+        session,
+        who,
+        request,
+        "update",
+        dataset=code,
+        detail={"object": "catalog_dataset", "fields": sorted(changes)},
+    )
+    session.commit()
+    return views.dataset_view(session, service.get_dataset(session, code))
+
+
+@api.post("/datasets/{code}/elements", status_code=201)
+def add_element(
+    code: str, body: ElementIn, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:  # fmt: skip
+    element = service.add_element(session, code, body.model_dump(exclude_unset=True), created_by=who.username)
+    _audit(
+        session,
+        who,
+        request,
+        "insert",
+        dataset=code,
+        elements=[element.code],
+        detail={"object": "catalog_data_element"},
+    )
+    session.commit()
+    dataset = service.get_dataset(session, code)
+    element = service.get_element(dataset, element.code)
+    return views.element_view(element, units_by_id(session, [element.source_unit_id]))
+
+
+@api.patch("/datasets/{code}/elements/{element_code}")
+def update_element(
+    code: str, element_code: str, body: ElementChange, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:  # fmt: skip
+    changes = body.model_dump(exclude_unset=True)
+    service.update_element(session, code, element_code, changes, updated_by=who.username)
+    _audit(session, who, request, "update", dataset=code, elements=[element_code],
+           detail={"object": "catalog_data_element", "fields": sorted(changes)})  # fmt: skip
+    session.commit()
+    element = service.get_element(service.get_dataset(session, code), element_code)
+    return views.element_view(element, units_by_id(session, [element.source_unit_id]))
+
+
+@api.get("/sources")
+def list_sources(
+    session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+) -> list[dict]:
+    """The 一数一源 register: each standard data element and its one authoritative source unit."""
+    entries = sources.list_sources(session)
+    units = units_by_id(session, [e.source_unit_id for e in entries])
+    return [views.source_view(e, units) for e in entries]
+
+
+@api.put("/sources/{standard_code}")
+def assign_source(
+    standard_code: str, body: SourceAssignmentIn, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:  # fmt: skip
+    """The office (re)assigns the authoritative source unit of a standard data element (Art. 8(4))."""
+    entry = sources.assign_source(
+        session,
+        standard_code,
+        source_unit_code=body.source_unit_code,
+        reason=body.reason,
+        assigned_by=who.username,
+    )
+    _audit(session, who, request, "config_change", detail={"object": "catalog_source", "standard_code": standard_code,
+           "source_unit_code": body.source_unit_code, "reason": body.reason})  # fmt: skip
+    session.commit()
+    return views.source_view(entry, units_by_id(session, [entry.source_unit_id]))
+
+
+@api.get("/code-sets")
+def list_code_sets(
+    session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+) -> list[dict]:
+    return [views.code_set_view(c) for c in codesets.list_code_sets(session)]
+
+
+@api.post("/code-sets", status_code=201)
+def create_code_set(
+    body: CodeSetIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:
+    data = body.model_dump()
+    code_set = codesets.create_code_set(session, **data, created_by=who.username)
+    _audit(session, who, request, "insert", detail={"object": "catalog_code_set", "code_set": code_set.code})
+    session.commit()
+    return views.code_set_view(codesets.get_code_set(session, code_set.code))
+
+
+@api.get("/code-sets/{code}")
+def code_set_detail(
+    code: str,
+    version: str | None = Query(None, max_length=64),
+    session: Session = Depends(get_session),
+    _who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """A code set with the codes of its current version (or of ``version``)."""
+    view = views.code_set_view(codesets.get_code_set(session, code))
+    view["version"] = views.version_view(codesets.get_version(session, code, version))
+    return view
+
+
+@api.get("/code-sets/{code}/versions")
+def code_set_versions(
+    code: str, session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+) -> list[dict]:
+    return [views.version_view(v, with_codes=False) for v in codesets.get_code_set(session, code).versions]
+
+
+@api.get("/code-sets/{code}/versions/{version}")
+def code_set_version(
+    code: str,
+    version: str,
+    session: Session = Depends(get_session),
+    _who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return views.version_view(codesets.get_version(session, code, version))
+
+
+@api.post("/code-sets/{code}/versions", status_code=201)
+def publish_version(
+    code: str, body: CodeSetVersionIn, request: Request, session: Session = Depends(get_session),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:  # fmt: skip
+    """Publish a new version of a code set (office); earlier versions stay readable."""
+    version = codesets.publish_version(
+        session, code, version=body.version, effective_from=body.effective_from, note=body.note,
+        codes=[c.model_dump() for c in body.codes], created_by=who.username,
+    )  # fmt: skip
+    _audit(session, who, request, "insert", detail={"object": "catalog_code_set_version", "code_set": code,
+           "version": version.version})  # fmt: skip
+    session.commit()
+    return views.version_view(codesets.get_version(session, code, body.version))
+
+
+@standards.post("/validate")
+def validate(
+    body: ValidateIn, request: Request, session: Session = Depends(get_session),
+    _who: Principal = Depends(current_principal),
+) -> dict[str, Any]:  # fmt: skip
+    """Check values against a data standard, for business systems (数据标准, Art. 8(2), 24)."""
+    school = body.school_code or request.app.state.settings.school_code
+    results = validate_values(
+        session, body.type, body.items(), code_set=body.code_set, version=body.version, school_code=school
+    )
+    if body.values is None:
+        return results[0]
+    return {"results": results, "invalid": sum(1 for r in results if not r["ok"])}
+
+
+router.include_router(api)
+router.include_router(standards)

@@ -1,0 +1,70 @@
+"""Settings from ``EDUDATA_*`` environment variables and an optional ``.env``-style file.
+
+The embedded default is a SQLite file under ``data_dir`` so ``make demo`` works on a bare machine; production
+points ``EDUDATA_DATABASE_URL`` at PostgreSQL (psycopg 3), where several stateless app servers share one database.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All tunables in one place; every field can be set as ``EDUDATA_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EDUDATA_",
+        env_file=os.environ.get("EDUDATA_CONFIG_FILE", ".env"),
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    # 学校标识码 of the school this instance serves (一校一码); 4112010070 = 天津财经大学.
+    school_code: str = "4112010070"
+    school_name: str = "天津财经大学"
+
+    # Identity (Art. 54, 59)
+    token_ttl_minutes: int = Field(60, ge=1)
+    session_ttl_minutes: int = Field(480, ge=1)
+    lockout_threshold: int = Field(5, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+    cookie_secure: bool = False
+
+    # Request limits: bad input gets a clear 413, never a slow death.
+    max_json_bytes: int = Field(1_000_000, ge=1024)
+    max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+
+    # Keys (Art. 27-28). The master key file is created on first use when absent.
+    master_key_file: Path | None = None
+    master_key: str | None = None  # base64, overrides the file (for containers)
+    # Ed25519 key that signs audit checkpoints and export packages (Art. 25, 59); created on first use.
+    signing_key_file: Path | None = None
+    # Sign the audit chain's head every this many records (Art. 59 防篡改); `edudata audit sign` signs on demand.
+    audit_checkpoint_every: int = Field(1000, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_lang: str = "zh"
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'edudata.db').resolve()}"
+
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or (self.data_dir / "keys" / "master.key")
+
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or (self.data_dir / "keys" / "signing.key")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Keys and cryptography (Art. 25-28): envelope encryption, rotation, blind indexes, signatures."""

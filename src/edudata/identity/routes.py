@@ -1,0 +1,215 @@
+"""Identity API: log in for a bearer token, log out, who am I, second factor, password, blacklist (Art. 54, 59)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from edudata.api.deps import client_address, get_session
+from edudata.errors import NotAuthenticated
+from edudata.identity import blacklist, totp
+from edudata.identity.actions import audit
+from edudata.identity.deps import current_principal, require_roles
+from edudata.identity.passwords import verify_password
+from edudata.identity.principal import Principal
+from edudata.identity.service import authenticate, set_password
+from edudata.identity.tokens import SESSION_COOKIE, issue_token, revoke_session, revoke_token
+from edudata.org.models import Account
+from edudata.org.roles import Role, role_name
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRequest(_Body):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(None, max_length=16)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_at: datetime
+
+
+@router.post("/auth/token", response_model=TokenResponse)
+def login_for_token(
+    body: TokenRequest, request: Request, session: Session = Depends(get_session)
+) -> TokenResponse:
+    """Exchange username, password (and the TOTP code once enrolled) for a bearer token.
+
+    401 wrong credentials · 403 disabled or blacklisted · 423 locked (``Retry-After`` says for how long).
+    """
+    settings = request.app.state.settings
+    login = authenticate(
+        request.app.state.db,
+        settings,
+        username=body.username,
+        password=body.password,
+        totp_code=body.totp,
+        address=client_address(request),
+        via="token",
+        request_id=getattr(request.state, "request_id", None),
+    )
+    issued = issue_token(session, login.account_id, settings)
+    session.commit()
+    return TokenResponse(access_token=issued.secret, expires_at=issued.expires_at)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(current_principal),
+) -> Response:
+    """Revoke the token (or the session) this request was made with."""
+    if principal.via == "token":
+        revoke_token(session, request.headers["authorization"].partition(" ")[2].strip())
+    else:
+        revoke_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    _audit(session, request, principal, "logout")
+    session.commit()
+    return Response(status_code=204)
+
+
+def _me(principal: Principal, account: Account) -> dict:
+    return {
+        "account_id": principal.account_id,
+        "username": principal.username,
+        "display_name": principal.display_name,
+        "unit_code": principal.unit_code,
+        "unit_name": principal.unit_name,
+        "roles": sorted(principal.roles),
+        "role_names": {r: {"zh": role_name(r)[0], "en": role_name(r)[1]} for r in sorted(principal.roles)},
+        "totp_enabled": account.totp_enabled,
+        "via": principal.via,
+    }
+
+
+@router.get("/me")
+def me(session: Session = Depends(get_session), principal: Principal = Depends(current_principal)) -> dict:
+    """Who the caller is: account, unit, roles, whether the second factor is on."""
+    return _me(principal, session.get(Account, principal.account_id))
+
+
+class TotpConfirm(_Body):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+
+@router.post("/me/totp", status_code=201)
+def enrol_totp(
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(current_principal),
+) -> dict:
+    """Start enrolment: a new secret, shown this once; logins need the code after :func:`confirm_totp`."""
+    secret, uri = totp.begin(session, session.get(Account, principal.account_id))
+    _audit(session, request, principal, "totp_enrol")
+    session.commit()
+    return {"secret": secret, "otpauth_uri": uri}
+
+
+@router.post("/me/totp/confirm")
+def confirm_totp(
+    body: TotpConfirm,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(current_principal),
+) -> dict:
+    totp.confirm(session, session.get(Account, principal.account_id), body.code)
+    _audit(session, request, principal, "totp_enable")
+    session.commit()
+    return {"totp_enabled": True}
+
+
+class PasswordChange(_Body):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+@router.post("/me/password", status_code=204)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(current_principal),
+) -> Response:
+    """Change one's own password; every token and session of the account ends (log in again)."""
+    account = session.get(Account, principal.account_id)
+    if not verify_password(account.password_hash, body.current_password):
+        raise NotAuthenticated("当前密码错误", "the current password is wrong", field="current_password")
+    set_password(session, account, body.new_password)
+    _audit(session, request, principal, "password_change")
+    session.commit()
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------- blacklist (Art. 59 黑名单)
+
+
+class BlacklistIn(_Body):
+    kind: str = Field(pattern=r"^(account|address)$")
+    value: str = Field(min_length=1, max_length=150)
+    reason: str = Field("", max_length=500)
+
+
+def _entry(e) -> dict:  # noqa: ANN001
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "value": e.value,
+        "reason": e.reason,
+        "created_by": e.created_by,
+        "created_at": e.created_at,
+        "active": e.active,
+    }
+
+
+@router.get("/blacklist")
+def list_blacklist(
+    session: Session = Depends(get_session),
+    _p: Principal = Depends(require_roles(Role.OFFICE_ADMIN, Role.AUDITOR)),
+) -> list[dict]:
+    return [_entry(e) for e in blacklist.active_entries(session)]
+
+
+@router.post("/blacklist", status_code=201)
+def add_blacklist(
+    body: BlacklistIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require_roles(Role.OFFICE_ADMIN)),
+) -> dict:
+    """Refuse an account or an address (IP/CIDR) at once: at login and on every request."""
+    entry = blacklist.add(
+        session, kind=body.kind, value=body.value, reason=body.reason, created_by=principal.username
+    )
+    _audit(session, request, principal, "blacklist_add", {"kind": entry.kind, "value": entry.value})
+    session.commit()
+    return _entry(entry)
+
+
+@router.delete("/blacklist/{entry_id}", status_code=204)
+def remove_blacklist(
+    entry_id: int,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require_roles(Role.OFFICE_ADMIN)),
+) -> Response:
+    entry = blacklist.deactivate(session, entry_id)
+    _audit(session, request, principal, "blacklist_remove", {"kind": entry.kind, "value": entry.value})
+    session.commit()
+    return Response(status_code=204)
+
+
+def _audit(
+    session: Session, request: Request, principal: Principal, operation: str, detail: dict | None = None
+) -> None:
+    audit(session, request, principal, operation, **(detail or {}))

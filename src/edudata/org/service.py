@@ -1,0 +1,349 @@
+"""Units, accounts and roles, with separation of duties (Art. 5-12 actors; Art. 30 权限分离).
+
+Services flush and never commit; routes and commands commit. Audit records are written by the callers, which
+know who asked and from where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from edudata.db import utcnow
+from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.identity.passwords import check_policy, hash_password
+from edudata.org.models import Account, Person, RoleAssignment, SodRule, Unit, UnitType
+from edudata.org.roles import ALL_ROLES, Role, role_name
+from edudata.org.validation import (
+    PERSON_NUMBER,
+    SCHOOL_CODE,
+    UNIT_CODE,
+    USERNAME,
+    check_pattern,
+    clean_name,
+)
+
+UNIT_TYPES = frozenset(t.value for t in UnitType)
+
+
+# ---------------------------------------------------------------- units (一校一码)
+
+
+def find_unit(session: Session, code: str) -> Unit | None:
+    return session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+
+
+def get_unit(session: Session, code: str, field: str = "unit_code") -> Unit:
+    """The unit with ``code``; an unknown code is the caller's mistake (422), naming the field."""
+    unit = find_unit(session, code) if isinstance(code, str) else None
+    if unit is None:
+        raise ValidationFailed(
+            f"单位代码 {code!s:.40} 不存在", f"unknown unit code {code!s:.40}", field=field
+        )
+    return unit
+
+
+def create_unit(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    unit_type: str,
+    name_en: str = "",
+    parent_code: str | None = None,
+) -> Unit:
+    """Register a unit. The school carries its 10-digit 学校标识码 and is unique; every other unit a 4-digit code
+    under a parent (the school when none is named)."""
+    if unit_type not in UNIT_TYPES:
+        raise ValidationFailed(
+            f"单位类型 {unit_type!s:.40} 不合法", f"unknown unit type {unit_type!s:.40}", field="unit_type"
+        )
+    if unit_type == UnitType.SCHOOL:
+        check_pattern(code, SCHOOL_CODE, "code", "10 位学校标识码", "the school's 10-digit identifier")
+    else:
+        check_pattern(code, UNIT_CODE, "code", "4 位数字单位代码", "a 4-digit unit code")
+    name = clean_name(name, "name")
+    name_en = clean_name(name_en, "name_en", required=False)
+    if find_unit(session, code) is not None:
+        raise Conflict(f"单位代码 {code} 已被使用", f"unit code {code} is already in use", field="code")
+    parent: Unit | None = None
+    if unit_type == UnitType.SCHOOL:
+        if parent_code:
+            raise ValidationFailed("学校不能有上级单位", "the school has no parent unit", field="parent_code")
+        if session.execute(select(Unit.id).where(Unit.unit_type == UnitType.SCHOOL)).first():
+            raise Conflict(
+                "一校一码：学校已登记",
+                "one school per instance: the school is already registered",
+                field="code",
+            )
+    elif parent_code:
+        parent = get_unit(session, parent_code, field="parent_code")
+    else:
+        parent = session.execute(select(Unit).where(Unit.unit_type == UnitType.SCHOOL)).scalar_one_or_none()
+    unit = Unit(
+        code=code, name=name, name_en=name_en, unit_type=unit_type, parent_id=parent.id if parent else None
+    )
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def ensure_demo_units(session: Session) -> None:
+    """Create the demo university's school and units (``edudata.synth.university``) that are missing."""
+    from edudata.synth.university import SCHOOL, UNITS
+
+    if find_unit(session, SCHOOL["code"]) is None:
+        create_unit(session, **SCHOOL)
+    for unit in UNITS:
+        if find_unit(session, unit["code"]) is None:
+            create_unit(session, **unit, parent_code=SCHOOL["code"])
+
+
+def list_units(session: Session) -> list[Unit]:
+    return list(session.execute(select(Unit).order_by(Unit.code)).scalars())
+
+
+# ---------------------------------------------------------------- people and accounts (一人一号)
+
+
+def create_person(session: Session, *, name: str, number: str, unit_code: str) -> Person:
+    """A member of staff or a student with one number (工号/学号) for life."""
+    check_pattern(number, PERSON_NUMBER, "number", "4-32 位字母或数字", "4 to 32 letters or digits")
+    name = clean_name(name, "name")
+    unit = get_unit(session, unit_code)
+    if session.execute(select(Person.id).where(Person.number == number)).first():
+        raise Conflict(
+            f"一人一号：编号 {number} 已被使用",
+            f"number {number} already belongs to a person",
+            field="number",
+        )
+    person = Person(name=name, number=number, unit_id=unit.id)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def find_account(session: Session, username: str) -> Account | None:
+    return session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+
+
+def get_account(session: Session, username: str) -> Account:
+    account = find_account(session, username) if isinstance(username, str) else None
+    if account is None:
+        raise NotFound(f"账户 {username!s:.60} 不存在", f"no account {username!s:.60}", field="username")
+    return account
+
+
+def create_account(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    unit_code: str,
+    roles: Sequence[str] = (),
+    display_name: str | None = None,
+    granted_by: str | None = None,
+    person_number: str | None = None,
+) -> Account:
+    """Open an account in a unit with an Argon2 password hash, then grant ``roles`` under the SoD rules."""
+    check_pattern(username, USERNAME, "username", "2-64 位字母、数字或 _.-", "2 to 64 letters, digits or _.-")
+    display = clean_name(display_name if display_name is not None else username, "display_name")
+    unit = get_unit(session, unit_code)
+    check_policy(password, username)
+    for role in roles:
+        _check_role(role)
+    _check_sod(session, list(roles))
+    if find_account(session, username) is not None:
+        raise Conflict(
+            f"用户名 {username} 已被使用", f"username {username} is already taken", field="username"
+        )
+    person_id = None
+    if person_number:
+        person = session.execute(select(Person).where(Person.number == person_number)).scalar_one_or_none()
+        if person is None:
+            raise ValidationFailed(
+                f"编号 {person_number:.40} 无对应人员",
+                f"no person numbered {person_number:.40}",
+                field="person_number",
+            )
+        if session.execute(select(Account.id).where(Account.person_id == person.id)).first():
+            raise Conflict(
+                "一人一号：此人已有账户", "this person already has an account", field="person_number"
+            )
+        person_id = person.id
+    account = Account(
+        username=username,
+        display_name=display,
+        unit_id=unit.id,
+        person_id=person_id,
+        password_hash=hash_password(password),
+        disabled=False,
+        totp_enabled=False,
+    )
+    session.add(account)
+    session.flush()
+    for role in dict.fromkeys(roles):
+        grant_role(session, account, role, granted_by)
+    return account
+
+
+def list_accounts(session: Session, unit_code: str | None = None) -> list[Account]:
+    query = select(Account).order_by(Account.username)
+    if unit_code:
+        query = query.join(Unit, Unit.id == Account.unit_id).where(Unit.code == unit_code)
+    return list(session.execute(query).scalars())
+
+
+def set_disabled(session: Session, account: Account, disabled: bool, by: str | None = None) -> Account:
+    """Disable (停用) or re-enable an account; its tokens and sessions stop working on the next request."""
+    if disabled and by is not None and by == account.username:
+        raise PermissionDenied("不能停用本人账户", "you cannot disable your own account", field="username")
+    if disabled and Role.OFFICE_ADMIN in roles_of(session, account.id):
+        _keep_one_office_admin(session, account.id)
+    account.disabled = disabled
+    session.flush()
+    return account
+
+
+def disable_account(session: Session, account: Account, by: str | None = None) -> Account:
+    return set_disabled(session, account, True, by)
+
+
+# ---------------------------------------------------------------- roles and separation of duties (Art. 30)
+
+
+def roles_of(session: Session, account_id: int) -> frozenset[str]:
+    rows = session.execute(
+        select(RoleAssignment.role).where(RoleAssignment.account_id == account_id)
+    ).scalars()
+    return frozenset(rows)
+
+
+def _check_role(role: object) -> str:
+    if role not in ALL_ROLES:
+        raise ValidationFailed(f"角色 {role!s:.40} 不存在", f"unknown role {role!s:.40}", field="role")
+    return str(role)
+
+
+def sod_pairs(session: Session) -> set[tuple[str, str]]:
+    return {(r.role_a, r.role_b) for r in session.execute(select(SodRule)).scalars()}
+
+
+def _check_sod(session: Session, roles: Iterable[str]) -> None:
+    """Refuse a set of roles that contains an incompatible pair (不相容岗位), naming both roles."""
+    held = sorted(set(roles))
+    pairs = sod_pairs(session)
+    for i, a in enumerate(held):
+        for b in held[i + 1 :]:
+            if (a, b) in pairs:
+                raise sod_refusal(a, b)
+
+
+def sod_refusal(a: str, b: str) -> Conflict:
+    (a_zh, a_en), (b_zh, b_en) = role_name(a), role_name(b)
+    return Conflict(
+        f"职责分离：“{a_zh}”与“{b_zh}”为不相容岗位，不能由同一账户兼任（《管理办法》第三十条 权限分离）",
+        f"separation of duties: '{a_en}' and '{b_en}' are incompatible and cannot be held by one account (Art. 30)",
+        field="role",
+        roles=sorted((a, b)),
+    )
+
+
+def grant_role(session: Session, account: Account, role: str, granted_by: str | None) -> RoleAssignment:
+    """Give ``account`` a role unless a SoD rule forbids it together with a role it holds; idempotent."""
+    role = _check_role(role)
+    if granted_by is not None and granted_by == account.username:
+        raise PermissionDenied("不能为本人授予角色", "you cannot grant a role to yourself", field="role")
+    held = roles_of(session, account.id)
+    existing = session.execute(
+        select(RoleAssignment).where(RoleAssignment.account_id == account.id, RoleAssignment.role == role)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    _check_sod(session, [*held, role])
+    assignment = RoleAssignment(account_id=account.id, role=role, granted_by=granted_by, granted_at=utcnow())
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def revoke_role(session: Session, account: Account, role: str, revoked_by: str | None = None) -> None:
+    """Take a role away; the last enabled office administrator keeps theirs so the office is never locked out."""
+    role = _check_role(role)
+    assignment = session.execute(
+        select(RoleAssignment).where(RoleAssignment.account_id == account.id, RoleAssignment.role == role)
+    ).scalar_one_or_none()
+    if assignment is None:
+        raise NotFound(
+            f"账户 {account.username} 未持有该角色", f"{account.username} does not hold {role}", field="role"
+        )
+    if role == Role.OFFICE_ADMIN:
+        _keep_one_office_admin(session, account.id)
+    session.delete(assignment)
+    session.flush()
+
+
+def _keep_one_office_admin(session: Session, leaving_id: int) -> None:
+    others = session.execute(
+        select(func.count())
+        .select_from(RoleAssignment)
+        .join(Account, Account.id == RoleAssignment.account_id)
+        .where(
+            RoleAssignment.role == Role.OFFICE_ADMIN, Account.id != leaving_id, Account.disabled.is_(False)
+        )
+    ).scalar_one()
+    if not others:
+        raise Conflict(
+            "至少保留一名可用的网信办管理员",
+            "at least one enabled office administrator must remain",
+            field="role",
+        )
+
+
+def add_sod_rule(session: Session, role_a: str, role_b: str, created_by: str | None = None) -> SodRule:
+    """Declare two roles incompatible; refused while some account still holds both (revoke one first)."""
+    a, b = sorted((_check_role(role_a), _check_role(role_b)))
+    if a == b:
+        raise ValidationFailed(
+            "不相容岗位须为两个不同角色", "an incompatible pair needs two different roles", field="role_b"
+        )
+    if session.execute(select(SodRule.id).where(SodRule.role_a == a, SodRule.role_b == b)).first():
+        raise Conflict(
+            "该不相容岗位规则已存在", "this separation-of-duties rule already exists", field="role_b"
+        )
+    holders_a = select(RoleAssignment.account_id).where(RoleAssignment.role == a)
+    both = session.execute(
+        select(Account.username)
+        .join(RoleAssignment, RoleAssignment.account_id == Account.id)
+        .where(RoleAssignment.role == b, Account.id.in_(holders_a))
+        .order_by(Account.username)
+    ).scalars()
+    clash = list(both)
+    if clash:
+        raise Conflict(
+            f"账户 {', '.join(clash[:5])} 同时持有这两个角色，请先撤销其一",
+            f"accounts {', '.join(clash[:5])} hold both roles; revoke one first",
+            field="role_b",
+            accounts=clash[:20],
+        )
+    rule = SodRule(role_a=a, role_b=b, created_by=created_by, created_at=utcnow())
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def remove_sod_rule(session: Session, role_a: str, role_b: str) -> None:
+    a, b = sorted((_check_role(role_a), _check_role(role_b)))
+    rule = session.execute(
+        select(SodRule).where(SodRule.role_a == a, SodRule.role_b == b)
+    ).scalar_one_or_none()
+    if rule is None:
+        raise NotFound("该不相容岗位规则不存在", "no such separation-of-duties rule", field="role_b")
+    session.delete(rule)
+    session.flush()
+
+
+def list_sod_rules(session: Session) -> list[SodRule]:
+    return list(session.execute(select(SodRule).order_by(SodRule.role_a, SodRule.role_b)).scalars())

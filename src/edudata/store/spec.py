@@ -1,0 +1,68 @@
+"""Plain descriptions of a dataset's storage, derived from the catalogue (no ORM objects cross this line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Element data types whose values are text in storage (validated by the data standards).
+TEXT_TYPES = frozenset({"string", "code", "id_number", "mobile", "bank_card", "email", "address", "name"})
+# Types worth an equality lookup when encrypted (find a student by ID number): they get a blind index.
+LOOKUP_TYPES = frozenset({"id_number", "mobile", "bank_card", "email", "name", "string", "code"})
+
+
+@dataclass(frozen=True)
+class ElementSpec:
+    """One data element as stored: ``encrypted`` for 重要数据 and sensitive PI (Art. 27-28, 51)."""
+
+    code: str
+    name: str
+    data_type: str
+    max_length: int | None = None
+    required: bool = False
+    encrypted: bool = False
+    code_set: str | None = None
+    sensitive_type: str | None = None
+    share_category: str = "conditional"
+
+    @property
+    def column(self) -> str:
+        return self.code.lower()
+
+    @property
+    def blind_index(self) -> bool:
+        return self.encrypted and self.data_type in LOOKUP_TYPES
+
+    @property
+    def index_column(self) -> str:
+        return f"{self.column}__bi"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    code: str
+    name: str
+    owner_unit_code: str
+    elements: tuple[ElementSpec, ...]
+    # The element naming the unit a row belongs to (YXDM for students, DWDM for staff): scopes rows per unit.
+    unit_element: str | None = None
+    # The element identifying the person a row is about (SFZJH): per-subject keys and PI counts use it.
+    subject_element: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def table_name(self) -> str:
+        return f"gd_{self.code.lower()}"
+
+    @property
+    def history_table_name(self) -> str:
+        return f"gd_{self.code.lower()}__history"
+
+    def element(self, code: str) -> ElementSpec | None:
+        for element in self.elements:
+            if element.code == code:
+                return element
+        return None
+
+    @property
+    def element_codes(self) -> tuple[str, ...]:
+        return tuple(e.code for e in self.elements)

@@ -1,0 +1,1 @@
+"""Synthetic university: realistic, valid, vectorised test and demo data."""

@@ -1,0 +1,155 @@
+"""Per-person keys (Art. 34-36 数据销毁): destroying one key makes every copy of that person's data unreadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from edudata import cache
+from edudata.config import Settings
+from edudata.crypto.errors import CiphertextInvalid, SubjectDataDestroyed
+from edudata.crypto.models import SubjectKey
+from edudata.crypto.service import (
+    FieldCipher,
+    destroy_subject_key,
+    destroy_subject_keys,
+    element_aad,
+    is_destroyed,
+    rotate_master_key,
+)
+from edudata.db import Database
+from support.crypto import contains, key_settings, raw_cells
+
+AAD = element_aad("student_basic", "XM")
+ZHANG, LI = "110105194912310021", "120104200301156617"
+
+
+@pytest.fixture
+def settings_(db: Database, tmp_path: Path) -> Settings:
+    return key_settings(db, tmp_path)
+
+
+def _seal_two_people(
+    db: Database, settings: Settings
+) -> tuple[str, str, list[bytes | None], list[bytes | None]]:
+    with db.session() as s:
+        fc = FieldCipher(s, settings)
+        zhang, li = fc.subject_ref(ZHANG), fc.subject_ref(LI)
+        zhang_values = fc.encrypt_for_subject(zhang, ["张三", "13800000001"], AAD)
+        li_values = fc.encrypt_for_subject(li, ["李四", "13800000002"], AAD)
+        s.commit()
+    return zhang, li, zhang_values, li_values
+
+
+def test_a_destroyed_person_is_unreadable_and_another_person_still_readable(
+    db: Database, settings_: Settings
+) -> None:
+    zhang, _, zhang_values, li_values = _seal_two_people(db, settings_)
+    with db.session() as s:
+        assert destroy_subject_key(s, zhang) is True
+        s.commit()
+    cache.clear_all()
+    with db.session() as s:
+        fc = FieldCipher(s, settings_)
+        with pytest.raises(SubjectDataDestroyed) as caught:
+            fc.decrypt_values(zhang_values, AAD)
+        assert caught.value.zh.startswith("该人员数据已按规定销毁")
+        assert "destroyed" in caught.value.en and caught.value.status == 410
+        assert fc.decrypt_values(li_values, AAD) == ["李四", "13800000002"]
+        assert fc.decrypt_values(zhang_values + li_values, AAD, on_destroyed="none") == [
+            None,
+            None,
+            "李四",
+            "13800000002",
+        ]
+
+
+def test_a_copy_taken_before_destruction_is_unreadable_after_it(
+    db: Database, settings_: Settings, tmp_path: Path
+) -> None:
+    """An export or backup holding the ciphertext is shredded too: the key it needs is gone (Art. 35 副本)."""
+    zhang, _, zhang_values, _ = _seal_two_people(db, settings_)
+    exported = tmp_path / "export.bin"
+    exported.write_bytes(b"".join(len(v).to_bytes(2, "big") + v for v in zhang_values))
+    with db.session() as s:
+        assert FieldCipher(s, settings_).decrypt_values(zhang_values, AAD)[0] == "张三"
+        destroy_subject_keys(s, [zhang])
+        s.commit()
+    data, copies = exported.read_bytes(), []
+    while data:
+        size = int.from_bytes(data[:2], "big")
+        copies.append(data[2 : 2 + size])
+        data = data[2 + size :]
+    with db.session() as s, pytest.raises(SubjectDataDestroyed):
+        FieldCipher(s, settings_).decrypt_values(copies, AAD)
+
+
+def test_destruction_wipes_the_key_records_the_time_and_is_idempotent(
+    db: Database, settings_: Settings
+) -> None:
+    zhang, li, _, _ = _seal_two_people(db, settings_)
+    with db.session() as s:
+        assert destroy_subject_keys(s, [zhang, zhang, "0" * 32]) == 1
+        s.commit()
+        assert destroy_subject_key(s, zhang) is False
+        row = s.execute(select(SubjectKey).where(SubjectKey.subject_ref == zhang)).scalar_one()
+        assert row.wrapped_key is None and row.destroyed_at is not None
+        assert is_destroyed(s, zhang) and not is_destroyed(s, li)
+
+
+def test_new_data_for_a_destroyed_person_is_refused(db: Database, settings_: Settings) -> None:
+    zhang, _, _, _ = _seal_two_people(db, settings_)
+    with db.session() as s:
+        destroy_subject_key(s, zhang)
+        s.commit()
+        with pytest.raises(SubjectDataDestroyed):
+            FieldCipher(s, settings_).encrypt_for_subject(zhang, ["张三"], AAD)
+
+
+def test_decrypt_for_subject_refuses_another_persons_value(db: Database, settings_: Settings) -> None:
+    zhang, li, zhang_values, li_values = _seal_two_people(db, settings_)
+    with db.session() as s:
+        fc = FieldCipher(s, settings_)
+        assert fc.decrypt_for_subject(li, li_values, AAD) == ["李四", "13800000002"]
+        with pytest.raises(CiphertextInvalid):
+            fc.decrypt_for_subject(li, zhang_values, AAD)
+
+
+def test_a_batch_for_many_people_creates_their_keys_in_bulk(db: Database, settings_: Settings) -> None:
+    people = [f"1101051990{i:08d}" for i in range(300)]
+    rows = [(people[i % 300], f"value {i}") for i in range(1000)]
+    with db.session() as s:
+        fc = FieldCipher(s, settings_)
+        refs = fc.subject_refs([p for p, _ in rows])
+        sealed = fc.encrypt_for_subjects(refs, [v for _, v in rows], AAD)
+        s.commit()
+        assert s.execute(select(func.count()).select_from(SubjectKey)).scalar_one() == 300
+        again = fc.encrypt_for_subjects(refs[:10], ["x"] * 10, AAD)  # existing keys are reused
+        assert [v[:5] for v in again] == [v[:5] for v in sealed[:10]]
+        destroy_subject_key(s, refs[0])
+        s.commit()
+    cache.clear_all()
+    with db.session() as s:
+        readback = FieldCipher(s, settings_).decrypt_values(sealed, AAD, on_destroyed="none")
+    assert readback == [None if i % 300 == 0 else f"value {i}" for i in range(1000)]
+
+
+def test_the_key_table_holds_no_identifier_and_no_plaintext(db: Database, settings_: Settings) -> None:
+    _seal_two_people(db, settings_)
+    needles = [ZHANG.encode(), LI.encode(), "张三".encode(), "李四".encode(), b"13800000001"]
+    assert [(t, c) for t, c, v in raw_cells(db) if contains(v, needles)] == []
+
+
+def test_a_persons_values_survive_master_rotation(db: Database, settings_: Settings) -> None:
+    zhang, _, zhang_values, _ = _seal_two_people(db, settings_)
+    with db.session() as s:
+        rotate_master_key(s, settings_)
+        s.commit()
+    cache.clear_all()
+    with db.session() as s:
+        assert FieldCipher(s, settings_).decrypt_for_subject(zhang, zhang_values, AAD) == [
+            "张三",
+            "13800000001",
+        ]

@@ -1,0 +1,1 @@
+"""Test support: a live server and factories for accounts and catalogue entries."""
