@@ -267,10 +267,10 @@ def test_concurrent_appenders_keep_one_chain(db: Database, settings: Settings) -
     assert result.ok and result.checked == threads * per_thread
 
 
-def test_chain_read_in_two_halves_finds_breaks_on_either_side_of_the_join(
+def test_chain_read_in_stretches_finds_breaks_on_either_side_of_a_join(
     db: Database, settings: Settings
 ) -> None:
-    """PostgreSQL reads long chains in two halves at once; a break at or near the join is still found exactly."""
+    """Long chains are hashed in stretches by worker processes; a break at or near a join is still found exactly."""
     _fill(db, 40)
     with db.session() as s:
         assert verify_chain(s, settings, split_from=0, batch_size=7).ok
@@ -295,3 +295,13 @@ def test_chain_read_in_two_halves_finds_breaks_on_either_side_of_the_join(
     with db.session() as s:
         result = verify_chain(s, settings, split_from=0, batch_size=7)
     assert not result.ok and result.first_bad_seq == 21  # a copy of record 20 does not link to 20
+
+
+def test_an_altered_record_inside_a_worker_stretch_is_named(db: Database, settings: Settings) -> None:
+    """A change deep in a stretch hashed by a worker process is reported at its own seq, with the count before it."""
+    _fill(db, 40)
+    _sql(db, "UPDATE audit_record SET username = 'mallory' WHERE seq = 37")
+    with db.session() as s:
+        result = verify_chain(s, settings, split_from=0, batch_size=5)
+    assert not result.ok and result.first_bad_seq == 37 and result.checked == 36
+    assert "altered" in result.reason_en
