@@ -8,7 +8,7 @@ audited in its own transaction before the error leaves, so no rollback can erase
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from edudata.access import filters
 from edudata.access.crypto_bridge import StoreCrypto
-from edudata.access.decision import Decision, decide
+from edudata.access.decision import Decision, GrantView, OpenView, decide, decide_open
 from edudata.access.grants import active_grants
 from edudata.access.masking import apply_masking
 from edudata.access.specs import load_spec
@@ -27,6 +27,7 @@ from edudata.audit import service as audit
 from edudata.config import Settings
 from edudata.db import Database, utcnow
 from edudata.errors import EduDataError, PermissionDenied, ValidationFailed
+from edudata.store import bulk
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
 from edudata.store.spec import DatasetSpec
@@ -104,20 +105,54 @@ def _refuse(
     return err
 
 
+def _bound_grant(caller: Caller, operation: str, grant_id: int | None) -> int | None:
+    """A grant-scoped credential (sharing, Art. 40) reads through its own grant only: never another grant,
+    never a write, never the caller's own roles."""
+    bound = getattr(caller, "grant_id", None)
+    if bound is None:
+        return grant_id
+    if operation not in {"query", "export"} or (grant_id is not None and grant_id != bound):
+        raise PermissionDenied(
+            f"此共享凭证只能读取授权 {bound} 的数据（第四十条）",
+            f"this grant credential reads grant {bound} only (Art. 40)",
+            field="grant_id",
+        )
+    return bound
+
+
 def _decide(
-    caller: Caller, ctx: Context, dataset_code: str, operation: str, grant_id: int | None
+    caller: Caller,
+    ctx: Context,
+    dataset_code: str,
+    operation: str,
+    grant_id: int | None,
+    preview: GrantView | None = None,
 ) -> tuple[DatasetSpec, Decision]:
     try:
         spec = load_spec(ctx.session, dataset_code)
+        bound = getattr(caller, "grant_id", None)
+        grant_id = _bound_grant(caller, operation, grant_id)
+        roles = frozenset() if bound is not None else frozenset(caller.roles)
         grants = (
             active_grants(ctx.session, dataset_code, caller.unit_code)
             if operation in {"query", "export"}
             else ()
         )
+        unit_code, account_id = caller.unit_code, caller.account_id
+        if preview is not None:
+            # The office looks at what a grant not yet released would deliver (Art. 42: k-anonymity is
+            # measured before release), decided exactly as the grantee's reads will be.
+            if "office_admin" not in caller.roles or bound is not None:
+                raise PermissionDenied(
+                    "只有网信办可以预览待发布的授权", "only the office previews a grant before release"
+                )
+            roles, grants, grant_id = frozenset(), (preview,), preview.id
+            unit_code = preview.grantee_unit_code
+            account_id = preview.grantee_account_id or caller.account_id
         decision = decide(
-            roles=frozenset(caller.roles),
-            unit_code=caller.unit_code,
-            account_id=caller.account_id,
+            roles=roles,
+            unit_code=unit_code,
+            account_id=account_id,
             spec=spec,
             operation=operation,
             grants=grants,
@@ -277,9 +312,12 @@ def export_frames(
     grant_id: int | None = None,
     chunk: int = 10_000,
     max_rows: int = 2_000_000,
+    preview: GrantView | None = None,
 ) -> tuple[Page, list[pl.DataFrame]]:
-    """Every row in scope, in masked chunks, recorded as one ``export`` (Art. 30 导出 is audited)."""
-    spec, decision = _decide(caller, ctx, dataset_code, "export", grant_id)
+    """Every row in scope, in masked chunks, recorded as one ``export`` (Art. 30 导出 is audited).
+
+    ``preview`` (office only): decide as that grant would, to measure a release before it happens."""
+    spec, decision = _decide(caller, ctx, dataset_code, "export", grant_id, preview)
     chosen = _requested_elements(caller, ctx, spec, decision, elements)
     node, where = _where(caller, ctx, spec, decision, filter)
     frames: list[pl.DataFrame] = []
@@ -302,7 +340,11 @@ def export_frames(
         elements=chosen,
         row_count=count,
         filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
-        detail={"basis": decision.basis, "masking": decision.masking},
+        detail={
+            "basis": decision.basis,
+            "masking": decision.masking,
+            **({"preview": True} if preview is not None else {}),
+        },
         **_audit_fields(caller, ctx),
     )
     page = Page(
@@ -424,6 +466,289 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
     ]
 
 
+COUNT_ROLES = frozenset({"office_admin", "applicant", "unit_data_officer", "unit_reviewer"})
+
+
+def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any = None) -> tuple[int, int]:
+    """Rows and distinct people (by the dataset's subject element) a row scope covers: an aggregate, no record
+    leaves. For the 最小化 nudge of a share application and the Art. 50 threshold (200,000 people).
+
+    The office may filter on any element; others only on shareable elements stored in the clear, so a count
+    cannot probe an encrypted identifier. Audited as ``count``."""
+    try:
+        spec = load_spec(ctx.session, dataset_code)
+        if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & COUNT_ROLES):
+            raise PermissionDenied(
+                f"无权统计数据集“{spec.name}”的覆盖人数", f"not permitted to count dataset {spec.code}"
+            )
+        office = "office_admin" in caller.roles
+        visible = {
+            e.code for e in spec.elements if office or (not e.encrypted and e.share_category != "none")
+        }
+        node = filters.parse(filter)
+        crypto = ctx.field_crypto()
+        with datapath_scope("compile"):
+            current, _ = store.tables_for(ctx.session, spec)
+        where = filters.compile_filter(
+            node, spec, current, visible, lambda el, v: crypto.blind_index_one(spec, el, v)
+        )
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, "count", dataset_code, filter=str(filter)[:500]) from None
+    with datapath_scope("count"):
+        rows = store.count_rows(ctx.session, spec, where)
+        subject = spec.element(spec.subject_element) if spec.subject_element else None
+        people = store.count_distinct(ctx.session, spec, where, subject) if subject else rows
+    audit.record(
+        ctx.session,
+        operation="count",
+        dataset=spec.code,
+        row_count=rows,
+        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        detail={"people": people},
+        **_audit_fields(caller, ctx),
+    )
+    return rows, people
+
+
+REGISTER_ROLES = frozenset({"office_admin", "data_protection_officer"})
+VERIFY_ROLES = frozenset({"office_admin", "unit_data_officer", "unit_reviewer", "applicant"})
+
+
+def count_people_across(
+    caller: Caller, ctx: Context, dataset_codes: Sequence[str]
+) -> tuple[dict[str, int], int]:
+    """The PI register's count (Art. 50): distinct people per dataset and across the given datasets, a person
+    counted once by the subject reference of their ID number (a blind index; nothing decrypted, no record
+    leaves). Office and data-protection officers only; audited as ``count_people``."""
+    label = ",".join(dataset_codes)[:200]
+    try:
+        if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & REGISTER_ROLES):
+            raise PermissionDenied(
+                "只有网信办或个人信息保护负责人可以统计个人信息人数（第五十条）",
+                "only the office or a data-protection officer counts people (Art. 50)",
+            )
+        specs = [load_spec(ctx.session, code) for code in dataset_codes]
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, "count_people", label) from None
+    with datapath_scope("count_people"):
+        per, total = store.count_subjects(ctx.session, specs)
+    audit.record(
+        ctx.session,
+        operation="count_people",
+        dataset=label,
+        row_count=total,
+        detail={"per_dataset": per},
+        **_audit_fields(caller, ctx),
+    )
+    return per, total
+
+
+def verify_pair(
+    caller: Caller,
+    ctx: Context,
+    dataset_code: str,
+    key: tuple[str, str],
+    check: tuple[str, str],
+) -> bool:
+    """用而不存 (Art. 51): does a record whose ``key`` element equals the given value also hold the ``check``
+    value? The answer is one bit; no value of any element leaves this function, and neither value asked is
+    recorded (the audit names the elements and the answer only)."""
+    from edudata.crypto.blind_index import normalise
+
+    (key_el, key_value), (check_el, check_value) = key, check
+    try:
+        if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & VERIFY_ROLES):
+            raise PermissionDenied(
+                "无权使用核验服务", "not permitted to use the verification service", dataset=dataset_code
+            )
+        spec = load_spec(ctx.session, dataset_code)
+        missing = [e for e in (key_el, check_el) if spec.element(e) is None]
+        if missing or key_el == check_el:
+            raise ValidationFailed(
+                f"数据集 {spec.code} 不能按 {key_el} 核验 {check_el}",
+                f"dataset {spec.code} cannot verify {check_el} by {key_el}",
+                field="elements",
+            )
+        crypto = ctx.field_crypto()
+        node = filters.parse({"element": key_el, "op": "eq", "value": key_value})
+        with datapath_scope("compile"):
+            current, _ = store.tables_for(ctx.session, spec)
+        where = filters.compile_filter(
+            node, spec, current, set(spec.element_codes), lambda el, v: crypto.blind_index_one(spec, el, v)
+        )
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, "verify", dataset_code, elements=[key_el, check_el]) from None
+    with datapath_scope("verify"):
+        _ids, columns = store.select_rows(ctx.session, spec, [check_el], where, limit=10)
+    element = spec.element(check_el)
+    stored = columns[check_el]
+    if element.encrypted:
+        stored = crypto.decrypt(spec, element, stored)
+    wanted = normalise(str(check_value))
+    matched = bool(wanted) and any(v is not None and normalise(str(v)) == wanted for v in stored)
+    audit.record(
+        ctx.session,
+        operation="verify",
+        dataset=spec.code,
+        elements=[key_el, check_el],
+        row_count=0,
+        detail={"matched": matched},
+        **_audit_fields(caller, ctx),
+    )
+    return matched
+
+
 def element_codes(ctx: Context, dataset_code: str) -> tuple[str, ...]:
     """The element codes of a dataset (catalogue metadata, not governed data: no decision needed)."""
     return load_spec(ctx.session, dataset_code).element_codes
+
+
+def open_read(
+    caller: Caller,
+    ctx: Context,
+    view: OpenView,
+    fetch: Callable[[filters.Node | None], pl.DataFrame],
+    *,
+    filter: Any = None,
+    operation: str = "open_query",
+    detail: Mapping[str, Any] | None = None,
+) -> tuple[Decision, pl.DataFrame]:
+    """The open-data portal's read (Art. 44-45, 58): decide on the *published view* (anonymous callers see
+    unconditional views, keys their approved ones), check the caller's filter against the view's elements,
+    let ``fetch`` deliver the published rows, audit as ``anonymous`` or by key. Never reads a governed table:
+    published views are materialised (de-identified, small cells suppressed) when they are refreshed."""
+    key_scope = frozenset(getattr(caller, "scope", frozenset()))
+    audit_extra = {"view": view.code, **(detail or {})}
+    if getattr(caller, "key_id", None) is not None:
+        audit_extra["key_id"] = caller.key_id  # type: ignore[attr-defined]
+    try:
+        decision = decide_open(
+            roles=frozenset(caller.roles), key_scope=key_scope, view=view, operation=operation
+        )
+        node = filters.parse(filter)
+        unknown = sorted(filters.elements_used(node) - set(view.elements))
+        if unknown:
+            raise ValidationFailed(
+                f"筛选条件有误：开放数据中没有数据项 {', '.join(unknown)[:100]}",
+                f"invalid filter: the open view has no element {', '.join(unknown)[:100]}",
+                field="filter",
+            )
+        frame = fetch(node)
+    except EduDataError as err:
+        if getattr(err, "audited", False):
+            raise
+        raise _refuse(err, caller, ctx, operation, view.dataset_code, **audit_extra) from None
+    audit.record(
+        ctx.session,
+        operation=operation,
+        dataset=view.dataset_code,
+        elements=list(frame.columns),
+        row_count=frame.height,
+        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        detail={"basis": decision.basis, **audit_extra},
+        **_audit_fields(caller, ctx),
+    )
+    return decision, frame
+
+
+# -- bulk collection (ingest, Art. 20-24) ---------------------------------------------------------------------
+def bulk_load(
+    caller: Caller,
+    ctx: Context,
+    dataset_code: str,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    batch: str,
+    key: str | None = None,
+) -> dict[str, int]:
+    """Load a batch ingest has validated (one list of normalised values per element): rows whose ``key`` is
+    stored already are updated with history, the rest inserted in bulk; encrypted as the store always does."""
+    spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
+    unknown = [c for c in columns if spec.element(c) is None]
+    if unknown or (key is not None and key not in columns):
+        raise _refuse(
+            ValidationFailed(
+                f"数据集 {spec.code} 没有数据元素 {', '.join(unknown or [str(key)])[:100]}",
+                f"dataset {spec.code} has no element {', '.join(unknown or [str(key)])[:100]}",
+                field="elements",
+            ),
+            caller,
+            ctx,
+            "insert",
+            spec.code,
+        )
+    with datapath_scope("insert"):
+        counts = bulk.load_columns(
+            ctx.session, spec, columns, actor=caller.username, crypto=ctx.field_crypto(), batch=batch, key=key
+        )
+    audit.record(
+        ctx.session,
+        operation="insert",
+        dataset=spec.code,
+        elements=sorted(columns),
+        row_count=counts["inserted"] + counts["updated"],
+        detail={"batch": batch, "bulk": True, **counts},
+        **_audit_fields(caller, ctx),
+    )
+    return counts
+
+
+def existing_values(
+    caller: Caller, ctx: Context, dataset_code: str, element: str, values: Sequence[str], *, key: str
+) -> dict[str, str | None]:
+    """Which ``values`` of ``element`` are stored already, each with the ``key`` of its row (uniqueness
+    against the store, 一人一号); the caller must be allowed to read the dataset, and the lookup is audited."""
+    spec, _decision = _decide(caller, ctx, dataset_code, "query", None)
+    target, key_element = spec.element(element), spec.element(key)
+    if target is None or key_element is None:
+        raise _refuse(
+            ValidationFailed(
+                f"数据集 {spec.code} 没有数据元素 {element}", f"dataset {spec.code} has no element {element}"
+            ),
+            caller,
+            ctx,
+            "query",
+            spec.code,
+        )
+    crypto = ctx.field_crypto()
+    with datapath_scope("query"):
+        found = bulk.find_existing(ctx.session, spec, target, values, key=key_element, crypto=crypto)
+    if key_element.encrypted and found:
+        clear = crypto.decrypt(spec, key_element, list(found.values()))
+        found = dict(zip(found, clear, strict=True))
+    else:
+        found = {k: None if v is None else str(v) for k, v in found.items()}
+    audit.record(
+        ctx.session,
+        operation="query",
+        dataset=spec.code,
+        elements=[element, key],
+        row_count=len(found),
+        detail={"purpose": "uniqueness check of a collected batch", "looked_up": len(values)},
+        **_audit_fields(caller, ctx),
+    )
+    return found
+
+
+def revert_batch(caller: Caller, ctx: Context, dataset_code: str, batch: str) -> dict[str, int]:
+    """Roll back one loaded batch (the office only): its new rows deleted, its changed rows restored."""
+    spec, decision = _decide(caller, ctx, dataset_code, "delete", None)
+    if decision.basis != "office":
+        raise _refuse(
+            PermissionDenied("只有网信办可以回滚数据版本", "only the office rolls back a version"),
+            caller,
+            ctx,
+            "rollback",
+            spec.code,
+        )
+    with datapath_scope("delete"):
+        counts = bulk.revert_batch(ctx.session, spec, batch, actor=caller.username)
+    audit.record(
+        ctx.session,
+        operation="rollback",
+        dataset=spec.code,
+        row_count=counts["deleted"] + counts["restored"],
+        detail={"batch": batch, **counts},
+        **_audit_fields(caller, ctx),
+    )
+    return counts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,8 @@ def _view(g: AccessGrant) -> GrantView:
         elements=tuple(g.elements or ()),
         row_filter=g.row_filter,
         masking=dict(g.masking or {}),
-        expires_at=g.expires_at,
+        # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
+        expires_at=g.expires_at.replace(tzinfo=UTC) if g.expires_at and not g.expires_at.tzinfo else g.expires_at,
         revoked=g.revoked_at is not None,
         deidentified=g.deidentified,
         grantee_account_id=g.grantee_account_id,

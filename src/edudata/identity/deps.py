@@ -8,6 +8,8 @@ server. The principal is put on ``request.state.principal`` for the audit hook a
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import Depends, Request
@@ -40,6 +42,36 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+#: Bearer credentials of other domains, by secret prefix: the resolver returns (account id, grant id) for a live
+#: credential, else None. Sharing registers its grant-scoped keys here (Art. 40); they reach the data API only.
+CredentialResolver = Callable[[Session, str], "tuple[int, int] | None"]
+_CREDENTIALS: dict[str, CredentialResolver] = {}
+GRANT_API_PREFIX = "/api/v1/data/"
+
+
+def register_credential(prefix: str, resolver: CredentialResolver) -> None:
+    _CREDENTIALS[prefix] = resolver
+
+
+def _grant_principal(request: Request, session: Session, secret: str, address: str) -> Principal | None:
+    for prefix, resolve in _CREDENTIALS.items():
+        if not secret.startswith(prefix):
+            continue
+        found = resolve(session, secret)
+        if found is None:
+            raise NotAuthenticated("共享凭证无效或已撤销", "the grant credential is invalid or revoked")
+        if not request.url.path.startswith(GRANT_API_PREFIX):
+            raise PermissionDenied(
+                "共享凭证只能用于数据接口 /api/v1/data/", "a grant credential works on /api/v1/data/ only"
+            )
+        account_id, grant_id = found
+        principal = principal_for(session, account_id, source_ip=address, via="grant")
+        if principal is None:
+            raise PermissionDenied("账户已停用", "this account is disabled")
+        return replace(principal, roles=frozenset(), grant_id=grant_id)
+    return None
+
+
 def _secret_from_header(value: str) -> str:
     scheme, _, secret = value.partition(" ")
     secret = secret.strip()
@@ -62,8 +94,14 @@ def current_principal(request: Request, session: Session = Depends(get_session))
     now = utcnow()
     address = client_address(request)
     header = request.headers.get("authorization")
+    granted = None
     if header:
-        token = find_token(session, _secret_from_header(header))
+        secret = _secret_from_header(header)
+        granted = _grant_principal(request, session, secret, address)
+    if granted is not None:
+        account_id, via = granted.account_id, "grant"
+    elif header:
+        token = find_token(session, secret)
         if token is None or not is_live(token.expires_at, token.revoked_at, now):
             raise NotAuthenticated("令牌无效、已过期或已撤销", "the token is invalid, expired or revoked")
         account_id, via = token.account_id, "token"
@@ -85,7 +123,7 @@ def current_principal(request: Request, session: Session = Depends(get_session))
         if now - as_utc(web.last_seen_at) > _TOUCH:
             web.last_seen_at = now
             session.commit()
-    principal = principal_for(session, account_id, source_ip=address, via=via)
+    principal = granted or principal_for(session, account_id, source_ip=address, via=via)
     if principal is None:
         raise PermissionDenied("账户已停用", "this account is disabled")
     listed = blacklist.refusal(session, principal.username, address)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Column, MetaData, Table, func, insert, inspect, select, text
+from sqlalchemy import Column, MetaData, Table, func, insert, inspect, select, text, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -21,7 +21,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound
 from edudata.store.models import StoreTable
 from edudata.store.spec import DatasetSpec, ElementSpec
-from edudata.store.tables import build_tables, layout_hash
+from edudata.store.tables import SUBJECT_COLUMN, build_tables, layout_hash
 
 SYSTEM_COLUMNS = ("_id", "_version", "_created_at", "_created_by", "_updated_at", "_updated_by", "_batch")
 
@@ -40,6 +40,8 @@ class FieldCrypto(Protocol):
     def blind_index(
         self, spec: DatasetSpec, element: ElementSpec, values: Sequence[str | None]
     ) -> list[str | None]: ...
+
+    def subject_refs(self, values: Sequence[str | None]) -> list[str | None]: ...
 
 
 _tables_cache: dict[tuple[str, str, str], tuple[Table, Table]] = {}
@@ -110,6 +112,13 @@ def _encode(
         else:
             for row, v in zip(out, values, strict=True):
                 row[element.column] = v
+    person = spec.person_element
+    if person is not None and any(person.code in r for r in rows):
+        # One reference per person across every dataset (the blind index of the ID number, purpose
+        # ``subject``, as per-person keys use): the PI register counts people with it (Art. 50).
+        ids = [None if r.get(person.code) in (None, "") else str(r.get(person.code)) for r in rows]
+        for row, ref in zip(out, crypto.subject_refs(ids), strict=True):
+            row[SUBJECT_COLUMN] = ref
     return out
 
 
@@ -136,6 +145,8 @@ def insert_rows(
             row.setdefault(element.column, None)
             if element.blind_index:
                 row.setdefault(element.index_column, None)
+        if spec.person_element is not None:
+            row.setdefault(SUBJECT_COLUMN, None)
     ids: list[int] = []
     chunk = 5000
     for start in range(0, len(encoded), chunk):
@@ -227,6 +238,38 @@ def select_rows(
 def count_rows(session: Session, spec: DatasetSpec, where: ColumnElement[bool]) -> int:
     current, _ = tables_for(session, spec)
     return int(session.execute(select(func.count()).select_from(current).where(where)).scalar_one())
+
+
+def count_distinct(
+    session: Session, spec: DatasetSpec, where: ColumnElement[bool], element: ElementSpec
+) -> int:
+    """Distinct non-null values of ``element`` in scope; an encrypted one is counted by its blind index
+    (deterministic), since its ciphertext differs for equal values."""
+    if element.encrypted and not element.blind_index:
+        return count_rows(session, spec, where)
+    current, _ = tables_for(session, spec)
+    col = current.c[element.index_column if element.blind_index else element.column]
+    stmt = select(func.count(func.distinct(col))).select_from(current).where(where)
+    return int(session.execute(stmt).scalar_one())
+
+
+def count_subjects(session: Session, specs: Sequence[DatasetSpec]) -> tuple[dict[str, int], int]:
+    """Distinct people per dataset and across all of them, by the subject reference ``_subject`` (the blind
+    index of the ID number): nothing is decrypted (Art. 50). Datasets without an ID number are left out."""
+    linked = [s for s in specs if s.person_element is not None]
+    per: dict[str, int] = {}
+    parts = []
+    for spec in linked:
+        current, _ = tables_for(session, spec)
+        col = current.c[SUBJECT_COLUMN]
+        per[spec.code] = int(session.execute(select(func.count(func.distinct(col)))).scalar_one())
+        parts.append(select(col.label("ref")).where(col.is_not(None)))
+    if not parts:
+        return per, 0
+    if len(parts) == 1:
+        return per, next(iter(per.values()))
+    refs = union(*parts).subquery()
+    return per, int(session.execute(select(func.count()).select_from(refs)).scalar_one())
 
 
 def history_rows(session: Session, spec: DatasetSpec, row_id: int) -> list[dict[str, Any]]:

@@ -1,0 +1,370 @@
+"""From approval to delivery (Art. 40-42, 50): the Art. 50 gate, de-identified release with k-anonymity, the
+grant, its revocation, and API credentials scoped to it.
+
+- After the office approves, the people covered are counted through the data path; more than the threshold
+  (200,000) keeps the application pending until the office uploads the city education commission's approval
+  (Art. 50).
+- A third-party analysis (Art. 42) gets de-identified data only: direct identifiers become per-grant pseudonyms
+  or are suppressed, dates are generalised; before release the office previews, through the data path and decided
+  exactly as the grant will be, the k-anonymity of the delivered quasi-identifiers; release needs k ≥ the policy's
+  minimum.
+- The grant is an :class:`~edudata.access.models.AccessGrant`: the data path scopes, masks and audits every fetch.
+  The office or the producer unit revokes it at once; it ends by itself at the end of its period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath, deidentify, filters
+from edudata.access.decision import GrantView, sensitive_masking
+from edudata.access.grants import create_grant, revoke_grant
+from edudata.access.models import AccessGrant
+from edudata.access.specs import load_spec
+from edudata.db import utcnow
+from edudata.errors import Conflict, PermissionDenied, ValidationFailed
+from edudata.identity.principal import Principal
+from edudata.identity.tokens import as_utc, digest
+from edudata.sharing import notify
+from edudata.sharing.models import GrantCredential, ShareApplication
+from edudata.sharing.service import audit_step, end_of_period, policy
+from edudata.store.spec import DatasetSpec
+
+CREDENTIAL_PREFIX = "edg_"
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# 一人一号 numbers identify a person as directly as an ID number does (JY/T 1006 codes).
+PERSON_NUMBERS = frozenset({"XH", "GH", "SFZJH"})
+DEIDENTIFY_BY_TYPE = {
+    "id_number": "pseudonym",
+    "name": "suppress",
+    "mobile": "suppress",
+    "bank_card": "suppress",
+    "email": "suppress",
+    "address": "address",
+    "date": "birth_date",
+}
+HIDING = frozenset({"pseudonym", "suppress"})
+
+
+def deidentified_masking(spec: DatasetSpec, elements: list[str]) -> dict[str, str]:
+    """Art. 42 profile of a third-party grant: identifiers pseudonymised or suppressed, dates to the year."""
+    out: dict[str, str] = {}
+    for code in elements:
+        element = spec.element(code)
+        if element is None:
+            continue
+        if code in PERSON_NUMBERS or code == spec.subject_element:
+            out[code] = "pseudonym"
+        elif element.data_type in DEIDENTIFY_BY_TYPE:
+            out[code] = DEIDENTIFY_BY_TYPE[element.data_type]
+        elif element.sensitive_type:
+            out[code] = "suppress"
+    return out
+
+
+def grant_masking(session: Session, app: ShareApplication) -> dict[str, str]:
+    spec = load_spec(session, app.dataset_code)
+    base = deidentified_masking(spec, app.elements) if app.third_party else {}
+    return {**base, **app.masking}
+
+
+def _office(actor: Principal, what_zh: str, what_en: str) -> None:
+    if not actor.has("office_admin"):
+        raise PermissionDenied(f"只有网信办可以{what_zh}", f"only the office may {what_en}")
+
+
+def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
+    """The last approval: count the people (Art. 50 gate), then release or hold for de-identification."""
+    session = ctx.session
+    rows, people = datapath.count_people(actor, ctx, app.dataset_code, filter=app.row_filter)
+    app.row_count, app.people_count = rows, people
+    spec = load_spec(session, app.dataset_code)
+    if (
+        spec.subject_element
+        and people > policy(session).large_scale_threshold
+        and not app.commission_doc_sha256
+    ):
+        app.status = "pending_commission"
+        session.flush()
+        notify.send(
+            session, notify.holders(session, "office_admin"), kind="art50", application_id=app.id,
+            zh=f"共享申请 #{app.id} 涉及 {people} 人的个人信息，超过 20 万人，须上传市教委批准文件（第五十条）",
+            en=f"application #{app.id} covers {people} people (> 200,000): upload the commission's approval (Art. 50)",
+        )  # fmt: skip
+        audit_step(session, actor, "share_hold_art50", app, people=people)
+        return
+    _ready(ctx, actor, app)
+
+
+def _ready(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
+    if app.third_party:
+        app.status = "pending_release"
+        ctx.session.flush()
+        notify.send(
+            ctx.session, notify.holders(ctx.session, "office_admin"), kind="release", application_id=app.id,
+            zh=f"共享申请 #{app.id} 为第三方分析，请预览去标识化结果（k 匿名）后发布",
+            en=f"application #{app.id} is for third-party analysis: preview the k-anonymity, then release",
+        )  # fmt: skip
+        return
+    activate(ctx.session, actor, app)
+
+
+def upload_commission_approval(
+    ctx: datapath.Context, actor: Principal, app: ShareApplication, *, filename: str, content: bytes
+) -> None:
+    """The office files the city education commission's approval document (Art. 50); the hold lifts."""
+    _office(actor, "上传市教委批准文件", "upload the commission's approval")
+    if app.status != "pending_commission":
+        raise Conflict("该申请不在等待市教委批准的状态", "the application is not waiting for the commission")
+    if not content or len(content) > MAX_DOCUMENT_BYTES:
+        raise ValidationFailed(
+            "批准文件为空或超过 10 MB", "the document is empty or larger than 10 MB", field="file"
+        )
+    app.commission_doc, app.commission_doc_name = content, (filename or "approval")[:255]
+    app.commission_doc_sha256 = hashlib.sha256(content).hexdigest()
+    app.commission_doc_by, app.commission_doc_at = actor.username, utcnow()
+    ctx.session.flush()
+    audit_step(ctx.session, actor, "share_art50_document", app, sha256=app.commission_doc_sha256)
+    _ready(ctx, actor, app)
+
+
+def _preview_view(session: Session, app: ShareApplication) -> GrantView:
+    return GrantView(
+        id=-app.id,  # never a real grant id: the preview's pseudonyms are never delivered
+        dataset_code=app.dataset_code,
+        grantee_unit_code=app.applicant_unit_code,
+        elements=tuple(app.elements),
+        row_filter=app.row_filter,
+        masking=grant_masking(session, app),
+        expires_at=None,
+        revoked=False,
+        deidentified=True,
+    )
+
+
+def quasi_identifiers(session: Session, app: ShareApplication) -> list[str]:
+    """Delivered elements that are neither pseudonymised nor suppressed: what an attacker can link on."""
+    spec = load_spec(session, app.dataset_code)
+    masking = {**sensitive_masking(spec), **grant_masking(session, app)}
+    return [e for e in app.elements if masking.get(e) not in HIDING]
+
+
+def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> dict[str, Any]:
+    """k-anonymity of what the grant would deliver, computed on the data path's own output (Art. 42)."""
+    _office(actor, "预览去标识化结果", "preview a de-identified release")
+    if app.status != "pending_release":
+        raise Conflict("该申请不在待发布状态", "the application is not awaiting release")
+    qi = quasi_identifiers(ctx.session, app)
+    if qi:
+        _page, frames = datapath.export_frames(
+            actor, ctx, app.dataset_code, elements=qi, preview=_preview_view(ctx.session, app)
+        )
+        frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame({c: [] for c in qi})
+        k = deidentify.k_anonymity(frame, qi)
+        rows = frame.height
+    else:
+        rows = app.row_count or 0
+        k = rows
+    app.k_anonymity, app.k_quasi_identifiers, app.k_computed_at = k, qi, utcnow()
+    ctx.session.flush()
+    audit_step(ctx.session, actor, "share_release_preview", app, k=k, quasi_identifiers=qi)
+    return {"k": k, "quasi_identifiers": qi, "rows": rows, "min_k": policy(ctx.session).min_k,
+            "masking": grant_masking(ctx.session, app)}  # fmt: skip
+
+
+def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> AccessGrant:
+    _office(actor, "发布去标识化数据", "release de-identified data")
+    if app.status != "pending_release":
+        raise Conflict("该申请不在待发布状态", "the application is not awaiting release")
+    if app.k_anonymity is None:
+        raise Conflict("发布前须先预览 k 匿名结果", "preview the k-anonymity before release")
+    minimum = policy(ctx.session).min_k
+    if app.k_anonymity < minimum:
+        raise Conflict(
+            f"k 匿名为 {app.k_anonymity}，低于要求的 {minimum}：请删减或泛化准标识符后重新预览",
+            f"k = {app.k_anonymity} is below the required {minimum}: drop or generalise quasi-identifiers",
+        )
+    return activate(ctx.session, actor, app)
+
+
+def activate(session: Session, actor: Principal, app: ShareApplication) -> AccessGrant:
+    """Create the grant: dataset, elements, row filter, masking, purpose, expiry (Art. 40)."""
+    grant = create_grant(
+        session,
+        dataset_code=app.dataset_code,
+        grantee_unit_code=app.applicant_unit_code,
+        elements=app.elements,
+        purpose=app.purpose,
+        row_filter=app.row_filter,
+        masking=grant_masking(session, app),
+        expires_at=end_of_period(app.period_end),
+        created_by=actor.username,
+        deidentified=app.third_party,
+        source=f"sharing:{app.id}",
+    )
+    app.grant_id, app.status, app.decided_at, app.updated_at = grant.id, "granted", utcnow(), utcnow()
+    session.flush()
+    notify.send(
+        session, [app.applicant_account_id], kind="granted", application_id=app.id,
+        zh=f"共享申请 #{app.id} 已批准，授权 {grant.id} 有效至 {app.period_end}；请创建接口凭证获取数据",
+        en=f"application #{app.id} is approved: grant {grant.id} until {app.period_end}; create an API credential",
+    )  # fmt: skip
+    audit_step(session, actor, "share_grant", app, grant_id=grant.id, masking=grant.masking,
+               filter=app.row_filter, expires_at=grant.expires_at.isoformat())  # fmt: skip
+    return grant
+
+
+def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason: str) -> None:
+    """The office or the producer unit's officer ends a grant at once; its credentials die with it."""
+    if not (
+        actor.has("office_admin")
+        or (actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code)
+    ):
+        raise PermissionDenied(
+            "只有网信办或数据生产单位可以撤销授权", "only the office or the producer revokes"
+        )
+    if app.status != "granted" or app.grant_id is None:
+        raise Conflict("该申请没有生效的授权", "the application has no active grant")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationFailed(
+            "撤销须写明理由（至少 4 个字）", "a revocation needs a reason (4+ chars)", field="reason"
+        )
+    revoke_grant(session, app.grant_id, by=actor.username, reason=reason[:2000])
+    session.execute(
+        update(GrantCredential)
+        .where(GrantCredential.grant_id == app.grant_id, GrantCredential.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_by=actor.username)
+    )
+    app.status, app.updated_at = "revoked", utcnow()
+    session.flush()
+    notify.send(
+        session, [app.applicant_account_id], kind="revoked", application_id=app.id,
+        zh=f"共享申请 #{app.id} 的授权已被撤销：{reason[:300]}", en=f"the grant of #{app.id} was revoked: {reason[:300]}",
+    )  # fmt: skip
+    audit_step(session, actor, "share_revoke", app, grant_id=app.grant_id, reason=reason[:500])
+
+
+def grant_of(session: Session, app: ShareApplication) -> AccessGrant | None:
+    return session.get(AccessGrant, app.grant_id) if app.grant_id else None
+
+
+def grant_state(session: Session, app: ShareApplication) -> str:
+    grant = grant_of(session, app)
+    if grant is None:
+        return "none"
+    if grant.revoked_at is not None:
+        return "revoked"
+    if grant.expires_at is not None and as_utc(grant.expires_at) <= utcnow():
+        return "expired"
+    return "active"
+
+
+# --- grant-scoped API credentials -----------------------------------------------------------------------------
+
+
+def _holder(actor: Principal, app: ShareApplication) -> None:
+    if not (actor.has("applicant") and actor.unit_code == app.applicant_unit_code):
+        raise PermissionDenied(
+            "只有申请单位的申请人可以管理接口凭证", "only the applicant unit manages credentials"
+        )
+
+
+def create_credential(
+    session: Session, actor: Principal, app: ShareApplication, *, label: str = ""
+) -> tuple[GrantCredential, str]:
+    """A new key for the grant; the secret is returned once and only its SHA-256 is stored (Art. 54)."""
+    _holder(actor, app)
+    if grant_state(session, app) != "active":
+        raise Conflict("授权未生效、已过期或已撤销，不能创建凭证", "the grant is not active; no credential")
+    secret = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+    cred = GrantCredential(
+        grant_id=app.grant_id,
+        application_id=app.id,
+        account_id=actor.account_id,
+        label=label.strip()[:100],
+        secret_hash=digest(secret),
+        hint=secret[:10],
+        created_by=actor.username,
+    )
+    session.add(cred)
+    session.flush()
+    audit_step(session, actor, "share_credential_create", app, credential_id=cred.id)
+    return cred, secret
+
+
+def _credential(session: Session, app: ShareApplication, credential_id: int) -> GrantCredential:
+    cred = session.get(GrantCredential, credential_id)
+    if cred is None or cred.application_id != app.id:
+        raise Conflict(
+            f"凭证 {credential_id} 不属于该申请", f"credential {credential_id} is not of this application"
+        )
+    return cred
+
+
+def rotate_credential(
+    session: Session, actor: Principal, app: ShareApplication, credential_id: int
+) -> tuple[GrantCredential, str]:
+    _holder(actor, app)
+    old = _credential(session, app, credential_id)
+    if old.revoked_at is not None:
+        raise Conflict("凭证已撤销，不能轮换", "the credential is revoked")
+    new, secret = create_credential(session, actor, app, label=old.label)
+    old.revoked_at, old.revoked_by, old.replaced_by_id = utcnow(), actor.username, new.id
+    session.flush()
+    audit_step(session, actor, "share_credential_rotate", app, old=old.id, new=new.id)
+    return new, secret
+
+
+def revoke_credential(session: Session, actor: Principal, app: ShareApplication, credential_id: int) -> None:
+    if not actor.has("office_admin"):
+        _holder(actor, app)
+    cred = _credential(session, app, credential_id)
+    if cred.revoked_at is None:
+        cred.revoked_at, cred.revoked_by = utcnow(), actor.username
+        session.flush()
+    audit_step(session, actor, "share_credential_revoke", app, credential_id=cred.id)
+
+
+def credentials_of(session: Session, app: ShareApplication) -> list[GrantCredential]:
+    return list(
+        session.scalars(
+            select(GrantCredential)
+            .where(GrantCredential.application_id == app.id)
+            .order_by(GrantCredential.id)
+        )
+    )
+
+
+def resolve_credential(session: Session, secret: str) -> tuple[int, int] | None:
+    """(account id, grant id) of a live credential, for ``identity.deps`` (registered in ``hooks``)."""
+    cred = session.scalar(select(GrantCredential).where(GrantCredential.secret_hash == digest(secret)))
+    if cred is None or cred.revoked_at is not None:
+        return None
+    return cred.account_id, cred.grant_id
+
+
+def row_scope_text(row_filter: Any) -> str:
+    """The row filter as a short readable line for pages (学院 = 0201 且 年级 ≥ 2023)."""
+    node = filters.parse(row_filter)
+    return _text(node) if node is not None else "全部记录 / all records"
+
+
+_OPS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "∈", "not_in": "∉",
+        "prefix": "以…开头", "is_null": "为空", "not_null": "不为空"}  # fmt: skip
+
+
+def _text(node: Any) -> str:
+    if isinstance(node, filters.Condition):
+        value = "" if node.op in {"is_null", "not_null"} else f" {node.value}"
+        return f"{node.element} {_OPS.get(node.op, node.op)}{value}"
+    joiner = {"all": " 且 ", "any": " 或 "}.get(node.kind)
+    if joiner is None:
+        return f"非（{_text(node.items[0])}）"
+    return "（" + joiner.join(_text(i) for i in node.items) + "）"

@@ -1,0 +1,171 @@
+"""Tables of data sharing (数据共享, Art. 37-42, 50): applications (附件1), the use commitment (附件2) and its
+signatures, reviews with deadlines, grant-scoped API credentials and the inbox.
+
+The grant itself is :class:`edudata.access.models.AccessGrant` (the data path reads it); an application points at
+the grant its approval created.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from edudata.db import Base, utcnow
+
+
+class CommitmentText(Base):
+    """One version of the use commitment (附件2 数据使用承诺书); a version is never edited, only superseded."""
+
+    __tablename__ = "sharing_commitment_text"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    effective_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SharingPolicy(Base):
+    """The office's sharing settings (one row): auto-approval of 无条件共享, review deadline, minimum k, the
+    Art. 50 threshold."""
+
+    __tablename__ = "sharing_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    auto_approve_unconditional: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_working_days: Mapped[int] = mapped_column(Integer, default=5)
+    min_k: Mapped[int] = mapped_column(Integer, default=5)
+    large_scale_threshold: Mapped[int] = mapped_column(Integer, default=200_000)
+    updated_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShareApplication(Base):
+    """A share application (附件1 数据共享申请表): who asks, why, for exactly which elements and rows, how long."""
+
+    __tablename__ = "sharing_application"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applicant_account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"), index=True)
+    applicant_username: Mapped[str] = mapped_column(String(150))
+    applicant_unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(Text)
+    business_basis: Mapped[str] = mapped_column(Text)
+    dataset_code: Mapped[str] = mapped_column(String(64), index=True)
+    owner_unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    share_category: Mapped[str] = mapped_column(String(16))
+    elements: Mapped[list[str]] = mapped_column(JSON)
+    row_filter: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    masking: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    delivery: Mapped[str] = mapped_column(String(16))
+    security_measures: Mapped[str] = mapped_column(Text)
+    third_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    third_party_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    row_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    people_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sensitive_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("access_grant.id"), nullable=True)
+    k_anonymity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    k_quasi_identifiers: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    k_computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    commission_doc_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    commission_doc_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    commission_doc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    commission_doc_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    commission_doc_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CommitmentSignature(Base):
+    """The applicant's signature of one commitment version: account, time, address and the text's SHA-256."""
+
+    __tablename__ = "sharing_signature"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("sharing_application.id"), index=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("sharing_commitment_text.id"))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"))
+    username: Mapped[str] = mapped_column(String(150))
+    source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShareReview(Base):
+    """One review stage of an application (producer unit, then office — Art. 40) with its deadline."""
+
+    __tablename__ = "sharing_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("sharing_application.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    reviewer_unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_on: Mapped[date] = mapped_column(Date)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewer_account_id: Mapped[int | None] = mapped_column(ForeignKey("org_account.id"), nullable=True)
+    reviewer_username: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class GrantCredential(Base):
+    """An API key scoped to one grant (共享凭证): only its SHA-256 is stored; the data path accepts it for that
+    grant only, and nothing else in the API accepts it at all."""
+
+    __tablename__ = "sharing_credential"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("access_grant.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("sharing_application.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Notification(Base):
+    """A message in someone's web inbox (待办与通知): a review waiting, a decision, a revocation."""
+
+    __tablename__ = "sharing_notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_application.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message_zh: Mapped[str] = mapped_column(String(500))
+    message_en: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,318 @@
+"""Review of share applications (Art. 39-40, 64(2)): producer unit then office, narrowing, refusal, deadlines.
+
+- 有条件共享: the producer unit's ``unit_data_officer`` approves first, then the office (``office_admin``); the
+  office cannot approve before the producer (approval order, 409).
+- 无条件共享: the office alone; with the policy's auto-approval on, it is approved at submission ("policy").
+- An approver may narrow (drop elements, tighten the row filter, add masking, shorten the period) but never widen;
+  a refusal needs a written reason, shown to the applicant (Art. 39).
+- Nobody reviews their own application (separation of duties, Art. 30).
+- Each stage is due after ``review_working_days`` working days (Chinese public holidays respected); open stages
+  past their day are flagged to the office and listed for inspection (Art. 64(2)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath, filters
+from edudata.access.masking import KEYED_PROFILES, PROFILES
+from edudata.access.specs import load_spec
+from edudata.audit import service as audit
+from edudata.db import utcnow
+from edudata.errors import Conflict, PermissionDenied, ValidationFailed
+from edudata.identity.principal import Principal
+from edudata.sharing import delivery, notify
+from edudata.sharing.models import ShareApplication, ShareReview
+from edudata.sharing.service import audit_step, policy, signature_of, today_in_china
+from edudata.sharing.workdays import add_working_days
+
+STAGE_LABELS = {
+    "producer": ("数据生产单位审核", "producer unit review"),
+    "office": ("网信办审核", "office review"),
+}
+
+
+def open_review(session: Session, app: ShareApplication) -> ShareReview | None:
+    return session.scalar(
+        select(ShareReview)
+        .where(ShareReview.application_id == app.id, ShareReview.decided_at.is_(None))
+        .order_by(ShareReview.id.desc())
+        .limit(1)
+    )
+
+
+def reviews_of(session: Session, app: ShareApplication) -> list[ShareReview]:
+    return list(
+        session.scalars(
+            select(ShareReview).where(ShareReview.application_id == app.id).order_by(ShareReview.id)
+        )
+    )
+
+
+def _open_stage(
+    session: Session, app: ShareApplication, stage: str, today: date | None = None
+) -> ShareReview:
+    today = today or today_in_china()
+    unit = app.owner_unit_code if stage == "producer" else "0002"
+    review = ShareReview(
+        application_id=app.id,
+        stage=stage,
+        reviewer_unit_code=unit,
+        due_on=add_working_days(today, policy(session).review_working_days),
+        comment="",
+    )
+    session.add(review)
+    app.status = f"pending_{stage}"
+    session.flush()
+    recipients = (
+        notify.holders(session, "unit_data_officer", app.owner_unit_code)
+        if stage == "producer"
+        else notify.holders(session, "office_admin")
+    )
+    notify.send(
+        session,
+        recipients,
+        kind="review_waiting",
+        application_id=app.id,
+        zh=f"共享申请 #{app.id}（{app.dataset_code}）待您审核，截止 {review.due_on.isoformat()}",
+        en=f"application #{app.id} ({app.dataset_code}) awaits your review, due {review.due_on.isoformat()}",
+    )
+    return review
+
+
+def submit(ctx: datapath.Context, actor: Principal, app: ShareApplication, today: date | None = None) -> None:
+    """Submit a signed draft: open the first review stage (or auto-approve 无条件共享 by policy)."""
+    session = ctx.session
+    if app.applicant_account_id != actor.account_id:
+        raise PermissionDenied("只有申请人本人可以提交申请", "only the applicant submits the application")
+    if app.status != "draft":
+        raise Conflict("申请已提交", "the application is already submitted")
+    if signature_of(session, app) is None:
+        raise Conflict(
+            "提交前须签署数据使用承诺书（附件2，第四十一条）",
+            "sign the use commitment (Annex 2) before submitting (Art. 41)",
+        )
+    app.submitted_at = app.updated_at = utcnow()
+    if app.share_category == "conditional":
+        _open_stage(session, app, "producer", today)
+    else:
+        review = _open_stage(session, app, "office", today)
+        if policy(session).auto_approve_unconditional:
+            review.decided_at, review.decision = utcnow(), "approved"
+            review.reviewer_username, review.comment = "policy", "无条件共享，按网信办策略自动批准"
+            session.flush()
+            audit_step(session, None, "share_approve", app, stage="office", auto=True)
+            delivery.after_approval(ctx, actor, app)
+            return
+    audit_step(session, actor, "share_submit", app)
+
+
+def _may_review(actor: Principal, app: ShareApplication, review: ShareReview) -> None:
+    if actor.account_id == app.applicant_account_id:
+        raise PermissionDenied(
+            "不能审核本人提交的申请（第三十条 不相容岗位分离）",
+            "you cannot review your own application (Art. 30, separation of duties)",
+        )
+    if review.stage == "producer":
+        if actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code:
+            return
+        if actor.has("office_admin"):
+            raise Conflict(
+                "审批顺序：有条件共享须先由数据生产单位审核，再由网信办审核（第四十条）",
+                "approval order: the producer unit reviews first, then the office (Art. 40)",
+            )
+        raise PermissionDenied(
+            "只有数据生产单位的数据管理员可以审核此申请", "only the producer unit's data officer reviews this"
+        )
+    if not actor.has("office_admin"):
+        raise PermissionDenied("此申请待网信办审核", "this application awaits the office's review")
+
+
+def _review_for(session: Session, actor: Principal, app: ShareApplication) -> ShareReview:
+    review = open_review(session, app)
+    if review is None:
+        raise Conflict("该申请当前没有待审核的环节", "the application is not awaiting a review")
+    _may_review(actor, app, review)
+    return review
+
+
+def narrow(session: Session, app: ShareApplication, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply an approver's narrowing; returns what changed. Anything that would widen the request is refused."""
+    spec = load_spec(session, app.dataset_code)
+    done: dict[str, Any] = {}
+    if changes.get("elements") is not None:
+        keep = [str(e) for e in changes["elements"]]
+        extra = [e for e in keep if e not in app.elements]
+        if extra or not keep:
+            raise ValidationFailed(
+                f"审核只能删减数据项，不能增加：{', '.join(extra) or '（不能全部删除）'}",
+                f"a review may only drop elements: {', '.join(extra) or '(not all of them)'}",
+                field="elements",
+            )
+        dropped = [e for e in app.elements if e not in keep]
+        if dropped:
+            app.elements = [e for e in app.elements if e in keep]
+            app.masking = {k: v for k, v in app.masking.items() if k in keep}
+            done["dropped_elements"] = dropped
+    if changes.get("row_filter"):
+        tighter = filters.parse(changes["row_filter"])
+        for code in filters.elements_used(tighter):
+            if spec.element(code) is None:
+                raise ValidationFailed(f"没有数据项 {code}", f"no element {code}", field="row_filter")
+        app.row_filter = filters.to_json(filters.conjoin(filters.parse(app.row_filter), tighter))
+        done["row_filter"] = filters.to_json(tighter)
+    if changes.get("masking"):
+        masking = dict(changes["masking"])
+        for element, profile in masking.items():
+            if element not in app.elements:
+                raise ValidationFailed(
+                    f"数据项 {element} 不在申请范围内", f"{element} is not requested", field="masking"
+                )
+            if profile == "none" or (profile not in PROFILES and profile not in KEYED_PROFILES):
+                raise ValidationFailed(
+                    f"脱敏方式“{profile}”无效（审核只能增加脱敏）", f"masking {profile!r} is not valid here",
+                    field="masking",
+                )  # fmt: skip
+        app.masking = {**app.masking, **masking}
+        done["masking"] = masking
+    if changes.get("period_end"):
+        end = date.fromisoformat(str(changes["period_end"]))
+        if end > app.period_end or end < app.period_start:
+            raise ValidationFailed(
+                "审核只能缩短使用期限", "a review may only shorten the period", field="period_end"
+            )
+        app.period_end = end
+        done["period_end"] = end.isoformat()
+    if done:
+        app.updated_at = utcnow()
+        app.k_anonymity = app.k_computed_at = None
+        session.flush()
+    return done
+
+
+def approve(
+    ctx: datapath.Context,
+    actor: Principal,
+    app: ShareApplication,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    comment: str = "",
+) -> ShareReview:
+    """Approve the open stage (with optional narrowing); the office's approval leads to the grant."""
+    session = ctx.session
+    review = _review_for(session, actor, app)
+    done = narrow(session, app, changes or {})
+    review.decided_at, review.decision = utcnow(), "approved"
+    review.reviewer_account_id, review.reviewer_username = actor.account_id, actor.username
+    review.comment, review.changes = comment.strip()[:2000], done or None
+    session.flush()
+    audit_step(session, actor, "share_approve", app, stage=review.stage, changes=done)
+    if review.stage == "producer":
+        _open_stage(session, app, "office")
+    else:
+        delivery.after_approval(ctx, actor, app)
+    return review
+
+
+def refuse(session: Session, actor: Principal, app: ShareApplication, *, reason: str) -> ShareReview:
+    """Refuse with a written reason (Art. 39: refusal is the exception and must say why)."""
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationFailed(
+            "驳回须写明理由（至少 4 个字，第三十九条）", "a refusal needs a written reason (4+ characters, Art. 39)",
+            field="reason",
+        )  # fmt: skip
+    review = _review_for(session, actor, app)
+    review.decided_at, review.decision = utcnow(), "refused"
+    review.reviewer_account_id, review.reviewer_username = actor.account_id, actor.username
+    review.comment = reason[:2000]
+    app.status, app.refusal_reason, app.decided_at = "refused", reason[:2000], utcnow()
+    session.flush()
+    notify.send(
+        session, [app.applicant_account_id], kind="refused", application_id=app.id,
+        zh=f"共享申请 #{app.id} 被驳回：{reason[:300]}", en=f"application #{app.id} was refused: {reason[:300]}",
+    )  # fmt: skip
+    audit_step(session, actor, "share_refuse", app, stage=review.stage, reason=reason[:500])
+    return review
+
+
+def flag_overdue(session: Session, today: date | None = None) -> list[ShareReview]:
+    """Flag open reviews past their due day once, and tell the office (Art. 64(2))."""
+    today = today or today_in_china()
+    late = list(
+        session.scalars(
+            select(ShareReview).where(
+                ShareReview.decided_at.is_(None),
+                ShareReview.due_on < today,
+                ShareReview.overdue_flagged_at.is_(None),
+            )
+        )
+    )
+    office = notify.holders(session, "office_admin")
+    for review in late:
+        review.overdue_flagged_at = utcnow()
+        notify.send(
+            session, office, kind="review_overdue", application_id=review.application_id,
+            zh=f"共享申请 #{review.application_id} 的{STAGE_LABELS[review.stage][0]}已超期（截止 {review.due_on}）",
+            en=f"the {STAGE_LABELS[review.stage][1]} of application #{review.application_id} is overdue "
+               f"(due {review.due_on})",
+        )  # fmt: skip
+        audit.record(
+            session,
+            operation="share_review_overdue",
+            username="system",
+            unit_code=review.reviewer_unit_code,
+            detail={
+                "application_id": review.application_id,
+                "stage": review.stage,
+                "due_on": str(review.due_on),
+            },
+        )
+    session.flush()
+    return late
+
+
+def overdue_reviews(session: Session, today: date | None = None) -> list[ShareReview]:
+    """For inspection (Art. 64(2)): open reviews past their day, and reviews decided after it."""
+    today = today or today_in_china()
+    stmt = (
+        select(ShareReview)
+        .where(
+            or_(
+                and_(ShareReview.decided_at.is_(None), ShareReview.due_on < today),
+                ShareReview.overdue_flagged_at.is_not(None),
+                and_(
+                    ShareReview.decided_at.is_not(None),
+                    func.date(ShareReview.decided_at) > ShareReview.due_on,
+                ),
+            )
+        )
+        .order_by(ShareReview.due_on)
+    )
+    return list(session.scalars(stmt))
+
+
+def tasks_for(session: Session, actor: Principal) -> list[ShareReview]:
+    """Reviews waiting for ``actor`` (the inbox's 待办)."""
+    stages = []
+    if actor.has("unit_data_officer"):
+        stages.append(
+            and_(ShareReview.stage == "producer", ShareReview.reviewer_unit_code == actor.unit_code)
+        )
+    if actor.has("office_admin"):
+        stages.append(ShareReview.stage == "office")
+    if not stages:
+        return []
+    stmt = (
+        select(ShareReview)
+        .join(ShareApplication, ShareApplication.id == ShareReview.application_id)
+        .where(ShareReview.decided_at.is_(None), or_(*stages))
+        .where(ShareApplication.applicant_account_id != actor.account_id)
+        .order_by(ShareReview.due_on)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,321 @@
+"""The sharing API (``/api/v1/sharing``): the same flows as the pages — apply, sign, submit, review, narrow,
+refuse, the Art. 50 document, de-identified release, grants, credentials, inbox, overdue reviews, policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath
+from edudata.api.deps import get_session
+from edudata.errors import Conflict, PermissionDenied
+from edudata.identity.deps import current_principal, require_roles
+from edudata.identity.principal import Principal
+from edudata.sharing import delivery, notify, review, service, views
+from edudata.sharing.schemas import (
+    ApplicationIn,
+    ApproveIn,
+    CommitmentIn,
+    CredentialIn,
+    EstimateIn,
+    NarrowIn,
+    PolicyIn,
+    ReasonIn,
+    SignIn,
+)
+
+router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+office = require_roles("office_admin")
+
+
+def ctx_of(request: Request, session: Session) -> datapath.Context:
+    return datapath.Context(
+        session=session,
+        settings=request.app.state.settings,
+        database=request.app.state.db,
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
+def _app(session: Session, who: Principal, app_id: int) -> Any:
+    return service.visible_application(session, who, app_id)
+
+
+def _done(session: Session, app: Any) -> dict[str, Any]:
+    session.commit()
+    return views.application_view(session, app)
+
+
+@router.get("/catalog/{dataset}")
+def catalogue_entry(
+    dataset: str, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    """A dataset for applicants: metadata only, which elements can be requested and why not (Art. 39)."""
+    return views.catalogue_entry(session, dataset)
+
+
+@router.post("/estimate")
+def estimate(
+    body: EstimateIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """The 最小化 nudge: rows and people covered, sensitive elements (counted through the data path)."""
+    out = service.estimate(ctx_of(request, session), who, body.dataset_code, body.elements, body.row_filter)
+    session.commit()
+    return out
+
+
+@router.get("/commitment")
+def commitment(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+    text = service.current_commitment(session)
+    return {"id": text.id, "version": text.version, "title": text.title, "body": text.body,
+            "text_sha256": text.body_sha256}  # fmt: skip
+
+
+@router.post("/commitment", status_code=201)
+def publish_commitment(
+    body: CommitmentIn, session: Session = Depends(get_session), who: Principal = Depends(office)
+) -> dict:
+    text = service.publish_commitment(session, who, version=body.version, title=body.title, body=body.body)
+    session.commit()
+    return {"id": text.id, "version": text.version, "text_sha256": text.body_sha256}
+
+
+@router.post("/applications", status_code=201)
+def create_application(
+    body: ApplicationIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = service.create_application(ctx_of(request, session), who, body.model_dump())
+    return _done(session, app)
+
+
+@router.get("/applications")
+def list_applications(
+    status: str | None = None,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    apps = service.list_applications(session, who, status)
+    return {"applications": [views.application_view(session, a, full=False) for a in apps]}
+
+
+@router.get("/applications/{app_id}")
+def get_application(
+    app_id: int, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return views.application_view(session, _app(session, who, app_id))
+
+
+@router.post("/applications/{app_id}/sign")
+def sign(
+    app_id: int,
+    body: SignIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    service.sign(session, who, app, text_sha256=body.text_sha256)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/submit")
+def submit(
+    app_id: int,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    review.submit(ctx_of(request, session), who, app)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/approve")
+def approve(
+    app_id: int,
+    body: ApproveIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Approve the open stage; the body may narrow the request (never widen it)."""
+    app = _app(session, who, app_id)
+    changes = body.model_dump(exclude={"comment"}, exclude_none=True, mode="json")
+    review.approve(ctx_of(request, session), who, app, changes=changes, comment=body.comment)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/refuse")
+def refuse(
+    app_id: int,
+    body: ReasonIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    review.refuse(session, who, app, reason=body.reason)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/narrow")
+def narrow(
+    app_id: int, body: NarrowIn, session: Session = Depends(get_session), who: Principal = Depends(office)
+) -> dict[str, Any]:
+    """The office narrows an approved application still on hold (Art. 50 or before release)."""
+    app = _app(session, who, app_id)
+    if app.status not in {"pending_commission", "pending_release"}:
+        raise Conflict("只能在待批准文件或待发布时调整", "only while waiting for the commission or release")
+    done = review.narrow(session, app, body.model_dump(exclude_none=True, mode="json"))
+    service.audit_step(session, who, "share_narrow", app, changes=done)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/commission-approval")
+async def commission_approval(
+    app_id: int,
+    request: Request,
+    file: UploadFile = File(...),
+    who: Principal = Depends(office),
+) -> dict[str, Any]:
+    """Upload the city education commission's approval document (Art. 50)."""
+    content = await file.read(delivery.MAX_DOCUMENT_BYTES + 1)
+    with request.app.state.db.session() as session:
+        app = _app(session, who, app_id)
+        delivery.upload_commission_approval(
+            ctx_of(request, session), who, app, filename=file.filename or "", content=content
+        )
+        return _done(session, app)
+
+
+@router.post("/applications/{app_id}/release-preview")
+def release_preview(
+    app_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Depends(office)
+) -> dict[str, Any]:
+    """k-anonymity of the de-identified delivery, before release (Art. 42)."""
+    app = _app(session, who, app_id)
+    out = delivery.preview_release(ctx_of(request, session), who, app)
+    session.commit()
+    return out
+
+
+@router.post("/applications/{app_id}/release")
+def release(
+    app_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Depends(office)
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    delivery.release(ctx_of(request, session), who, app)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/revoke")
+def revoke(
+    app_id: int,
+    body: ReasonIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    delivery.revoke(session, who, app, reason=body.reason)
+    return _done(session, app)
+
+
+@router.post("/applications/{app_id}/credentials", status_code=201)
+def create_credential(
+    app_id: int,
+    body: CredentialIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """A grant-scoped API key; the secret is shown in this answer only."""
+    app = _app(session, who, app_id)
+    cred, secret = delivery.create_credential(session, who, app, label=body.label)
+    session.commit()
+    return {"id": cred.id, "grant_id": cred.grant_id, "secret": secret, "hint": cred.hint}
+
+
+@router.post("/applications/{app_id}/credentials/{cred_id}/rotate", status_code=201)
+def rotate_credential(
+    app_id: int,
+    cred_id: int,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    cred, secret = delivery.rotate_credential(session, who, app, cred_id)
+    session.commit()
+    return {
+        "id": cred.id,
+        "grant_id": cred.grant_id,
+        "secret": secret,
+        "hint": cred.hint,
+        "replaces": cred_id,
+    }
+
+
+@router.delete("/applications/{app_id}/credentials/{cred_id}")
+def revoke_credential(
+    app_id: int,
+    cred_id: int,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    app = _app(session, who, app_id)
+    delivery.revoke_credential(session, who, app, cred_id)
+    return _done(session, app)
+
+
+@router.get("/inbox")
+def inbox(
+    session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    """What waits for the caller: reviews to do (待办) and messages (通知)."""
+    if who.has("office_admin"):
+        review.flag_overdue(session)
+        session.commit()
+    return {
+        "tasks": [views.review_view(r) for r in review.tasks_for(session, who)],
+        "notifications": [notify.notification_view(n) for n in notify.inbox(session, who.account_id)],
+    }
+
+
+@router.post("/inbox/read")
+def mark_read(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+    notify.mark_read(session, who.account_id)
+    session.commit()
+    return {"ok": True}
+
+
+@router.get("/reviews/overdue")
+def overdue(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+    """Overdue reviews, for the office and inspection (Art. 64(2))."""
+    if not who.has("office_admin", "auditor"):
+        raise PermissionDenied(
+            "只有网信办和审计员可以查看超期审核", "only the office and auditors see overdue reviews"
+        )
+    review.flag_overdue(session)
+    session.commit()
+    return {"reviews": [views.review_view(r) for r in review.overdue_reviews(session)]}
+
+
+@router.get("/policy")
+def get_policy(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+    p = service.policy(session)
+    return {k: getattr(p, k) for k in ("auto_approve_unconditional", "review_working_days", "min_k",
+                                        "large_scale_threshold")}  # fmt: skip
+
+
+@router.put("/policy")
+def put_policy(
+    body: PolicyIn, session: Session = Depends(get_session), who: Principal = Depends(office)
+) -> dict:
+    p = service.set_policy(session, who, body.model_dump(exclude_none=True))
+    session.commit()
+    return {k: getattr(p, k) for k in ("auto_approve_unconditional", "review_working_days", "min_k",
+                                        "large_scale_threshold")}  # fmt: skip

@@ -1,0 +1,67 @@
+"""Request shapes of the sharing API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EstimateIn(_In):
+    dataset_code: str = Field(..., max_length=64)
+    elements: list[str] = Field(..., max_length=200)
+    row_filter: dict[str, Any] | None = None
+
+
+class ApplicationIn(EstimateIn):
+    contact_name: str = Field(..., max_length=100)
+    contact_phone: str = Field(..., max_length=32)
+    purpose: str = Field(..., max_length=4000)
+    business_basis: str = Field(..., max_length=4000)
+    period_start: date | None = None
+    period_end: date
+    delivery: str = Field("api", max_length=16)
+    security_measures: str = Field(..., max_length=4000)
+    third_party: bool = False
+    third_party_name: str = Field("", max_length=200)
+
+
+class SignIn(_In):
+    text_sha256: str = Field(..., min_length=64, max_length=64)
+
+
+class NarrowIn(_In):
+    elements: list[str] | None = Field(None, max_length=200)
+    row_filter: dict[str, Any] | None = None
+    masking: dict[str, str] | None = None
+    period_end: date | None = None
+
+
+class ApproveIn(NarrowIn):
+    comment: str = Field("", max_length=2000)
+
+
+class ReasonIn(_In):
+    reason: str = Field("", max_length=2000)
+
+
+class CredentialIn(_In):
+    label: str = Field("", max_length=100)
+
+
+class PolicyIn(_In):
+    auto_approve_unconditional: bool | None = None
+    review_working_days: int | None = None
+    min_k: int | None = None
+    large_scale_threshold: int | None = None
+
+
+class CommitmentIn(_In):
+    version: str = Field(..., max_length=32)
+    title: str = Field(..., max_length=200)
+    body: str = Field(..., max_length=20000)

@@ -1,0 +1,414 @@
+"""Share applications (附件1) and the use commitment (附件2): apply, see the 最小化 nudge, sign, submit.
+
+Rules (Art. 37-41):
+- only a user unit's ``applicant`` applies, for a dataset of another unit; 不予共享 datasets and elements cannot be
+  requested (Art. 39) — the API refuses them exactly like the page, naming the elements;
+- the row scope is a filter built from shareable elements stored in the clear (never an encrypted identifier);
+- the form shows how many rows and distinct people the selection covers and which elements are sensitive, counted
+  through the data path (audited, no record leaves) so the applicant can ask for less (最小化, Art. 38);
+- submission needs the applicant's signature of the current commitment text (Art. 41): account, time, address and
+  the SHA-256 of the words signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath, filters
+from edudata.access.specs import load_spec
+from edudata.audit import service as audit
+from edudata.catalog.service import get_dataset
+from edudata.db import utcnow
+from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.identity.principal import Principal
+from edudata.sharing.models import (
+    CommitmentSignature,
+    CommitmentText,
+    ShareApplication,
+    SharingPolicy,
+)
+from edudata.sharing.seed import text_hash
+
+CHINA = ZoneInfo("Asia/Shanghai")
+DELIVERY = {"api": ("接口调用", "API"), "export": ("一次性导出", "one-off export")}
+MAX_PERIOD_DAYS = 3 * 366
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "draft": ("草稿（待签署承诺书并提交）", "draft (sign and submit)"),
+    "pending_producer": ("待数据生产单位审核", "awaiting the producer unit"),
+    "pending_office": ("待网信办审核", "awaiting the office"),
+    "pending_commission": (
+        "待上传市教委批准文件（第五十条）",
+        "awaiting the commission's approval (Art. 50)",
+    ),
+    "pending_release": ("待去标识化发布（第四十二条）", "awaiting de-identified release (Art. 42)"),
+    "granted": ("已授权", "granted"),
+    "refused": ("已驳回", "refused"),
+    "revoked": ("已撤销", "revoked"),
+}
+
+
+def today_in_china(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(CHINA).date()
+
+
+def end_of_period(day: date) -> datetime:
+    """A grant for ``day`` ends at the following midnight, Beijing time (stored in UTC)."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), CHINA).astimezone(UTC)
+
+
+def audit_step(
+    session: Session, actor: Principal | None, operation: str, app: ShareApplication, **detail: Any
+) -> None:
+    """Every step of an application is audited in its own transaction's commit (Art. 30, 59)."""
+    who: dict[str, Any] = {"username": "policy", "source_ip": "local"}
+    if actor is not None:
+        who = {
+            "account_id": actor.account_id,
+            "username": actor.username,
+            "unit_code": actor.unit_code,
+            "source_ip": actor.source_ip,
+        }
+    audit.record(
+        session,
+        operation=operation,
+        dataset=app.dataset_code,
+        elements=list(app.elements),
+        detail={"application_id": app.id, "status": app.status, **detail},
+        **who,
+    )
+
+
+def policy(session: Session) -> SharingPolicy:
+    found = session.get(SharingPolicy, 1)
+    if found is None:
+        found = SharingPolicy(id=1)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def set_policy(session: Session, actor: Principal, values: Mapping[str, Any]) -> SharingPolicy:
+    """The office sets auto-approval of 无条件共享, the review deadline, the minimum k and the Art. 50 threshold."""
+    if not actor.has("office_admin"):
+        raise PermissionDenied("只有网信办可以设置共享策略", "only the office sets the sharing policy")
+    p = policy(session)
+    limits = {"review_working_days": (1, 30), "min_k": (2, 1000), "large_scale_threshold": (1, 10**9)}
+    for key, value in values.items():
+        if key == "auto_approve_unconditional":
+            p.auto_approve_unconditional = bool(value)
+        elif key in limits:
+            low, high = limits[key]
+            if not isinstance(value, int) or not low <= value <= high:
+                raise ValidationFailed(
+                    f"{key} 应为 {low} 到 {high} 之间的整数",
+                    f"{key} must be an integer {low}-{high}",
+                    field=key,
+                )
+            setattr(p, key, value)
+        else:
+            raise ValidationFailed(f"未知的策略项 {key}", f"unknown policy setting {key}", field=key)
+    p.updated_by, p.updated_at = actor.username, utcnow()
+    session.flush()
+    audit.record(
+        session,
+        operation="share_policy",
+        account_id=actor.account_id,
+        username=actor.username,
+        unit_code=actor.unit_code,
+        source_ip=actor.source_ip,
+        detail={k: getattr(p, k) for k in ("auto_approve_unconditional", *limits)},
+    )
+    return p
+
+
+def current_commitment(session: Session) -> CommitmentText:
+    found = session.scalar(
+        select(CommitmentText)
+        .where(CommitmentText.effective_from <= utcnow())
+        .order_by(CommitmentText.effective_from.desc(), CommitmentText.id.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound("尚未发布数据使用承诺书", "no use commitment has been published")
+    return found
+
+
+def publish_commitment(
+    session: Session, actor: Principal, *, version: str, title: str, body: str
+) -> CommitmentText:
+    """A new commitment version (the office); earlier signatures keep pointing at the words they signed."""
+    if not actor.has("office_admin"):
+        raise PermissionDenied("只有网信办可以发布承诺书", "only the office publishes the commitment")
+    version, title, body = version.strip(), title.strip(), body.strip()
+    if not version or not title or len(body) < 20:
+        raise ValidationFailed(
+            "版本、标题和正文（至少 20 字）必填", "version, title and body (20+ chars) are required"
+        )
+    if session.scalar(select(CommitmentText.id).where(CommitmentText.version == version)):
+        raise Conflict(
+            f"承诺书版本 {version} 已存在", f"commitment version {version} exists", field="version"
+        )
+    text = CommitmentText(
+        version=version, title=title, body=body, body_sha256=text_hash(title, body), created_by=actor.username
+    )
+    session.add(text)
+    session.flush()
+    return text
+
+
+def _required(values: Mapping[str, Any], name: str, zh: str, limit: int = 4000) -> str:
+    text = str(values.get(name) or "").strip()
+    if not text:
+        raise ValidationFailed(f"请填写{zh}", f"{name} is required", field=name)
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"{zh}过长（至多 {limit} 字）", f"{name} is too long (max {limit})", field=name
+        )
+    return text
+
+
+def _date(value: Any, name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(
+            f"{name} 应为日期（YYYY-MM-DD）", f"{name} must be a date", field=name
+        ) from None
+
+
+def check_selection(
+    session: Session, dataset_code: str, elements: Sequence[str], row_filter: Any
+) -> tuple[Any, list[str], dict | None]:
+    """Validate a request's dataset, elements and row filter (Art. 39: 不予共享 cannot be requested)."""
+    dataset = get_dataset(session, dataset_code)
+    if dataset.share_category == "none":
+        raise ValidationFailed(
+            f"数据集“{dataset.name}”为不予共享，不能申请（第三十九条）",
+            f"dataset {dataset.code} is not shared and cannot be requested (Art. 39)",
+            field="dataset_code",
+        )
+    by_code = {e.code: e for e in dataset.elements}
+    chosen = list(dict.fromkeys(str(e) for e in elements))
+    if not chosen:
+        raise ValidationFailed("请至少选择一个数据项", "choose at least one element", field="elements")
+    unknown = [e for e in chosen if e not in by_code]
+    if unknown:
+        raise ValidationFailed(
+            f"数据集中没有数据项 {', '.join(unknown)[:200]}", f"no such elements: {', '.join(unknown)[:200]}",
+            field="elements",
+        )  # fmt: skip
+    refused = [e for e in chosen if by_code[e].share_category == "none"]
+    if refused:
+        names = "、".join(f"{by_code[e].name}（{e}）" for e in refused)
+        raise ValidationFailed(
+            f"{names} 为不予共享数据项，不能申请（第三十九条）",
+            f"elements {', '.join(refused)} are not shared and cannot be requested (Art. 39)",
+            field="elements",
+            not_shared=refused,
+        )
+    spec = load_spec(session, dataset_code)
+    node = filters.parse(row_filter)
+    for code in filters.elements_used(node):
+        element = spec.element(code)
+        if element is None or element.encrypted or element.share_category == "none":
+            raise ValidationFailed(
+                f"行范围条件不能使用数据项 {code}（不存在、加密存储或不予共享）",
+                f"the row scope cannot use element {code} (unknown, encrypted or not shared)",
+                field="row_filter",
+            )
+    order = [e.code for e in dataset.elements]
+    return dataset, sorted(chosen, key=order.index), filters.to_json(node)
+
+
+def sensitive_of(session: Session, dataset_code: str, elements: Sequence[str]) -> list[str]:
+    """Elements that are sensitive PI (Art. 51) or graded 重要数据 (stored encrypted)."""
+    spec = load_spec(session, dataset_code)
+    return [e for e in elements if (el := spec.element(e)) and (el.sensitive_type or el.encrypted)]
+
+
+def estimate(
+    ctx: datapath.Context, actor: Principal, dataset_code: str, elements: Sequence[str], row_filter: Any
+) -> dict[str, Any]:
+    """The 最小化 nudge: rows and distinct people covered, the sensitive elements chosen, and advice."""
+    dataset, chosen, node = check_selection(ctx.session, dataset_code, elements, row_filter)
+    rows, people = datapath.count_people(actor, ctx, dataset.code, filter=node)
+    sensitive = sensitive_of(ctx.session, dataset.code, chosen)
+    advice: list[dict[str, str]] = []
+    if sensitive:
+        advice.append({
+            "zh": f"所选数据项含敏感或重要数据：{'、'.join(sensitive)}，请确认确属必要（第三十八条、第五十一条）",
+            "en": f"the selection includes sensitive or important elements: {', '.join(sensitive)}; "
+                  "make sure each is necessary (Art. 38, 51)",
+        })  # fmt: skip
+    if node is None:
+        advice.append({
+            "zh": "未设置行范围，将覆盖数据集的全部记录；请只申请业务需要的行",
+            "en": "no row scope: every record is covered; ask only for the rows you need",
+        })  # fmt: skip
+    if people > policy(ctx.session).large_scale_threshold:
+        advice.append({
+            "zh": "覆盖人数超过 20 万，须经市教委批准（第五十条），审批时间较长",
+            "en": "more than 200,000 people: the city commission must approve (Art. 50)",
+        })  # fmt: skip
+    return {"dataset": dataset.code, "elements": chosen, "filter": node, "rows": rows, "people": people,
+            "sensitive_elements": sensitive, "advice": advice}  # fmt: skip
+
+
+def create_application(
+    ctx: datapath.Context, actor: Principal, values: Mapping[str, Any]
+) -> ShareApplication:
+    """A draft application (附件1); the nudge's counts are stored with it."""
+    if not actor.has("applicant"):
+        raise PermissionDenied(
+            "只有数据申请人可以提交共享申请", "only an applicant may apply for shared data"
+        )
+    session = ctx.session
+    dataset, chosen, node = check_selection(
+        session, str(values.get("dataset_code") or ""), values.get("elements") or [], values.get("row_filter")
+    )
+    owner = dataset_owner_code(session, dataset)
+    if owner == actor.unit_code:
+        raise Conflict(
+            "本单位即该数据的生产单位，无需申请共享",
+            "your unit produces this dataset; no application is needed",
+        )
+    start = _date(values.get("period_start") or today_in_china(), "period_start")
+    end = _date(values.get("period_end"), "period_end")
+    if end < start or end < today_in_china() or (end - start).days > MAX_PERIOD_DAYS:
+        raise ValidationFailed(
+            "使用期限不合理：结束日期须不早于开始日期和今天，且不超过三年",
+            "period of use: the end must not precede the start or today, and at most three years",
+            field="period_end",
+        )
+    delivery = str(values.get("delivery") or "api")
+    if delivery not in DELIVERY:
+        raise ValidationFailed(
+            "交付方式应为 api 或 export", "delivery must be api or export", field="delivery"
+        )
+    third = bool(values.get("third_party"))
+    third_name = str(values.get("third_party_name") or "").strip()[:200]
+    if third and not third_name:
+        raise ValidationFailed("请填写第三方机构名称", "name the third party", field="third_party_name")
+    rows, people = datapath.count_people(actor, ctx, dataset.code, filter=node)
+    app = ShareApplication(
+        applicant_account_id=actor.account_id,
+        applicant_username=actor.username,
+        applicant_unit_code=actor.unit_code,
+        contact_name=_required(values, "contact_name", "联系人", 100),
+        contact_phone=_required(values, "contact_phone", "联系电话", 32),
+        purpose=_required(values, "purpose", "用途"),
+        business_basis=_required(values, "business_basis", "业务依据"),
+        dataset_code=dataset.code,
+        owner_unit_code=owner,
+        share_category=dataset.share_category,
+        elements=chosen,
+        row_filter=node,
+        masking={},
+        period_start=start,
+        period_end=end,
+        delivery=delivery,
+        security_measures=_required(values, "security_measures", "安全保护措施"),
+        third_party=third,
+        third_party_name=third_name,
+        status="draft",
+        row_count=rows,
+        people_count=people,
+        sensitive_elements=sensitive_of(session, dataset.code, chosen),
+    )
+    session.add(app)
+    session.flush()
+    audit_step(session, actor, "share_apply", app, people=people, filter=node)
+    return app
+
+
+def dataset_owner_code(session: Session, dataset: Any) -> str:
+    from edudata.org.models import Unit
+
+    return session.get(Unit, dataset.owner_unit_id).code
+
+
+def get_application(session: Session, app_id: int) -> ShareApplication:
+    app = session.get(ShareApplication, app_id)
+    if app is None:
+        raise NotFound(f"共享申请 {app_id} 不存在", f"application {app_id} does not exist")
+    return app
+
+
+def may_see(actor: Principal, app: ShareApplication) -> bool:
+    """The applicant's unit, the producer unit's officers and the office see an application; nobody else."""
+    return (
+        actor.has("office_admin")
+        or (actor.unit_code == app.applicant_unit_code and actor.has("applicant"))
+        or (actor.unit_code == app.owner_unit_code and actor.has("unit_data_officer"))
+    )
+
+
+def visible_application(session: Session, actor: Principal, app_id: int) -> ShareApplication:
+    app = get_application(session, app_id)
+    if not may_see(actor, app):
+        raise NotFound(f"共享申请 {app_id} 不存在", f"application {app_id} does not exist")
+    return app
+
+
+def list_applications(
+    session: Session, actor: Principal, status: str | None = None
+) -> list[ShareApplication]:
+    stmt = select(ShareApplication).order_by(ShareApplication.id.desc()).limit(500)
+    if not actor.has("office_admin"):
+        mine = []
+        if actor.has("applicant"):
+            mine.append(ShareApplication.applicant_unit_code == actor.unit_code)
+        if actor.has("unit_data_officer"):
+            mine.append(ShareApplication.owner_unit_code == actor.unit_code)
+        if not mine:
+            return []
+        stmt = stmt.where(or_(*mine))
+    if status:
+        stmt = stmt.where(ShareApplication.status == status)
+    return list(session.scalars(stmt))
+
+
+def sign(
+    session: Session, actor: Principal, app: ShareApplication, *, text_sha256: str
+) -> CommitmentSignature:
+    """Sign the current commitment for ``app`` (Art. 41); ``text_sha256`` must be the hash of the words shown,
+    so a text changed between showing and signing is refused rather than signed unseen."""
+    if app.applicant_account_id != actor.account_id:
+        raise PermissionDenied("只有申请人本人可以签署承诺书", "only the applicant signs the commitment")
+    if app.status != "draft":
+        raise Conflict("申请已提交，无需再签署", "the application is already submitted")
+    text = current_commitment(session)
+    if text_sha256 != text.body_sha256:
+        raise Conflict(
+            "承诺书文本已更新，请阅读最新版本后再签署",
+            "the commitment text changed; read the current version and sign",
+        )
+    signature = CommitmentSignature(
+        application_id=app.id,
+        commitment_id=text.id,
+        text_sha256=text.body_sha256,
+        account_id=actor.account_id,
+        username=actor.username,
+        source_ip=actor.source_ip,
+    )
+    session.add(signature)
+    session.flush()
+    audit_step(session, actor, "share_sign", app, commitment=text.version, text_sha256=text.body_sha256)
+    return signature
+
+
+def signature_of(session: Session, app: ShareApplication) -> CommitmentSignature | None:
+    return session.scalar(
+        select(CommitmentSignature)
+        .where(CommitmentSignature.application_id == app.id)
+        .order_by(CommitmentSignature.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,143 @@
+"""Plain dictionaries of applications for the API and the pages (no ORM object leaves the domain)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from edudata.catalog.service import get_dataset
+from edudata.sharing import delivery, review
+from edudata.sharing.models import ShareApplication
+from edudata.sharing.service import DELIVERY, STATUS_LABELS, signature_of, today_in_china
+
+
+def _stamp(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def catalogue_entry(session: Session, code: str) -> dict[str, Any]:
+    """A dataset as an applicant sees it: metadata only, each element selectable or not, and why."""
+    dataset = get_dataset(session, code)
+    from edudata.sharing.service import dataset_owner_code
+
+    return {
+        "code": dataset.code,
+        "name": dataset.name,
+        "name_en": dataset.name_en,
+        "description": dataset.description,
+        "grade": dataset.grade,
+        "share_category": dataset.share_category,
+        "update_frequency": dataset.update_frequency,
+        "owner_unit_code": dataset_owner_code(session, dataset),
+        "requestable": dataset.share_category != "none",
+        "elements": [
+            {
+                "code": e.code,
+                "name": e.name,
+                "name_en": e.name_en,
+                "data_type": e.data_type,
+                "grade": e.grade,
+                "share_category": e.share_category,
+                "sensitive": e.sensitive,
+                "sensitive_type": e.sensitive_type,
+                "selectable": e.share_category != "none" and dataset.share_category != "none",
+                "why_not": (
+                    {"zh": "不予共享数据项（第三十九条）", "en": "not shared (Art. 39)"}
+                    if e.share_category == "none" or dataset.share_category == "none"
+                    else None
+                ),
+            }
+            for e in dataset.elements
+        ],
+    }
+
+
+def review_view(r: Any) -> dict[str, Any]:
+    today = today_in_china()
+    return {
+        "id": r.id,
+        "application_id": r.application_id,
+        "stage": r.stage,
+        "stage_label": review.STAGE_LABELS[r.stage],
+        "reviewer_unit_code": r.reviewer_unit_code,
+        "opened_at": _stamp(r.opened_at),
+        "due_on": r.due_on.isoformat(),
+        "overdue": r.overdue_flagged_at is not None or (r.decided_at is None and r.due_on < today),
+        "decided_at": _stamp(r.decided_at),
+        "decision": r.decision,
+        "reviewer": r.reviewer_username,
+        "comment": r.comment,
+        "changes": r.changes,
+    }
+
+
+def application_view(session: Session, app: ShareApplication, *, full: bool = True) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": app.id,
+        "status": app.status,
+        "status_label": STATUS_LABELS.get(app.status, (app.status, app.status)),
+        "applicant": app.applicant_username,
+        "applicant_unit_code": app.applicant_unit_code,
+        "contact_name": app.contact_name,
+        "contact_phone": app.contact_phone,
+        "purpose": app.purpose,
+        "business_basis": app.business_basis,
+        "dataset_code": app.dataset_code,
+        "owner_unit_code": app.owner_unit_code,
+        "share_category": app.share_category,
+        "elements": list(app.elements),
+        "row_filter": app.row_filter,
+        "row_scope": delivery.row_scope_text(app.row_filter),
+        "masking": dict(app.masking or {}),
+        "period_start": app.period_start.isoformat(),
+        "period_end": app.period_end.isoformat(),
+        "delivery": app.delivery,
+        "delivery_label": DELIVERY.get(app.delivery, (app.delivery, app.delivery)),
+        "security_measures": app.security_measures,
+        "third_party": app.third_party,
+        "third_party_name": app.third_party_name,
+        "row_count": app.row_count,
+        "people_count": app.people_count,
+        "sensitive_elements": list(app.sensitive_elements or []),
+        "refusal_reason": app.refusal_reason,
+        "grant_id": app.grant_id,
+        "grant_state": delivery.grant_state(session, app),
+        "k_anonymity": app.k_anonymity,
+        "k_quasi_identifiers": app.k_quasi_identifiers,
+        "commission_document": (
+            {
+                "name": app.commission_doc_name,
+                "sha256": app.commission_doc_sha256,
+                "by": app.commission_doc_by,
+                "at": _stamp(app.commission_doc_at),
+            }
+            if app.commission_doc_sha256
+            else None
+        ),  # fmt: skip
+        "created_at": _stamp(app.created_at),
+        "submitted_at": _stamp(app.submitted_at),
+        "decided_at": _stamp(app.decided_at),
+    }
+    if full:
+        sig = signature_of(session, app)
+        view["signature"] = (
+            {"username": sig.username, "signed_at": _stamp(sig.signed_at), "text_sha256": sig.text_sha256,
+             "commitment_id": sig.commitment_id, "source_ip": sig.source_ip}
+            if sig else None
+        )  # fmt: skip
+        view["reviews"] = [review_view(r) for r in review.reviews_of(session, app)]
+        view["credentials"] = [
+            {"id": c.id, "label": c.label, "hint": c.hint + "…", "created_by": c.created_by,
+             "created_at": _stamp(c.created_at), "revoked_at": _stamp(c.revoked_at), "replaced_by": c.replaced_by_id}
+            for c in delivery.credentials_of(session, app)
+        ]  # fmt: skip
+        if app.grant_id:
+            grant = delivery.grant_of(session, app)
+            view["grant"] = {
+                "id": grant.id, "elements": list(grant.elements), "row_filter": grant.row_filter,
+                "masking": dict(grant.masking or {}), "deidentified": grant.deidentified,
+                "expires_at": _stamp(grant.expires_at), "revoked_at": _stamp(grant.revoked_at),
+                "revoke_reason": grant.revoke_reason,
+            }  # fmt: skip
+    return view

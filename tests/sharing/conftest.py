@@ -1,0 +1,26 @@
+"""Fixtures of the sharing tests: the demo catalogue, 12 students loaded by their producer (学生工作部), an
+applicant of the library (图书馆 0110), the producer's officer and the office — all over the live server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from support.students import PASSWORD, student
+
+
+@pytest.fixture
+def world(http: httpx.Client, accounts, catalog) -> dict[str, Any]:
+    catalog.demo()
+    accounts.create(username="xgb", roles=("unit_data_officer",), unit_code="0104")
+    accounts.create(username="office", roles=("office_admin",), unit_code="0002")
+    accounts.create(username="lib", roles=("applicant",), unit_code="0110")
+    accounts.create(username="lib2", roles=("applicant",), unit_code="0110")
+    accounts.create(username="rsc", roles=("unit_data_officer",), unit_code="0102")
+    h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "office", "lib", "lib2", "rsc")}
+    rows = [student(i, "0201" if i < 8 else "0202", 2023 if i % 3 else 2021) for i in range(12)]
+    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
+    assert r.status_code == 201, r.text
+    return {"h": h, "rows": rows}
