@@ -134,6 +134,12 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
     links = [("/catalog", "数据资源目录", "Data catalogue")]
     if principal.has(Role.AUDITOR):
         links.append(("/audit", "审计日志", "Audit log"))
+    if principal.has(Role.OFFICE_ADMIN, Role.LEADERSHIP, Role.AUDITOR):
+        links.append(("/inspect", "检查与报告", "Inspections and reports"))
+    if principal.has(
+        Role.OFFICE_ADMIN, Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER, Role.LEADERSHIP, Role.AUDITOR
+    ):
+        links.append(("/inspect/findings", "检查问题", "Inspection findings"))
     if principal.has(Role.OFFICE_ADMIN):
         links += [
             ("/admin/units", "单位管理", "Units"),
@@ -146,9 +152,22 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
 
 
 @router.get("/")
-def home(request: Request, principal: Principal = Depends(web_principal)) -> Response:
+def home(
+    request: Request, principal: Principal = Depends(web_principal), session: Session = Depends(get_session)
+) -> Response:
     roles = [(r, *role_name(r)) for r in sorted(principal.roles)]
-    return render(request, "identity/home.html", {"roles": roles, "links": _links(principal)})
+    return render(
+        request,
+        "identity/home.html",
+        {"roles": roles, "links": _links(principal), "dashboard": _dashboard(session, principal)},
+    )
+
+
+def _dashboard(session: Session, principal: Principal) -> list:
+    """Role panels of what to do now (edudata.inspect.dashboard), when the inspect domain is installed."""
+    from edudata.inspect.dashboard import panels
+
+    return panels(session, principal)
 
 
 # ---------------------------------------------------------------- own account: second factor and password

@@ -1,0 +1,175 @@
+"""Handling a finding: the office assigns it to a unit with a deadline, the unit answers, the office closes it
+with evidence (Art. 64 责令限期改正; Art. 67 约谈、整改、消除隐患). Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from edudata.db import utcnow
+from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.identity.principal import Principal
+from edudata.inspect.models import Finding
+from edudata.org.models import Unit
+
+STATUSES = {
+    "open": ("待处理", "open"),
+    "assigned": ("已交办", "assigned"),
+    "answered": ("已答复", "answered"),
+    "closed": ("已关闭", "closed"),
+}
+MAX_TEXT = 4000
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+#: Roles that see every finding (the office organises inspections, Art. 61; leadership and audit oversee).
+OVERSIGHT = ("office_admin", "leadership", "auditor")
+UNIT_ROLES = ("unit_data_officer", "unit_reviewer")
+
+
+def get_finding(session: Session, finding_id: int) -> Finding:
+    finding = session.get(Finding, finding_id)
+    if finding is None:
+        raise NotFound(
+            f"问题 {finding_id} 不存在", f"finding {finding_id} does not exist", field="finding_id"
+        )
+    return finding
+
+
+def responsible_unit(finding: Finding) -> str | None:
+    return finding.assigned_unit_code or finding.unit_code
+
+
+def may_see(principal: Principal, finding: Finding) -> bool:
+    return principal.has(*OVERSIGHT) or (
+        principal.has(*UNIT_ROLES) and principal.unit_code == responsible_unit(finding)
+    )
+
+
+def visible_finding(session: Session, principal: Principal, finding_id: int) -> Finding:
+    """The finding if ``principal`` may see it; another unit's finding is reported as absent (no probing)."""
+    finding = get_finding(session, finding_id)
+    if not may_see(principal, finding):
+        raise NotFound(
+            f"问题 {finding_id} 不存在", f"finding {finding_id} does not exist", field="finding_id"
+        )
+    return finding
+
+
+def _text(value: str | None, field: str, zh: str, en: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"请填写{zh}", f"{en} is required", field=field)
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(
+            f"{zh}不能超过 {MAX_TEXT} 字", f"{en} is limited to {MAX_TEXT} characters", field=field
+        )
+    return text
+
+
+def _parse_deadline(value: str | date | None) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(
+            "整改期限应为日期（YYYY-MM-DD）", "deadline must be a date (YYYY-MM-DD)", field="deadline"
+        ) from None
+
+
+def assign(
+    session: Session, finding: Finding, *, unit_code: str | None, deadline: str | date | None, by: str
+) -> Finding:
+    """Hand the finding to the unit that must correct it (its own unit by default) with a deadline."""
+    if finding.status == "closed":
+        raise Conflict(
+            "问题已关闭，不能再交办", "the finding is closed and cannot be assigned", field="status"
+        )
+    unit_code = (unit_code or finding.unit_code or "").strip()
+    if not unit_code or session.execute(select(Unit.id).where(Unit.code == unit_code)).first() is None:
+        raise ValidationFailed(
+            f"单位代码 {unit_code[:40]} 不存在", f"unknown unit code {unit_code[:40]}", field="unit_code"
+        )
+    when = _parse_deadline(deadline) or finding.deadline
+    if when is not None and when < utcnow().date():
+        raise ValidationFailed("整改期限不能早于今天", "the deadline cannot be in the past", field="deadline")
+    finding.assigned_unit_code = unit_code
+    finding.deadline = when
+    finding.assigned_by = by
+    finding.assigned_at = utcnow()
+    finding.status = "assigned"
+    session.flush()
+    return finding
+
+
+def answer(session: Session, finding: Finding, *, text: str, principal: Principal) -> Finding:
+    """The responsible unit's answer: what it corrected, or why the finding is mistaken."""
+    if finding.status == "closed":
+        raise Conflict("问题已关闭", "the finding is closed", field="status")
+    if not (principal.has("office_admin") or principal.unit_code == responsible_unit(finding)):
+        raise PermissionDenied(
+            "只有被交办的单位可以答复此问题", "only the unit the finding is assigned to may answer it"
+        )
+    finding.answer = _text(text, "answer", "答复", "the answer")
+    finding.answered_by = principal.username
+    finding.answered_at = utcnow()
+    finding.status = "answered"
+    session.flush()
+    return finding
+
+
+def close(session: Session, finding: Finding, *, evidence: str, by: str) -> Finding:
+    """Close with the evidence of correction (the office only). A later run that still sees it reopens it."""
+    if finding.status == "closed":
+        raise Conflict("问题已关闭", "the finding is already closed", field="status")
+    finding.close_evidence = _text(evidence, "evidence", "整改证据", "the evidence")
+    finding.closed_by = by
+    finding.closed_at = utcnow()
+    finding.status = "closed"
+    session.flush()
+    return finding
+
+
+def list_findings(
+    session: Session,
+    *,
+    principal: Principal | None = None,
+    status: str | None = None,
+    article: str | None = None,
+    unit_code: str | None = None,
+    check_code: str | None = None,
+    current: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "deadline",
+) -> tuple[list[Finding], int]:
+    """Findings filtered and paged; ``current`` keeps those not resolved by a later run. A unit sees its own."""
+    query = select(Finding)
+    if current:
+        query = query.where(Finding.resolved_run_id.is_(None))
+    if status:
+        query = query.where(Finding.status == status)
+    if article:
+        query = query.where(Finding.article == article)
+    if check_code:
+        query = query.where(Finding.check_code == check_code)
+    if unit_code:
+        query = query.where(func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == unit_code)
+    if principal is not None and not principal.has(*OVERSIGHT):
+        query = query.where(
+            func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == principal.unit_code
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    orders = {
+        "deadline": (Finding.deadline.asc(), Finding.id),
+        "severity": (case(SEVERITY_ORDER, value=Finding.severity, else_=3), Finding.id),
+        "article": (Finding.article.asc(), Finding.id),
+        "unit": (Finding.unit_code.asc(), Finding.id),
+        "newest": (Finding.id.desc(),),
+    }
+    query = query.order_by(*orders.get(order, orders["deadline"])).limit(limit).offset(offset)
+    return list(session.execute(query).scalars()), total

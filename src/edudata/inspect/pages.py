@@ -1,0 +1,324 @@
+"""Inspection pages (/inspect): start a run, read its report (web and PDF), handle findings (Art. 61-64, 67).
+
+Refused input (an unknown check or unit, an empty answer, a deadline in the past) is shown beside its field and
+changes nothing. Lists page, sort and filter through the query string, so every view has its own address.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from edudata.api.deps import get_session, get_settings_dep
+from edudata.audit.service import record
+from edudata.config import Settings
+from edudata.db import utcnow
+from edudata.errors import EduDataError
+from edudata.identity.actions import commit, refused
+from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
+from edudata.identity.principal import Principal
+from edudata.inspect import service
+from edudata.inspect.findings import STATUSES, list_findings, visible_finding
+from edudata.inspect.registry import SEVERITY_NAMES, all_checks, article_label
+from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
+from edudata.inspect.runs import MODES, get_run, list_runs
+from edudata.org.service import list_units
+from edudata.web.i18n import translator
+from edudata.web.templating import TEMPLATES, render
+
+router = APIRouter(include_in_schema=False)
+PAGE = 25
+
+
+def nav(principal: Principal, lang: str) -> list[dict[str, str]]:
+    _ = translator(lang)
+    items = [{"href": "/", "label": _("我的待办", "My tasks")}]
+    if principal.has("office_admin", "leadership", "auditor"):
+        items.append({"href": "/inspect", "label": _("检查与报告", "Inspections")})
+    if principal.has("office_admin", "leadership", "auditor", "unit_data_officer", "unit_reviewer"):
+        items.append({"href": "/inspect/findings", "label": _("检查问题", "Findings")})
+    return items
+
+
+def _render(
+    request: Request, principal: Principal, name: str, ctx: dict[str, Any], status: int = 200
+) -> Response:
+    from edudata.web.i18n import request_lang
+
+    base = {
+        "nav_items": nav(principal, request_lang(request)),
+        "modes": MODES,
+        "severity_names": SEVERITY_NAMES,
+        "status_names": STATUSES,
+        "article_label": article_label,
+    }
+    return render(request, name, {**base, **ctx}, status_code=status)
+
+
+def _index(
+    request: Request, session: Session, principal: Principal, status: int = 200, **ctx: Any
+) -> Response:
+    page = max(1, int(ctx.pop("page", 1)))
+    runs = list_runs(session, PAGE + 1, (page - 1) * PAGE)
+    ctx.setdefault("errors", {})
+    ctx.setdefault("values", {"mode": "special"})
+    return _render(
+        request,
+        principal,
+        "inspect/index.html",
+        {
+            "runs": runs[:PAGE],
+            "page": page,
+            "more": len(runs) > PAGE,
+            "checks": all_checks(),
+            "units": [u for u in list_units(session) if u.unit_type != "school"],
+            "may_run": principal.has("office_admin"),
+            **ctx,
+        },
+        status,
+    )
+
+
+@router.get("/inspect")
+def index(
+    request: Request,
+    page: int = Query(1, ge=1, le=100_000),
+    principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    service.require_oversight(principal)
+    return _index(request, session, principal, page=page)
+
+
+@router.post("/inspect/runs", dependencies=[Depends(verify_csrf)])
+def start(
+    request: Request,
+    form: FormData = Depends(form_data),
+    principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    service.require_office(principal)
+    mode = form_text(form, "mode")
+    checks = [c for c in form.getlist("checks") if isinstance(c, str)][:200]
+    units = [u for u in form.getlist("units") if isinstance(u, str)][:500]
+    title = form_text(form, "title")[:200]
+    try:
+        run = service.start_run(
+            session,
+            principal,
+            mode,
+            checks=checks or None,
+            units=units or None,
+            title=title,
+            settings=settings,
+        )
+        commit(session)
+    except EduDataError as err:
+        refused(request, session, err)
+        values = {"mode": mode, "checks": checks, "units": units, "title": title}
+        return _index(
+            request,
+            session,
+            principal,
+            err.status,
+            errors={err.field or "mode": (err.zh, err.en)},
+            values=values,
+        )
+    return RedirectResponse(f"/inspect/runs/{run.id}", status_code=303)
+
+
+def _report_data(session: Session, principal: Principal, run_id: int, form: str) -> dict[str, Any]:
+    service.require_oversight(principal)
+    run = get_run(session, run_id)
+    data = build_report(session, run, utcnow().date())
+    record(
+        session, operation="query", dataset="inspect_report", row_count=data["counts"]["current"],
+        detail={"run_id": run_id, "format": form}, **service.actor_fields(principal),
+    )  # fmt: skip
+    session.commit()
+    return data
+
+
+@router.get("/inspect/runs/{run_id}")
+def run_page(
+    run_id: int,
+    request: Request,
+    principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    data = _report_data(session, principal, run_id, "html")
+    return _render(request, principal, "inspect/run.html", {"r": data})
+
+
+def report_html(data: dict[str, Any], lang: str, school_name: str) -> str:
+    """The printable report (the PDF's source): standalone HTML with its own print CSS and CJK fonts."""
+    template = TEMPLATES.env.get_template("inspect/report_print.html")
+    return template.render(
+        r=data, lang=lang, _=translator(lang), school_name=school_name, today=date.today().isoformat(),
+        severity_names=SEVERITY_NAMES, status_names=STATUSES,
+    )  # fmt: skip
+
+
+@router.get("/inspect/runs/{run_id}/report.pdf")
+def run_pdf(
+    run_id: int,
+    request: Request,
+    principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    from edudata.web.i18n import request_lang
+
+    data = _report_data(session, principal, run_id, "pdf")
+    pdf = render_pdf(report_html(data, request_lang(request), request.app.state.settings.school_name))
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="inspection-{run_id}.pdf"'},
+    )  # fmt: skip
+
+
+@router.get("/inspect/findings")
+def findings_page(
+    request: Request,
+    principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+    status: str | None = Query(None, max_length=16),
+    article: str | None = Query(None, max_length=32),
+    unit: str | None = Query(None, max_length=32),
+    check: str | None = Query(None, max_length=64),
+    sort: str = Query("deadline", pattern="^(deadline|severity|article|unit|newest)$"),
+    overdue: bool = False,
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    service.require_reader(principal)
+    status = status if status in STATUSES else None
+    rows, total = list_findings(
+        session, principal=principal, status=status, article=article or None, unit_code=unit or None,
+        check_code=check or None, limit=10_000 if overdue else PAGE, offset=0 if overdue else (page - 1) * PAGE,
+        order=sort,
+    )  # fmt: skip
+    today = utcnow().date()
+    names = unit_names(session)
+    items = [finding_dict(f, today, names) for f in rows]
+    if overdue:
+        items = [i for i in items if i["overdue"]]
+        total = len(items)
+        items = items[(page - 1) * PAGE : page * PAGE]
+    kept = {k: v for k, v in {"status": status, "article": article, "unit": unit, "check": check, "sort": sort,
+                              "overdue": "1" if overdue else None}.items() if v}  # fmt: skip
+    return _render(
+        request,
+        principal,
+        "inspect/findings.html",
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, math.ceil(total / PAGE)),
+            "f": {
+                "status": status,
+                "article": article,
+                "unit": unit,
+                "check": check,
+                "sort": sort,
+                "overdue": overdue,
+            },
+            "checks": all_checks(),
+            "query_string": urlencode({k: v for k, v in kept.items() if k != "sort"}),
+            "kept": urlencode(kept),
+        },
+    )
+
+
+def _finding_page(
+    request: Request, session: Session, principal: Principal, finding_id: int, status: int = 200, **ctx: Any
+) -> Response:
+    finding = visible_finding(session, principal, finding_id)
+    ctx.setdefault("errors", {})
+    return _render(
+        request,
+        principal,
+        "inspect/finding.html",
+        {
+            "f": finding_dict(finding, utcnow().date(), unit_names(session)),
+            "units": [u for u in list_units(session) if u.unit_type != "school"],
+            "may_office": principal.has("office_admin"),
+            "may_answer": principal.has("office_admin")
+            or principal.unit_code == (finding.assigned_unit_code or finding.unit_code),
+            **ctx,
+        },
+        status,
+    )
+
+
+@router.get("/inspect/findings/{finding_id}")
+def finding_page(
+    finding_id: int,
+    request: Request,
+    principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    service.require_reader(principal)
+    return _finding_page(
+        request, session, principal, finding_id, done=request.query_params.get("done", "")[:16]
+    )
+
+
+def _act(
+    request: Request, session: Session, principal: Principal, finding_id: int, action: str, form: FormData
+) -> Response:
+    service.require_reader(principal)
+    finding = visible_finding(session, principal, finding_id)
+    try:
+        if action == "assign":
+            service.assign(
+                session,
+                principal,
+                finding,
+                form_text(form, "unit_code") or None,
+                form_text(form, "deadline") or None,
+            )
+        elif action == "answer":
+            service.answer(session, principal, finding, form_text(form, "answer"))
+        else:
+            service.close(session, principal, finding, form_text(form, "evidence"))
+        commit(session)
+    except EduDataError as err:
+        refused(request, session, err)
+        values = {k: form_text(form, k) for k in ("unit_code", "deadline", "answer", "evidence")}
+        field = err.field or {"assign": "unit_code", "answer": "answer", "close": "evidence"}[action]
+        return _finding_page(
+            request,
+            session,
+            principal,
+            finding_id,
+            err.status,
+            errors={field: (err.zh, err.en)},
+            values=values,
+        )
+    return RedirectResponse(f"/inspect/findings/{finding_id}?done={action}", status_code=303)
+
+
+@router.post("/inspect/findings/{finding_id}/assign", dependencies=[Depends(verify_csrf)])
+def assign_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
+                principal: Principal = Depends(web_principal), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    return _act(request, session, principal, finding_id, "assign", form)
+
+
+@router.post("/inspect/findings/{finding_id}/answer", dependencies=[Depends(verify_csrf)])
+def answer_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
+                principal: Principal = Depends(web_principal), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    return _act(request, session, principal, finding_id, "answer", form)
+
+
+@router.post("/inspect/findings/{finding_id}/close", dependencies=[Depends(verify_csrf)])
+def close_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
+               principal: Principal = Depends(web_principal), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    return _act(request, session, principal, finding_id, "close", form)

@@ -1,0 +1,236 @@
+"""Inspection API (Art. 61-64, 67): checks, runs in three modes, reports (JSON and PDF), findings' handling.
+
+Every run, assignment, answer and closure is audited; reading a report is audited too (it names units' faults).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from edudata.api.deps import get_session, get_settings_dep
+from edudata.audit.service import record
+from edudata.config import Settings
+from edudata.db import utcnow
+from edudata.identity.actions import commit
+from edudata.identity.deps import current_principal
+from edudata.identity.principal import Principal
+from edudata.inspect import service
+from edudata.inspect.findings import list_findings, visible_finding
+from edudata.inspect.registry import all_checks, article_label
+from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
+from edudata.inspect.runs import get_run, list_runs
+
+router = APIRouter(prefix="/api/v1/inspect", tags=["inspect 检查"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunIn(_Body):
+    mode: Literal["daily", "special", "year_end"]
+    checks: list[str] | None = Field(None, max_length=200)
+    units: list[str] | None = Field(None, max_length=500)
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    title: str = Field("", max_length=200)
+
+
+class AssignIn(_Body):
+    unit_code: str | None = Field(None, max_length=32)
+    deadline: str | None = Field(None, max_length=10)
+
+
+class AnswerIn(_Body):
+    answer: str = Field(min_length=1, max_length=4000)
+
+
+class CloseIn(_Body):
+    evidence: str = Field(min_length=1, max_length=4000)
+
+
+def _rid(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+@router.get("/checks")
+def checks(principal: Principal = Depends(current_principal)) -> list[dict[str, Any]]:
+    """Every registered check with its article, severity and scope."""
+    service.require_reader(principal)
+    return [
+        {
+            "code": c.code,
+            "article": c.article,
+            "article_zh": article_label(c.article)[0],
+            "title_zh": c.title_zh,
+            "title_en": c.title_en,
+            "severity": c.severity,
+            "scope": c.scope,
+            "doc": c.doc,
+        }
+        for c in all_checks()
+    ]
+
+
+@router.post("/runs", status_code=201)
+def start_run(
+    body: RunIn,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> dict[str, Any]:
+    """Run an inspection now (office administrators): daily spot check, special check or year-end check."""
+    run = service.start_run(
+        session, principal, body.mode, checks=body.checks, units=body.units, seed=body.seed, title=body.title,
+        settings=settings,
+    )  # fmt: skip
+    report = build_report(session, run, utcnow().date())
+    commit(session)
+    return report
+
+
+@router.get("/runs")
+def runs(
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> list[dict[str, Any]]:
+    service.require_oversight(principal)
+    return [
+        {
+            "id": r.id,
+            "mode": r.mode,
+            "status": r.status,
+            "started_at": r.started_at.isoformat(),
+            "started_by": r.started_by,
+            "new": r.new_count,
+            "open": r.open_count,
+            "resolved": r.resolved_count,
+        }
+        for r in list_runs(session, limit, offset)
+    ]
+
+
+def _report(
+    session: Session, principal: Principal, request: Request, run_id: int, form: str
+) -> dict[str, Any]:
+    service.require_oversight(principal)
+    run = get_run(session, run_id)
+    report = build_report(session, run, utcnow().date())
+    record(
+        session, operation="query", dataset="inspect_report", row_count=report["counts"]["current"],
+        detail={"run_id": run_id, "format": form}, **service.actor_fields(principal, _rid(request)),
+    )  # fmt: skip
+    session.commit()
+    return report
+
+
+@router.get("/runs/{run_id}")
+def report(
+    run_id: int,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The inspection report as JSON: summary by article and unit, findings new / still open / resolved."""
+    return _report(session, principal, request, run_id, "json")
+
+
+@router.get("/runs/{run_id}/report.pdf")
+def report_pdf(
+    run_id: int,
+    request: Request,
+    lang: Literal["zh", "en"] = "zh",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The inspection report as PDF (Chinese first; ``lang=en`` for English)."""
+    from edudata.inspect.pages import report_html
+
+    data = _report(session, principal, request, run_id, "pdf")
+    pdf = render_pdf(report_html(data, lang, request.app.state.settings.school_name))
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="inspection-{run_id}.pdf"'},
+    )  # fmt: skip
+
+
+@router.get("/findings")
+def findings(
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+    status: Literal["open", "assigned", "answered", "closed"] | None = None,
+    article: str | None = Query(None, max_length=32),
+    unit: str | None = Query(None, max_length=32),
+    check: str | None = Query(None, max_length=64),
+    include_resolved: bool = False,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> dict[str, Any]:
+    """Findings (a unit sees its own): filter by status, article, unit or check; paged."""
+    service.require_reader(principal)
+    rows, total = list_findings(
+        session, principal=principal, status=status, article=article, unit_code=unit, check_code=check,
+        current=not include_resolved, limit=limit, offset=offset,
+    )  # fmt: skip
+    today = utcnow().date()
+    names = unit_names(session)
+    return {
+        "items": [finding_dict(f, today, names) for f in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/findings/{finding_id}")
+def finding(
+    finding_id: int,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    service.require_reader(principal)
+    return finding_dict(visible_finding(session, principal, finding_id), utcnow().date(), unit_names(session))
+
+
+@router.post("/findings/{finding_id}/assign")
+def assign(
+    finding_id: int, body: AssignIn, principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:  # fmt: skip
+    """Assign to the responsible unit with a deadline (office administrators)."""
+    service.require_office(principal)
+    f = service.assign(
+        session, principal, visible_finding(session, principal, finding_id), body.unit_code, body.deadline
+    )
+    commit(session)
+    return finding_dict(f, utcnow().date())
+
+
+@router.post("/findings/{finding_id}/answer")
+def answer(
+    finding_id: int, body: AnswerIn, principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:  # fmt: skip
+    """The responsible unit's answer (what was corrected)."""
+    service.require_reader(principal)
+    f = service.answer(session, principal, visible_finding(session, principal, finding_id), body.answer)
+    commit(session)
+    return finding_dict(f, utcnow().date())
+
+
+@router.post("/findings/{finding_id}/close")
+def close(
+    finding_id: int, body: CloseIn, principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:  # fmt: skip
+    """Close with evidence of correction (office administrators)."""
+    service.require_office(principal)
+    f = service.close(session, principal, visible_finding(session, principal, finding_id), body.evidence)
+    commit(session)
+    return finding_dict(f, utcnow().date())

@@ -1,0 +1,61 @@
+"""Helpers of the inspection tests: run an inspection on the test database and read what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from edudata.config import Settings
+from edudata.db import Database
+from edudata.inspect.runs import run_changes, run_inspection
+from support.catalog import ensure_units
+
+
+class Inspector:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def run(self, mode: str = "year_end", now: datetime | None = None, **scope) -> dict:  # noqa: ANN003
+        """Run and commit; returns the run's counts and the (check, subject) pairs by change."""
+        with self.db.session() as s:
+            run = run_inspection(s, mode, started_by="tests", now=now, settings=self.settings, **scope)
+            s.commit()
+            changes = run_changes(s, run.id)
+            return {
+                "id": run.id,
+                "status": run.status,
+                "error": run.error,
+                "checks": list(run.checks),
+                "units": run.units,
+                "counts": (run.new_count, run.open_count, run.resolved_count),
+                **{k: sorted((f.check_code, f.subject) for f in v) for k, v in changes.items()},
+                "findings": {k: [f.id for f in v] for k, v in changes.items()},
+            }
+
+    def found(self, **kw) -> list[tuple[str, str]]:  # noqa: ANN003
+        """Every violation a year-end run sees now: new and still open."""
+        result = self.run(**kw)
+        assert result["status"] == "done", result["error"]
+        return sorted(result["new"] + result["open"])
+
+
+@pytest.fixture
+def inspector(db: Database, settings: Settings) -> Inspector:
+    ensure_units(db, ["0002", "0104"])
+    return Inspector(db, settings)
+
+
+@pytest.fixture
+def in_session(db: Database) -> Callable:
+    """Run ``fn(session)`` in a committed transaction and return its result."""
+
+    def call(fn: Callable):  # noqa: ANN202
+        with db.session() as s:
+            out = fn(s)
+            s.commit()
+            return out
+
+    return call
