@@ -38,5 +38,11 @@ class StoreCrypto:
 
         return blind_index_many(self.keys, f"{spec.code}.{element.code}", values)
 
+    def subject_refs(self, values: Sequence[str | None]) -> list[str | None]:
+        """Subject references (the person's blind index, shared by every dataset): Art. 50 counts, Art. 35 keys."""
+        from edudata.crypto.subject_keys import subject_refs
+
+        return subject_refs(self.keys, values)
+
     def blind_index_one(self, spec: DatasetSpec, element: ElementSpec, value: str) -> str:
         return self.blind_index(spec, element, [value])[0] or ""

@@ -66,3 +66,13 @@ class DatasetSpec:
     @property
     def element_codes(self) -> tuple[str, ...]:
         return tuple(e.code for e in self.elements)
+
+    @property
+    def person_element(self) -> ElementSpec | None:
+        """The ID number naming the person a row is about: the subject element when it is one, else the first
+        ``id_number`` element. Its subject reference (blind index, purpose ``subject``) is kept in ``_subject``,
+        so people are counted once across datasets without decrypting anything (Art. 50)."""
+        subject = self.element(self.subject_element) if self.subject_element else None
+        if subject is not None and subject.data_type == "id_number":
+            return subject
+        return next((e for e in self.elements if e.data_type == "id_number"), None)

@@ -46,8 +46,13 @@ def _sql_type(element: ElementSpec) -> TypeEngine:
     return String(element.max_length or 255)
 
 
+SUBJECT_COLUMN = "_subject"  # subject reference of the row's person (blind index of the ID number, Art. 50)
+
+
 def _columns(spec: DatasetSpec) -> list[Column]:
     cols: list[Column] = []
+    if spec.person_element is not None:
+        cols.append(Column(SUBJECT_COLUMN, String(32), nullable=True))
     for element in spec.elements:
         cols.append(Column(element.column, _sql_type(element), nullable=True, comment=element.name))
         if element.blind_index:
@@ -57,7 +62,9 @@ def _columns(spec: DatasetSpec) -> list[Column]:
 
 def layout_hash(spec: DatasetSpec) -> str:
     """Changes whenever a column would change; a mismatch means the table must be migrated first."""
-    layout = [(e.code, e.data_type, e.max_length, e.encrypted) for e in spec.elements]
+    layout: list = [(e.code, e.data_type, e.max_length, e.encrypted) for e in spec.elements]
+    if spec.person_element is not None:
+        layout.append(SUBJECT_COLUMN)
     return hashlib.sha256(json.dumps(layout).encode()).hexdigest()[:16]
 
 
@@ -81,6 +88,8 @@ def build_tables(spec: DatasetSpec, metadata: MetaData | None = None) -> tuple[T
             Index(f"ix_{spec.table_name}_{element.index_column}", current.c[element.index_column])
         elif element.code == spec.unit_element:
             Index(f"ix_{spec.table_name}_{element.column}", current.c[element.column])
+    if spec.person_element is not None:
+        Index(f"ix_{spec.table_name}_subject", current.c[SUBJECT_COLUMN])
     history = Table(
         spec.history_table_name,
         metadata,

@@ -1,0 +1,70 @@
+"""用而不存 — use without storing (Art. 51): answer whether a pair of values matches the authoritative record
+(does this ID number belong to this name?) with yes or no only.
+
+The caller learns one bit per call and nothing else: no value, no row count, no hint of which part differed.
+Calls are rate-limited per account (``VERIFY_LIMIT`` per ``VERIFY_WINDOW``, counted in the database so every
+app server shares the limit) and audited by the data path without the values asked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from edudata.access import datapath
+from edudata.audit import service as audit
+from edudata.db import utcnow
+from edudata.errors import RateLimited
+from edudata.privacy.models import VerificationCall
+
+VERIFY_LIMIT = 20
+VERIFY_WINDOW = timedelta(minutes=1)
+
+
+def _admit(caller: datapath.Caller, ctx: datapath.Context) -> None:
+    """Count this call against the caller's window, or refuse (429) and record the refusal."""
+    session = ctx.session
+    now = utcnow()
+    since = now - VERIFY_WINDOW
+    # Calls older than a day are of no use to the limit; the audit log keeps the history.
+    session.execute(delete(VerificationCall).where(VerificationCall.at < now - timedelta(days=1)))
+    recent = session.execute(
+        select(func.count())
+        .select_from(VerificationCall)
+        .where(VerificationCall.account_id == caller.account_id, VerificationCall.at >= since)
+    ).scalar_one()
+    if recent >= VERIFY_LIMIT:
+        session.rollback()
+        err = RateLimited(
+            f"核验过于频繁：每分钟最多 {VERIFY_LIMIT} 次，请稍后再试",
+            f"too many verifications: at most {VERIFY_LIMIT} a minute; try again later",
+            retry_after=int(VERIFY_WINDOW.total_seconds()),
+        )
+        audit.record_now(
+            ctx.database,
+            operation="verify",
+            result="denied",
+            account_id=caller.account_id,
+            username=caller.username,
+            unit_code=caller.unit_code,
+            source_ip=caller.source_ip,
+            request_id=ctx.request_id,
+            detail={"reason": err.en},
+        )
+        err.audited = True  # type: ignore[attr-defined]
+        raise err
+    session.add(VerificationCall(account_id=caller.account_id, at=now))
+    session.flush()
+
+
+def verify(
+    caller: datapath.Caller,
+    ctx: datapath.Context,
+    dataset_code: str,
+    key: tuple[str, str],
+    check: tuple[str, str],
+) -> bool:
+    """True when a record with ``key`` (element, value) also holds ``check`` (element, value)."""
+    _admit(caller, ctx)
+    return datapath.verify_pair(caller, ctx, dataset_code, key, check)
