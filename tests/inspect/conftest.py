@@ -59,3 +59,36 @@ def in_session(db: Database) -> Callable:
             return out
 
     return call
+
+
+HTML = {"accept": "text/html"}
+
+
+def csrf_of(page) -> str:  # noqa: ANN001 - an httpx response
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+@pytest.fixture
+def browser_client(server, db):  # noqa: ANN001, ANN201
+    """``login(username)`` → an httpx client of the live server holding that account's web session."""
+    import httpx
+
+    from support.org import PASSWORD
+
+    clients: list[httpx.Client] = []
+
+    def login(username: str, password: str = PASSWORD) -> httpx.Client:
+        client = httpx.Client(base_url=server.url, timeout=60, follow_redirects=False)
+        clients.append(client)
+        token = csrf_of(client.get("/login", headers=HTML))
+        r = client.post("/login", data={"username": username, "password": password, "csrf_token": token}, headers=HTML)
+        assert r.status_code == 303, r.text[:300]
+        return client
+
+    yield login
+    for c in clients:
+        c.close()
