@@ -85,7 +85,9 @@ def browser_client(server, db):  # noqa: ANN001, ANN201
         client = httpx.Client(base_url=server.url, timeout=60, follow_redirects=False)
         clients.append(client)
         token = csrf_of(client.get("/login", headers=HTML))
-        r = client.post("/login", data={"username": username, "password": password, "csrf_token": token}, headers=HTML)
+        r = client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}, headers=HTML
+        )
         assert r.status_code == 303, r.text[:300]
         return client
 

@@ -46,21 +46,35 @@ def test_only_the_office_starts_an_inspection_and_a_refusal_is_audited(http, peo
     assert r.status_code == 403 and "网信办" in r.json()["detail_zh"]
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(InspectionRun)) == 0
-        denied = s.scalar(select(func.count()).where(AuditRecord.result == "denied", AuditRecord.username == "lead"))
+        denied = s.scalar(
+            select(func.count()).where(AuditRecord.result == "denied", AuditRecord.username == "lead")
+        )
         assert denied == 1
 
 
 def test_an_unknown_check_is_a_422_naming_the_field(http, people) -> None:  # noqa: ANN001
-    r = http.post("/api/v1/inspect/runs", json={"mode": "special", "checks": ["nope"]}, headers=people["office"])
+    r = http.post(
+        "/api/v1/inspect/runs", json={"mode": "special", "checks": ["nope"]}, headers=people["office"]
+    )
     assert (r.status_code, r.json()["field"]) == (422, "checks")
 
 
 def test_assign_answer_close_with_evidence(http, people, db) -> None:  # noqa: ANN001
     fid = _year_end(http, people)["findings"]["new"][0]["id"]
     base = f"/api/v1/inspect/findings/{fid}"
-    assert http.post(f"{base}/assign", json={"unit_code": "0002"}, headers=people["office"]).json()["status"] == "assigned"
-    assert http.post(f"{base}/answer", json={"answer": "已撤销审计员角色"}, headers=people["officer"]).json()["status"] == "answered"
-    closed = http.post(f"{base}/close", json={"evidence": "核查 org_role_assignment：已撤销"}, headers=people["office"])
+    assert (
+        http.post(f"{base}/assign", json={"unit_code": "0002"}, headers=people["office"]).json()["status"]
+        == "assigned"
+    )
+    assert (
+        http.post(f"{base}/answer", json={"answer": "已撤销审计员角色"}, headers=people["officer"]).json()[
+            "status"
+        ]
+        == "answered"
+    )
+    closed = http.post(
+        f"{base}/close", json={"evidence": "核查 org_role_assignment：已撤销"}, headers=people["office"]
+    )
     assert closed.json()["status"] == "closed"
     with db.session() as s:
         ops = s.scalars(select(AuditRecord.operation).where(AuditRecord.operation.like("inspect_%"))).all()
@@ -86,7 +100,9 @@ def test_closing_without_evidence_is_refused_and_changes_nothing(http, people, d
 
 def test_a_unit_officer_cannot_close_a_finding(http, people) -> None:  # noqa: ANN001
     fid = _year_end(http, people)["findings"]["new"][0]["id"]
-    r = http.post(f"/api/v1/inspect/findings/{fid}/close", json={"evidence": "done"}, headers=people["officer"])
+    r = http.post(
+        f"/api/v1/inspect/findings/{fid}/close", json={"evidence": "done"}, headers=people["officer"]
+    )
     assert r.status_code == 403
 
 
@@ -96,11 +112,24 @@ def test_the_pdf_report_carries_the_chinese_title(http, people, output_dir: Path
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     pdf = output_dir / f"inspection-report-{run_id}.pdf"
     pdf.write_bytes(r.content)
-    words = subprocess.run([shutil.which("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True)
+    words = subprocess.run(
+        [shutil.which("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     assert "教育数据安全检查报告" in words.stdout
     assert "账户 both 同时持有不相容岗位" in words.stdout.replace("\n", "")
     subprocess.run(
-        [shutil.which("pdftoppm"), "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(pdf.with_suffix(""))],
+        [
+            shutil.which("pdftoppm"),
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(pdf),
+            str(pdf.with_suffix("")),
+        ],
         check=True,
     )
     pngs = list(pdf.parent.glob(pdf.stem + "-*.png"))

@@ -30,14 +30,22 @@ def test_a_rerun_shows_the_finding_still_open_and_then_resolved(inspector, confl
     first = inspector.run()
     assert first["counts"] == (1, 0, 0)
     second = inspector.run()
-    assert (second["counts"], second["open"]) == ((0, 1, 0), [("org.sod_conflict", "both:auditor+office_admin")])
+    assert (second["counts"], second["open"]) == (
+        (0, 1, 0),
+        [("org.sod_conflict", "both:auditor+office_admin")],
+    )
     in_session(
         lambda s: s.execute(
-            delete(RoleAssignment).where(RoleAssignment.account_id == conflict, RoleAssignment.role == "auditor")
+            delete(RoleAssignment).where(
+                RoleAssignment.account_id == conflict, RoleAssignment.role == "auditor"
+            )
         )
     )
     third = inspector.run()
-    assert (third["counts"], third["resolved"]) == ((0, 0, 1), [("org.sod_conflict", "both:auditor+office_admin")])
+    assert (third["counts"], third["resolved"]) == (
+        (0, 0, 1),
+        [("org.sod_conflict", "both:auditor+office_admin")],
+    )
     assert third["findings"]["resolved"] == first["findings"]["new"]
 
 
