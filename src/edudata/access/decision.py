@@ -155,3 +155,52 @@ def decide(
     return Decision(
         operation, spec.code, f"grant:{g.id}", elements, filters.parse(g.row_filter), masking, g.id
     )
+
+
+@dataclass(frozen=True)
+class OpenView:
+    """What the decision needs to know of an open-data view (the opendata domain owns the full object)."""
+
+    code: str
+    dataset_code: str
+    open_category: str
+    published: bool
+    elements: tuple[str, ...]
+
+
+def decide_open(
+    *, roles: frozenset[str], key_scope: frozenset[str], view: OpenView, operation: str
+) -> Decision:
+    """The open-data portal's rule (Art. 44-45, 56): only a *published* view, never the governed table itself.
+
+    - unconditional (无条件开放): anyone, with or without a key;
+    - conditional (有条件开放): only a key approved for this view (Art. 44(2) 限定对象、用途);
+    - anything else, or a view not (or no longer) published: refused.
+    """
+    if not view.published:
+        raise PermissionDenied(
+            f"开放数据“{view.code}”尚未发布或已撤回（第五十八条）",
+            f"open-data view {view.code} is not published (Art. 58)",
+            dataset=view.code,
+        )
+    if view.open_category == "unconditional" and "public" in roles:
+        return Decision(operation, view.dataset_code, "open:public", view.elements)
+    if view.open_category == "conditional" and "open_data_key" in roles:
+        if view.code in key_scope:
+            return Decision(operation, view.dataset_code, "open:key", view.elements)
+        raise PermissionDenied(
+            f"该开放数据密钥未获准使用“{view.code}”，请另行申请（第四十四条）",
+            f"this open-data key is not approved for {view.code}; apply for it (Art. 44)",
+            dataset=view.code,
+        )
+    if view.open_category == "conditional":
+        raise PermissionDenied(
+            f"“{view.code}”为有条件开放数据：请注册、申请并经网信办批准后使用开放数据密钥访问（第四十四条）",
+            f"{view.code} is open on conditions: register, apply, and use the key the office approves (Art. 44)",
+            dataset=view.code,
+        )
+    raise PermissionDenied(
+        f"“{view.code}”不予开放（第四十四条、第五十六条）",
+        f"{view.code} is not open (Art. 44, 56)",
+        dataset=view.code,
+    )

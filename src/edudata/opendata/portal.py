@@ -1,0 +1,260 @@
+"""Reading the open catalogue: listing, search, rows and downloads — every read through the data path (Art. 45).
+
+Rows come from a published version (immutable once written), decoded once per process and kept in a small LRU:
+a new version has a new id, so no app server can serve a stale cache. Filters use the data API's JSON filter
+language (:mod:`edudata.access.filters`), applied to the published rows as Polars expressions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath, decision, filters, formats
+from edudata.errors import NotFound, ValidationFailed
+from edudata.opendata import search
+from edudata.opendata.models import OpenVersion, OpenView
+from edudata.opendata.publish import current_version
+from edudata.opendata.review import get_view
+
+_CACHE: OrderedDict[int, pl.DataFrame] = OrderedDict()
+_LOCK = threading.Lock()
+CACHE_SIZE = 32
+
+
+def check_limit(limit: int, maximum: int, field: str = "limit") -> None:
+    """A page is bounded: asking for more rows than ``maximum`` is a clear 422, not a slow death."""
+    if not 1 <= limit <= maximum:
+        raise ValidationFailed(
+            f"{field}：每页最多 {maximum} 行（请分页获取，或下载完整文件）",
+            f"{field}: at most {maximum} rows per page (page through, or download the file)",
+            field=field,
+        )
+
+
+def published(session: Session, code: str) -> OpenView:
+    """A published view, else 404 (proposals under review are not shown to the public)."""
+    view = get_view(session, code)
+    if view.status != "published":
+        raise NotFound(f"没有已发布的开放数据“{code[:64]}”", f"no published open-data view '{code[:64]}'")
+    return view
+
+
+def as_decision_view(view: OpenView, version: OpenVersion | None) -> decision.OpenView:
+    columns = tuple(c["code"] for c in (version.columns if version else []))
+    return decision.OpenView(
+        view.code, view.dataset_code, view.open_category, view.status == "published", columns
+    )
+
+
+def list_published(
+    session: Session, q: str = "", offset: int = 0, limit: int = 20
+) -> tuple[list[OpenView], int]:
+    """Published views matching ``q`` (Chinese full-text), best first; without ``q``, newest first."""
+    base = select(OpenView).where(OpenView.status == "published")
+    if q.strip():
+        ids = search.matching_view_ids(session, q) or []
+        views = {v.id: v for v in session.scalars(base.where(OpenView.id.in_(ids)))} if ids else {}
+        ordered = [views[i] for i in ids if i in views]
+        return ordered[offset : offset + limit], len(ordered)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.scalars(
+        base.order_by(OpenView.published_at.desc(), OpenView.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows), total
+
+
+def frame_of(version: OpenVersion) -> pl.DataFrame:
+    with _LOCK:
+        cached = _CACHE.get(version.id)
+        if cached is not None:
+            _CACHE.move_to_end(version.id)
+            return cached
+    frame = pl.read_ipc(io.BytesIO(version.data))
+    with _LOCK:
+        _CACHE[version.id] = frame
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return frame
+
+
+def _value(kind: str, value: Any, code: str) -> Any:
+    try:
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == "numeric":
+            return float(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            f"筛选条件有误：{code} 应为数值", f"invalid filter: {code} takes a number", field="filter"
+        ) from None
+    if kind == "bool":
+        return bool(value)
+    if (
+        not isinstance(value, str | int | float)
+        or isinstance(value, bool)
+        or len(str(value)) > filters.MAX_TEXT
+    ):
+        raise ValidationFailed(
+            f"筛选条件有误：{code} 的取值不合法", f"invalid filter: bad value for {code}", field="filter"
+        )
+    return str(value)
+
+
+def to_expr(node: filters.Node, types: dict[str, str]) -> pl.Expr:
+    """The JSON filter as a Polars expression over the published columns (values are literals, never code)."""
+    if isinstance(node, filters.Group):
+        parts = [to_expr(i, types) for i in node.items]
+        if node.kind == "not":
+            return ~parts[0]
+        out = parts[0]
+        for p in parts[1:]:
+            out = (out & p) if node.kind == "all" else (out | p)
+        return out
+    col, kind = pl.col(node.element), types[node.element]
+    if node.op == "is_null":
+        return col.is_null()
+    if node.op == "not_null":
+        return col.is_not_null()
+    if node.op in ("in", "not_in"):
+        if not isinstance(node.value, list) or not 1 <= len(node.value) <= filters.MAX_IN_VALUES:
+            raise ValidationFailed(
+                f"筛选条件有误：“{node.op}”需要取值列表",
+                f"invalid filter: '{node.op}' needs a list",
+                field="filter",
+            )
+        values = [_value(kind, v, node.element) for v in node.value]
+        expr = col.is_in(values)
+        return expr.fill_null(False) if node.op == "in" else (~expr).fill_null(True)
+    v = _value(kind, node.value, node.element)
+    if node.op == "prefix":
+        if kind != "text":
+            raise ValidationFailed(
+                f"筛选条件有误：{node.element} 不支持前缀匹配",
+                f"invalid filter: no prefix match on {node.element}",
+                field="filter",
+            )
+        return col.str.starts_with(str(v)).fill_null(False)
+    ops = {
+        "eq": col == v,
+        "ne": (col != v).fill_null(True),
+        "lt": col < v,
+        "le": col <= v,
+        "gt": col > v,
+        "ge": col >= v,
+    }
+    return ops[node.op].fill_null(False)
+
+
+@dataclass
+class Rows:
+    view: OpenView
+    version: OpenVersion
+    frame: pl.DataFrame  # the page (or every row, for a download)
+    total: int
+    offset: int
+    limit: int | None
+
+
+def read(
+    caller: Any,
+    ctx: datapath.Context,
+    view: OpenView,
+    *,
+    filter: Any = None,
+    q: str = "",
+    fields: Sequence[str] | None = None,
+    offset: int = 0,
+    limit: int | None = 100,
+    version_number: int | None = None,
+    operation: str = "open_query",
+) -> Rows:
+    """One page (or, with ``limit=None``, all) of a published view's rows, through the data path."""
+    version = current_version(ctx.session, view, version_number)
+    if version is None:
+        raise NotFound(
+            f"开放数据“{view.code}”没有第 {version_number} 版",
+            f"open-data view {view.code} has no version {version_number}",
+        )
+    types = {c["code"]: c["type"] for c in version.columns}
+    if fields:
+        unknown = [f for f in fields if f not in types]
+        if unknown:
+            raise ValidationFailed(
+                f"fields：没有数据项 {', '.join(unknown)[:80]}",
+                f"fields: no column {', '.join(unknown)[:80]}",
+                field="fields",
+            )
+    total = [0]
+
+    def fetch(node: filters.Node | None) -> pl.DataFrame:
+        frame = frame_of(version)
+        if node is not None:
+            frame = frame.filter(to_expr(node, types))
+        if q.strip():
+            text_cols = [c for c, t in types.items() if t == "text"]
+            needle = q.strip()[:100]
+            hit = (
+                pl.any_horizontal(
+                    [pl.col(c).str.contains(needle, literal=True).fill_null(False) for c in text_cols]
+                )
+                if text_cols
+                else pl.lit(False)
+            )
+            frame = frame.filter(hit)
+        total[0] = frame.height
+        frame = frame.slice(offset, limit) if limit is not None else frame.slice(offset)
+        return frame.select(list(fields)) if fields else frame
+
+    detail = {"version": version.number, "offset": offset, "limit": limit}
+    _decision, frame = datapath.open_read(
+        caller, ctx, as_decision_view(view, version), fetch, filter=filter, operation=operation, detail=detail
+    )
+    return Rows(view, version, frame, total[0], offset, limit)
+
+
+DOWNLOADS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+    "xlsx": (formats.FORMATS["xlsx"][0], "xlsx"),
+}
+
+
+def download(
+    caller: Any, ctx: datapath.Context, view: OpenView, fmt: str, version_number: int | None = None
+) -> tuple[bytes, str, str]:
+    """Every row of the view in ``fmt`` (CSV with BOM, JSON, XLSX: the same rows and columns), audited as an
+    ``open_download``; returns (content, media type, file name)."""
+    if fmt not in DOWNLOADS:
+        raise ValidationFailed("format：应为 csv、json 或 xlsx", "format: csv, json or xlsx", field="format")
+    rows = read(caller, ctx, view, limit=None, version_number=version_number, operation="open_download")
+    frame = rows.frame
+    if fmt == "csv":
+        content = formats.to_csv(frame)
+    elif fmt == "xlsx":
+        content = formats.to_xlsx(frame, view.code)
+    else:
+        meta = {
+            "dataset": view.code,
+            "title": view.title,
+            "version": rows.version.number,
+            "licence": view.licence,
+            "columns": rows.version.columns,
+            "row_count": frame.height,
+        }
+        content = json.dumps({**meta, "rows": frame.to_dicts()}, ensure_ascii=False, default=str).encode(
+            "utf-8"
+        )
+    media, ext = DOWNLOADS[fmt]
+    return content, media, f"{view.code}-v{rows.version.number}.{ext}"

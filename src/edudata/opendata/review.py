@@ -1,0 +1,277 @@
+"""Proposal and three-level review of open data (三级审核, Art. 46, 58).
+
+1. A producer unit's data officer (or the office) proposes a dataset or a derived view, with open category,
+   licence, update frequency and description. Art. 56 is checked first: what may never be opened cannot
+   even be proposed.
+2. The producer unit's reviewer (单位审核人) approves or refuses.
+3. The office (网信办) approves or refuses, recording its secrecy review (保密审查, Art. 46).
+4. The leadership group (网信领导小组) approves the entry into the open catalogue (Art. 58); it is published
+   at once (first version materialised) and refreshed on its schedule afterwards.
+
+Levels go in this order only; a refusal at any level needs a reason and ends the proposal. Nobody reviews a
+proposal of their own (separation of duties, Art. 30). Every step is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from edudata.audit import service as audit
+from edudata.catalog.frequency import resolve_frequency
+from edudata.catalog.models import DataElement, Dataset
+from edudata.config import Settings
+from edudata.db import utcnow
+from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.identity.principal import Principal
+from edudata.opendata import definitions
+from edudata.opendata.models import OpenReview, OpenView
+from edudata.org.models import Unit
+
+VIEW_CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+#: status → (the level that acts next, the role it needs, the status after approval)
+LEVELS: dict[str, tuple[str, str, str]] = {
+    "proposed": ("unit", "unit_reviewer", "unit_approved"),
+    "unit_approved": ("office", "office_admin", "office_approved"),
+    "office_approved": ("leadership", "leadership", "published"),
+}
+LEVEL_NAMES = {
+    "unit": ("单位审核", "unit review"),
+    "office": ("网信办审核（含保密审查）", "office review with secrecy review"),
+    "leadership": ("网信领导小组审定", "leadership approval"),
+}
+STATUS_NAMES = {
+    "proposed": ("待单位审核", "awaiting unit review"),
+    "unit_approved": ("待网信办审核", "awaiting office review"),
+    "office_approved": ("待领导小组审定", "awaiting leadership approval"),
+    "published": ("已发布", "published"),
+    "refused": ("未通过", "refused"),
+}
+SECRECY_CHECKS = ("no_state_secret", "no_personal_privacy", "no_security_risk")
+
+
+def _text(value: Any, field: str, max_length: int, required: bool = True) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise ValidationFailed(f"{field}：必填", f"{field}: required", field=field)
+    if len(text) > max_length:
+        raise ValidationFailed(
+            f"{field}：超过 {max_length} 字", f"{field}: longer than {max_length}", field=field
+        )
+    return text
+
+
+def _audit(session: Session, who: Principal, operation: str, view: OpenView, **detail: Any) -> None:
+    audit.record(
+        session,
+        operation=operation,
+        account_id=who.account_id,
+        username=who.username,
+        unit_code=who.unit_code,
+        source_ip=who.source_ip,
+        dataset=view.dataset_code,
+        detail={"view": view.code, **detail},
+    )
+
+
+def get_view(session: Session, code: str) -> OpenView:
+    view = session.scalar(select(OpenView).where(OpenView.code == code[:64]))
+    if view is None:
+        raise NotFound(f"没有开放数据“{code[:64]}”", f"no open-data view '{code[:64]}'")
+    return view
+
+
+def dataset_of(session: Session, code: str) -> Dataset:
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.code == str(code)[:64]).options(selectinload(Dataset.elements))
+    )
+    if dataset is None:
+        raise NotFound(
+            f"数据资源目录中没有数据集“{str(code)[:64]}”", f"no dataset '{str(code)[:64]}' in the catalogue"
+        )
+    return dataset
+
+
+def owner_unit_code(session: Session, dataset: Dataset) -> str:
+    return session.scalar(select(Unit.code).where(Unit.id == dataset.owner_unit_id)) or ""
+
+
+def propose(session: Session, who: Principal, values: Mapping[str, Any], settings: Settings) -> OpenView:
+    """Record a proposal (Art. 46 step 1) after the Art. 56 checks; ``values`` as the API receives them."""
+    dataset = dataset_of(session, values.get("dataset") or "")
+    unit_code = owner_unit_code(session, dataset)
+    if not (who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == unit_code)):
+        raise PermissionDenied(
+            "只有数据生产单位的数据管理员或网信办可以提出开放",
+            "only the producer unit's data officer or the office proposes",
+        )
+    open_category = str(values.get("open_category") or "")
+    definitions.check_openable(dataset, open_category)
+    kind = str(values.get("kind") or "dataset")
+    definition = definitions.clean_definition(
+        dataset, kind, values.get("definition"), settings.opendata_min_cell
+    )
+    code = str(values.get("code") or dataset.code.replace("_", "-")).strip().lower()
+    if not VIEW_CODE.match(code):
+        raise ValidationFailed(
+            "code：小写字母开头，含小写字母、数字、-、_",
+            "code: lower-case letters, digits, - and _",
+            field="code",
+        )
+    if session.scalar(select(OpenView.id).where(OpenView.code == code)) is not None:
+        raise Conflict(f"开放数据代码 {code} 已存在", f"open-data code {code} already exists", field="code")
+    licence = str(values.get("licence") or "")
+    if licence not in definitions.LICENCES:
+        raise ValidationFailed(
+            f"licence：应为 {', '.join(definitions.LICENCES)} 之一",
+            f"licence: one of {', '.join(definitions.LICENCES)}",
+            field="licence",
+        )
+    frequency, seconds = resolve_frequency(
+        session, values.get("update_frequency") or dataset.update_frequency
+    )
+    keywords = values.get("keywords") or []
+    if (
+        not isinstance(keywords, list)
+        or len(keywords) > 20
+        or not all(isinstance(k, str) and len(k) <= 30 for k in keywords)
+    ):
+        raise ValidationFailed(
+            "keywords：至多 20 个、每个不超过 30 字",
+            "keywords: at most 20 of 30 characters",
+            field="keywords",
+        )
+    view = OpenView(
+        code=code,
+        dataset_code=dataset.code,
+        unit_code=unit_code,
+        kind=kind,
+        title=_text(values.get("title") or dataset.name, "title", 200),
+        title_en=_text(values.get("title_en") or dataset.name_en, "title_en", 200, required=False),
+        description=_text(values.get("description"), "description", 4000),
+        keywords=[k.strip() for k in keywords if k.strip()],
+        open_category=open_category,
+        licence=licence,
+        update_frequency=frequency,
+        refresh_seconds=seconds,
+        definition=definition,
+        status="proposed",
+        proposed_by=who.username,
+        proposed_at=utcnow(),
+    )
+    session.add(view)
+    session.flush()
+    _audit(session, who, "opendata_propose", view, kind=kind, open_category=open_category)
+    return view
+
+
+def _check_reviewer(session: Session, who: Principal, view: OpenView, level: str, role: str) -> None:
+    if not who.has(role):
+        zh, en = LEVEL_NAMES[level]
+        raise PermissionDenied(f"{zh}需要相应角色", f"{en} needs the role {role}")
+    if level == "unit" and who.unit_code != view.unit_code:
+        raise PermissionDenied(
+            "只有数据生产单位的审核人可以进行单位审核",
+            "only the producer unit's reviewer reviews at unit level",
+        )
+    if who.username == view.proposed_by or session.scalar(
+        select(OpenReview.id).where(OpenReview.view_id == view.id, OpenReview.reviewer == who.username)
+    ):
+        raise PermissionDenied(
+            "不能审核自己提出或已审核过的开放申请（第三十条 职责分离）",
+            "nobody reviews their own proposal or reviews it twice (Art. 30, separation of duties)",
+        )
+
+
+def review(
+    session: Session,
+    who: Principal,
+    code: str,
+    *,
+    decision: str,
+    reason: str = "",
+    secrecy: Mapping[str, Any] | None = None,
+) -> OpenView:
+    """The next level's decision. ``secrecy`` (office only): every check of :data:`SECRECY_CHECKS` true and a
+    conclusion; approval is impossible without it."""
+    view = get_view(session, code)
+    if view.status not in LEVELS:
+        raise Conflict(
+            f"开放数据“{view.code}”当前状态为{STATUS_NAMES[view.status][0]}，无需再审核",
+            f"view {view.code} is {STATUS_NAMES[view.status][1]}; there is nothing to review",
+        )
+    level, role, after = LEVELS[view.status]
+    _check_reviewer(session, who, view, level, role)
+    if decision not in ("approve", "refuse"):
+        raise ValidationFailed(
+            "decision：应为 approve 或 refuse", "decision: approve or refuse", field="decision"
+        )
+    reason = _text(reason, "reason", 2000, required=decision == "refuse")
+    record = None
+    if level == "office":
+        record = _secrecy_record(secrecy, decision)
+    session.add(
+        OpenReview(
+            view_id=view.id,
+            level=level,
+            decision=decision,
+            reviewer=who.username,
+            reason=reason,
+            secrecy=record,
+            at=utcnow(),
+        )
+    )
+    if decision == "refuse":
+        view.status, view.refusal_reason = "refused", reason
+    else:
+        view.status = after
+    session.flush()
+    _audit(session, who, f"opendata_review_{level}", view, decision=decision, reason=reason[:200])
+    return view
+
+
+def _secrecy_record(secrecy: Mapping[str, Any] | None, decision: str) -> dict[str, Any] | None:
+    """保密审查 (Art. 46): what the office checked and concluded, kept with its decision."""
+    secrecy = dict(secrecy or {})
+    checks = {c: secrecy.get(c) is True for c in SECRECY_CHECKS}
+    conclusion = _text(secrecy.get("conclusion"), "secrecy.conclusion", 1000, required=decision == "approve")
+    if decision == "approve" and not all(checks.values()):
+        missing = ", ".join(c for c, ok in checks.items() if not ok)
+        raise ValidationFailed(
+            f"保密审查未完成：须确认 {missing}（第四十六条）",
+            f"the secrecy review is incomplete: confirm {missing} (Art. 46)",
+            field="secrecy",
+        )
+    return {**checks, "conclusion": conclusion}
+
+
+def reviews_of(session: Session, view: OpenView) -> list[dict[str, Any]]:
+    rows = session.scalars(select(OpenReview).where(OpenReview.view_id == view.id).order_by(OpenReview.id))
+    return [
+        {
+            "level": r.level,
+            "decision": r.decision,
+            "reviewer": r.reviewer,
+            "reason": r.reason,
+            "secrecy": r.secrecy,
+            "at": r.at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def pending_for(session: Session, who: Principal) -> list[OpenView]:
+    """Proposals waiting for a level this person may act on."""
+    statuses = [s for s, (level, role, _) in LEVELS.items() if who.has(role)]
+    if not statuses:
+        return []
+    views = session.scalars(select(OpenView).where(OpenView.status.in_(statuses)).order_by(OpenView.id)).all()
+    return [v for v in views if v.status != "proposed" or v.unit_code == who.unit_code]
+
+
+def element_dictionary(session: Session, dataset_code: str) -> dict[str, DataElement]:
+    return {e.code: e for e in dataset_of(session, dataset_code).elements}

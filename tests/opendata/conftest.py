@@ -1,0 +1,172 @@
+"""Fixtures of the open-data tests: a portal server of its own (its SMTP relay is a local aiosmtpd catcher,
+its rate limits generous), staff accounts of the three review levels, and the demo catalogue with rows."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from edudata.api.app import create_app
+from edudata.config import Settings
+from edudata.db import Database
+from support.server import LiveServer
+from support.students import PASSWORD
+
+PAPERS = [
+    {
+        "LWBH": f"P{i:04d}",
+        "LWTM": t,
+        "DYZZ": a,
+        "KWMC": "经济研究",
+        "FBRQ": f"2024-0{1 + i % 9}-15",
+        "SSDWDM": "0201",
+    }
+    for i, (t, a) in enumerate(
+        [
+            ("数字经济与区域发展", "张伟"),
+            ("财政政策的传导机制", "王芳"),
+            ("绿色金融实证研究", "李强"),
+            ("会计信息质量与审计", "欧阳娜娜"),
+            ("<script>alert(1)</script>", "赵六"),
+        ]
+    )
+]
+COURSES = [
+    {
+        "KCH": f"C{i:03d}",
+        "KCMC": n,
+        "XF": "3.5" if i % 2 else "2",
+        "XS": 48 + i,
+        "KKDWDM": "0201",
+        "KCLB": "必修",
+    }
+    for i, n in enumerate(["微观经济学", "宏观经济学", "会计学原理", "统计学"])
+]
+
+
+class Catcher:
+    """An SMTP server on a loopback port that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.arrived = threading.Condition()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd hook
+        with self.arrived:
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, to: str, timeout: float = 10) -> Message:
+        with self.arrived:
+            ok = self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), timeout)
+        assert ok, f"no mail to {to}"
+        return next(m for m in reversed(self.messages) if m["To"] == to)
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[Catcher]:
+    catcher = Catcher()
+    catcher.controller.start()
+    yield catcher
+    catcher.controller.stop()
+
+
+def _portal(settings: Settings, database: Database, **changes: object) -> LiveServer:
+    return LiveServer(create_app(settings.model_copy(update=changes), db=database))
+
+
+@pytest.fixture(scope="session")
+def portal_server(settings: Settings, database: Database, smtp: Catcher) -> Iterator[LiveServer]:
+    live = _portal(
+        settings, database, smtp_port=smtp.port, opendata_rate_burst=100_000, opendata_rate_per_second=1000.0
+    )
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def strict_server(settings: Settings, database: Database) -> Iterator[LiveServer]:
+    """A portal allowing a burst of 3 requests, refilling one every 100 seconds."""
+    live = _portal(settings, database, opendata_rate_burst=3, opendata_rate_per_second=0.01)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def od(portal_server: LiveServer, db: Database) -> Iterator[httpx.Client]:
+    """A client of the portal server, on an emptied database."""
+    with httpx.Client(base_url=portal_server.url, timeout=60, follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def staff(od: httpx.Client, accounts, catalog) -> dict[str, dict[str, str]]:  # noqa: ANN001
+    """The demo catalogue, the producers (科研处 0106, 教务处 0103, 学生工作部 0104) with their reviewers, the
+    office and the leadership group; papers and courses loaded through the data path."""
+    catalog.demo()
+    for name, roles, unit in [
+        ("kyc", "unit_data_officer", "0106"), ("kyc_rev", "unit_reviewer", "0106"),
+        ("jwc", "unit_data_officer", "0103"), ("jwc_rev", "unit_reviewer", "0103"),
+        ("xgb", "unit_data_officer", "0104"), ("xgb_rev", "unit_reviewer", "0104"),
+        ("office", "office_admin", "0002"), ("leader", "leadership", "0002"),
+    ]:  # fmt: skip
+        accounts.create(username=name, roles=(roles,), unit_code=unit)
+    h = {
+        u: accounts.headers(u, password=PASSWORD)
+        for u in ("kyc", "kyc_rev", "jwc", "jwc_rev", "xgb", "xgb_rev", "office", "leader")
+    }
+    for ds, rows, who in (("research_output", PAPERS, "kyc"), ("course_info", COURSES, "jwc")):
+        r = od.post(f"/api/v1/data/{ds}/rows", json={"rows": rows}, headers=h[who])
+        assert r.status_code == 201, r.text
+    return h
+
+
+SECRECY = {
+    "no_state_secret": True,
+    "no_personal_privacy": True,
+    "no_security_risk": True,
+    "conclusion": "不涉密，可开放",
+}
+
+
+def proposal(dataset: str = "research_output", **extra: object) -> dict:
+    return {
+        "dataset": dataset,
+        "description": "本校教师发表的学术论文目录，按月更新",
+        "keywords": ["学术论文", "科研成果"],
+        "open_category": "unconditional",
+        "licence": "CC-BY-4.0",
+        "update_frequency": "monthly",
+        **extra,
+    }
+
+
+def publish(
+    od: httpx.Client, h: dict, body: dict, proposer: str = "kyc", unit_reviewer: str = "kyc_rev"
+) -> dict:
+    """Propose and pass all three levels; returns the published view."""
+    r = od.post("/api/v1/opendata/proposals", json=body, headers=h[proposer])
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    for who, extra in ((unit_reviewer, {}), ("office", {"secrecy": SECRECY}), ("leader", {})):
+        r = od.post(
+            f"/api/v1/opendata/proposals/{code}/review", json={"decision": "approve", **extra}, headers=h[who]
+        )
+        assert r.status_code == 200, r.text
+    assert r.json()["status"] == "published"
+    return r.json()
