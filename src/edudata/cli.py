@@ -78,6 +78,8 @@ def _add_domain_commands() -> None:
             else:
                 for command in module.app.registered_commands:
                     app.registered_commands.append(command)
+                for group in module.app.registered_groups:  # e.g. `edudata backup …` beside `edudata restore`
+                    app.registered_groups.append(group)
 
 
 _add_domain_commands()

@@ -7,6 +7,7 @@ Every function takes ``now`` so lockout windows can be tested without waiting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,9 @@ from edudata.org.service import find_account, roles_of
 COUNTED = ("bad_password", "unknown_account", "bad_totp")
 #: One address may fail this many times the account threshold before it is locked (password spraying).
 ADDRESS_FACTOR = 4
+#: Further conditions of login that other domains add (lifecycle: support staff need 附件3 on file, Art. 12).
+#: Each takes the session and the account and returns the error to refuse with, or None.
+LOGIN_CONDITIONS: list[Callable[[Session, Account], EduDataError | None]] = []
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,10 @@ def _check(
         )
     if account.disabled:
         raise _Refused(PermissionDenied("账户已停用", "this account is disabled"), "disabled", account)
+    for condition in LOGIN_CONDITIONS:
+        refusal = condition(session, account)
+        if refusal is not None:
+            raise _Refused(refusal, f"condition:{refusal.code}"[:64], account)
     if account.totp_enabled:
         if not code:
             need = NotAuthenticated(

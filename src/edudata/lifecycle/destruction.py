@@ -1,0 +1,285 @@
+"""Destruction of data (数据销毁, Art. 34-36): request → approval by the office → execution by the destruction officer.
+
+- **Request** (office): the scope — one person (by ID number, followed to their student/staff numbers in every
+  dataset), a whole dataset, or a dataset's records created before a date — is resolved to row ids and counts at
+  once; the request stores only those ids, the person's pseudonymous ``subject_ref`` and a SHA-256 of the scope.
+- **Approval** (office, not the requester: 不相容岗位 — the one who asks does not approve).
+- **Execution** (``destruction_officer`` only, Art. 30): rows and every earlier version deleted through the data path,
+  the person's own key destroyed (crypto-shredding), a signed certificate kept, the scope appended to the
+  destruction ledger outside the database so no restore can bring it back (:mod:`edudata.lifecycle.ledger`).
+The audit log records each step with ids, counts and the scope hash — never a destroyed value.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from edudata.access import destruction as datapath_destruction
+from edudata.access.datapath import Caller, Context
+from edudata.access.specs import load_spec
+from edudata.audit.service import record
+from edudata.crypto import signing
+from edudata.crypto.errors import SubjectDataDestroyed
+from edudata.crypto.subject_keys import ensure_subject_keys, subject_ref
+from edudata.db import utcnow
+from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.lifecycle import ledger
+from edudata.lifecycle.ledger import canonical
+from edudata.lifecycle.models import DestructionCertificate, DestructionRequest
+from edudata.store.guard import datapath_scope
+
+SCOPES = ("person", "dataset", "before")
+
+
+def _who(caller: Caller, ctx: Context) -> dict[str, Any]:
+    return {
+        "account_id": caller.account_id,
+        "username": caller.username,
+        "unit_code": caller.unit_code,
+        "source_ip": caller.source_ip,
+        "request_id": ctx.request_id,
+    }
+
+
+def _cutoff_instant(cutoff: date) -> datetime:
+    """Records 'older than' a date: created before 00:00 UTC of that day."""
+    return datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)
+
+
+def scope_of(req: DestructionRequest) -> dict[str, Any]:
+    """The canonical scope of a request (what the scope hash covers and the ledger re-applies)."""
+    return {
+        "kind": req.scope_kind,
+        "dataset": req.dataset_code if req.scope_kind != "person" else None,
+        "cutoff": _cutoff_instant(req.cutoff).isoformat() if req.cutoff else None,
+        "targets": {k: sorted(v) for k, v in sorted((req.targets or {}).items())},
+        "subject_refs": [req.subject_ref] if req.subject_ref else [],
+    }
+
+
+def request_destruction(
+    caller: Caller,
+    ctx: Context,
+    *,
+    scope_kind: str,
+    reason: str,
+    id_number: str | None = None,
+    numbers: tuple[str, ...] = (),
+    dataset_code: str | None = None,
+    cutoff: date | None = None,
+) -> DestructionRequest:
+    """File a destruction request (office); the scope is resolved now, so the request holds no identifier."""
+    if scope_kind not in SCOPES:
+        raise ValidationFailed(
+            "销毁范围须为 person、dataset 或 before", "scope must be person, dataset or before"
+        )
+    if not reason or not reason.strip():
+        raise ValidationFailed("请说明销毁理由", "state the reason for the destruction", field="reason")
+    targets: dict[str, list[int]] = {}
+    ref = None
+    if scope_kind == "person":
+        if not id_number or not id_number.strip():
+            raise ValidationFailed(
+                "按人员销毁须给出身份证件号", "a person is named by ID number", field="id_number"
+            )
+        targets = datapath_destruction.locate_person(caller, ctx, id_number, numbers)
+        ref = subject_ref(ctx.field_crypto().keys, id_number)
+        count = sum(len(v) for v in targets.values())
+        dataset_code = cutoff = None
+    else:
+        if not dataset_code:
+            raise ValidationFailed("请指明数据集", "name the dataset", field="dataset_code")
+        if scope_kind == "before" and cutoff is None:
+            raise ValidationFailed("请给出截止日期", "give the cut-off date", field="cutoff")
+        if scope_kind == "dataset":
+            cutoff = None
+        load_spec(ctx.session, dataset_code)
+        count = datapath_destruction.count_scope(
+            caller, ctx, dataset_code, _cutoff_instant(cutoff) if cutoff else None
+        )
+    req = DestructionRequest(
+        scope_kind=scope_kind,
+        dataset_code=dataset_code,
+        cutoff=cutoff,
+        subject_ref=ref,
+        targets=targets,
+        row_count=count,
+        reason=reason.strip()[:2000],
+        requested_by=caller.username,
+        requested_at=utcnow(),
+        status="requested",
+        scope_hash="",
+    )
+    req.scope_hash = hashlib.sha256(canonical(scope_of(req))).hexdigest()
+    ctx.session.add(req)
+    ctx.session.flush()
+    record(
+        ctx.session,
+        operation="destruction_request",
+        dataset=dataset_code,
+        row_count=count,
+        detail={"request": req.id, "scope": scope_kind, "scope_hash": req.scope_hash},
+        **_who(caller, ctx),
+    )
+    return req
+
+
+def get_request(session: Session, request_id: int) -> DestructionRequest:
+    req = session.get(DestructionRequest, request_id)
+    if req is None:
+        raise NotFound(f"没有编号为 {request_id} 的销毁申请", f"no destruction request {request_id}")
+    return req
+
+
+def decide(
+    caller: Caller, ctx: Context, request_id: int, *, approve: bool, note: str | None
+) -> DestructionRequest:
+    """Approve or reject (office, never the requester)."""
+    if "office_admin" not in caller.roles:
+        raise PermissionDenied("只有网信办可以审批销毁申请", "only the office approves destruction requests")
+    req = get_request(ctx.session, request_id)
+    if req.requested_by == caller.username:
+        raise PermissionDenied(
+            "申请人不能审批本人的销毁申请（第三十条 权限分离）",
+            "the requester cannot approve their own destruction request (Art. 30)",
+        )
+    if req.status != "requested":
+        raise Conflict(f"该申请已{req.status}，不能再审批", f"the request is already {req.status}")
+    if not approve and not (note or "").strip():
+        raise ValidationFailed("驳回须说明理由", "a rejection states its reason", field="note")
+    req.status = "approved" if approve else "rejected"
+    req.decided_by, req.decided_at, req.decision_note = (
+        caller.username,
+        utcnow(),
+        (note or "").strip() or None,
+    )
+    ctx.session.flush()
+    record(
+        ctx.session,
+        operation="destruction_approve" if approve else "destruction_reject",
+        dataset=req.dataset_code,
+        detail={"request": req.id, "scope_hash": req.scope_hash},
+        **_who(caller, ctx),
+    )
+    return req
+
+
+def _tombstone(ctx: Context, ref: str) -> None:
+    """Make sure the person has a key row, so destroying it leaves a tombstone that refuses new data."""
+    with contextlib.suppress(SubjectDataDestroyed):
+        ensure_subject_keys(ctx.field_crypto().keys, [ref])
+
+
+def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertificate:
+    """Destroy an approved request's scope (destruction officer); returns the signed certificate."""
+    req = get_request(ctx.session, request_id)
+    if "destruction_officer" in caller.roles and req.status != "approved":
+        raise Conflict(
+            f"销毁申请 {req.id} 未获批准（状态：{req.status}），不能执行",
+            f"destruction request {req.id} is not approved (status: {req.status})",
+        )
+    scope = scope_of(req)
+    if "destruction_officer" in caller.roles and req.subject_ref:
+        _tombstone(ctx, req.subject_ref)
+    done = datapath_destruction.destroy(
+        caller, ctx, scope, request_id=req.id, subject_refs=scope["subject_refs"]
+    )
+    now = utcnow()
+    req.status, req.executed_by, req.executed_at = "executed", caller.username, now
+    body = {
+        "certificate": f"EDUDATA-DC-{req.id:06d}",
+        "school": ctx.settings.school_name,
+        "what": {
+            "scope": req.scope_kind,
+            "dataset": req.dataset_code,
+            "cutoff": req.cutoff.isoformat() if req.cutoff else None,
+            "tables": done["tables"],
+            "subject_keys_destroyed": done["subject_keys"],
+        },
+        "why": req.reason,
+        "requested_by": req.requested_by,
+        "requested_at": req.requested_at.isoformat(),
+        "approved_by": req.decided_by,
+        "approved_at": req.decided_at.isoformat() if req.decided_at else None,
+        "executed_by": caller.username,
+        "executed_at": now.isoformat(),
+        "scope_sha256": req.scope_hash,
+    }
+    raw = canonical(body)
+    public = signing.public_key_bytes(ctx.settings)
+    cert = DestructionCertificate(
+        request_id=req.id,
+        body=raw.decode(),
+        signature=base64.b64encode(signing.sign(raw, ctx.settings)).decode(),
+        key_id=signing.key_id(public),
+        public_key=public.hex(),
+        issued_at=now,
+    )
+    ctx.session.add(cert)
+    ctx.session.flush()
+    # Written before the commit: a destruction that commits is always in the ledger (re-applying is idempotent).
+    ledger.append(
+        ctx.settings,
+        {"request": req.id, "certificate": body["certificate"], "at": now.isoformat(), "scope": scope,
+         "scope_sha256": req.scope_hash},
+    )  # fmt: skip
+    return cert
+
+
+def after_commit(ctx: Context) -> None:
+    """Reclaim the space the destroyed rows and keys held (PostgreSQL VACUUM; SQLite WAL checkpoint)."""
+    engine = ctx.database.engine
+    with datapath_scope("destruction: reclaim freed pages"):
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM crypto_subject_key"))
+        else:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def certificate_valid(cert: DestructionCertificate) -> bool:
+    return signing.verify(
+        bytes.fromhex(cert.public_key), cert.body.encode(), base64.b64decode(cert.signature)
+    )
+
+
+def list_requests(session: Session) -> list[DestructionRequest]:
+    return list(session.execute(select(DestructionRequest).order_by(DestructionRequest.id.desc())).scalars())
+
+
+def certificate_for(session: Session, request_id: int) -> DestructionCertificate:
+    cert = session.execute(
+        select(DestructionCertificate).where(DestructionCertificate.request_id == request_id)
+    ).scalar_one_or_none()
+    if cert is None:
+        raise NotFound(f"销毁申请 {request_id} 尚无销毁证明", f"request {request_id} has no certificate yet")
+    return cert
+
+
+def request_view(req: DestructionRequest) -> dict[str, Any]:
+    return {
+        "id": req.id,
+        "scope": req.scope_kind,
+        "dataset": req.dataset_code,
+        "cutoff": req.cutoff.isoformat() if req.cutoff else None,
+        "datasets": {k: len(v) for k, v in (req.targets or {}).items()},
+        "row_count": req.row_count,
+        "reason": req.reason,
+        "scope_sha256": req.scope_hash,
+        "status": req.status,
+        "requested_by": req.requested_by,
+        "requested_at": req.requested_at.isoformat(),
+        "decided_by": req.decided_by,
+        "decided_at": req.decided_at.isoformat() if req.decided_at else None,
+        "decision_note": req.decision_note,
+        "executed_by": req.executed_by,
+        "executed_at": req.executed_at.isoformat() if req.executed_at else None,
+    }
