@@ -1,0 +1,201 @@
+"""Receiving a producer's file safely (Art. 20, 23): streamed to disk under a size limit, sniffed, decoded.
+
+Bad input is refused with a message a data officer can act on, before anything is stored: a binary file
+named ``.csv``, a ZIP bomb named ``.xlsx``, a file over the limit, a text file in an encoding other than the
+one chosen. CSV comes in UTF-8, UTF-8 with BOM, or GB18030/GBK (detected, or chosen by the uploader); GBK files
+are transcoded to UTF-8 on disk chunk by chunk, so a million-row file never sits whole in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from edudata.errors import PayloadTooLarge, ValidationFailed
+
+CHUNK = 1024 * 1024
+SAMPLE = 64 * 1024
+# An .xlsx is a ZIP of XML: refuse archives that expand beyond this or by a suspicious ratio (ZIP bombs).
+MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+MAX_XLSX_ENTRIES = 10_000
+ENCODINGS = {"auto": None, "utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk": "gb18030", "gb18030": "gb18030"}
+
+
+@dataclass(frozen=True)
+class Received:
+    path: Path
+    filename: str
+    size: int
+    sha256: str
+
+
+def receive(read: Callable[[int], bytes], directory: Path, filename: str, limit: int) -> Received:
+    """Copy a stream to ``directory`` in 1 MB chunks, hashing as it goes; over ``limit`` nothing is kept."""
+    directory.mkdir(parents=True, exist_ok=True)
+    safe = (
+        "".join(ch for ch in Path(filename or "upload").name if ch.isalnum() or ch in "._-")[:100] or "upload"
+    )
+    path = directory / f"{os.urandom(8).hex()}-{safe}"
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("wb") as out:
+            while chunk := read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(
+                        f"文件超过上传上限 {limit // (1024 * 1024)} MB，未保存任何内容；请拆分后分批上传",
+                        f"the file exceeds the upload limit of {limit // (1024 * 1024)} MB; nothing was stored. "
+                        "Split it and upload the parts",
+                        limit=limit,
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        path.unlink(missing_ok=True)
+        raise ValidationFailed("上传的文件为空", "the uploaded file is empty", field="file")
+    return Received(path, Path(filename or "upload").name[:255], size, digest.hexdigest())
+
+
+def _not_text(name: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"文件“{name}”不是文本格式的 CSV（含有二进制内容），请另存为 CSV（UTF-8）或 Excel（.xlsx）后上传",
+        f"'{name}' is not a text CSV file (it holds binary content); save it as CSV (UTF-8) or Excel (.xlsx)",
+        field="file",
+    )
+
+
+def sniff(path: Path, filename: str) -> str:
+    """``csv`` or ``xlsx`` by content (the name is only a hint): a binary ``.csv`` is refused."""
+    with path.open("rb") as f:
+        head = f.read(SAMPLE)
+    is_zip = head.startswith(b"PK\x03\x04")
+    if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
+        if not is_zip:
+            raise ValidationFailed(
+                f"文件“{filename}”不是有效的 Excel（.xlsx）文件",
+                f"'{filename}' is not a valid .xlsx file",
+                field="file",
+            )
+        check_xlsx_archive(path, filename)
+        return "xlsx"
+    if b"\x00" in head or head.startswith((b"\xd0\xcf\x11\xe0", b"%PDF", b"\x1f\x8b", b"\x89PNG")):
+        raise _not_text(filename)
+    return "csv"
+
+
+def check_xlsx_archive(path: Path, filename: str) -> None:
+    """Refuse ZIP bombs and archives that are no workbook, reading only the ZIP directory."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise ValidationFailed(
+            f"文件“{filename}”已损坏或不是有效的 Excel 文件",
+            f"'{filename}' is damaged or not an Excel file",
+            field="file",
+        ) from None
+    total = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if len(infos) > MAX_XLSX_ENTRIES or total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+        raise ValidationFailed(
+            f"文件“{filename}”解压后异常庞大（{total // (1024 * 1024)} MB，压缩比 {total // packed}:1），疑为压缩炸弹，已拒绝",
+            f"'{filename}' expands to {total // (1024 * 1024)} MB (ratio {total // packed}:1): a suspected ZIP bomb, refused",
+            field="file",
+        )
+    if "xl/workbook.xml" not in {i.filename for i in infos}:
+        raise ValidationFailed(
+            f"文件“{filename}”不是 Excel 工作簿", f"'{filename}' is not an Excel workbook", field="file"
+        )
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
+    """The encoding to read with: the uploader's choice, checked against the bytes, or detected."""
+    key = (chosen or "auto").lower().replace("_", "-")
+    if key not in ENCODINGS:
+        raise ValidationFailed(
+            "编码应为 auto、utf-8、gbk 或 gb18030 之一",
+            "encoding must be auto, utf-8, gbk or gb18030",
+            field="encoding",
+        )
+    with path.open("rb") as f:
+        head = f.read(SAMPLE)
+    utf8 = _decodes(head, "utf-8")
+    if head.startswith(codecs.BOM_UTF8):
+        detected = "utf-8-sig"
+    elif utf8:
+        detected = "utf-8"
+    elif _decodes(head, "gb18030"):
+        detected = "gb18030"
+    else:
+        raise _not_text(filename)
+    wanted = ENCODINGS[key]
+    if wanted is None:
+        return detected
+    if wanted.startswith("utf-8") and detected == "gb18030":
+        raise ValidationFailed(
+            f"文件“{filename}”不是 UTF-8 编码（看起来是 GBK/GB18030），请选择 GBK 编码或另存为 UTF-8 后重新上传；未保存任何内容",
+            f"'{filename}' is not UTF-8 (it looks like GBK/GB18030); choose GBK or save it as UTF-8 and upload "
+            "again. Nothing was stored",
+            field="encoding",
+        )
+    if wanted == "gb18030" and detected.startswith("utf-8") and not head.isascii():
+        raise ValidationFailed(
+            f"文件“{filename}”是 UTF-8 编码，而非所选的 GBK，按 GBK 读取会产生乱码；请选择 UTF-8 或自动识别",
+            f"'{filename}' is UTF-8, not the GBK you chose; reading it as GBK would garble it. Choose UTF-8 or auto",
+            field="encoding",
+        )
+    return detected if wanted.startswith("utf-8") else wanted
+
+
+def to_utf8(path: Path, encoding: str, filename: str) -> Path:
+    """A UTF-8 file Polars can read: the same file when it already is, otherwise transcoded chunk by chunk.
+
+    A file whose later bytes break the encoding (the sample looked fine) is refused as a wrong encoding.
+    """
+    if encoding in ("utf-8", "utf-8-sig"):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise _wrong_encoding(filename, encoding) from None
+        return path
+    out = path.with_suffix(path.suffix + ".utf8")
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as f, out.open("w", encoding="utf-8", newline="") as w:
+            while chunk := f.read(CHUNK):
+                w.write(decoder.decode(chunk))
+            w.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        out.unlink(missing_ok=True)
+        raise _wrong_encoding(filename, encoding) from None
+    return out
+
+
+def _wrong_encoding(filename: str, encoding: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"文件“{filename}”中有不符合 {encoding} 编码的内容，请确认文件编码后重新上传；未保存任何内容",
+        f"'{filename}' holds bytes that are not valid {encoding}; check the file's encoding and upload again. "
+        "Nothing was stored",
+        field="encoding",
+    )

@@ -1,0 +1,453 @@
+"""HTTP API of collection and quality (``/api/v1/ingest``): upload, quarantine, review, versions, quality,
+snapshots, pull sources and jobs. Every step is audited; refusals are audited by the platform's hook."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath
+from edudata.access.specs import load_spec
+from edudata.api.deps import get_session
+from edudata.audit import service as audit
+from edudata.errors import NotFound, PermissionDenied, ValidationFailed
+from edudata.identity.deps import current_principal
+from edudata.identity.principal import Principal
+from edudata.ingest import jobs, pull, quality, review, service, snapshots
+from edudata.ingest.models import Batch, HeaderMapping, Job, Rule
+
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+RULE_KINDS = ("regex", "range", "allowed", "cross_field")
+
+
+def ctx_of(request: Request, session: Session) -> datapath.Context:
+    return datapath.Context(
+        session=session, settings=request.app.state.settings, database=request.app.state.db,
+        request_id=getattr(request.state, "request_id", None),
+    )  # fmt: skip
+
+
+def visible_batch(session: Session, who: Principal, code: str) -> Batch:
+    """A batch its unit's officers and reviewers and the office may see (404 for anyone else)."""
+    batch = service.get_batch(session, code)
+    if not (
+        who.has("office_admin")
+        or (who.unit_code == batch.unit_code and who.has("unit_data_officer", "unit_reviewer"))
+    ):
+        raise NotFound(f"没有批次 {code[:40]}", f"no batch {code[:40]}")
+    return batch
+
+
+def _office(who: Principal) -> None:
+    if not who.has("office_admin"):
+        raise PermissionDenied("只有网信办可以执行此操作", "only the office may do this")
+
+
+@router.post("/{dataset}/batches", status_code=201)
+def upload_batch(
+    dataset: str,
+    request: Request,
+    file: UploadFile = File(...),
+    unit: str = Form(..., max_length=32),
+    encoding: str = Form("auto", max_length=16),
+    parent: str | None = Form(None, max_length=32),
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Submit a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX file; ``parent`` names a batch it corrects."""
+    batch = service.upload(
+        who, ctx_of(request, session), dataset_code=dataset, unit_code=unit, read=file.file.read,
+        filename=file.filename or "upload", encoding=encoding, parent_code=parent or None,
+    )  # fmt: skip
+    session.commit()
+    return quality.batch_view(batch)
+
+
+@router.get("/batches")
+def list_batches(
+    dataset: str | None = Query(None, max_length=64),
+    status: str | None = Query(None, max_length=16),
+    limit: int = Query(50, ge=1, le=500),
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    stmt = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    if dataset:
+        stmt = stmt.where(Batch.dataset_code == dataset)
+    if status:
+        stmt = stmt.where(Batch.status == status)
+    if not who.has("office_admin"):
+        if not who.has("unit_data_officer", "unit_reviewer"):
+            return {"items": []}
+        stmt = stmt.where(Batch.unit_code == who.unit_code)
+    return {"items": [quality.batch_view(b) for b in session.execute(stmt).scalars()]}
+
+
+@router.get("/batches/{code}")
+def get_batch(
+    code: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    return quality.batch_view(visible_batch(session, who, code))
+
+
+@router.get("/batches/{code}/issues")
+def batch_issues(
+    code: str,
+    limit: int = Query(500, ge=1, le=5000),
+    offset: int = Query(0, ge=0),
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Quarantine reasons: row, element, value (masked when sensitive), rule, message in Chinese and English."""
+    batch = visible_batch(session, who, code)
+    return {"batch": batch.code, "items": quality.issues(session, batch, limit, offset)}
+
+
+@router.get("/batches/{code}/quarantine.xlsx")
+def quarantine_download(
+    code: str,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The quarantined rows as typed, with a reason column, for the producer unit's data officer to fix."""
+    batch = visible_batch(session, who, code)
+    if not (who.has("unit_data_officer") and who.unit_code == batch.unit_code):
+        raise PermissionDenied(
+            "隔离数据只提供给数据生产单位的数据管理员",
+            "quarantined rows go to the producer unit's data officer only",
+        )
+    spec = load_spec(session, batch.dataset_code)
+    body = quality.quarantine_xlsx(session, request.app.state.settings, spec, batch)
+    audit.record(
+        session, operation="export", dataset=batch.dataset_code, row_count=batch.rows_quarantined,
+        detail={"batch": batch.code, "what": "quarantine"}, **service.actor(who, ctx_of(request, session)),
+    )  # fmt: skip
+    session.commit()
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="quarantine-{batch.code}.xlsx"'},
+    )
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    comment: str = Field("", max_length=2000)
+    reason: str = Field("", max_length=2000)
+
+
+@router.post("/batches/{code}/review")
+def review_batch(
+    code: str,
+    body: ReviewIn,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The unit reviewer's step, then the office's (which makes the batch the dataset's next version)."""
+    visible_batch(session, who, code)
+    batch = review.review(
+        who,
+        ctx_of(request, session),
+        code,
+        approve=body.decision == "approve",
+        comment=body.comment,
+        reason=body.reason,
+    )
+    session.commit()
+    return quality.batch_view(batch)
+
+
+@router.get("/{dataset}/versions")
+def list_versions(
+    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    _office(who)
+    return {
+        "items": [
+            {"version": v.version_no, "batch_id": v.batch_id, "inserted": v.rows_inserted, "updated": v.rows_updated,
+             "approved_by": v.approved_by, "approved_at": v.approved_at.isoformat(), "status": v.status}
+            for v in review.versions(session, dataset)
+        ]
+    }  # fmt: skip
+
+
+@router.get("/{dataset}/diff")
+def diff_versions(
+    dataset: str, request: Request, a: int = Query(..., ge=0), b: int = Query(..., ge=0),
+    who: Principal = Depends(current_principal), session: Session = Depends(get_session),
+) -> dict[str, Any]:  # fmt: skip
+    result = review.diff(who, ctx_of(request, session), dataset, a, b)
+    session.commit()
+    return result
+
+
+@router.post("/{dataset}/versions/{version}/rollback")
+def rollback_version(
+    dataset: str,
+    version: int,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    v = review.rollback(who, ctx_of(request, session), dataset, version)
+    session.commit()
+    return {"version": v.version_no, "status": v.status}
+
+
+@router.get("/{dataset}/quality")
+def dataset_quality(
+    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """Per-dataset report: validity and completeness over batches, counts per rule, open quarantine, timeliness."""
+    spec = load_spec(session, dataset)
+    if not (
+        who.has("office_admin", "leadership")
+        or (who.unit_code == spec.owner_unit_code and who.has("unit_data_officer", "unit_reviewer"))
+    ):
+        raise PermissionDenied(
+            "只有网信办和数据生产单位可以查看质量报告",
+            "only the office and the producer unit read the quality report",
+        )
+    return quality.dataset_report(session, dataset)
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    element: str = Field(..., max_length=64)
+    kind: Literal["regex", "range", "allowed", "cross_field"]
+    params: dict[str, Any] = Field(default_factory=dict)
+    message_zh: str = Field("", max_length=500)
+    message_en: str = Field("", max_length=500)
+
+
+@router.post("/{dataset}/rules", status_code=201)
+def add_rule(
+    dataset: str,
+    body: RuleIn,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The office adds a rule beyond the data standard (regex, range, allowed values, cross-field)."""
+    _office(who)
+    spec = load_spec(session, dataset)
+    if spec.element(body.element) is None:
+        raise ValidationFailed(
+            f"数据集没有数据项 {body.element}", f"the dataset has no element {body.element}", field="element"
+        )
+    _check_params(body)
+    rule = Rule(dataset_code=dataset, element=body.element, kind=body.kind, params=body.params, message_zh=body.message_zh,
+                message_en=body.message_en, enabled=True, created_by=who.username)  # fmt: skip
+    session.add(rule)
+    session.flush()
+    audit.record(
+        session,
+        operation="ingest_rule",
+        dataset=dataset,
+        detail={"rule": rule.id, "kind": body.kind, "element": body.element},
+        **service.actor(who, ctx_of(request, session)),
+    )
+    session.commit()
+    return {"id": rule.id, "element": rule.element, "kind": rule.kind, "params": rule.params}
+
+
+def _check_params(body: RuleIn) -> None:
+    import re
+
+    p = body.params
+    ok = True
+    if body.kind == "regex":
+        try:
+            re.compile(str(p.get("pattern", "")))
+        except re.error:
+            ok = False
+        ok = ok and bool(p.get("pattern")) and len(str(p["pattern"])) <= 500
+    elif body.kind == "range":
+        ok = any(isinstance(p.get(k), int | float) for k in ("min", "max"))
+    elif body.kind == "allowed":
+        ok = isinstance(p.get("values"), list) and 0 < len(p["values"]) <= 1000
+    elif body.kind == "cross_field":
+        ok = p.get("check") in ("id_birth_date", "id_gender") and bool(p.get("id_element"))
+    if not ok:
+        raise ValidationFailed("规则参数不正确", f"invalid parameters for a {body.kind} rule", field="params")
+
+
+@router.get("/{dataset}/rules")
+def list_rules(
+    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    rules = session.execute(select(Rule).where(Rule.dataset_code == dataset).order_by(Rule.id)).scalars()
+    return {
+        "items": [
+            {"id": r.id, "element": r.element, "kind": r.kind, "params": r.params, "enabled": r.enabled}
+            for r in rules
+        ]
+    }
+
+
+class MappingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mappings: dict[str, str] = Field(..., max_length=500)
+
+
+@router.put("/{dataset}/mappings")
+def save_mappings(
+    dataset: str,
+    body: MappingIn,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The producer's own column names → elements, used for every later upload of the dataset."""
+    spec = load_spec(session, dataset)
+    if not (
+        who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == spec.owner_unit_code)
+    ):
+        raise PermissionDenied(
+            "只有网信办或数据生产单位的数据管理员可以保存列名映射",
+            "only the office or the producer's data officer saves mappings",
+        )
+    bad = [e for e in body.mappings.values() if spec.element(e) is None]
+    if bad:
+        raise ValidationFailed(
+            f"数据集没有数据项 {', '.join(bad)[:100]}",
+            f"the dataset has no element {', '.join(bad)[:100]}",
+            field="mappings",
+        )
+    for header, element in body.mappings.items():
+        row = session.execute(
+            select(HeaderMapping).where(
+                HeaderMapping.dataset_code == dataset, HeaderMapping.header == header[:200]
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            session.add(
+                HeaderMapping(
+                    dataset_code=dataset, header=header[:200], element=element, created_by=who.username
+                )
+            )
+        else:
+            row.element = element
+    audit.record(
+        session,
+        operation="ingest_mapping",
+        dataset=dataset,
+        detail={"headers": list(body.mappings)[:50]},
+        **service.actor(who, ctx_of(request, session)),
+    )
+    session.commit()
+    return {"dataset": dataset, "saved": len(body.mappings)}
+
+
+class SnapshotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=100)
+    time_point: date
+    caliber: dict[str, Any] | None = None
+    definition: str = Field("", max_length=5000)
+    elements: list[str] | None = Field(None, max_length=200)
+
+
+@router.post("/{dataset}/snapshots", status_code=201)
+def create_snapshot(
+    dataset: str,
+    body: SnapshotIn,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    snap = snapshots.create(who, ctx_of(request, session), dataset, name=body.name, time_point=body.time_point,
+                            caliber=body.caliber, definition=body.definition, elements=body.elements)  # fmt: skip
+    session.commit()
+    return {
+        "id": snap.id,
+        "name": snap.name,
+        "rows": snap.row_count,
+        "sha256": snap.sha256,
+        "version": snap.version_no,
+    }
+
+
+@router.get("/snapshots/{snapshot_id}/report")
+def snapshot_report(
+    snapshot_id: int, request: Request, by: str = Query("", max_length=500),
+    who: Principal = Depends(current_principal), session: Session = Depends(get_session),
+) -> dict[str, Any]:  # fmt: skip
+    result = snapshots.report(
+        who, ctx_of(request, session), snapshot_id, [b.strip() for b in by.split(",") if b.strip()]
+    )
+    session.commit()
+    return result
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=100)
+    url: str = Field(..., min_length=3, max_length=2000)
+    query: str = Field(..., min_length=1, max_length=10000)
+
+
+@router.post("/{dataset}/sources", status_code=201)
+def add_source(
+    dataset: str,
+    body: SourceIn,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Register a business database to pull the dataset from (the producer's data officer)."""
+    source = pull.create_source(
+        who, ctx_of(request, session), dataset, name=body.name, url=body.url, query=body.query
+    )
+    audit.record(
+        session,
+        operation="ingest_source",
+        dataset=dataset,
+        detail={"source": source.id, "url": pull.safe_url(body.url)},
+        **service.actor(who, ctx_of(request, session)),
+    )
+    session.commit()
+    return {"id": source.id, "dataset": dataset, "url": pull.safe_url(source.url)}
+
+
+@router.post("/sources/{source_id}/pull", status_code=202)
+def queue_pull(
+    source_id: int, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """Queue a pull now (the worker runs it; ``GET /jobs/{id}`` follows it)."""
+    from edudata.ingest.models import Source
+
+    source = session.get(Source, source_id)
+    if source is None or not (
+        who.has("office_admin") or (who.unit_code == source.unit_code and who.has("unit_data_officer"))
+    ):
+        raise NotFound(f"没有数据源 {source_id}", f"no source {source_id}")
+    job = jobs.enqueue(session, "pull", {"source_id": source_id})
+    session.commit()
+    return {"job": job.id, "status": job.status}
+
+
+@router.get("/jobs/{job_id}")
+def get_job(
+    job_id: int, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    job = session.get(Job, job_id)
+    if job is None or not who.has("office_admin", "unit_data_officer"):
+        raise NotFound(f"没有任务 {job_id}", f"no job {job_id}")
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "attempts": job.attempts,
+        "result": job.result,
+        "error": job.error or None,
+    }

@@ -1,0 +1,323 @@
+"""Vectorised quality rules (Art. 20-23): normalisation, accuracy, completeness, uniqueness, integrity.
+
+Each rule is a Polars expression over the whole batch that yields an error code per row (null when the row
+passes), so a million rows are checked in a few columnar passes. Rules come from the catalogue's data
+standards (type, length, code set, required), the dataset's unique and unit elements, and the office's own
+rules (regex, range, allowed values, cross-field). Other domains add batch checks through
+:func:`register_check` (see ``docs/ingest.md``): a function of the frame returning per-row failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from edudata.catalog import patterns as p
+from edudata.catalog.vectorised import (
+    id_birth_date_expr,
+    id_gender_expr,
+    id_number_check_expr,
+    id_number_normalise_expr,
+    mobile_check_expr,
+    mobile_normalise_expr,
+)
+from edudata.store.spec import DatasetSpec, ElementSpec
+
+_WS_ALL = p.WHITESPACE_RE
+_WS_CHARS = p.WHITESPACE_CHARS
+_WIDE = [chr(c) for c in range(0xFF01, 0xFF5F)]
+_NARROW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)]
+EXCEL_EPOCH = date(1899, 12, 30)
+# Excel serial numbers accepted as dates: 10000 (1927-05-18) … 80000 (2119-01-10); shorter numbers are no date.
+SERIAL_MIN, SERIAL_MAX = 10_000, 80_000
+_YMD = r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
+_COMPACT = r"^([0-9]{4})([0-9]{2})([0-9]{2})$"
+_EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+$"
+_NAME = r"^\p{L}+(?:[ ·•.\-'’]\p{L}+)*$"
+TRUE_WORDS = ("true", "1", "y", "yes", "是", "t")
+BOOL_WORDS = (*TRUE_WORDS, "false", "0", "n", "no", "否", "f")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """An office rule: ``kind`` regex | range | allowed | cross_field, with its parameters."""
+
+    id: int
+    element: str
+    kind: str
+    params: Mapping[str, Any]
+    message_zh: str = ""
+    message_en: str = ""
+
+
+@dataclass
+class CheckContext:
+    """What a batch check may know besides the frame (read-only)."""
+
+    spec: DatasetSpec
+    unit_code: str
+    code_sets: Mapping[str, set[str]] = field(default_factory=dict)
+    unit_codes: set[str] = field(default_factory=set)
+    unique: tuple[str, ...] = ()
+    key: str | None = None
+    rules: Sequence[RuleSpec] = ()
+    # element → {value already in the store → key of the row holding it}, for uniqueness against the store
+    existing: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A built-in rule: its name, the element it reports on, the quality dimension, and its expression."""
+
+    rule: str
+    element: str
+    dimension: str  # accuracy | completeness | uniqueness | integrity | custom
+    expr: pl.Expr
+
+
+# A registered batch check: frame (normalised, with _row) and context → failures with columns
+# _row, element, rule, message_zh, message_en and optionally action ("quarantine" or "drop_value").
+BatchCheck = Callable[[pl.DataFrame, CheckContext], pl.DataFrame | None]
+_REGISTRY: dict[str, tuple[BatchCheck, frozenset[str] | None]] = {}
+FAILURE_SCHEMA = {
+    "_row": pl.Int64,
+    "element": pl.String,
+    "rule": pl.String,
+    "code": pl.String,
+    "message_zh": pl.String,
+    "message_en": pl.String,
+    "action": pl.String,
+}
+
+
+def register_check(name: str, check: BatchCheck, *, datasets: Sequence[str] | None = None) -> None:
+    """Run ``check`` on every batch (of ``datasets`` only, when given) after the built-in rules."""
+    _REGISTRY[name] = (check, frozenset(datasets) if datasets else None)
+
+
+def unregister_check(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def registered_checks(dataset: str) -> list[tuple[str, BatchCheck]]:
+    return [(n, fn) for n, (fn, only) in _REGISTRY.items() if only is None or dataset in only]
+
+
+# -- normalisation ---------------------------------------------------------------------------------------------
+def _clean_all(v: pl.Expr) -> pl.Expr:
+    return v.str.replace_all(_WS_ALL, "").str.replace_many(_WIDE, _NARROW)
+
+
+def _trim(v: pl.Expr) -> pl.Expr:
+    return v.str.strip_chars(_WS_CHARS)
+
+
+def parse_date_expr(v: pl.Expr) -> pl.Expr:
+    """Dates as people type them: 2003-05-01, 2003/5/1, 2003.5.1, 2003年5月1日, 20030501, Excel serials."""
+    c = _clean_all(v)
+
+    def ymd(pattern: str) -> pl.Expr:
+        parts = [c.str.extract(pattern, i) for i in (1, 2, 3)]
+        text = pl.concat_str([parts[0], parts[1].str.zfill(2), parts[2].str.zfill(2)], separator="-")
+        return text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+
+    serial = c.str.extract(r"^([0-9]{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    serial = pl.when(serial.is_between(SERIAL_MIN, SERIAL_MAX)).then(serial)
+    from_serial = pl.lit(EXCEL_EPOCH, dtype=pl.Date) + pl.duration(days=serial)
+    return pl.coalesce(ymd(_YMD), ymd(_COMPACT), from_serial)
+
+
+def normalise_expr(element: ElementSpec, raw: pl.Expr) -> pl.Expr:
+    """The standard form of an element's values (null for empty); what is stored if the row passes."""
+    t = element.data_type
+    if t == "id_number":
+        n = id_number_normalise_expr(raw)
+    elif t == "mobile":
+        n = mobile_normalise_expr(raw)
+    elif t == "bank_card":
+        n = _clean_all(raw).str.replace_all("-", "", literal=True)
+    elif t == "date":
+        n = pl.coalesce(parse_date_expr(raw).dt.to_string("%Y-%m-%d"), _clean_all(raw))
+    elif t in ("integer", "decimal", "code", "boolean", "email"):
+        n = _clean_all(raw)
+    elif t in ("name", "address"):
+        n = _trim(raw)
+    else:
+        n = _trim(raw).str.replace_many(_WIDE[15:25], _NARROW[15:25])  # full-width digits only
+    return pl.when(n.str.len_chars() > 0).then(n)
+
+
+def normalisation_report(work: pl.DataFrame, elements: Sequence[str]) -> dict[str, dict]:
+    """Per element: how many values were changed to their standard form, and how (Art. 23 accuracy)."""
+    exprs = []
+    for e in elements:
+        r, n = pl.col(e), N(e)
+        changed = r.is_not_null() & n.is_not_null() & (r != n)
+        exprs += [
+            changed.sum().alias(f"{e}|changed"),
+            (changed & r.str.contains(_WS_ALL)).sum().alias(f"{e}|whitespace"),
+            (changed & r.str.contains("[\uff01-\uff5e]")).sum().alias(f"{e}|fullwidth"),
+        ]
+    if not exprs:
+        return {}
+    row = work.select(exprs).row(0, named=True)
+    out: dict[str, dict] = {}
+    for e in elements:
+        if row[f"{e}|changed"]:
+            out[e] = {k: int(row[f"{e}|{k}"]) for k in ("changed", "whitespace", "fullwidth")}
+            out[e]["format"] = out[e]["changed"] - max(out[e]["whitespace"], out[e]["fullwidth"])
+    return out
+
+
+# -- built-in checks ---------------------------------------------------------------------------------------------
+def N(element: str) -> pl.Expr:  # noqa: N802 - reads as a symbol
+    """The normalised column of ``element`` in the working frame."""
+    return pl.col(f"n|{element}")
+
+
+def _code(cond: pl.Expr, code: str) -> pl.Expr:
+    return pl.when(cond).then(pl.lit(code))
+
+
+def _type_check(e: ElementSpec, raw: pl.Expr, n: pl.Expr, ctx: CheckContext) -> pl.Expr | None:
+    t = e.data_type
+    if t == "id_number":
+        return pl.when(n.is_not_null()).then(id_number_check_expr(raw))
+    if t == "mobile":
+        return pl.when(n.is_not_null()).then(mobile_check_expr(raw))
+    if t == "date":
+        parsed = parse_date_expr(raw)
+        shaped = n.str.contains(_YMD) | n.str.contains(_COMPACT)
+        return pl.when(n.is_not_null() & parsed.is_null()).then(
+            pl.when(shaped).then(pl.lit(p.BAD_DATE)).otherwise(pl.lit(p.BAD_FORMAT))
+        )
+    if t == "integer":
+        return _code(n.is_not_null() & n.cast(pl.Int64, strict=False).is_null(), "not_integer")
+    if t == "decimal":
+        return _code(n.is_not_null() & n.cast(pl.Float64, strict=False).is_null(), "not_number")
+    if t == "boolean":
+        return _code(n.is_not_null() & ~n.str.to_lowercase().is_in(BOOL_WORDS), "not_boolean")
+    if t == "email":
+        return _code(n.is_not_null() & ~n.str.contains(_EMAIL), p.BAD_FORMAT)
+    if t == "bank_card":
+        return _code(n.is_not_null() & ~n.str.contains("^[0-9]{12,19}$"), p.BAD_FORMAT)
+    if t == "name":
+        return _code(n.is_not_null() & ~n.str.contains(_NAME), p.BAD_CHARACTER)
+    return None
+
+
+def builtin_checks(norm: pl.DataFrame, ctx: CheckContext) -> list[Check]:
+    """The data-standard rules of every element present, then uniqueness, integrity and office rules."""
+    spec, checks = ctx.spec, []
+    for e in spec.elements:
+        if e.code not in norm.columns:
+            continue
+        raw, n = pl.col(e.code), N(e.code)
+        if e.required:
+            checks.append(Check("required", e.code, "completeness", _code(n.is_null(), p.EMPTY)))
+        typed = _type_check(e, raw, n, ctx)
+        if typed is not None:
+            checks.append(Check(f"type:{e.data_type}", e.code, "accuracy", typed))
+        limit = e.max_length or 255
+        checks.append(Check("max_length", e.code, "accuracy", _code(n.str.len_chars() > limit, p.TOO_LONG)))
+        if e.code_set:
+            allowed = pl.Series(sorted(ctx.code_sets.get(e.code_set, set())), dtype=pl.String)
+            checks.append(
+                Check(
+                    f"code_set:{e.code_set}",
+                    e.code,
+                    "accuracy",
+                    _code(n.is_not_null() & ~n.is_in(allowed.implode()), p.NOT_IN_CODE_SET),
+                )
+            )
+    for u in ctx.unique:
+        if u not in norm.columns:
+            continue
+        n = N(u)
+        checks.append(
+            Check(
+                "unique",
+                u,
+                "uniqueness",
+                _code(n.is_not_null() & ~n.is_first_distinct(), "duplicate_in_batch"),
+            )
+        )
+        seen = ctx.existing.get(u)
+        if seen:
+            keys = pl.DataFrame(
+                {"v": list(seen), "k": list(seen.values())}, schema={"v": pl.String, "k": pl.String}
+            )
+            mine = norm.select(
+                N(u).alias("v"),
+                (N(ctx.key) if ctx.key and u != ctx.key else pl.lit(None, pl.String)).alias("me"),
+            )
+            other = mine.join(keys, on="v", how="left", maintain_order="left").get_column("k")
+            clash = other.is_not_null() & (other != mine.get_column("me")).fill_null(True)
+            checks.append(Check("unique_store", u, "uniqueness", _code(pl.lit(clash), "duplicate_in_store")))
+    if spec.unit_element and spec.unit_element in norm.columns:
+        n = N(spec.unit_element)
+        units = pl.Series(sorted(ctx.unit_codes), dtype=pl.String)
+        checks.append(
+            Check(
+                "unit_exists",
+                spec.unit_element,
+                "integrity",
+                _code(n.is_not_null() & ~n.is_in(units.implode()), "unknown_unit"),
+            )
+        )
+    for rule in ctx.rules:
+        expr = office_rule_expr(rule, norm)
+        if expr is not None and rule.element in norm.columns:
+            checks.append(Check(f"rule:{rule.id}", rule.element, "custom", expr))
+    return checks
+
+
+def office_rule_expr(rule: RuleSpec, norm: pl.DataFrame) -> pl.Expr | None:
+    """An office rule as an expression over the normalised batch (null where the row passes)."""
+    if f"n|{rule.element}" not in norm.columns:
+        return None
+    n, params = N(rule.element), rule.params
+    if rule.kind == "regex":
+        return _code(n.is_not_null() & ~n.str.contains(str(params["pattern"])), "regex_mismatch")
+    if rule.kind == "range":
+        x = n.cast(pl.Float64, strict=False)
+        low, high = params.get("min"), params.get("max")
+        bad = pl.lit(False)
+        if low is not None:
+            bad = bad | (x < float(low))
+        if high is not None:
+            bad = bad | (x > float(high))
+        return _code(n.is_not_null() & (x.is_null() | bad), "out_of_range")
+    if rule.kind == "allowed":
+        values = pl.Series([str(v) for v in params.get("values", [])], dtype=pl.String)
+        return _code(n.is_not_null() & ~n.is_in(values.implode()), "not_allowed")
+    if rule.kind == "cross_field":
+        other = str(params.get("id_element", ""))
+        if f"n|{other}" not in norm.columns:
+            return None
+        id_raw = N(other)
+        if params.get("check") == "id_birth_date":
+            born = id_birth_date_expr(id_raw).dt.to_string("%Y-%m-%d")
+            return _code(n.is_not_null() & born.is_not_null() & (born != n), p.BIRTH_DATE_MISMATCH)
+        if params.get("check") == "id_gender":
+            implied = id_gender_expr(id_raw)
+            return _code(n.is_in(["1", "2"]) & implied.is_not_null() & (implied != n), p.GENDER_MISMATCH)
+    return None
+
+
+def default_cross_rules(spec: DatasetSpec) -> list[RuleSpec]:
+    """Birth date and gender must agree with the ID number (GB 11643 digits 7-14 and 17) when both are present."""
+    ids = [e.code for e in spec.elements if e.data_type == "id_number"]
+    if not ids:
+        return []
+    rules = []
+    for e in spec.elements:
+        if e.data_type == "date" and e.code in ("CSRQ",):
+            rules.append(RuleSpec(0, e.code, "cross_field", {"check": "id_birth_date", "id_element": ids[0]}))
+        if e.code_set == "gender":
+            rules.append(RuleSpec(0, e.code, "cross_field", {"check": "id_gender", "id_element": ids[0]}))
+    return rules

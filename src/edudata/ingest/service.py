@@ -1,0 +1,319 @@
+"""Collecting a batch (Art. 20-24): receive → read → validate → quarantine → stage, audited at every end.
+
+Only the producer unit's data officer submits its dataset (一数一源, Art. 8(4), 19). A refused or failed
+submission stores nothing and leaves an audit record of its own (Art. 30). A resubmission names the batch it
+corrects: rows the earlier batch already accepted are not taken twice, and the quarantine reasons its rows
+fix are marked resolved, so nothing is lost and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from edudata.access import datapath
+from edudata.access.specs import current_code_values, load_spec
+from edudata.audit import service as audit
+from edudata.catalog.models import DataElement, Dataset
+from edudata.db import utcnow
+from edudata.errors import EduDataError, NotFound, PermissionDenied
+from edudata.ingest import files, readers, staging
+from edudata.ingest.models import Batch, HeaderMapping, Issue, Rule
+from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules
+from edudata.ingest.validate import Outcome, run
+from edudata.org.models import Unit
+from edudata.store.spec import DatasetSpec
+
+Caller = datapath.Caller
+
+
+@dataclass
+class Setup:
+    spec: DatasetSpec
+    names_en: dict[str, str]
+    saved: dict[str, str]
+    key: str
+    unique: tuple[str, ...]
+    rules: list[RuleSpec]
+
+
+def actor(caller: Caller, ctx: datapath.Context) -> dict[str, Any]:
+    return {
+        "account_id": caller.account_id,
+        "username": caller.username,
+        "unit_code": caller.unit_code,
+        "source_ip": caller.source_ip,
+        "request_id": ctx.request_id,
+    }
+
+
+def refuse(
+    err: EduDataError,
+    caller: Caller,
+    ctx: datapath.Context,
+    operation: str,
+    dataset: str | None,
+    **detail: Any,
+) -> EduDataError:
+    """Record a refusal in its own transaction (the request's work is rolled back) and mark it audited."""
+    ctx.session.rollback()
+    audit.record_now(
+        ctx.database,
+        operation=operation,
+        result="denied" if isinstance(err, PermissionDenied) else "failed",
+        dataset=dataset,
+        detail={"reason": err.en, **detail},
+        **actor(caller, ctx),
+    )
+    err.audited = True  # type: ignore[attr-defined]
+    return err
+
+
+def setup(session: Session, dataset_code: str) -> Setup:
+    """The dataset's spec, English names, saved header mappings, key and unique elements, and rules."""
+    spec = load_spec(session, dataset_code)
+    names_en = dict(
+        session.execute(
+            select(DataElement.code, DataElement.name_en)
+            .join(Dataset, Dataset.id == DataElement.dataset_id)
+            .where(Dataset.code == dataset_code)
+        ).all()
+    )
+    saved = dict(
+        session.execute(
+            select(HeaderMapping.header, HeaderMapping.element).where(
+                HeaderMapping.dataset_code == dataset_code
+            )
+        ).all()
+    )
+    required = [e for e in spec.elements if e.required and e.data_type in ("string", "code")]
+    key = (required or list(spec.elements))[0].code
+    unique = tuple(dict.fromkeys([key, *(e.code for e in spec.elements if e.data_type == "id_number")]))
+    rows = session.execute(
+        select(Rule).where(Rule.dataset_code == dataset_code, Rule.enabled.is_(True)).order_by(Rule.id)
+    ).scalars()
+    rules = default_cross_rules(spec) + [
+        RuleSpec(r.id, r.element, r.kind, r.params or {}, r.message_zh, r.message_en) for r in rows
+    ]
+    return Setup(spec, names_en, saved, key, unique, rules)
+
+
+def check_submitter(caller: Caller, spec: DatasetSpec, unit_code: str) -> None:
+    if "unit_data_officer" not in caller.roles or caller.unit_code != unit_code:
+        raise PermissionDenied(
+            "只有本单位的数据管理员可以提交本单位的数据（第八条）",
+            "only a data officer of the unit submits its data (Art. 8)",
+        )
+    if unit_code != spec.owner_unit_code:
+        raise PermissionDenied(
+            f"单位 {unit_code} 不是数据集“{spec.name}”的权威来源单位（一数一源，第十九条）",
+            f"unit {unit_code} is not the authoritative source of dataset {spec.code} (one data, one source; Art. 19)",
+        )
+
+
+def _context(caller: Caller, ctx: datapath.Context, s: Setup, frame: pl.DataFrame) -> CheckContext:
+    session, spec = ctx.session, s.spec
+    code_sets = {e.code_set: current_code_values(session, e.code_set) for e in spec.elements if e.code_set}
+    units = set(session.execute(select(Unit.code)).scalars())
+    existing: dict[str, dict[str, str]] = {}
+    for u in s.unique:
+        if u == s.key or u not in frame.columns:
+            continue  # the key itself: a stored key means an update, not a duplicate
+        values = frame.get_column(u).drop_nulls().unique().to_list()
+        found = datapath.existing_values(caller, ctx, spec.code, u, values, key=s.key) if values else {}
+        if found:
+            existing[u] = {k: v for k, v in found.items()}
+    return CheckContext(spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing)
+
+
+def new_code() -> str:
+    return "B" + utcnow().strftime("%Y%m%d%H%M%S") + "-" + os.urandom(3).hex()
+
+
+def _normalised_keys(frame: pl.DataFrame, s: Setup) -> pl.DataFrame:
+    from edudata.ingest.rules import normalise_expr
+
+    return frame.with_columns(normalise_expr(s.spec.element(s.key), pl.col(s.key)).alias("_key"))
+
+
+def process(
+    caller: Caller,
+    ctx: datapath.Context,
+    s: Setup,
+    table: readers.Table,
+    *,
+    source_kind: str,
+    filename: str = "",
+    encoding: str = "",
+    size: int = 0,
+    sha256: str = "",
+    parent: Batch | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Batch:
+    """Validate a read table and keep it as a batch awaiting review (good rows staged, bad ones quarantined)."""
+    session, spec = ctx.session, s.spec
+    frame = table.frame
+    already = 0
+    if parent is not None:
+        parent_good = staging.read_frame(session, ctx.settings, parent.code, "good").get_column(s.key)
+        keyed = _normalised_keys(frame, s)
+        repeat = keyed.get_column("_key").is_in(parent_good.implode())
+        already = int(repeat.sum())
+        frame = frame.filter(~repeat)
+    checks = _context(caller, ctx, s, _normalised_keys(frame, s).with_columns(pl.col("_key").alias(s.key)))
+    if progress:
+        progress("validate")
+    outcome: Outcome = run(frame, checks)
+    batch = Batch(
+        code=new_code(),
+        dataset_code=spec.code,
+        unit_code=caller.unit_code,
+        source_kind=source_kind,
+        filename=filename[:255],
+        encoding=encoding,
+        size_bytes=size,
+        sha256=sha256,
+        status="validated",
+        parent_id=parent.id if parent else None,
+        uploaded_by_id=caller.account_id,
+        uploaded_by=caller.username,
+        uploaded_at=utcnow(),
+        rows_total=outcome.summary["rows"] + already,
+        rows_good=outcome.good.height,
+        rows_quarantined=outcome.quarantined.height,
+        rows_blank=table.blank_rows,
+        rows_already=already,
+        report={
+            **outcome.summary,
+            "normalised": outcome.normalised,
+            "ignored_columns": table.ignored,
+            "mapping": table.mapping,
+            "blank_rows": table.blank_rows,
+            "already_received": already,
+        },
+    )
+    session.add(batch)
+    session.flush()
+    keys = _normalised_keys(outcome.quarantined, s).select("_row", "_key")
+    issues = outcome.failures.join(keys, on="_row", how="left")
+    rows = [
+        {
+            "batch_id": batch.id,
+            "row_number": r["_row"],
+            "row_key": None if r["_key"] is None else str(r["_key"])[:128],
+            "element": r["element"][:64],
+            "rule": r["rule"][:64],
+            "code": (r["code"] or "")[:64],
+            "value_shown": r["value_shown"] or "",
+            "message_zh": (r["message_zh"] or "")[:500],
+            "message_en": (r["message_en"] or "")[:500],
+        }
+        for r in issues.iter_rows(named=True)
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Issue), rows[start : start + 5000])
+    if parent is not None:
+        _resolve(session, parent, outcome.good.get_column(s.key).to_list(), batch.id)
+    if progress:
+        progress("stage")
+    staging.write_frame(session, ctx.settings, batch.code, "good", outcome.good)
+    staging.write_frame(session, ctx.settings, batch.code, "quarantine", outcome.quarantined)
+    audit.record(
+        session,
+        operation="ingest_upload",
+        dataset=spec.code,
+        elements=[c for c in frame.columns if c != "_row"],
+        row_count=batch.rows_total,
+        detail={
+            "batch": batch.code,
+            "good": batch.rows_good,
+            "quarantined": batch.rows_quarantined,
+            "source": source_kind,
+            "parent": parent.code if parent else None,
+        },
+        **actor(caller, ctx),
+    )
+    return batch
+
+
+def _resolve(session: Session, parent: Batch, fixed_keys: list[str], batch_id: int) -> None:
+    """Quarantine reasons of the parent whose row came back valid are resolved by the new batch."""
+    wanted = [str(k) for k in fixed_keys if k is not None]
+    for start in range(0, len(wanted), 5000):
+        part = wanted[start : start + 5000]
+        for issue in session.execute(
+            select(Issue).where(
+                Issue.batch_id == parent.id, Issue.row_key.in_(part), Issue.resolved_by_batch_id.is_(None)
+            )
+        ).scalars():
+            issue.resolved_by_batch_id = batch_id
+
+
+def get_batch(session: Session, code: str) -> Batch:
+    batch = session.execute(select(Batch).where(Batch.code == code)).scalar_one_or_none()
+    if batch is None:
+        raise NotFound(f"没有批次 {code[:40]}", f"no batch {code[:40]}")
+    return batch
+
+
+def upload(
+    caller: Caller,
+    ctx: datapath.Context,
+    *,
+    dataset_code: str,
+    unit_code: str,
+    read: Callable[[int], bytes],
+    filename: str,
+    encoding: str | None = None,
+    parent_code: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Batch:
+    """Receive a CSV/XLSX file and process it; any refusal is audited and leaves nothing behind."""
+    incoming = staging.directory(ctx.settings) / "incoming"
+    received: files.Received | None = None
+    cleanup: list[Path] = []
+    try:
+        s = setup(ctx.session, dataset_code)
+        check_submitter(caller, s.spec, unit_code)
+        parent = get_batch(ctx.session, parent_code) if parent_code else None
+        if parent is not None and parent.dataset_code != dataset_code:
+            raise NotFound(
+                f"批次 {parent_code} 不属于该数据集", f"batch {parent_code} is not of this dataset"
+            )
+        if progress:
+            progress("receive")
+        received = files.receive(read, incoming, filename, ctx.settings.max_upload_bytes)
+        cleanup.append(received.path)
+        kind = files.sniff(received.path, received.filename)
+        if progress:
+            progress("read")
+        lookup = readers.header_lookup(s.spec, s.saved, s.names_en)
+        if kind == "xlsx":
+            used = "xlsx"
+            table = readers.read_xlsx(received.path, lookup, s.spec, received.filename)
+        else:
+            used = files.detect_encoding(received.path, encoding, received.filename)
+            utf8 = files.to_utf8(received.path, used, received.filename)
+            cleanup.append(utf8)
+            table = readers.read_csv(utf8, lookup, s.spec, received.filename)
+        return process(
+            caller, ctx, s, table, source_kind=kind, filename=received.filename, encoding=used,
+            size=received.size, sha256=received.sha256, parent=parent, progress=progress,
+        )  # fmt: skip
+    except EduDataError as err:
+        if getattr(err, "audited", False):
+            raise
+        raise refuse(
+            err, caller, ctx, "ingest_upload", dataset_code, filename=(filename or "")[:200],
+            size=received.size if received else None,
+        ) from None  # fmt: skip
+    finally:
+        for path in cleanup:
+            path.unlink(missing_ok=True)
