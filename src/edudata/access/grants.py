@@ -24,7 +24,9 @@ def _view(g: AccessGrant) -> GrantView:
         row_filter=g.row_filter,
         masking=dict(g.masking or {}),
         # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-        expires_at=g.expires_at.replace(tzinfo=UTC) if g.expires_at and not g.expires_at.tzinfo else g.expires_at,
+        expires_at=g.expires_at.replace(tzinfo=UTC)
+        if g.expires_at and not g.expires_at.tzinfo
+        else g.expires_at,
         revoked=g.revoked_at is not None,
         deidentified=g.deidentified,
         grantee_account_id=g.grantee_account_id,

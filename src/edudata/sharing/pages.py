@@ -1,0 +1,253 @@
+"""Web pages of sharing, in Chinese first (Art. 37-42): the applicant's catalogue and form (附件1) with the
+最小化 nudge, the commitment (附件2), the review page with narrowing and refusal, release, credentials, inbox and
+overdue reviews. Every action calls the same services as the API."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from edudata.access.masking import profile_names
+from edudata.api.deps import get_session
+from edudata.catalog.models import Dataset
+from edudata.errors import EduDataError
+from edudata.identity.deps import verify_csrf, web_principal
+from edudata.identity.principal import Principal
+from edudata.sharing import delivery, notify, review, service, views
+from edudata.sharing.routes import ctx_of
+from edudata.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+OPS = (("eq", "="), ("ne", "≠"), ("ge", "≥"), ("le", "≤"), ("gt", ">"), ("lt", "<"), ("prefix", "开头是"))
+CONDITION_ROWS = 3
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _filter_from(form: FormData, prefix: str = "f") -> dict[str, Any] | None:
+    """The row scope the applicant built from elements: up to three conditions, all of which must hold."""
+    conditions = []
+    for i in range(CONDITION_ROWS):
+        element, op, raw = (_text(form, f"{prefix}{i}_{k}") for k in ("element", "op", "value"))
+        if element and op and raw:
+            # Text as typed: the filter coerces it to the element's type (年级 2023 → integer, 院系 0201 stays text).
+            conditions.append({"element": element, "op": op, "value": raw})
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"all": conditions}
+
+
+def _error(err: EduDataError) -> dict[str, str]:
+    return {"zh": err.zh, "en": err.en, "field": err.field or ""}
+
+
+@router.get("/sharing")
+def home(
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+) -> Response:
+    datasets = session.scalars(select(Dataset).order_by(Dataset.code)).all()
+    apps = service.list_applications(session, who)
+    return render(request, "sharing/home.html", {
+        "datasets": datasets, "applications": [views.application_view(session, a, full=False) for a in apps],
+        "can_apply": who.has("applicant"),
+    })  # fmt: skip
+
+
+def _form_page(
+    request: Request, session: Session, code: str, values: dict, estimate: dict | None, error: dict | None,
+    status: int = 200,
+) -> Response:  # fmt: skip
+    entry = views.catalogue_entry(session, code)
+    return render(request, "sharing/apply.html", {
+        "entry": entry, "values": values, "estimate": estimate, "error": error, "ops": OPS,
+        "rows": range(CONDITION_ROWS),
+    }, status_code=status)  # fmt: skip
+
+
+@router.get("/sharing/apply/{code}")
+def apply_page(
+    code: str,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(web_principal),
+) -> Response:
+    end = (date.today() + timedelta(days=180)).isoformat()
+    return _form_page(
+        request, session, code, {"elements": [], "period_end": end, "delivery": "api"}, None, None
+    )
+
+
+@router.post("/sharing/apply/{code}", dependencies=[Depends(verify_csrf)])
+def apply_submit(
+    code: str,
+    request: Request,
+    form: FormData = Depends(_form),
+    session: Session = Depends(get_session),
+    who: Principal = Depends(web_principal),
+) -> Response:
+    values: dict[str, Any] = {k: _text(form, k) for k in (
+        "contact_name", "contact_phone", "purpose", "business_basis", "period_start", "period_end", "delivery",
+        "security_measures", "third_party_name")}  # fmt: skip
+    values.update({k: _text(form, k) for k in form if k.startswith("f") and k[1].isdigit()})
+    values["elements"] = [e for e in form.getlist("elements") if isinstance(e, str)]
+    values["third_party"] = _text(form, "third_party") == "1"
+    values["dataset_code"] = code
+    values["row_filter"] = _filter_from(form)
+    ctx = ctx_of(request, session)
+    try:
+        if _text(form, "action") == "estimate":
+            est = service.estimate(ctx, who, code, values["elements"], values["row_filter"])
+            session.commit()
+            return _form_page(request, session, code, values, est, None)
+        clean = {k: v for k, v in values.items() if not (k.startswith("f") and k[1:2].isdigit())}
+        clean["period_start"] = clean["period_start"] or None
+        app = service.create_application(ctx, who, clean)
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        return _form_page(request, session, code, values, None, _error(err), err.status)
+    return RedirectResponse(f"/sharing/applications/{app.id}", status_code=303)
+
+
+def _detail(
+    request: Request, session: Session, who: Principal, app_id: int, *, error: dict | None = None,
+    notice: dict | None = None, secret: str | None = None, preview: dict | None = None, status: int = 200,
+) -> Response:  # fmt: skip
+    app = service.visible_application(session, who, app_id)
+    view = views.application_view(session, app)
+    entry = views.catalogue_entry(session, app.dataset_code)
+    open_stage = review.open_review(session, app)
+    can_review = False
+    if open_stage is not None and who.account_id != app.applicant_account_id:
+        can_review = (open_stage.stage == "producer" and who.has("unit_data_officer")
+                      and who.unit_code == app.owner_unit_code) or (
+                      open_stage.stage == "office" and who.has("office_admin"))  # fmt: skip
+    return render(request, "sharing/detail.html", {
+        "app": view, "entry": entry, "error": error, "notice": notice, "secret": secret, "preview": preview,
+        "is_applicant": who.account_id == app.applicant_account_id,
+        "is_holder": who.has("applicant") and who.unit_code == app.applicant_unit_code,
+        "is_office": who.has("office_admin"),
+        "can_revoke": who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == app.owner_unit_code),
+        "can_review": can_review, "commitment": service.current_commitment(session),
+        "profiles": [p for p in profile_names() if p != "none"], "ops": OPS, "rows": range(CONDITION_ROWS),
+        "min_k": service.policy(session).min_k,
+    }, status_code=status)  # fmt: skip
+
+
+@router.get("/sharing/applications/{app_id}")
+def detail_page(
+    app_id: int,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(web_principal),
+) -> Response:
+    return _detail(request, session, who, app_id)
+
+
+def _changes(form: FormData) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if _text(form, "narrow") == "1":
+        changes["elements"] = [e for e in form.getlist("keep") if isinstance(e, str)]
+    extra = _filter_from(form, "n")
+    if extra:
+        changes["row_filter"] = extra
+    masking = {k[5:]: v for k, v in form.items() if k.startswith("mask_") and isinstance(v, str) and v}
+    if masking:
+        changes["masking"] = masking
+    if _text(form, "period_end"):
+        changes["period_end"] = _text(form, "period_end")
+    return changes
+
+
+@router.post("/sharing/applications/{app_id}/{action}", dependencies=[Depends(verify_csrf)])
+def act(
+    app_id: int,
+    action: str,
+    request: Request,
+    form: FormData = Depends(_form),
+    session: Session = Depends(get_session),
+    who: Principal = Depends(web_principal),
+) -> Response:
+    """One form per step; an error re-renders the page with the message beside the action."""
+    ctx = ctx_of(request, session)
+    secret = preview = None
+    try:
+        app = service.visible_application(session, who, app_id)
+        if action == "sign":
+            if _text(form, "agree") != "1":
+                raise EduDataError("请勾选“我已阅读并承诺遵守”", "tick the box to agree", field="agree")
+            service.sign(session, who, app, text_sha256=_text(form, "text_sha256"))
+        elif action == "submit":
+            review.submit(ctx, who, app)
+        elif action == "approve":
+            review.approve(ctx, who, app, changes=_changes(form), comment=_text(form, "comment"))
+        elif action == "refuse":
+            review.refuse(session, who, app, reason=_text(form, "reason"))
+        elif action == "commission":
+            upload = form.get("file")
+            content = (
+                upload.file.read(delivery.MAX_DOCUMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+            )
+            name = upload.filename if isinstance(upload, UploadFile) else ""
+            delivery.upload_commission_approval(ctx, who, app, filename=name or "", content=content)
+        elif action == "preview":
+            preview = delivery.preview_release(ctx, who, app)
+        elif action == "release":
+            delivery.release(ctx, who, app)
+        elif action == "revoke":
+            delivery.revoke(session, who, app, reason=_text(form, "reason"))
+        elif action == "credential":
+            _cred, secret = delivery.create_credential(session, who, app, label=_text(form, "label"))
+        elif action == "rotate":
+            _cred, secret = delivery.rotate_credential(
+                session, who, app, int(_text(form, "credential_id") or 0)
+            )
+        elif action == "revoke-credential":
+            delivery.revoke_credential(session, who, app, int(_text(form, "credential_id") or 0))
+        else:
+            raise EduDataError("未知操作", "unknown action")
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        return _detail(request, session, who, app_id, error=_error(err), status=err.status)
+    if secret is None and preview is None:
+        return RedirectResponse(f"/sharing/applications/{app_id}", status_code=303)
+    return _detail(request, session, who, app_id, secret=secret, preview=preview)
+
+
+@router.get("/sharing/inbox")
+def inbox_page(
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+) -> Response:
+    if who.has("office_admin"):
+        review.flag_overdue(session)
+        session.commit()
+    tasks = [views.review_view(r) for r in review.tasks_for(session, who)]
+    messages = [notify.notification_view(n) for n in notify.inbox(session, who.account_id)]
+    return render(request, "sharing/inbox.html", {"tasks": tasks, "messages": messages})
+
+
+@router.get("/sharing/overdue")
+def overdue_page(
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+) -> Response:
+    if not who.has("office_admin", "auditor"):
+        return render(request, "sharing/inbox.html", {"tasks": [], "messages": [], "forbidden": True}, 403)
+    review.flag_overdue(session)
+    session.commit()
+    items = [views.review_view(r) for r in review.overdue_reviews(session)]
+    return render(request, "sharing/overdue.html", {"items": items, "json": json})
