@@ -166,10 +166,12 @@ def source_elements(definition: Mapping[str, Any], subject_element: str | None) 
     """The dataset elements a refresh reads (through the data path)."""
     if "group_by" in definition:
         wanted = [*definition["group_by"], *(m["element"] for m in definition["measures"] if "element" in m)]
-        if subject_element:
-            wanted.append(subject_element)
-        return list(dict.fromkeys(wanted))
-    return list(definition["elements"])
+    else:
+        wanted = list(definition["elements"])
+    counts_people = "group_by" in definition or "quasi_identifiers" in definition
+    if subject_element and counts_people:
+        wanted.append(subject_element)  # to count people (read, never published unless chosen)
+    return list(dict.fromkeys(wanted))
 
 
 def _generalised(frame: pl.DataFrame, generalise: Mapping[str, str], today: date) -> pl.DataFrame:
@@ -196,8 +198,16 @@ def derive(
     if kind == "dataset":
         return frame.select(definition["elements"]), 0
     if kind == "deidentified":
-        out = _generalised(frame.select(definition["elements"]), definition.get("generalise", {}), today)
-        return deidentify.suppress_small_groups(out, definition["quasi_identifiers"], definition["k"])
+        elements = definition["elements"]
+        subject = subject_element if subject_element and subject_element in frame.columns else None
+        keep = [*elements, *([subject] if subject and subject not in elements else [])]
+        out = _generalised(frame.select(keep), definition.get("generalise", {}), today)
+        quasi = definition["quasi_identifiers"]
+        if subject is None:
+            return deidentify.suppress_small_groups(out, quasi, definition["k"])
+        # k counts people, not rows: three records of one person do not hide that person (GB/T 37964).
+        kept = out.filter(pl.col(subject).n_unique().over(quasi) >= definition["k"])
+        return kept.select(elements), out.height - kept.height
     group_by = definition["group_by"]
     people = (
         pl.col(subject_element).n_unique()

@@ -26,7 +26,7 @@ from edudata.opendata.models import OpenVersion, OpenView
 from edudata.opendata.publish import current_version
 from edudata.opendata.review import get_view
 
-_CACHE: OrderedDict[int, pl.DataFrame] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, str], pl.DataFrame] = OrderedDict()
 _LOCK = threading.Lock()
 CACHE_SIZE = 32
 
@@ -74,14 +74,17 @@ def list_published(
 
 
 def frame_of(version: OpenVersion) -> pl.DataFrame:
+    """The version's rows, decoded once per process (keyed by id and content hash, so a restored or
+    re-created database can never be answered from another version's rows)."""
+    key = (version.id, version.sha256)
     with _LOCK:
-        cached = _CACHE.get(version.id)
+        cached = _CACHE.get(key)
         if cached is not None:
-            _CACHE.move_to_end(version.id)
+            _CACHE.move_to_end(key)
             return cached
     frame = pl.read_ipc(io.BytesIO(version.data))
     with _LOCK:
-        _CACHE[version.id] = frame
+        _CACHE[key] = frame
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return frame
