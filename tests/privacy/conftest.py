@@ -26,14 +26,3 @@ def world(http: httpx.Client, accounts, catalog) -> dict:
     r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
     assert r.status_code == 201, r.text
     return {"h": h, "rows": rows}
-
-
-def pdf(http: httpx.Client, headers: dict, name: str = "minutes.pdf") -> int:
-    """Upload a small document and return its attachment id."""
-    r = http.post(
-        "/api/v1/privacy/attachments",
-        files={"file": (name, b"%PDF-1.4 minutes of the meeting", "application/pdf")},
-        headers=headers,
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
