@@ -42,6 +42,46 @@ class Inspector:
         return sorted(result["new"] + result["open"])
 
 
+@pytest.fixture(autouse=True)
+def compliant_lifecycle(db: Database) -> None:
+    """The office's yearly duties done (Art. 55, 60): a backup verified today with an off-site copy, a restore
+    drill and an emergency drill this year — so a test sees only the violation it plants."""
+    from datetime import timedelta
+
+    from edudata.db import utcnow
+    from edudata.lifecycle.models import BackupRecord, Drill, RestoreDrill
+
+    now = utcnow()
+    with db.session() as s:
+        s.add(
+            BackupRecord(
+                name="b-test",
+                backend="sqlite",
+                kind="manual",
+                local_path="/var/b",
+                offsite_path="/mnt/b",
+                size=1,
+                sha256="0" * 64,
+                created_by="tests",
+                created_at=now,
+                verified_at=now,
+                verified_ok=True,
+            )
+        )
+        s.add(
+            RestoreDrill(
+                backup_name="b-test",
+                performed_by="tests",
+                started_at=now - timedelta(minutes=5),
+                finished_at=now,
+                ok=True,
+                detail={},
+            )
+        )
+        s.add(Drill(scenario="数据泄露应急", held_on=now.date(), participants="网信办", created_by="tests"))
+        s.commit()
+
+
 @pytest.fixture
 def inspector(db: Database, settings: Settings) -> Inspector:
     ensure_units(db, ["0002", "0104"])
