@@ -108,3 +108,37 @@ def test_each_role_sees_its_own_panel_on_the_home_page(browser_client, staff, in
 
 def test_an_applicant_cannot_open_the_inspection_pages(browser_client, staff) -> None:  # noqa: ANN001
     assert browser_client("app").get("/inspect", headers=HTML).status_code == 403
+
+
+def test_home_panels_count_the_share_reviews_waiting_and_overdue(
+    browser_client, accounts, in_session
+) -> None:  # noqa: ANN001
+    from edudata.sharing.models import ShareApplication, ShareReview
+
+    accounts.create(username="office", roles=("office_admin",), unit_code="0002")
+    accounts.create(username="producer", roles=("unit_data_officer",), unit_code="0104")
+    applicant = accounts.create(username="app", roles=("applicant",), unit_code="0110")
+
+    def plant(s):  # noqa: ANN001, ANN202
+        today = utcnow().date()
+        app = ShareApplication(
+            applicant_account_id=applicant.id, applicant_username="app", applicant_unit_code="0110",
+            contact_name="李", contact_phone="13800000000", purpose="评估", business_basis="方案",
+            dataset_code="xs_jbxx", owner_unit_code="0104", share_category="conditional", elements=["XH"],
+            period_start=today, period_end=today + timedelta(days=30), delivery="api", security_measures="专人",
+            status="pending_producer",
+        )  # fmt: skip
+        s.add(app)
+        s.flush()
+        s.add(ShareReview(application_id=app.id, stage="producer", reviewer_unit_code="0104",
+                          due_on=today - timedelta(days=2)))  # fmt: skip
+
+    in_session(plant)
+    office = browser_client("office").get("/", headers=HTML).text
+    assert re.search(r"逾期未审核的共享申请（第六十四条）</a>：<strong class=\"count\">1</strong>", office)
+    producer = browser_client("producer").get("/", headers=HTML).text
+    assert re.search(
+        r"申请使用本单位数据、待审核的共享申请</a>：<strong class=\"count\">1</strong>", producer
+    )
+    mine = browser_client("app").get("/", headers=HTML).text
+    assert "xs_jbxx）：待数据生产单位审核" in mine
