@@ -45,3 +45,20 @@ def test_a_review_across_a_holiday_is_flagged_only_after_its_working_day_deadlin
 
 def test_an_applicant_cannot_list_overdue_reviews(http: httpx.Client, world: dict) -> None:
     assert http.get("/api/v1/sharing/reviews/overdue", headers=world["h"]["lib"]).status_code == 403
+
+
+def test_the_cli_flags_and_lists_overdue_reviews(http: httpx.Client, world: dict, settings) -> None:  # noqa: ANN001
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    app = apply(http, world["h"]["lib"])
+    sign_and_submit(http, world["h"]["lib"], app["id"])
+    env = {**os.environ, "EDUDATA_DATABASE_URL": settings.resolved_database_url(),
+           "EDUDATA_DATA_DIR": str(settings.data_dir), "COLUMNS": "200"}  # fmt: skip
+    exe = Path(sys.executable).with_name("edudata")
+    out = subprocess.run([str(exe), "sharing", "overdue", "--today", "2027-06-01"], capture_output=True, text=True,
+                         env=env, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"#{app['id']}" in out.stdout and "newly flagged: 1" in out.stdout

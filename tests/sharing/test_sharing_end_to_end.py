@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
-
 from support.sharing import apply, approve, credential, sign_and_submit
 
 

@@ -1,0 +1,315 @@
+"""Sharing delivery under load: 100 grant holders fetching pages through the data API at once.
+
+    .venv/bin/python bench/sharing.py [--students 1000000] [--backends sqlite,postgresql] [--seconds 20]
+
+For each backend: a fresh database with the demo catalogue and ``--students`` synthetic students loaded by their
+producer unit through the data path; 100 applications (one college and year of entry each, 7 elements, 姓名 and
+身份证件号 masked) taken through the real sharing flow (apply → sign → producer approves → office approves), and
+one grant-scoped credential each. The real app is served by uvicorn in a subprocess; ``wrk`` (Debian package
+``wrk``) opens 100 connections, each request using one of the 100 credentials in turn and a random keyset cursor:
+``GET /api/v1/data/student_basic?page_size=100&after=…``.
+
+Printed: requests/s, p50 and p99 (wrk), non-2xx answers, and — measured inside the server by timing the data
+path's own functions — the share of server time per request spent in the decision (credential → grant →
+decision), masking, and the audit record, next to the store's SELECT and the rest (HTTP, JSON, authentication).
+Figures only: no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("EDUDATA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+HOLDERS = 100
+ELEMENTS = ["XH", "XM", "XBM", "SFZJH", "YXDM", "ZYMC", "NJ"]
+
+
+def _pg(sql: str) -> None:
+    from edudata.db import normalise_url
+
+    engine = create_engine(normalise_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+class Caller:
+    """A principal for the set-up steps (the same shape identity builds per request)."""
+
+    def __init__(self, account_id: int, username: str, unit_code: str, roles: set[str]) -> None:
+        from edudata.identity.principal import Principal
+
+        self.p = Principal(account_id, username, username, 0, unit_code, unit_code, frozenset(roles),
+                           "127.0.0.1", "bench")  # fmt: skip
+
+
+def build(url: str, data_dir: Path, students: int) -> list[str]:
+    """Migrate, load the students, run 100 applications through the flow; return one secret per grant."""
+    from edudata.access import datapath
+    from edudata.catalog.demo import load_demo_catalogue
+    from edudata.config import Settings
+    from edudata.db import Database
+    from edudata.migrate import upgrade
+    from edudata.org.service import create_account, ensure_demo_units, list_units
+    from edudata.reference import seed_reference_data
+    from edudata.sharing import delivery, review, service
+    from edudata.synth import people
+
+    settings = Settings(database_url=url, data_dir=data_dir)
+    upgrade(url)
+    db = Database(url)
+    with db.session() as s:
+        seed_reference_data(s)
+        ensure_demo_units(s)
+        load_demo_catalogue(s, created_by="office")
+        pw = "Bench-Passw0rd!"
+        office = create_account(s, username="office", password=pw, unit_code="0002", roles=("office_admin",))
+        xgb = create_account(s, username="xgb", password=pw, unit_code="0104", roles=("unit_data_officer",))
+        units = [u.code for u in list_units(s) if u.code not in {"0104", "0002", "0001"} and len(u.code) == 4]
+        applicants = []
+        for code in units[:20]:
+            a = create_account(s, username=f"app{code}", password=pw, unit_code=code, roles=("applicant",))
+            applicants.append(Caller(a.id, a.username, code, {"applicant"}).p)
+        office_p = Caller(office.id, "office", "0002", {"office_admin"}).p
+        xgb_p = Caller(xgb.id, "xgb", "0104", {"unit_data_officer"}).p
+        s.commit()
+
+    t0 = time.perf_counter()
+    frame = people.students(students, seed=7)
+    with db.session() as s:
+        ctx = datapath.Context(session=s, settings=settings, database=db, request_id="bench")
+        codes = datapath.element_codes(ctx, "student_basic")
+        frame = frame.select([c for c in frame.columns if c in codes])
+        for start in range(0, frame.height, 10_000):
+            datapath.insert(xgb_p, ctx, "student_basic", frame.slice(start, 10_000).to_dicts(), batch="bench")
+            s.commit()
+    print(f"  loaded {students:,} students through the data path in {time.perf_counter() - t0:.1f} s")
+
+    slices = sorted(set(zip(frame["YXDM"].to_list(), frame["NJ"].to_list(), strict=True)))
+    t0 = time.perf_counter()
+    secrets: list[str] = []
+    with db.session() as s:
+        ctx = datapath.Context(session=s, settings=settings, database=db, request_id="bench")
+        text_hash = service.current_commitment(s).body_sha256
+        for i in range(HOLDERS):
+            college, year = slices[i % len(slices)]
+            who = applicants[i % len(applicants)]
+            app = service.create_application(ctx, who, {
+                "dataset_code": "student_basic", "elements": ELEMENTS,
+                "row_filter": {"all": [{"element": "YXDM", "op": "eq", "value": college},
+                                       {"element": "NJ", "op": "eq", "value": int(year)}]},
+                "contact_name": "联系人", "contact_phone": "022-88186000", "purpose": "基准测试",
+                "business_basis": "基准测试", "period_end": (date.today() + timedelta(days=90)).isoformat(),
+                "delivery": "api", "security_measures": "基准测试",
+            })  # fmt: skip
+            service.sign(s, who, app, text_sha256=text_hash)
+            review.submit(ctx, who, app)
+            review.approve(ctx, xgb_p, app, changes={"masking": {"XM": "name", "SFZJH": "id_number"}})
+            review.approve(ctx, office_p, app)
+            _cred, secret = delivery.create_credential(s, who, app, label="bench")
+            secrets.append(secret)
+            s.commit()
+    print(f"  {HOLDERS} applications approved and credentials issued in {time.perf_counter() - t0:.1f} s")
+    db.dispose()
+    return secrets
+
+
+def serve(url: str, data_dir: str, port: int) -> None:
+    """The real app, with the data path's steps timed (wall time per call, summed) and a route to read them."""
+    import threading
+
+    import uvicorn
+    from fastapi.responses import JSONResponse
+    from sqlalchemy.orm import Session
+
+    from edudata.access import datapath
+    from edudata.api.app import create_app
+    from edudata.audit import service as audit_service
+    from edudata.config import Settings
+    from edudata.identity import deps
+    from edudata.store import service as store
+
+    totals: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def timed(name: str, fn):  # noqa: ANN001, ANN202
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with lock:
+                    totals[name] = totals.get(name, 0.0) + time.perf_counter() - t0
+
+        return wrapper
+
+    datapath._decide = timed("decision", datapath._decide)
+    datapath._where = timed("scope", datapath._where)
+    datapath.apply_masking = timed("masking", datapath.apply_masking)
+    datapath._decrypt_and_mask = timed("decrypt+mask", datapath._decrypt_and_mask)
+    audit_service.record = timed("audit", audit_service.record)
+    store.select_rows = timed("select", store.select_rows)
+    datapath.query = timed("data path", datapath.query)
+    Session.commit = timed("commit", Session.commit)
+
+    app = create_app(Settings(database_url=url, data_dir=Path(data_dir)))
+    deps._CREDENTIALS["edg_"] = timed("credential", deps._CREDENTIALS["edg_"])
+
+    @app.middleware("http")
+    async def whole(request, call_next):  # noqa: ANN001, ANN202
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        if request.url.path.startswith("/api/v1/data/"):
+            with lock:
+                totals["request"] = totals.get("request", 0.0) + time.perf_counter() - t0
+                totals["count"] = totals.get("count", 0.0) + 1
+        return response
+
+    @app.get("/bench/timings")
+    def timings() -> JSONResponse:
+        return JSONResponse(dict(totals))
+
+    @app.post("/bench/reset")
+    def reset() -> JSONResponse:
+        totals.clear()
+        return JSONResponse({})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+LUA = """
+local tokens = {%(tokens)s}
+local n = 0
+request = function()
+  n = n + 1
+  local after = (n * 7919) %% %(span)d
+  local headers = {}
+  headers["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]
+  return wrk.format("GET", "/api/v1/data/student_basic?page_size=100&after=" .. after, headers)
+end
+"""
+
+
+def wrk(port: int, secrets: list[str], seconds: int, span: int) -> dict[str, float]:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(LUA % {"tokens": ", ".join(f'"{t}"' for t in secrets), "span": span})
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{HOLDERS}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}/"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    script.unlink()
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
+
+
+def run_backend(name: str, students: int, seconds: int) -> None:
+    import httpx
+
+    work = Path(tempfile.mkdtemp(prefix=f"bench-sharing-{name}-"))
+    pg_name = None
+    if name == "sqlite":
+        url = f"sqlite:///{work / 'edudata.db'}"
+    else:
+        pg_name = f"edudata_bench_{uuid.uuid4().hex[:8]}"
+        _pg(f'CREATE DATABASE "{pg_name}"')
+        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
+    print(f"[{name}]")
+    try:
+        secrets = build(url, work, students)
+        port = random.randint(20000, 40000)
+        server = subprocess.Popen([sys.executable, __file__, "serve", url, str(work), str(port)], cwd=ROOT)
+        try:
+            for _ in range(150):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            probe = httpx.get(f"http://127.0.0.1:{port}/api/v1/data/student_basic?page_size=100",
+                              headers={"Authorization": f"Bearer {secrets[0]}"}, timeout=30)  # fmt: skip
+            assert probe.status_code == 200, probe.text
+            t0 = time.perf_counter()
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as one:
+                for i in range(50):
+                    one.get(f"/api/v1/data/student_basic?page_size=100&after={i * 7919 % students}",
+                            headers={"Authorization": f"Bearer {secrets[i % HOLDERS]}"})  # fmt: skip
+            alone = (time.perf_counter() - t0) / 50 * 1000
+            httpx.post(f"http://127.0.0.1:{port}/bench/reset")
+            result = wrk(port, secrets, seconds, max(students - 100, 1))
+            t = httpx.get(f"http://127.0.0.1:{port}/bench/timings").json()
+        finally:
+            server.terminate()
+            server.wait(10)
+        total = t.get("request", 0.0) or 1.0
+        n = max(t.get("count", 1), 1)
+        print(f"  {HOLDERS} grant holders, page_size=100, {seconds} s: {result['rps']:.1f} req/s, "
+              f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, {result['requests']} requests, "
+              f"non-2xx {result['errors']}")  # fmt: skip
+        print(f"  one client alone, 50 requests in sequence: {alone:.1f} ms per request")
+        parts = (
+            "credential",
+            "decision",
+            "scope",
+            "select",
+            "decrypt+mask",
+            "masking",
+            "audit",
+            "data path",
+            "commit",
+        )
+        print(f"  per request, mean wall ms (summed over concurrent requests): request {1000 * total / n:.1f}, "
+              + ", ".join(f"{k} {1000 * t.get(k, 0.0) / n:.2f}" for k in parts))  # fmt: skip
+        governed = t.get("decision", 0.0) + t.get("masking", 0.0) + t.get("audit", 0.0)
+        worked = t.get("data path", 0.0) + t.get("credential", 0.0) + t.get("commit", 0.0)
+        print(f"  decision + masking + audit: {governed / total:.1%} of request time; "
+              f"{governed / worked:.1%} of credential check + data path + commit")  # fmt: skip
+    finally:
+        if pg_name:
+            _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed as the load generator: apt-get install wrk")
+    for name in args.backends.split(","):
+        run_backend(name, args.students, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
