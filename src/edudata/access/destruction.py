@@ -9,6 +9,7 @@ no caller: ``edudata restore`` uses it so a database restored from an older back
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -164,12 +165,17 @@ def destroy(
 
 def reapply(ctx: Context, scopes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Re-run recorded destructions (idempotent) after a restore; the restore command audits the result."""
-    from edudata.crypto.subject_keys import destroy_subject_keys
+    from edudata.crypto.errors import SubjectDataDestroyed
+    from edudata.crypto.subject_keys import destroy_subject_keys, ensure_subject_keys
 
     rows = 0
     keys = 0
     for scope in scopes:
         for counts in _apply(ctx, scope).values():
             rows += counts["current"] + counts["history"]
-        keys += destroy_subject_keys(ctx.session, list(scope.get("subject_refs") or ()))
+        refs = list(scope.get("subject_refs") or ())
+        for ref in refs:  # a backup older than the person's key has none: make one so a tombstone is left
+            with contextlib.suppress(SubjectDataDestroyed):
+                ensure_subject_keys(ctx.field_crypto().keys, [ref])
+        keys += destroy_subject_keys(ctx.session, refs)
     return {"rows": rows, "subject_keys": keys}

@@ -1,0 +1,42 @@
+"""Fixtures of the lifecycle tests: the demo catalogue, students loaded by their producer unit, the office,
+a second office member, a destruction officer and an auditor."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from support.students import PASSWORD, student
+
+USERS = ("xgb", "office", "office2", "destroyer", "aud")
+
+
+@pytest.fixture
+def world(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
+    """The demo catalogue and 12 students (one updated, so it has history) loaded through the data path."""
+    catalog.demo()
+    accounts.create(username="xgb", roles=("unit_data_officer",), unit_code="0104")
+    accounts.create(username="office", roles=("office_admin",), unit_code="0002")
+    accounts.create(username="office2", roles=("office_admin",), unit_code="0002")
+    accounts.create(username="destroyer", roles=("destruction_officer",), unit_code="0002")
+    accounts.create(username="aud", roles=("auditor",), unit_code="0002")
+    h = {u: accounts.headers(u, password=PASSWORD) for u in USERS}
+    rows = [student(i) for i in range(12)]
+    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
+    assert r.status_code == 201, r.text
+    ids = r.json()["ids"]
+    r = http.patch(
+        f"/api/v1/data/student_basic/rows/{ids[3]}", json={"changes": {"ZYMC": "审计学"}}, headers=h["xgb"]
+    )
+    assert r.status_code == 200, r.text
+    return {"h": h, "rows": rows, "ids": ids}
+
+
+@pytest.fixture(autouse=True)
+def fresh_ledger(settings):  # noqa: ANN001, ANN201
+    """One destruction ledger per installation: each test's database starts anew, so does its ledger."""
+    from edudata.lifecycle.ledger import ledger_path
+
+    ledger_path(settings).unlink(missing_ok=True)
+    yield
+    ledger_path(settings).unlink(missing_ok=True)

@@ -1,0 +1,110 @@
+"""Emergency plan, incidents, drills and anomaly alerts from the audit log (Art. 55), over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from edudata.audit.service import record_many
+from edudata.db import Database, utcnow
+
+API = "/api/v1/lifecycle"
+
+
+def test_the_emergency_plan_on_file_is_the_newest_version(http: httpx.Client, world: dict) -> None:
+    h = world["h"]["office"]
+    assert http.get(f"{API}/emergency-plans/current", headers=h).status_code == 404
+    for version in ("1.0", "1.1"):
+        body = {
+            "title": "数据安全事件应急预案",
+            "version": version,
+            "body": "一、总则……",
+            "approved_on": "2026-03-01",
+        }
+        assert http.post(f"{API}/emergency-plans", json=body, headers=h).status_code == 201
+    plan = http.get(f"{API}/emergency-plans/current", headers=world["h"]["xgb"]).json()
+    assert plan["version"] == "1.1"
+
+
+def test_an_incident_closes_only_with_containment_report_and_root_cause(
+    http: httpx.Client, world: dict
+) -> None:
+    h = world["h"]["office"]
+    detected = "2026-11-30T10:00:00+08:00"
+    body = {"title": "学生信息疑似外泄", "severity": "high", "detected_at": detected}
+    incident = http.post(f"{API}/incidents", json=body, headers=h).json()
+    url = f"{API}/incidents/{incident['id']}"
+    assert http.patch(url, json={"close": True}, headers=h).status_code == 422
+    early = {"contained_at": "2026-11-30T09:00:00+08:00"}
+    assert http.patch(url, json=early, headers=h).status_code == 422
+    step = {"contained_at": "2026-11-30T11:00:00+08:00", "reported_to": "天津市教委网信处",
+            "reported_at": "2026-11-30T12:00:00+08:00"}  # fmt: skip
+    assert http.patch(url, json=step, headers=h).json()["status"] == "contained"
+    done = http.patch(url, json={"root_cause": "导出文件误发", "close": True}, headers=h).json()
+    assert done["status"] == "closed" and done["reported_to"] == "天津市教委网信处"
+    assert http.patch(url, json={"actions": "补充"}, headers=h).status_code == 409
+    listed = http.get(f"{API}/incidents", headers=world["h"]["aud"]).json()
+    assert [i["status"] for i in listed] == ["closed"]
+
+
+def test_drills_are_recorded_and_listed(http: httpx.Client, world: dict) -> None:
+    body = {
+        "scenario": "数据库勒索病毒",
+        "held_on": "2026-10-15",
+        "participants": "网信办、信息中心",
+        "findings": "恢复用时 40 分钟",
+    }
+    assert http.post(f"{API}/drills", json=body, headers=world["h"]["office"]).status_code == 201
+    assert http.post(f"{API}/drills", json=body, headers=world["h"]["xgb"]).status_code == 403
+    assert http.get(f"{API}/drills", headers=world["h"]["aud"]).json()[0]["scenario"] == "数据库勒索病毒"
+
+
+def test_many_refused_requests_from_one_account_raise_an_alert(http: httpx.Client, world: dict) -> None:
+    for _ in range(10):
+        r = http.get("/api/v1/data/staff_basic", headers=world["h"]["xgb"])
+        assert r.status_code == 403
+    alerts = http.get(f"{API}/alerts", headers=world["h"]["office"]).json()
+    kinds = {(a["kind"], a["username"] or a["address"]) for a in alerts}
+    assert ("denied_account", "xgb") in kinds and ("denied_address", "127.0.0.1") in kinds
+
+
+def test_nine_refusals_are_not_yet_an_alert(http: httpx.Client, world: dict) -> None:
+    for _ in range(9):
+        http.get("/api/v1/data/staff_basic", headers=world["h"]["xgb"])
+    alerts = http.get(f"{API}/alerts", headers=world["h"]["office"]).json()
+    assert not [a for a in alerts if a["kind"] == "denied_account"]
+
+
+def _events(db: Database, at: datetime, **fields: object) -> None:
+    with db.session() as s:
+        record_many(s, [{"operation": "export", "username": "lib", "source_ip": "10.1.2.3", "dataset": "student_basic",
+                         "row_count": 12_000, **fields}], at=at)  # fmt: skip
+        s.commit()
+
+
+def test_bulk_exports_and_reads_at_night_are_alerts_until_handled(
+    http: httpx.Client, world: dict, db: Database
+) -> None:
+    now = utcnow()
+    noon_beijing = datetime(now.year, now.month, now.day, 4, tzinfo=UTC) - timedelta(days=1)
+    _events(db, noon_beijing)
+    _events(db, noon_beijing - timedelta(hours=7), operation="query", row_count=10)  # 05:00 Beijing time
+    h = world["h"]["office"]
+    alerts = {a["kind"]: a for a in http.get(f"{API}/alerts", headers=h).json() if a["username"] == "lib"}
+    assert alerts["bulk_export"]["count"] == 12_000 and alerts["off_hours"]["username"] == "lib"
+    key = alerts["bulk_export"]["key"]
+    assert any(o["subject"] == key for o in http.get(f"{API}/obligations", headers=h).json())
+    assert (
+        http.post(
+            f"{API}/alerts/handle", json={"key": key, "note": "经核实为年度统计报送"}, headers=h
+        ).status_code
+        == 201
+    )
+    left = http.get(f"{API}/alerts", params={"unhandled": "true"}, headers=h).json()
+    assert [a["kind"] for a in left if a["username"] == "lib"] == ["off_hours"]
+    assert not any(o["subject"] == key for o in http.get(f"{API}/obligations", headers=h).json())
+
+
+def test_alerts_are_for_the_office(http: httpx.Client, world: dict) -> None:
+    assert http.get(f"{API}/alerts", headers=world["h"]["xgb"]).status_code == 403
