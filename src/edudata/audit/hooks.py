@@ -9,6 +9,7 @@ transaction has already rolled back. Code that audits a refusal itself sets ``re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -70,9 +71,11 @@ def _write(database: Database, fields: dict[str, Any]) -> None:
 def record_problem(request: Request, err: EduDataError) -> None:
     """``on_problem`` hook: record the refusal or failure, with who asked when the principal is known."""
     state = request.scope.setdefault("state", {})
-    if state.get("audited") or getattr(err, "audited", False) or not _wanted(err.status, request.url.path):
+    if state.get("audited") or getattr(err, "audited", False):
         state["audited"] = True
         return
+    if not _wanted(err.status, request.url.path):
+        return  # not marked: the body limit may still turn this answer into a 413, which is audited
     state["audited"] = True
     fields = _fields(err.status, request.method, request.url.path, state, client_address(request))
     fields["detail"].update(code=err.code, reason=err.en[:500])
@@ -108,7 +111,8 @@ class RefusalAuditMiddleware:
         finally:
             # Written once the answer is out: an early refusal (413) must not wait on the database.
             for fields in pending:
-                await run_in_threadpool(_write, self.database, fields)
+                # Shielded: a client that hangs up after a 413 cancels this task, but not its audit record.
+                await asyncio.shield(run_in_threadpool(_write, self.database, fields))
 
 
 def install(app: FastAPI) -> None:

@@ -118,10 +118,10 @@ def read_csv(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename:
             path,
             infer_schema=False,
             columns=sorted(columns),
-            new_columns=[columns[i] for i in sorted(columns)],
             truncate_ragged_lines=True,
         )
-    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:
+        raw.columns = [columns[i] for i in sorted(columns)]
+    except (pl.exceptions.PolarsError, ValueError) as exc:
         raise ValidationFailed(
             f"无法解析 CSV 文件“{filename}”：{str(exc)[:200]}",
             f"cannot parse the CSV file '{filename}': {str(exc)[:200]}",

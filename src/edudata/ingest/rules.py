@@ -302,7 +302,10 @@ def office_rule_expr(rule: RuleSpec, norm: pl.DataFrame) -> pl.Expr | None:
         id_raw = N(other)
         if params.get("check") == "id_birth_date":
             born = id_birth_date_expr(id_raw).dt.to_string("%Y-%m-%d")
-            return _code(n.is_not_null() & born.is_not_null() & (born != n), p.BIRTH_DATE_MISMATCH)
+            valid = n.str.strptime(
+                pl.Date, "%Y-%m-%d", strict=False
+            ).is_not_null()  # a bad date fails on its own
+            return _code(valid & born.is_not_null() & (born != n), p.BIRTH_DATE_MISMATCH)
         if params.get("check") == "id_gender":
             implied = id_gender_expr(id_raw)
             return _code(n.is_in(["1", "2"]) & implied.is_not_null() & (implied != n), p.GENDER_MISMATCH)
