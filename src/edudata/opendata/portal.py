@@ -29,6 +29,8 @@ from edudata.opendata.review import get_view
 _CACHE: OrderedDict[tuple[int, str], pl.DataFrame] = OrderedDict()
 _LOCK = threading.Lock()
 CACHE_SIZE = 32
+_FILES: OrderedDict[tuple, bytes] = OrderedDict()
+FILE_CACHE_SIZE = 24
 
 
 def check_limit(limit: int, maximum: int, field: str = "limit") -> None:
@@ -242,22 +244,32 @@ def download(
     if fmt not in DOWNLOADS:
         raise ValidationFailed("format：应为 csv、json 或 xlsx", "format: csv, json or xlsx", field="format")
     rows = read(caller, ctx, view, limit=None, version_number=version_number, operation="open_download")
-    frame = rows.frame
-    if fmt == "csv":
-        content = formats.to_csv(frame)
-    elif fmt == "xlsx":
-        content = formats.to_xlsx(frame, view.code)
-    else:
-        meta = {
-            "dataset": view.code,
-            "title": view.title,
-            "version": rows.version.number,
-            "licence": view.licence,
-            "columns": rows.version.columns,
-            "row_count": frame.height,
-        }
-        content = json.dumps({**meta, "rows": frame.to_dicts()}, ensure_ascii=False, default=str).encode(
-            "utf-8"
-        )
+    key = (rows.version.id, rows.version.sha256, fmt, view.code, view.title, view.licence)
+    with _LOCK:
+        content = _FILES.get(key)
+    if content is None:
+        content = _render(view, rows, fmt)
+        with _LOCK:
+            _FILES[key] = content
+            while len(_FILES) > FILE_CACHE_SIZE:
+                _FILES.popitem(last=False)
     media, ext = DOWNLOADS[fmt]
     return content, media, f"{view.code}-v{rows.version.number}.{ext}"
+
+
+def _render(view: OpenView, rows: Rows, fmt: str) -> bytes:
+    """The file of a whole version (immutable, so rendered once per process and format)."""
+    frame = rows.frame
+    if fmt == "csv":
+        return formats.to_csv(frame)
+    if fmt == "xlsx":
+        return formats.to_xlsx(frame, view.code)
+    meta = {
+        "dataset": view.code,
+        "title": view.title,
+        "version": rows.version.number,
+        "licence": view.licence,
+        "columns": rows.version.columns,
+        "row_count": frame.height,
+    }
+    return json.dumps({**meta, "rows": frame.to_dicts()}, ensure_ascii=False, default=str).encode("utf-8")

@@ -238,12 +238,12 @@ def _secrecy_record(secrecy: Mapping[str, Any] | None, decision: str) -> dict[st
     """保密审查 (Art. 46): what the office checked and concluded, kept with its decision."""
     secrecy = dict(secrecy or {})
     checks = {c: secrecy.get(c) is True for c in SECRECY_CHECKS}
-    conclusion = _text(secrecy.get("conclusion"), "secrecy.conclusion", 1000, required=decision == "approve")
-    if decision == "approve" and not all(checks.values()):
-        missing = ", ".join(c for c, ok in checks.items() if not ok)
+    conclusion = _text(secrecy.get("conclusion"), "secrecy.conclusion", 1000, required=False)
+    missing = [c for c, ok in checks.items() if not ok] + ([] if conclusion else ["conclusion"])
+    if decision == "approve" and missing:
         raise ValidationFailed(
-            f"保密审查未完成：须确认 {missing}（第四十六条）",
-            f"the secrecy review is incomplete: confirm {missing} (Art. 46)",
+            f"保密审查未完成：须确认并填写 {', '.join(missing)}（第四十六条）",
+            f"the secrecy review is incomplete: confirm or fill in {', '.join(missing)} (Art. 46)",
             field="secrecy",
         )
     return {**checks, "conclusion": conclusion}

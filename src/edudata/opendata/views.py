@@ -14,6 +14,12 @@ from edudata.opendata.publish import current_version, versions_of
 from edudata.opendata.review import STATUS_NAMES, reviews_of
 from edudata.org.models import Unit
 
+FREQUENCY_LABELS = {
+    "realtime": ("实时", "real time"), "hourly": ("每小时", "hourly"), "daily": ("每日", "daily"),
+    "weekly": ("每周", "weekly"), "monthly": ("每月", "monthly"), "termly": ("每学期", "each term"),
+    "yearly": ("每年", "yearly"),
+}  # fmt: skip
+
 
 def _stamp(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
@@ -57,6 +63,9 @@ def view_summary(
         "open_category_label": OPEN_LABELS.get(view.open_category, (view.open_category, view.open_category)),
         "licence": {"id": view.licence, "title": licence[0], "title_en": licence[1], "url": licence[2]},
         "update_frequency": view.update_frequency,
+        "frequency_label": FREQUENCY_LABELS.get(
+            view.update_frequency, (view.update_frequency, view.update_frequency)
+        ),
         "status": view.status,
         "status_label": STATUS_NAMES.get(view.status, (view.status, view.status)),
         "published_at": _stamp(view.published_at),
