@@ -46,14 +46,14 @@ def person(i: int, **over: str) -> dict:
     return row
 
 
-def check(rows: list[dict], extra: list[RuleSpec] | None = None):  # noqa: ANN201
+def check(rows: list[dict], extra: list[RuleSpec] | None = None, registered: list | None = None):  # noqa: ANN201
     frame = pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String)).with_row_index("_row", offset=2)
     frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
     ctx = CheckContext(
         SPEC, "0104", {"gender": {"0", "1", "2", "9"}}, {"0201", "0202"}, ("XH", "SFZJH"), "XH",
         default_cross_rules(SPEC) + (extra or []),
     )  # fmt: skip
-    return run(frame, ctx)
+    return run(frame, ctx, checks=registered or [])  # other domains' checks are tested in their own tests
 
 
 def reasons(outcome, row: int = 2) -> set[tuple[str, str]]:  # noqa: ANN001
@@ -126,7 +126,7 @@ def test_a_number_already_used_by_another_stored_record_is_a_duplicate() -> None
     ctx = CheckContext(
         SPEC, "0104", {"gender": {"1", "2"}}, {"0201"}, ("XH", "SFZJH"), "XH", existing={"SFZJH": stored}
     )
-    outcome = run(frame, ctx)
+    outcome = run(frame, ctx, checks=[])
     assert reasons(outcome, 2) == {("SFZJH", "duplicate_in_store")}
     assert reasons(outcome, 3) == set()  # the same person's own record: an update, not a duplicate
 
@@ -194,7 +194,10 @@ def test_a_registered_check_of_another_domain_can_quarantine_rows_or_drop_values
     rules.register_check("test_consent", no_consent, datasets=["people"])
     rules.register_check("test_blocked", blocked)
     try:
-        outcome = check([person(1), person(2), person(3)])
+        mine = [(n, fn) for n, fn in rules.registered_checks("people") if n.startswith("test_")]
+        assert [n for n, _ in mine] == ["test_consent", "test_blocked"]
+        assert "test_consent" not in {n for n, _ in rules.registered_checks("other")}
+        outcome = check([person(1), person(2), person(3)], registered=mine)
     finally:
         rules.unregister_check("test_consent")
         rules.unregister_check("test_blocked")

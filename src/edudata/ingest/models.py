@@ -79,6 +79,8 @@ class Issue(Base):
     value_shown: Mapped[str] = mapped_column(String(255), default="")
     message_zh: Mapped[str] = mapped_column(String(500))
     message_en: Mapped[str] = mapped_column(String(500))
+    # quarantine: the row waits for a correction; drop_value: the row went on without this value
+    action: Mapped[str] = mapped_column(String(16), default="quarantine")
     resolved_by_batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 

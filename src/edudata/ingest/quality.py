@@ -62,7 +62,7 @@ def issues(session: Session, batch: Batch, limit: int = 500, offset: int = 0) ->
     return [
         {
             "row": i.row_number, "element": i.element, "rule": i.rule, "code": i.code, "value": i.value_shown,
-            "message_zh": i.message_zh, "message_en": i.message_en, "resolved_by": i.resolved_by_batch_id,
+            "message_zh": i.message_zh, "message_en": i.message_en, "resolved_by": i.resolved_by_batch_id, "action": i.action,
         }
         for i in rows
     ]  # fmt: skip
@@ -115,7 +115,11 @@ def dataset_report(session: Session, dataset_code: str) -> dict[str, Any]:
     open_issues = session.execute(
         select(func.count(func.distinct(Issue.batch_id * 10_000_000 + Issue.row_number)))
         .join(Batch, Batch.id == Issue.batch_id)
-        .where(Batch.dataset_code == dataset_code, Issue.resolved_by_batch_id.is_(None))
+        .where(
+            Batch.dataset_code == dataset_code,
+            Issue.resolved_by_batch_id.is_(None),
+            Issue.action == "quarantine",
+        )
     ).scalar_one()
     rows = sum(b.rows_total - b.rows_already for b in batches)
     good = sum(b.rows_good for b in batches)

@@ -67,6 +67,13 @@ class CheckContext:
     rules: Sequence[RuleSpec] = ()
     # element → {value already in the store → key of the row holding it}, for uniqueness against the store
     existing: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The collecting request's database session and settings, for checks that must look things up (consent).
+    session: Any = None
+    settings: Any = None
+    # The batch's session (read-only) and settings, for checks that consult another domain's register
+    # (privacy: sensitive-PI decisions and consents, keyed by the blind index of the ID number).
+    session: Any = None
+    settings: Any = None
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,9 @@ def _context(caller: Caller, ctx: datapath.Context, s: Setup, frame: pl.DataFram
         found = datapath.existing_values(caller, ctx, spec.code, u, values, key=s.key) if values else {}
         if found:
             existing[u] = {k: v for k, v in found.items()}
-    return CheckContext(spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing)
+    return CheckContext(
+        spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing, session, ctx.settings
+    )
 
 
 def new_code() -> str:
@@ -214,6 +216,7 @@ def process(
             "value_shown": r["value_shown"] or "",
             "message_zh": (r["message_zh"] or "")[:500],
             "message_en": (r["message_en"] or "")[:500],
+            "action": r["action"] or "quarantine",
         }
         for r in issues.iter_rows(named=True)
     ]

@@ -109,15 +109,17 @@ def _shown(spec: DatasetSpec, work: pl.DataFrame, failures: pl.DataFrame) -> pl.
     )
 
 
-def run(frame: pl.DataFrame, ctx: CheckContext) -> Outcome:
-    """Normalise, check every rule, and split the batch (Art. 20-23)."""
+def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> Outcome:
+    """Normalise, check every rule, and split the batch (Art. 20-23). ``checks`` replaces the registered batch
+    checks of other domains (``None``: every one registered for the dataset)."""
     spec = ctx.spec
     elements = [c for c in frame.columns if c != "_row"]
     work = frame.with_columns([normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements])
-    checks = builtin_checks(work, ctx)
-    results = work.select(pl.col("_row"), *[c.expr.alias(f"c{i}") for i, c in enumerate(checks)])
+    registered = registered_checks(spec.code) if checks is None else checks
+    built_in = builtin_checks(work, ctx)
+    results = work.select(pl.col("_row"), *[c.expr.alias(f"c{i}") for i, c in enumerate(built_in)])
     parts: list[pl.DataFrame] = []
-    for i, c in enumerate(checks):
+    for i, c in enumerate(built_in):
         hit = results.filter(pl.col(f"c{i}").is_not_null()).select(
             "_row", pl.col(f"c{i}").cast(pl.String).alias("code")
         )
@@ -151,7 +153,7 @@ def run(frame: pl.DataFrame, ctx: CheckContext) -> Outcome:
     )
     clean_view = work.select("_row", *[N(e).alias(e) for e in elements])
     extra = [failures]
-    for name, check in registered_checks(spec.code):
+    for name, check in registered:
         found = check(clean_view, ctx)
         if found is not None and found.height:
             found = found.with_columns(

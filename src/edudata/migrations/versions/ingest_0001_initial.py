@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("value_shown", sa.String(length=255), nullable=False),
         sa.Column("message_zh", sa.String(length=500), nullable=False),
         sa.Column("message_en", sa.String(length=500), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("resolved_by_batch_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["ingest_batch.id"], name=op.f("fk_ingest_issue_batch_id_ingest_batch")
