@@ -115,7 +115,9 @@ def test_published_view_keeps_versions_when_refreshed(od: httpx.Client, staff: d
     assert old["total"] == 5 and "P9000" not in {r["LWBH"] for r in old["rows"]}
 
 
-def test_views_due_for_refresh_get_a_new_version_on_schedule(od: httpx.Client, staff: dict, db: Database, settings) -> None:  # noqa: ANN001
+def test_views_due_for_refresh_get_a_new_version_on_schedule(
+    od: httpx.Client, staff: dict, db: Database, settings
+) -> None:  # noqa: ANN001
     from datetime import timedelta
 
     from edudata.db import utcnow
@@ -123,7 +125,10 @@ def test_views_due_for_refresh_get_a_new_version_on_schedule(od: httpx.Client, s
 
     code = publish(od, staff, proposal())["code"]
     more = [{"LWBH": "P9001", "LWTM": "按时刷新", "DYZZ": "孙八", "FBRQ": "2025-02-02", "SSDWDM": "0202"}]
-    assert od.post("/api/v1/data/research_output/rows", json={"rows": more}, headers=staff["kyc"]).status_code == 201
+    assert (
+        od.post("/api/v1/data/research_output/rows", json={"rows": more}, headers=staff["kyc"]).status_code
+        == 201
+    )
     with db.session() as s:
         assert refresh_due(s, settings, db) == []  # monthly: not due yet
         assert refresh_due(s, settings, db, now=utcnow() + timedelta(days=32)) == [code]

@@ -21,6 +21,7 @@ from edudata.identity.deps import verify_csrf, web_principal
 from edudata.identity.principal import Principal
 from edudata.opendata import definitions, deps, portal, public, publish, review, views
 from edudata.opendata.models import OpenView
+from edudata.opendata.public_pages import router as public_router
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -229,3 +230,6 @@ def _review_sync(request: Request, code: str, values: dict[str, str]) -> Respons
             }
             return render(request, "opendata/proposal.html", ctx, status_code=err.status)
         return RedirectResponse(f"/opendata/proposals/{view.code}", status_code=303)
+
+
+router.include_router(public_router)
