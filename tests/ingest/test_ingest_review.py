@@ -75,6 +75,9 @@ def test_quarantined_rows_carry_reasons_and_download_as_xlsx(http: httpx.Client,
     items = http.get(f"/api/v1/ingest/batches/{batch['code']}/issues", headers=world["h"]["office"]).json()[
         "items"
     ]
+    # The privacy domain drops the 民族码 / 银行卡号 values of every row (no Art. 51 assessment on file in this
+    # world): issues of rows that stay good, not quarantine reasons.
+    items = [i for i in items if not i["code"].startswith("privacy.")]
     assert [(i["row"], i["element"], i["code"]) for i in items] == [
         (5, "SFZJH", "bad_check_digit"),
         (13, "SFZJH", "bad_check_digit"),

@@ -70,10 +70,6 @@ class CheckContext:
     # The collecting request's database session and settings, for checks that must look things up (consent).
     session: Any = None
     settings: Any = None
-    # The batch's session (read-only) and settings, for checks that consult another domain's register
-    # (privacy: sensitive-PI decisions and consents, keyed by the blind index of the ID number).
-    session: Any = None
-    settings: Any = None
 
 
 @dataclass(frozen=True)
