@@ -165,3 +165,22 @@ def test_an_applicant_cannot_revoke(http: httpx.Client, world: dict) -> None:
     r = http.post(f"/api/v1/sharing/applications/{app['id']}/revoke", json={"reason": "不想要了哈哈"},
                   headers=world["h"]["lib"])  # fmt: skip
     assert r.status_code == 403
+
+
+def test_the_office_narrows_a_held_release_until_k_is_enough(http: httpx.Client, world: dict) -> None:
+    h = world["h"]
+    app = granted(http, world, elements=["XH", "XBM", "NJ"], row_filter=None, third_party=True,
+                  third_party_name="某研究机构")  # fmt: skip
+    http.put("/api/v1/sharing/policy", json={"min_k": 4}, headers=h["office"])
+    first = http.post(f"/api/v1/sharing/applications/{app['id']}/release-preview", headers=h["office"]).json()
+    assert first["k"] < 4
+    r = http.post(f"/api/v1/sharing/applications/{app['id']}/narrow", json={"elements": ["XH", "NJ"]},
+                  headers=h["office"])  # fmt: skip
+    assert r.status_code == 200 and r.json()["k_anonymity"] is None
+    second = http.post(
+        f"/api/v1/sharing/applications/{app['id']}/release-preview", headers=h["office"]
+    ).json()
+    assert second["quasi_identifiers"] == ["NJ"] and second["k"] == 4
+    assert (
+        http.post(f"/api/v1/sharing/applications/{app['id']}/release", headers=h["office"]).status_code == 200
+    )

@@ -26,6 +26,7 @@ from edudata.audit import service as audit
 from edudata.db import utcnow
 from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
+from edudata.org.models import Unit
 from edudata.sharing import delivery, notify
 from edudata.sharing.models import ShareApplication, ShareReview
 from edudata.sharing.service import audit_step, policy, signature_of, today_in_china
@@ -54,11 +55,17 @@ def reviews_of(session: Session, app: ShareApplication) -> list[ShareReview]:
     )
 
 
+def _office_unit(session: Session) -> str:
+    """The office's unit code (网信办, Art. 6): the unit of type ``office``."""
+    code = session.scalar(select(Unit.code).where(Unit.unit_type == "office").order_by(Unit.code).limit(1))
+    return code or "0002"
+
+
 def _open_stage(
     session: Session, app: ShareApplication, stage: str, today: date | None = None
 ) -> ShareReview:
     today = today or today_in_china()
-    unit = app.owner_unit_code if stage == "producer" else "0002"
+    unit = app.owner_unit_code if stage == "producer" else _office_unit(session)
     review = ShareReview(
         application_id=app.id,
         stage=stage,
