@@ -168,3 +168,25 @@ def test_the_rate_limit_answers_429_with_retry_after(strict_server: LiveServer, 
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert "请求过于频繁" in limited.json()["detail_zh"]
     assert ckan.status_code == 429 and ckan.headers["retry-after"] and ckan.json()["success"] is False
+
+
+def test_a_key_has_a_bucket_of_its_own(
+    od: httpx.Client, staff: dict, smtp: Catcher, courses: str, strict_server: LiveServer
+) -> None:
+    user = _register_and_login(od, smtp)
+    app_id = od.post(
+        "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
+    ).json()["id"]
+    od.post(
+        f"/api/v1/opendata/applications/{app_id}/decision",
+        json={"decision": "approve"},
+        headers=staff["office"],
+    )
+    key = {"X-API-Key": od.post(f"/api/v1/open/applications/{app_id}/key", headers=user).json()["key"]}
+    with httpx.Client(base_url=strict_server.url, timeout=30) as client:
+        codes = [
+            client.get(f"/api/v1/open/datasets/{courses}/rows", headers=key).status_code for _ in range(4)
+        ]
+        limited = client.get(f"/api/v1/open/datasets/{courses}/rows", headers=key)
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    assert limited.status_code == 429 and "retry-after" in limited.headers
