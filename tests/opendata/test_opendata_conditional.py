@@ -190,3 +190,29 @@ def test_a_key_has_a_bucket_of_its_own(
         limited = client.get(f"/api/v1/open/datasets/{courses}/rows", headers=key)
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
     assert limited.status_code == 429 and "retry-after" in limited.headers
+
+
+def test_ckanapi_reads_a_conditional_resource_only_with_its_key(
+    od: httpx.Client, staff: dict, smtp: Catcher, courses: str, portal_server: LiveServer
+) -> None:
+    import ckanapi
+
+    user = _register_and_login(od, smtp)
+    app_id = od.post(
+        "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
+    ).json()["id"]
+    od.post(
+        f"/api/v1/opendata/applications/{app_id}/decision",
+        json={"decision": "approve"},
+        headers=staff["office"],
+    )
+    key = od.post(f"/api/v1/open/applications/{app_id}/key", headers=user).json()["key"]
+    with ckanapi.RemoteCKAN(portal_server.url) as anonymous:
+        assert anonymous.action.package_show(id=courses)["extras"][0] == {
+            "key": "open_category",
+            "value": "conditional",
+        }
+        with pytest.raises(ckanapi.NotAuthorized):
+            anonymous.action.datastore_search(resource_id=f"{courses}-csv")
+    with ckanapi.RemoteCKAN(portal_server.url, apikey=key) as keyed:
+        assert keyed.action.datastore_search(resource_id=f"{courses}-csv", limit=10)["total"] == 4
