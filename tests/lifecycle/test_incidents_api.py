@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 
 from edudata.audit.service import record_many
 from edudata.db import Database, utcnow
+from edudata.lifecycle.incidents import BEIJING, compute_alerts
 
 API = "/api/v1/lifecycle"
 
@@ -76,34 +75,34 @@ def test_nine_refusals_are_not_yet_an_alert(http: httpx.Client, world: dict) -> 
     assert not [a for a in alerts if a["kind"] == "denied_account"]
 
 
-def _events(db: Database, at: datetime, **fields: object) -> None:
-    with db.session() as s:
-        record_many(s, [{"operation": "export", "username": "lib", "source_ip": "10.1.2.3", "dataset": "student_basic",
-                         "row_count": 12_000, **fields}], at=at)  # fmt: skip
-        s.commit()
-
-
-def test_bulk_exports_and_reads_at_night_are_alerts_until_handled(
+def test_a_bulk_export_is_an_alert_until_the_office_handles_it(
     http: httpx.Client, world: dict, db: Database
 ) -> None:
-    now = utcnow()
-    noon_beijing = datetime(now.year, now.month, now.day, 4, tzinfo=UTC) - timedelta(days=1)
-    _events(db, noon_beijing)
-    _events(db, noon_beijing - timedelta(hours=7), operation="query", row_count=10)  # 05:00 Beijing time
+    with db.session() as s:
+        record_many(s, [{"operation": "export", "username": "lib", "source_ip": "10.1.2.3", "unit_code": "0110",
+                         "dataset": "student_basic", "row_count": 12_000}])  # fmt: skip
+        s.commit()
     h = world["h"]["office"]
-    alerts = {a["kind"]: a for a in http.get(f"{API}/alerts", headers=h).json() if a["username"] == "lib"}
-    assert alerts["bulk_export"]["count"] == 12_000 and alerts["off_hours"]["username"] == "lib"
-    key = alerts["bulk_export"]["key"]
-    assert any(o["subject"] == key for o in http.get(f"{API}/obligations", headers=h).json())
-    assert (
-        http.post(
-            f"{API}/alerts/handle", json={"key": key, "note": "经核实为年度统计报送"}, headers=h
-        ).status_code
-        == 201
-    )
+    (alert,) = [a for a in http.get(f"{API}/alerts", headers=h).json() if a["kind"] == "bulk_export"]
+    assert alert["count"] == 12_000 and alert["username"] == "lib"
+    assert any(o["subject"] == alert["key"] for o in http.get(f"{API}/obligations", headers=h).json())
+    body = {"key": alert["key"], "note": "经核实为年度统计报送"}
+    assert http.post(f"{API}/alerts/handle", json=body, headers=h).status_code == 201
     left = http.get(f"{API}/alerts", params={"unhandled": "true"}, headers=h).json()
-    assert [a["kind"] for a in left if a["username"] == "lib"] == ["off_hours"]
-    assert not any(o["subject"] == key for o in http.get(f"{API}/obligations", headers=h).json())
+    assert not [a for a in left if a["kind"] == "bulk_export"]
+    assert not any(o["subject"] == alert["key"] for o in http.get(f"{API}/obligations", headers=h).json())
+    assert http.post(f"{API}/alerts/handle", json=body, headers=h).status_code == 409
+
+
+def test_reads_outside_working_hours_are_alerts(http: httpx.Client, world: dict, db: Database) -> None:
+    assert http.get("/api/v1/data/student_basic", headers=world["h"]["office"]).status_code == 200
+    hour = utcnow().astimezone(BEIJING).hour
+    off = ((hour + 1) % 24, (hour + 1) % 24 + 1)  # a working day that has not begun at this hour
+    with db.session() as s:
+        assert "office" in {a.username for a in compute_alerts(s, work_hours=off) if a.kind == "off_hours"}
+        assert "office" not in {
+            a.username for a in compute_alerts(s, work_hours=(0, 24)) if a.kind == "off_hours"
+        }
 
 
 def test_alerts_are_for_the_office(http: httpx.Client, world: dict) -> None:

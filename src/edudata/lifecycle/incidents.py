@@ -32,6 +32,11 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _utc(value: datetime) -> datetime:
+    """Stored in UTC: SQLite keeps no offset, so a +08:00 time must be converted before it is written."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 # ------------------------------------------------------------------ plan, incidents, drills
 
 
@@ -55,7 +60,7 @@ def open_incident(session: Session, *, title: str, severity: str, detected_at: d
                   actions: str | None = None) -> Incident:  # fmt: skip
     if severity not in SEVERITIES:
         raise ValidationFailed("事件等级须为 low/medium/high/critical", "severity: low/medium/high/critical")
-    incident = Incident(title=title, severity=severity, detected_at=detected_at, actions=actions,
+    incident = Incident(title=title, severity=severity, detected_at=_utc(detected_at), actions=actions,
                         status="open", created_by=created_by, created_at=utcnow())  # fmt: skip
     session.add(incident)
     session.flush()
@@ -70,8 +75,9 @@ def update_incident(session: Session, incident_id: int, **changes: Any) -> Incid
     if incident.status == "closed":
         raise Conflict("事件已关闭", "the incident is closed")
     for key in ("contained_at", "reported_to", "reported_at", "root_cause", "actions"):
-        if changes.get(key) is not None:
-            setattr(incident, key, changes[key])
+        value = changes.get(key)
+        if value is not None:
+            setattr(incident, key, _utc(value) if isinstance(value, datetime) else value)
     for key in ("contained_at", "reported_at"):
         value = getattr(incident, key)
         if value is not None and _aware(value) < _aware(incident.detected_at):
@@ -121,8 +127,17 @@ class Alert:
         return asdict(self)
 
 
-def compute_alerts(session: Session, *, days: int = 30, now: datetime | None = None) -> list[Alert]:
-    """Alerts from the last ``days`` of the audit log, newest first, each marked handled or not."""
+def compute_alerts(
+    session: Session,
+    *,
+    days: int = 30,
+    now: datetime | None = None,
+    work_hours: tuple[int, int] | None = None,
+) -> list[Alert]:
+    """Alerts from the last ``days`` of the audit log, newest first, each marked handled or not.
+
+    ``work_hours`` (start, end) in Beijing time overrides the default 07:00–22:00."""
+    start, end = work_hours or (WORK_START, WORK_END)
     now = now or utcnow()
     since = now - timedelta(days=days)
     rows = session.execute(
@@ -146,7 +161,7 @@ def compute_alerts(session: Session, *, days: int = 30, now: datetime | None = N
             operation in READS
             and result == "success"
             and username
-            and not WORK_START <= local.hour < WORK_END
+            and not start <= local.hour < end
         ):
             off[(username, local.date().isoformat())].append(at)
         if result in ("denied", "failed"):

@@ -52,9 +52,11 @@ def run_backup(
     *,
     actor: dict[str, Any],
     kind: str = "manual",
+    content_hashes: bool = True,
 ) -> backup.BackupSet:
     """Back up the database, then record the set and audit it (after the snapshot: the record is not in it)."""
-    made = backup.create(settings, database.url, local_dir, offsite_dir, created_by=actor["username"])
+    made = backup.create(settings, database.url, local_dir, offsite_dir, created_by=actor["username"],
+                         content_hashes=content_hashes)  # fmt: skip
     m = made.manifest
     with database.session() as session:
         session.add(
@@ -118,7 +120,7 @@ def restore(settings: Settings, manifest_path: Path, url: str, *, actor: dict[st
         changed: set[str] = set()
         if reapplied["rows"] or reapplied["subject_keys"]:
             changed = _touched(entries)
-        now = snapshot.current_stats(url)
+        now = snapshot.current_stats(url, backup.has_hashes(manifest))
         differ = backup.compare(manifest, now, changed)
         record_now(
             target,

@@ -54,7 +54,9 @@ def libpq_url(url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", normalise_url(url))
 
 
-def _fold(rows: Iterable[tuple]) -> tuple[int, str]:
+def _fold(rows: Iterable[tuple], hashes: bool = True) -> tuple[int, str | None]:
+    if not hashes:
+        return sum(1 for _ in rows), None
     count, total = 0, 0
     for row in rows:
         total += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest(), "big")
@@ -62,7 +64,7 @@ def _fold(rows: Iterable[tuple]) -> tuple[int, str]:
     return count, f"{total % MOD:064x}"
 
 
-def sqlite_stats(path: Path) -> Stats:
+def sqlite_stats(path: Path, hashes: bool = True) -> Stats:
     """Row count and content hash of every table of a SQLite file (read directly: it is a copy, not the app's)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -74,6 +76,10 @@ def sqlite_stats(path: Path) -> Stats:
         ]
         out: Stats = {}
         for name in names:
+            if not hashes:
+                count = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 - file's own names
+                out[name] = {"rows": count}
+                continue
             cursor = conn.execute(f'SELECT * FROM "{name}"')  # noqa: S608 - names from the catalogue of the file
             count, digest = _fold(_rows(cursor))
             out[name] = {"rows": count, "sha256": digest}
@@ -90,7 +96,7 @@ def _rows(cursor: Any) -> Iterable[tuple]:
         yield from batch
 
 
-def pg_stats(conn: Connection) -> Stats:
+def pg_stats(conn: Connection, hashes: bool = True) -> Stats:
     """Row count and content hash of every table in ``public``, inside the caller's (snapshot) transaction."""
     names = conn.exec_driver_sql(
         "SELECT table_name FROM information_schema.tables WHERE table_schema='public' "
@@ -99,6 +105,10 @@ def pg_stats(conn: Connection) -> Stats:
     out: Stats = {}
     with datapath_scope("backup: content hash of every table"):
         for name in list(names):
+            if not hashes:
+                count = conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()  # noqa: S608
+                out[name] = {"rows": int(count)}
+                continue
             result = conn.exec_driver_sql(
                 f'SELECT * FROM "{name}"',  # noqa: S608 - names from information_schema
                 execution_options={"stream_results": True, "yield_per": 10_000},
@@ -155,7 +165,7 @@ def _snapshot(engine):  # noqa: ANN001, ANN202 - a read-only REPEATABLE READ tra
             yield conn
 
 
-def pg_dump(url: str, target: Path) -> Stats:
+def pg_dump(url: str, target: Path, hashes: bool = True) -> Stats:
     """``pg_dump -Fc`` of the exported snapshot, with the stats of that same snapshot."""
     with pg_engine(url) as engine, _snapshot(engine) as conn:
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
@@ -166,7 +176,7 @@ def pg_dump(url: str, target: Path) -> Stats:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         try:
-            stats = pg_stats(conn)
+            stats = pg_stats(conn, hashes)
         finally:
             _, err = process.communicate()
         if process.returncode != 0:
@@ -194,13 +204,13 @@ def pg_restore(url: str, dump: Path) -> None:
         )
 
 
-def pg_current_stats(url: str) -> Stats:
+def pg_current_stats(url: str, hashes: bool = True) -> Stats:
     with pg_engine(url) as engine, _snapshot(engine) as conn:
-        return pg_stats(conn)
+        return pg_stats(conn, hashes)
 
 
-def current_stats(url: str) -> Stats:
-    """Stats of a database as it is now (both backends)."""
+def current_stats(url: str, hashes: bool = True) -> Stats:
+    """Stats of a database as it is now (both backends); ``hashes=False`` counts rows only."""
     if backend_of(url) == "sqlite":
-        return sqlite_stats(sqlite_path(url))
-    return pg_current_stats(url)
+        return sqlite_stats(sqlite_path(url), hashes)
+    return pg_current_stats(url, hashes)
