@@ -1,7 +1,7 @@
 """Dashboard items drawn from the other domains' registers (reviews, batches, applications, alerts, Art. 50).
 
 Each function reads a domain only when it is installed (:func:`edudata.inspect.registry.domain_present`), so the
-home page works on any subset of domains. Items are :class:`edudata.inspect.dashboard.Item`; only the sharing domain has web pages to link to yet.
+home page works on any subset of domains. Items are :class:`edudata.inspect.dashboard.Item`.
 """
 
 from __future__ import annotations
@@ -56,10 +56,12 @@ def office_items(session: Session) -> list:
             session.scalar(select(func.count()).select_from(Batch).where(Batch.status == "unit_approved"))
             or 0
         )
-        items.append(_item("待网信办审核的采集批次", "Collected batches awaiting the office", None, n, n > 0))
+        items.append(
+            _item("待网信办审核的采集批次", "Collected batches awaiting the office", "/ingest", n, n > 0)
+        )
     if domain_present("lifecycle"):
         n = _unhandled_alerts(session)
-        items.append(_item("未处置的异常告警", "Anomaly alerts not handled", None, n, n > 0))
+        items.append(_item("未处置的异常告警", "Anomaly alerts not handled", "/lifecycle", n, n > 0))
     if domain_present("privacy"):
         from edudata.privacy.register import outstanding_obligations
 
@@ -68,7 +70,7 @@ def office_items(session: Session) -> list:
             _item(
                 "个人信息保护义务待履行（第五十、五十一条）",
                 "Open PI obligations (Art. 50, 51)",
-                None,
+                "/privacy",
                 n,
                 n > 0,
             )
@@ -97,7 +99,7 @@ def unit_items(session: Session, principal: Principal) -> list:
             _item(
                 "有待整改质量问题的批次",
                 "Batches with quality defects to correct",
-                None,
+                "/ingest",
                 defects,
                 defects > 0,
             )
@@ -106,7 +108,9 @@ def unit_items(session: Session, principal: Principal) -> list:
             n = session.scalar(
                 select(func.count()).select_from(Batch).where(Batch.unit_code == unit, Batch.status == "validated")
             ) or 0  # fmt: skip
-            items.append(_item("待本单位审核的采集批次", "Batches awaiting my unit's review", None, n, n > 0))
+            items.append(
+                _item("待本单位审核的采集批次", "Batches awaiting my unit's review", "/ingest", n, n > 0)
+            )
     if domain_present("sharing"):
         from edudata.sharing.models import ShareReview
 
@@ -160,7 +164,11 @@ def auditor_items(session: Session) -> list:
         n = _unhandled_alerts(session)
         items.append(
             _item(
-                "近 30 天未处置的异常告警", "Anomaly alerts of the last 30 days not handled", None, n, n > 0
+                "近 30 天未处置的异常告警",
+                "Anomaly alerts of the last 30 days not handled",
+                "/lifecycle",
+                n,
+                n > 0,
             )
         )
     since = utcnow() - timedelta(days=1)

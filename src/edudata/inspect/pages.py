@@ -39,10 +39,9 @@ PAGE = 25
 
 def nav(principal: Principal, lang: str) -> list[dict[str, str]]:
     _ = translator(lang)
+    # "检查与报告" (oversight) and, for units, "检查问题" are in base.html's navigation on every page.
     items = [{"href": "/", "label": _("我的待办", "My tasks")}]
     if principal.has("office_admin", "leadership", "auditor"):
-        items.append({"href": "/inspect", "label": _("检查与报告", "Inspections")})
-    if principal.has("office_admin", "leadership", "auditor", "unit_data_officer", "unit_reviewer"):
         items.append({"href": "/inspect/findings", "label": _("检查问题", "Findings")})
     return items
 
