@@ -23,7 +23,7 @@ from edudata.db import utcnow
 from edudata.identity.principal import Principal
 from edudata.inspect.findings import list_findings
 from edudata.inspect.models import Finding, InspectionRun
-from edudata.inspect.registry import _article_key, all_checks, article_label
+from edudata.inspect.registry import all_checks, article_key, article_label
 from edudata.inspect.runs import MODES
 
 
@@ -242,7 +242,7 @@ def leadership_panel(session: Session) -> Panel:
             "en": "Checks passed by article (%)",
             "bars": [
                 {"label": article_label(a)[1], "label_zh": article_label(a)[0], "value": round(100 * p / t)}
-                for a, (p, t) in sorted(articles.items(), key=lambda kv: _article_key(kv[0]))
+                for a, (p, t) in sorted(articles.items(), key=lambda kv: article_key(kv[0]))
             ],
             "max": 100,
         }

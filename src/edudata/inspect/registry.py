@@ -136,7 +136,7 @@ def _load() -> None:
 def all_checks() -> list[Check]:
     """Every registered check, ordered by article then code."""
     _load()
-    return sorted(_REGISTRY.values(), key=lambda c: (_article_key(c.article), c.code))
+    return sorted(_REGISTRY.values(), key=lambda c: (article_key(c.article), c.code))
 
 
 def get_checks(codes: Iterable[str] | None) -> list[Check]:
@@ -158,7 +158,7 @@ def get_checks(codes: Iterable[str] | None) -> list[Check]:
     return [known[c] for c in wanted]
 
 
-def _article_key(article: str) -> tuple[int, str]:
+def article_key(article: str) -> tuple[int, str]:
     first = re.match(r"\d+", article)
     return (int(first.group()) if first else 0, article)
 
