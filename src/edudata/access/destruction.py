@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from edudata.access.datapath import Caller, Context, _audit_fields, _refuse
 from edudata.access.specs import load_spec
@@ -23,7 +23,6 @@ from edudata.errors import NotFound, PermissionDenied
 from edudata.store import destruction as store
 from edudata.store.guard import datapath_scope
 from edudata.store.models import StoreTable
-from edudata.store.service import tables_for
 from edudata.store.spec import DatasetSpec
 
 #: Elements that identify a person (JY/T 1006 codes): followed across datasets to find all of a person's rows.
@@ -95,11 +94,7 @@ def count_scope(caller: Caller, ctx: Context, dataset_code: str, cutoff: datetim
     )  # fmt: skip
     spec = load_spec(ctx.session, dataset_code)
     with datapath_scope("destruction_locate"):
-        current, _ = tables_for(ctx.session, spec)
-        stmt = select(func.count()).select_from(current)
-        if cutoff is not None:
-            stmt = stmt.where(current.c._created_at < cutoff)
-        count = int(ctx.session.execute(stmt).scalar_one())
+        count = store.count_current(ctx.session, spec, cutoff)
     audit.record(
         ctx.session,
         operation="destruction_locate",

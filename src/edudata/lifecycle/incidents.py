@@ -157,12 +157,7 @@ def compute_alerts(
                                 f"批量导出：{username} 导出 {dataset} 共 {row_count} 条",
                                 f"bulk export: {username} exported {row_count} rows of {dataset}",
                                 at.isoformat(), int(row_count or 0), username, ip))  # fmt: skip
-        if (
-            operation in READS
-            and result == "success"
-            and username
-            and not start <= local.hour < end
-        ):
+        if operation in READS and result == "success" and username and not start <= local.hour < end:
             off[(username, local.date().isoformat())].append(at)
         if result in ("denied", "failed"):
             hour = local.strftime("%Y%m%d%H")

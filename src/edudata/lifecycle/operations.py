@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from edudata import cache
 from edudata.access import destruction as datapath_destruction
 from edudata.access.datapath import Context
 from edudata.audit.service import record, record_now
@@ -27,7 +28,7 @@ from edudata.db import Database, normalise_url, utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.lifecycle import backup, ledger, snapshot
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, RestoreDrill
-from edudata.store.service import clear_table_cache
+from edudata.store.destruction import table_names
 
 
 @dataclass
@@ -110,7 +111,7 @@ def restore(settings: Settings, manifest_path: Path, url: str, *, actor: dict[st
     """Restore a set into the empty database at ``url``, re-apply the destruction ledger, compare, audit."""
     entries = ledger.entries(settings)  # a forged ledger stops the restore before anything is written
     manifest = backup.restore_payload(settings, manifest_path, url)
-    clear_table_cache()
+    cache.clear_all()  # the restored database is new to this process: no cached table, spec or key
     target = Database(url)
     try:
         with target.session() as session:
@@ -148,7 +149,7 @@ def _touched(entries: list[dict[str, Any]]) -> set[str]:
     for entry in entries:
         scope = entry["scope"]
         for code in [*(scope.get("targets") or {}), *([scope["dataset"]] if scope.get("dataset") else [])]:
-            out |= {f"gd_{code.lower()}", f"gd_{code.lower()}__history"}
+            out |= set(table_names(code))
     return out
 
 

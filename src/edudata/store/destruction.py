@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from edudata.store.service import FieldCrypto, tables_for
@@ -27,6 +27,20 @@ class Destroyed:
 
     current: int
     history: int
+
+
+def table_names(dataset_code: str) -> tuple[str, str]:
+    """The current and history table names of a dataset (for reports of what a destruction touched)."""
+    return f"gd_{dataset_code.lower()}", f"gd_{dataset_code.lower()}__history"
+
+
+def count_current(session: Session, spec: DatasetSpec, cutoff: datetime | None = None) -> int:
+    """Rows now in the dataset, or those created before ``cutoff``."""
+    current, _ = tables_for(session, spec)
+    stmt = select(func.count()).select_from(current)
+    if cutoff is not None:
+        stmt = stmt.where(current.c._created_at < cutoff)
+    return int(session.execute(stmt).scalar_one())
 
 
 def _secure(session: Session) -> None:
