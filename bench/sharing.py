@@ -17,20 +17,25 @@ Figures only: no pass/fail.
 
 from __future__ import annotations
 
-import argparse
-import os
-import random
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import uuid
-from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+# Run as a script, this folder comes first on sys.path; other benchmarks here (inspect.py) must not shadow the
+# standard library for the imports below.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+
+from sqlalchemy import create_engine, text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("EDUDATA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
