@@ -123,3 +123,19 @@ def test_restore_refuses_a_database_that_is_not_empty(
     assert refused.returncode == 2 and "not empty" in refused.stdout
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM lifecycle_backup")).scalar_one() == 1
+
+
+def test_a_counts_only_backup_restores_and_is_compared_by_row_counts(
+    world: dict, db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    assert run_cli(settings, "backup", "--to", str(tmp_path), "--no-content-hashes").returncode == 0
+    (manifest,) = manifests(tmp_path)
+    tables = json.loads(manifest.read_text())["tables"]
+    assert tables["gd_student_basic"] == {"rows": 12}
+    from edudata.lifecycle import operations
+
+    with operations.scratch_database(db.url) as url:
+        result = operations.restore(
+            settings, manifest, url, actor={"username": "tests", "source_ip": "local"}
+        )
+    assert result.identical and result.rows >= 12

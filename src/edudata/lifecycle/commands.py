@@ -54,6 +54,9 @@ def backup(
     offsite: Path = typer.Option(
         None, "--offsite", help="off-site folder (a second disk or mounted remote store)"
     ),
+    content_hashes: bool = typer.Option(
+        True, help="hash every table's content (--no-content-hashes: counts only)"
+    ),
 ) -> None:
     """Back up the configured database now."""
     if ctx.invoked_subcommand is not None:
@@ -61,8 +64,9 @@ def backup(
     database, settings = _database()
     try:
         made = operations.run_backup(
-            settings, database, to or settings.data_dir / "backups", offsite, actor=_actor()
-        )
+            settings, database, to or settings.data_dir / "backups", offsite, actor=_actor(),
+            content_hashes=content_hashes,
+        )  # fmt: skip
     except EduDataError as err:
         _fail(err)
     finally:
