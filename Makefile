@@ -23,6 +23,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
+	@# PDF reports (WeasyPrint needs Pango) and their test (pdftotext from poppler-utils).
+	@{ command -v pdftotext >/dev/null 2>&1 && dpkg -s libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils >/dev/null; \
+	  else echo "missing: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils" >&2; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
