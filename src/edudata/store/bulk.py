@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, insert, select
+from sqlalchemy import Column, Table, select
 from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
@@ -66,13 +66,21 @@ def _insert_columns(session: Session, current: Table, columns: dict[str, list[An
             for row in zip(*columns.values(), strict=True):
                 copy.write_row(row)
         return
-    step = 20_000
-    for start in range(0, count, step):
-        part = [
-            dict(zip(names, row, strict=True))
-            for row in zip(*(c[start : start + step] for c in columns.values()), strict=True)
-        ]
-        session.execute(insert(current), part)
+    # SQLite: the driver's executemany with values bound once per column by the column type's own processor
+    # (dates as the dialect stores them), not SQLAlchemy's per-row statement machinery.
+    bound = []
+    for name, values in columns.items():
+        process = current.c[name].type.bind_processor(conn.dialect)
+        bound.append(values if process is None else [None if v is None else process(v) for v in values])
+    quoted = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(
+            f'INSERT INTO "{current.name}" ({quoted}) VALUES ({marks})', zip(*bound, strict=True)
+        )
+    finally:
+        cursor.close()
 
 
 def load_columns(
