@@ -253,3 +253,19 @@ def test_a_handled_alert_is_not_found(inspector, in_session) -> None:  # noqa: A
         )
     )
     assert inspector.found() == []
+
+
+def test_open_data_waiting_ten_days_for_the_office_is_overdue(inspector, in_session) -> None:  # noqa: ANN001
+    def plant(s):  # noqa: ANN001, ANN202
+        for code, days in (("waiting", 10), ("fresh", 2)):
+            v = OpenView(code=code, dataset_code="xs_jbxx", unit_code="0104", kind="aggregate", title="在校生人数",
+                         open_category="unconditional", licence="CC-BY-4.0", update_frequency="yearly",
+                         refresh_seconds=86400, definition={}, status="unit_approved", proposed_by="officer",
+                         proposed_at=utcnow() - timedelta(days=days + 1))  # fmt: skip
+            s.add(v)
+            s.flush()
+            s.add(OpenReview(view_id=v.id, level="unit", decision="approve", reviewer="r",
+                             at=utcnow() - timedelta(days=days)))  # fmt: skip
+
+    in_session(plant)
+    assert inspector.found() == [("opendata.review_overdue", "view:waiting")]
