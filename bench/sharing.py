@@ -71,7 +71,7 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
     from edudata.migrate import upgrade
     from edudata.org.service import create_account, ensure_demo_units, list_units
     from edudata.reference import seed_reference_data
-    from edudata.sharing import delivery, review, service
+    from edudata.sharing import commitment, delivery, review, service
     from edudata.synth import people
 
     settings = Settings(database_url=url, data_dir=data_dir)
@@ -109,7 +109,7 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
     secrets: list[str] = []
     with db.session() as s:
         ctx = datapath.Context(session=s, settings=settings, database=db, request_id="bench")
-        text_hash = service.current_commitment(s).body_sha256
+        text_hash = commitment.current_commitment(s).body_sha256
         for i in range(HOLDERS):
             college, year = slices[i % len(slices)]
             who = applicants[i % len(applicants)]
@@ -121,7 +121,7 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
                 "business_basis": "基准测试", "period_end": (date.today() + timedelta(days=90)).isoformat(),
                 "delivery": "api", "security_measures": "基准测试",
             })  # fmt: skip
-            service.sign(s, who, app, text_sha256=text_hash)
+            commitment.sign(s, who, app, text_sha256=text_hash)
             review.submit(ctx, who, app)
             review.approve(ctx, xgb_p, app, changes={"masking": {"XM": "name", "SFZJH": "id_number"}})
             review.approve(ctx, office_p, app)

@@ -134,3 +134,14 @@ def test_the_producer_sees_the_review_in_its_inbox(http: httpx.Client, world: di
     inbox = http.get("/api/v1/sharing/inbox", headers=world["h"]["xgb"]).json()
     assert [t["application_id"] for t in inbox["tasks"]] == [app["id"]]
     assert inbox["tasks"][0]["due_on"] > app["created_at"][:10]
+
+
+def test_only_the_applicant_unit_producer_and_office_see_an_application(
+    http: httpx.Client, world: dict
+) -> None:
+    app = apply(http, world["h"]["lib"])
+    url = f"/api/v1/sharing/applications/{app['id']}"
+    assert http.get(url, headers=world["h"]["lib2"]).status_code == 200
+    assert http.get(url, headers=world["h"]["xgb"]).status_code == 200
+    assert http.get(url, headers=world["h"]["rsc"]).status_code == 404
+    assert http.get("/api/v1/sharing/applications", headers=world["h"]["rsc"]).json()["applications"] == []

@@ -20,7 +20,7 @@ from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError
 from edudata.identity.deps import verify_csrf, web_principal
 from edudata.identity.principal import Principal
-from edudata.sharing import delivery, notify, review, service, views
+from edudata.sharing import commitment, delivery, notify, review, service, views
 from edudata.sharing.routes import ctx_of
 from edudata.web.templating import render
 
@@ -142,7 +142,7 @@ def _detail(
         "is_holder": who.has("applicant") and who.unit_code == app.applicant_unit_code,
         "is_office": who.has("office_admin"),
         "can_revoke": who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == app.owner_unit_code),
-        "can_review": can_review, "commitment": service.current_commitment(session),
+        "can_review": can_review, "commitment": commitment.current_commitment(session),
         "profiles": [p for p in profile_names() if p != "none"], "ops": OPS, "rows": range(CONDITION_ROWS),
         "min_k": service.policy(session).min_k,
     }, status_code=status)  # fmt: skip
@@ -190,7 +190,7 @@ def act(
         if action == "sign":
             if _text(form, "agree") != "1":
                 raise EduDataError("请勾选“我已阅读并承诺遵守”", "tick the box to agree", field="agree")
-            service.sign(session, who, app, text_sha256=_text(form, "text_sha256"))
+            commitment.sign(session, who, app, text_sha256=_text(form, "text_sha256"))
         elif action == "submit":
             review.submit(ctx, who, app)
         elif action == "approve":

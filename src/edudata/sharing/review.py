@@ -28,8 +28,9 @@ from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.org.models import Unit
 from edudata.sharing import delivery, notify
+from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication, ShareReview
-from edudata.sharing.service import audit_step, policy, signature_of, today_in_china
+from edudata.sharing.service import audit_step, policy, today_in_china
 from edudata.sharing.workdays import add_working_days
 
 STAGE_LABELS = {

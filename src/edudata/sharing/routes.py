@@ -13,7 +13,7 @@ from edudata.api.deps import get_session
 from edudata.errors import Conflict, PermissionDenied
 from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
-from edudata.sharing import delivery, notify, review, service, views
+from edudata.sharing import commitment, delivery, notify, review, service, views
 from edudata.sharing.schemas import (
     ApplicationIn,
     ApproveIn,
@@ -70,8 +70,10 @@ def estimate(
 
 
 @router.get("/commitment")
-def commitment(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
-    text = service.current_commitment(session)
+def commitment_text(
+    session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+) -> dict:
+    text = commitment.current_commitment(session)
     return {"id": text.id, "version": text.version, "title": text.title, "body": text.body,
             "text_sha256": text.body_sha256}  # fmt: skip
 
@@ -80,7 +82,7 @@ def commitment(session: Session = Depends(get_session), who: Principal = Depends
 def publish_commitment(
     body: CommitmentIn, session: Session = Depends(get_session), who: Principal = Depends(office)
 ) -> dict:
-    text = service.publish_commitment(session, who, version=body.version, title=body.title, body=body.body)
+    text = commitment.publish_commitment(session, who, version=body.version, title=body.title, body=body.body)
     session.commit()
     return {"id": text.id, "version": text.version, "text_sha256": text.body_sha256}
 
@@ -121,7 +123,7 @@ def sign(
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
-    service.sign(session, who, app, text_sha256=body.text_sha256)
+    commitment.sign(session, who, app, text_sha256=body.text_sha256)
     return _done(session, app)
 
 

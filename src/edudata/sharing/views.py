@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from edudata.catalog.service import get_dataset
 from edudata.sharing import delivery, review
+from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication
-from edudata.sharing.service import DELIVERY, STATUS_LABELS, signature_of, today_in_china
+from edudata.sharing.service import DELIVERY, STATUS_LABELS, today_in_china
 
 
 def _stamp(value: Any) -> str | None:
