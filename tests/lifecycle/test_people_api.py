@@ -95,13 +95,16 @@ def test_offboarding_ends_a_live_web_session_and_token_on_their_next_request(
     http: httpx.Client, world: dict, server
 ) -> None:  # noqa: ANN001
     browser = _web_login("xgb", server.url)
-    assert browser.get("/", headers=HTML).status_code == 200
+    assert browser.get("/api/v1/data/student_basic").status_code == 200  # the live web session reads data
+    assert browser.get("/lifecycle", headers=HTML).status_code == 403  # signed in, but not the office
     token = world["h"]["xgb"]
     assert http.get("/api/v1/data/student_basic", headers=token).status_code == 200
     r = http.post(f"{API}/offboarding", json=OFFBOARD, headers=world["h"]["office"])
     assert r.status_code == 201, r.text
     assert http.get("/api/v1/data/student_basic", headers=token).status_code == 401
-    assert browser.get("/", headers=HTML).status_code == 303  # back to the login page
+    assert (
+        browser.get("/lifecycle", headers=HTML).status_code == 303
+    )  # no longer signed in: to the login page
     assert browser.get("/api/v1/data/student_basic").status_code == 401
     assert _login(http, "xgb").status_code == 403
     browser.close()
