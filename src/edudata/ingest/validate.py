@@ -92,7 +92,10 @@ def _shown(spec: DatasetSpec, work: pl.DataFrame, failures: pl.DataFrame) -> pl.
     for element in failures.get_column("element").unique().to_list():
         part = failures.filter(pl.col("element") == element)
         if element in work.columns:
-            values = work.select("_row", pl.col(element).cast(pl.String).alias("value_shown"))
+            rows = part.get_column("_row").unique()
+            values = work.filter(pl.col("_row").is_in(rows.implode())).select(  # the failing rows only
+                "_row", pl.col(element).cast(pl.String).alias("value_shown")
+            )
             if element in masks:
                 try:
                     values = apply_masking(

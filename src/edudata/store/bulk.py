@@ -83,6 +83,50 @@ def _insert_columns(session: Session, current: Table, columns: dict[str, list[An
         cursor.close()
 
 
+CHUNK = 100_000
+
+
+def _insert_chunk(
+    session: Session,
+    spec: DatasetSpec,
+    current: Table,
+    columns: Mapping[str, Sequence[Any]],
+    rows: list[int],
+    actor: str,
+    crypto: FieldCrypto,
+    batch: str,
+) -> None:
+    whole = len(rows) == len(next(iter(columns.values()))) and (not rows or rows[-1] == len(rows) - 1)
+    encoded: dict[str, list[Any]] = {}
+    for code, values in columns.items():
+        element = spec.element(code)
+        values = list(values) if whole else [values[i] for i in rows]
+        if element.encrypted:
+            as_text = [None if v is None or v == "" else str(v) for v in values]
+            encoded[element.column] = crypto.encrypt(spec, element, as_text)
+            if element.blind_index:
+                encoded[element.index_column] = crypto.blind_index(spec, element, as_text)
+        else:
+            encoded[element.column] = values
+    person = getattr(spec, "person_element", None)
+    subject_column = getattr(tables, "SUBJECT_COLUMN", None)
+    if person is not None and subject_column and person.code in columns and hasattr(crypto, "subject_refs"):
+        # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
+        ids = [None if v in (None, "") else str(v) for v in (columns[person.code][i] for i in rows)]
+        encoded[subject_column] = crypto.subject_refs(ids)
+    now, n = utcnow(), len(rows)
+    for name, value in (
+        ("_version", 1),
+        ("_created_at", now),
+        ("_created_by", actor),
+        ("_updated_at", now),
+        ("_updated_by", actor),
+        ("_batch", batch),
+    ):
+        encoded[name] = [value] * n
+    _insert_columns(session, current, encoded, n)
+
+
 def load_columns(
     session: Session,
     spec: DatasetSpec,
@@ -108,38 +152,10 @@ def load_columns(
             wanted = set(existing)
             updates = [i for i, k in enumerate(keys) if k in wanted]
     skip = set(updates)
-    now = utcnow()
-    fresh = [i for i in range(count) if i not in skip] if skip else None
-    encoded: dict[str, list[Any]] = {}
-    for code, values in columns.items():
-        element = spec.element(code)
-        values = list(values) if fresh is None else [values[i] for i in fresh]
-        if element.encrypted:
-            as_text = [None if v is None or v == "" else str(v) for v in values]
-            encoded[element.column] = crypto.encrypt(spec, element, as_text)
-            if element.blind_index:
-                encoded[element.index_column] = crypto.blind_index(spec, element, as_text)
-        else:
-            encoded[element.column] = values
-    person = getattr(spec, "person_element", None)
-    subject_column = getattr(tables, "SUBJECT_COLUMN", None)
-    if person is not None and subject_column and person.code in columns and hasattr(crypto, "subject_refs"):
-        # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
-        ids = [None if v in (None, "") else str(v) for v in columns[person.code]]
-        ids = ids if fresh is None else [ids[i] for i in fresh]
-        encoded[subject_column] = crypto.subject_refs(ids)
-    n = count - len(updates)
-    if n:
-        for name, value in (
-            ("_version", 1),
-            ("_created_at", now),
-            ("_created_by", actor),
-            ("_updated_at", now),
-            ("_updated_by", actor),
-            ("_batch", batch),
-        ):
-            encoded[name] = [value] * n
-        _insert_columns(session, current, encoded, n)
+    fresh = [i for i in range(count) if i not in skip]
+    for start in range(0, len(fresh), CHUNK):  # bounded memory: encode and insert 100,000 rows at a time
+        _insert_chunk(session, spec, current, columns, fresh[start : start + CHUNK], actor, crypto, batch)
+    n = len(fresh)
     if updates:
         element = spec.element(key)
         by_key = _ids_by_key(session, spec, current, element, [str(columns[key][i]) for i in updates], crypto)
