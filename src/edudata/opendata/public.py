@@ -12,7 +12,6 @@ import re
 import secrets
 import smtplib
 import ssl
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -242,12 +241,6 @@ def issue_key(session: Session, user: PublicUser, application_id: int, source_ip
         session, "opendata_key_issue", user.email, source_ip, user_id=user.id, key_id=key.id, view=view.code
     )
     return key, secret
-
-
-@dataclass(frozen=True)
-class KeyRefused:
-    zh: str
-    en: str
 
 
 def caller_for_key(

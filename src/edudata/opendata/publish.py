@@ -48,14 +48,6 @@ def _as_text_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(out) if out else frame
 
 
-def materialise(
-    session: Session, view: OpenView, settings: Settings, database: Database, today: date | None = None
-) -> pl.DataFrame:
-    """The view's rows now (read through the data path, derived); no version is written."""
-    rows, _ = _derive(session, view, settings, database, today)
-    return rows
-
-
 def _derive(
     session: Session, view: OpenView, settings: Settings, database: Database, today: date | None
 ) -> tuple[pl.DataFrame, int]:
