@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, select
+import polars as pl
+from sqlalchemy import Column, LargeBinary, Table, select
 from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
@@ -60,11 +61,25 @@ def _insert_columns(session: Session, current: Table, columns: dict[str, list[An
     names = list(columns)
     conn = session.connection()
     if conn.dialect.name == "postgresql":
+        # One CSV per chunk built column-wise by Polars (ciphertext as bytea hex), then COPY: no Python per row.
+        series = []
+        for name, values in columns.items():
+            if isinstance(current.c[name].type, LargeBinary):
+                col = pl.Series(name, values, dtype=pl.Binary)
+                series.append(
+                    pl.when(col.is_not_null()).then(pl.lit("\\x") + col.bin.encode("hex")).alias(name)
+                )
+            else:
+                series.append(pl.lit(pl.Series(name, values, strict=False)).alias(name))
+        body = pl.select(series).write_csv(include_header=False).encode()
         raw = conn.connection.dbapi_connection
         quoted = ", ".join(f'"{n}"' for n in names)
-        with raw.cursor() as cur, cur.copy(f'COPY "{current.name}" ({quoted}) FROM STDIN') as copy:
-            for row in zip(*columns.values(), strict=True):
-                copy.write_row(row)
+        with (
+            raw.cursor() as cur,
+            cur.copy(f'COPY "{current.name}" ({quoted}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
+            for start in range(0, len(body), 1 << 20):
+                copy.write(body[start : start + (1 << 20)])
         return
     # SQLite: the driver's executemany with values bound once per column by the column type's own processor
     # (dates as the dialect stores them), not SQLAlchemy's per-row statement machinery.
