@@ -29,6 +29,10 @@ def test_ckanapi_lists_shows_and_searches_packages(ckan: ckanapi.RemoteCKAN) -> 
     found = ckan.action.package_search(q="论文", rows=5)
     assert found["count"] == 1 and found["results"][0]["name"] == "research-output"
     assert ckan.action.package_search(q="宿舍")["count"] == 0
+    assert ckan.action.package_search(fq="organization:0106 res_format:CSV")["count"] == 1
+    assert ckan.action.package_search(fq="organization:0103")["count"] == 0
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.package_search(fq="title:x OR 1=1")
 
 
 def test_ckanapi_reads_organizations_resources_and_status(ckan: ckanapi.RemoteCKAN) -> None:

@@ -12,6 +12,7 @@ JSON, XLSX) and ``datastore_search`` answers on any of them — through the data
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -139,6 +140,36 @@ def _resource_view(session: Session, resource_id: str) -> tuple[OpenView, str]:
     return portal.published(session, code), fmt
 
 
+_FQ = re.compile(r'^(organization|owner_org|tags|res_format|license_id|name):"?([^"\s]{1,64})"?$')
+
+
+def _fq(raw: Any) -> list[tuple[str, str]]:
+    """CKAN ``fq`` (Solr filter query) of the simple kind harvesters send: ``organization:0106 tags:论文``."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, str) or len(raw) > 300:
+        raise ValidationFailed("fq：过滤条件不超过 300 字", "fq: at most 300 characters", field="fq")
+    out = []
+    for token in raw.replace("+", " ").split():
+        m = _FQ.match(token)
+        if not m:
+            raise ValidationFailed(
+                "fq：只支持 organization、tags、res_format、license_id、name 字段",
+                "fq: only organization, tags, res_format, license_id and name are supported",
+                field="fq",
+            )
+        out.append((m.group(1), m.group(2)))
+    return out
+
+
+def _fq_match(view: OpenView, wanted: list[tuple[str, str]]) -> bool:
+    values = {
+        "organization": {view.unit_code}, "owner_org": {view.unit_code}, "tags": set(view.keywords or []),
+        "res_format": {f.upper() for f in FORMATS}, "license_id": {view.licence}, "name": {view.code},
+    }  # fmt: skip
+    return all((v.upper() if k == "res_format" else v) in values[k] for k, v in wanted)
+
+
 def _filters(raw: Any) -> Any:
     """CKAN ``filters`` ({"col": value or [values]}) as the data path's JSON filter."""
     if raw in (None, "", {}):
@@ -188,7 +219,13 @@ def _run(action: str, data: dict[str, Any], request: Request, session: Session, 
         if not isinstance(q, str) or len(q) > 100:
             raise ValidationFailed("q：检索词不超过 100 字", "q: at most 100 characters", field="q")
         q = "" if q.strip() in ("*:*", "*") else q
-        items, total = portal.list_published(session, q, start, rows)
+        wanted = _fq(data.get("fq"))
+        if wanted:
+            everything, _ = portal.list_published(session, q, 0, 100_000)
+            matching = [v for v in everything if _fq_match(v, wanted)]
+            items, total = matching[start : start + rows], len(matching)
+        else:
+            items, total = portal.list_published(session, q, start, rows)
         return {
             "count": total,
             "results": [_package(request, session, v) for v in items],
