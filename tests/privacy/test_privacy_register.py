@@ -182,3 +182,21 @@ def test_new_rows_of_a_known_person_do_not_raise_the_count(http: httpx.Client, w
     r = http.post("/api/v1/data/student_basic/rows", json={"rows": again}, headers=world["h"]["xgb"])
     assert r.status_code == 201, r.text
     assert _count(http, world["h"]["office"])["edudata"]["people"] == 12
+
+
+def test_the_named_officer_account_must_hold_the_protection_officer_role(
+    http: httpx.Client, world: dict
+) -> None:
+    h = world["h"]["office"]
+    wrong = http.patch(
+        "/api/v1/privacy/systems/edudata",
+        json={"pi_officer_name": "李老师", "pi_officer_username": "lib"},
+        headers=h,
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "pi_officer_username"
+    right = http.patch(
+        "/api/v1/privacy/systems/edudata",
+        json={"pi_officer_name": "王主任", "pi_officer_username": "dpo"},
+        headers=h,
+    )
+    assert right.status_code == 200 and right.json()["pi_officer_username"] == "dpo"

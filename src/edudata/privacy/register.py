@@ -24,6 +24,7 @@ from edudata.access import datapath
 from edudata.catalog.models import Dataset
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
+from edudata.org.service import find_account, roles_of
 from edudata.privacy.models import CommissionFiling, InformationSystem, PersonCount, PIAudit
 from edudata.privacy.sensitive import sensitive_elements
 
@@ -139,8 +140,18 @@ def update_system(
             raise ValidationFailed(
                 "负责人姓名不合法", "the officer's name is not acceptable", field="pi_officer_name"
             )
+        username = (pi_officer_username or "").strip()[:150] or None
+        if username is not None:
+            # The named account must hold the role, so the officer can use the registers (Art. 50 监督).
+            account = find_account(session, username)
+            if account is None or "data_protection_officer" not in roles_of(session, account.id):
+                raise ValidationFailed(
+                    f"账户 {username} 不存在或不是个人信息保护负责人角色",
+                    f"account {username} does not exist or is not a data-protection officer",
+                    field="pi_officer_username",
+                )
         system.pi_officer_name = name
-        system.pi_officer_username = (pi_officer_username or "").strip()[:150] or None
+        system.pi_officer_username = username
         system.pi_officer_since = pi_officer_since or date.today()
     system.updated_at = utcnow()
     session.flush()
