@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from edudata.config import Settings
@@ -155,7 +155,6 @@ def run_inspection(
     )
     unit_set = set(scope.units) if scope.units is not None else None
     failed: list[str] = []
-    seen: set[int] = set()
     for check in scope.checks:
         try:
             with session.begin_nested():
@@ -163,9 +162,7 @@ def run_inspection(
         except Exception as err:  # noqa: BLE001 - one broken check must not hide the others' findings
             failed.append(f"{check.code}: {type(err).__name__}: {str(err)[:200]}")
             continue
-        for hit in hits:
-            seen.add(_observe(session, run, check, hit, now).id)
-        _resolve(session, run, check, unit_set, seen, now)
+        _record(session, run, check, hits, unit_set, now)
     run.status = "failed" if failed else "done"
     run.error = "\n".join(failed) or None
     run.finished_at = utcnow()
@@ -173,58 +170,63 @@ def run_inspection(
     return run
 
 
-def _observe(session: Session, run: InspectionRun, check: Check, hit: Hit, now: datetime) -> Finding:
-    fp = fingerprint(check.code, hit.unit_code, hit.subject)
-    finding = session.execute(
-        select(Finding).where(Finding.fingerprint == fp, Finding.resolved_run_id.is_(None))
-    ).scalar_one_or_none()
-    change = "open"
-    if finding is None:
-        finding = Finding(
-            fingerprint=fp,
-            check_code=check.code,
-            article=check.article,
-            severity=check.severity,
-            unit_code=hit.unit_code,
-            subject=hit.subject[:300],
-            title_zh=hit.zh[:500],
-            title_en=hit.en[:500],
-            evidence=hit.evidence,
-            status="open",
-            first_run_id=run.id,
-            last_run_id=run.id,
-            detected_at=now,
-            deadline=now.date() + timedelta(days=DEADLINE_DAYS[check.severity]),
-            reopened=0,
-        )
-        session.add(finding)
-        change = "new"
-        run.new_count += 1
-    else:
+def _record(
+    session: Session, run: InspectionRun, check: Check, hits: list[Hit], units: set[str] | None, now: datetime
+) -> None:
+    """Store what ``check`` saw: one query for its open findings, one flush for the new ones, bulk observations."""
+    existing = {
+        f.fingerprint: f
+        for f in session.execute(
+            select(Finding).where(Finding.check_code == check.code, Finding.resolved_run_id.is_(None))
+        ).scalars()
+    }
+    seen: dict[str, tuple[Finding, str]] = {}
+    for hit in hits:
+        fp = fingerprint(check.code, hit.unit_code, hit.subject)
+        if fp in seen:  # the same violation named twice by one check counts once
+            continue
+        finding = existing.get(fp)
+        if finding is None:
+            finding = Finding(
+                fingerprint=fp,
+                check_code=check.code,
+                article=check.article,
+                severity=check.severity,
+                unit_code=hit.unit_code,
+                subject=hit.subject[:300],
+                title_zh=hit.zh[:500],
+                title_en=hit.en[:500],
+                evidence=hit.evidence,
+                status="open",
+                first_run_id=run.id,
+                last_run_id=run.id,
+                detected_at=now,
+                deadline=now.date() + timedelta(days=DEADLINE_DAYS[check.severity]),
+                reopened=0,
+            )
+            session.add(finding)
+            seen[fp] = (finding, "new")
+            continue
         finding.last_run_id = run.id
         finding.evidence = hit.evidence
         finding.title_zh, finding.title_en = hit.zh[:500], hit.en[:500]
         if finding.status == "closed":  # closed on the unit's word, but the records still show it: reopen
             finding.status = "open"
             finding.reopened += 1
-        run.open_count += 1
-    session.flush()
-    session.add(FindingObservation(run_id=run.id, finding_id=finding.id, change=change))
-    return finding
-
-
-def _resolve(
-    session: Session, run: InspectionRun, check: Check, units: set[str] | None, seen: set[int], now: datetime
-) -> None:
-    query = select(Finding).where(Finding.check_code == check.code, Finding.resolved_run_id.is_(None))
-    for finding in session.execute(query).scalars():
-        if finding.id in seen or not _in_scope(check, finding.unit_code, units):
-            continue
-        finding.resolved_run_id = run.id
-        finding.resolved_at = now
-        session.add(FindingObservation(run_id=run.id, finding_id=finding.id, change="resolved"))
-        run.resolved_count += 1
-    session.flush()
+        seen[fp] = (finding, "open")
+    resolved = [f for fp, f in existing.items() if fp not in seen and _in_scope(check, f.unit_code, units)]
+    for f in resolved:
+        f.resolved_run_id = run.id
+        f.resolved_at = now
+    session.flush()  # new findings get their ids here, in one batch
+    rows = [{"run_id": run.id, "finding_id": f.id, "change": change} for f, change in seen.values()]
+    rows += [{"run_id": run.id, "finding_id": f.id, "change": "resolved"} for f in resolved]
+    if rows:
+        session.execute(insert(FindingObservation), rows)
+    changes = [change for _, change in seen.values()]
+    run.new_count += changes.count("new")
+    run.open_count += changes.count("open")
+    run.resolved_count += len(resolved)
 
 
 def run_daily_if_due(

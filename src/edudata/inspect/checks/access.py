@@ -23,7 +23,8 @@ def _grant_id_expr(session: Session):  # noqa: ANN202 - a SQL expression
     """The grant id inside the canonical detail JSON (``…"basis":"grant:12",…``), per dialect."""
     col = AuditRecord.detail_json
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.substring(col, r'"basis":"grant:([0-9]+)"'), Integer)
+        # split_part, not a regular expression: several times faster over millions of records.
+        return cast(func.nullif(func.split_part(func.split_part(col, _MARK, 2), '"', 1), ""), Integer)
     # SQLite's CAST reads the leading digits of the text and ignores the rest.
     return cast(func.substr(col, func.instr(col, _MARK) + len(_MARK)), Integer)
 
