@@ -55,7 +55,7 @@ def issues(session: Session, batch: Batch, limit: int = 500, offset: int = 0) ->
     rows = session.execute(
         select(Issue)
         .where(Issue.batch_id == batch.id)
-        .order_by(Issue.row_number, Issue.id)
+        .order_by(Issue.action.desc(), Issue.row_number, Issue.id)  # quarantine reasons before notes
         .limit(limit)
         .offset(offset)
     ).scalars()
