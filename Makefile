@@ -39,4 +39,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 test: $(STAMP) browser lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto  # one worker per core; each worker gets its own SQLite file and PostgreSQL database
