@@ -58,7 +58,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # The server runs sync routes on AnyIO's 40 worker threads, and a request may hold a second connection
+    # (a refusal's audit record is written in its own transaction): room for 2 per thread, so a burst of
+    # requests never waits on the pool. Idle overflow connections are closed, so PostgreSQL keeps only 10.
+    return create_engine(url, pool_size=10, max_overflow=70, pool_timeout=30, pool_pre_ping=True)
 
 
 class Database:
