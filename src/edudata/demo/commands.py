@@ -37,7 +37,10 @@ def demo(
                 tasks[dataset] = bar.add_task(f"导入 / loading {dataset}", total=total)
             bar.update(tasks[dataset], completed=done)
 
-        logins = build_demo(settings, students=students, staff=staff, progress=progress)
+        def report(line: str) -> None:
+            bar.console.print(line, soft_wrap=True, highlight=False)
+
+        logins = build_demo(settings, students=students, staff=staff, progress=progress, report=report)
 
     # Plain lines, never a table: a login must be copyable in full however narrow the terminal is.
     console.print("[bold]演示账号（每次启动重置密码）/ demo logins (passwords reset at each start)[/bold]")

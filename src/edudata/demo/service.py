@@ -44,6 +44,8 @@ ACCOUNTS = (
     DemoAccount("xgb_officer", "unit_data_officer", "0104", "学生工作部数据专员"),
     DemoAccount("xgb_reviewer", "unit_reviewer", "0104", "学生工作部审核员"),
     DemoAccount("rsc_officer", "unit_data_officer", "0102", "人事处数据专员"),
+    DemoAccount("kyc_officer", "unit_data_officer", "0106", "科研处数据专员"),
+    DemoAccount("kyc_reviewer", "unit_reviewer", "0106", "科研处审核员"),
     DemoAccount("lib_applicant", "applicant", "0110", "图书馆数据申请人"),
     DemoAccount("auditor", "auditor", "0002", "安全审计员"),
     DemoAccount("destroyer", "destruction_officer", "0002", "数据销毁专员"),
@@ -78,8 +80,10 @@ def build_demo(
     staff: int = 3_000,
     seed: int = 2026,
     progress: Callable[[str, int, int], None] | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> list[Login]:
-    """Create or refresh the demo; returns the logins (passwords reset at every call)."""
+    """Create or refresh the demo; returns the logins (passwords reset at every call). ``report`` receives one
+    line per showcase item (the published open dataset, the pending share application)."""
     from edudata.catalog.demo import load_demo_catalogue
     from edudata.identity.service import set_password
     from edudata.org.models import Account
@@ -147,6 +151,9 @@ def build_demo(
                     session.commit()
                     if progress:
                         progress(dataset, have + min(start + chunk, frame.height), want)
+        from edudata.demo.showcase import seed_showcase
+
+        seed_showcase(settings, database, report)
     finally:
         database.dispose()
     return logins
