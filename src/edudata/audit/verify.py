@@ -12,10 +12,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from edudata.audit.checkpoints import anchor_message, checkpoint_message
@@ -127,15 +127,28 @@ def _worker_target(session: Session) -> str | None:
     return None
 
 
+def _stretch_pool(dialect: str, workers: int) -> Executor:
+    """Worker processes for SQLite (this process's SHA-256 holds the GIL); threads for PostgreSQL, whose own
+    server processes build the bodies — there, more Python processes only take CPU from the server (measured)."""
+    if dialect == "postgresql":
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit-verify")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _read_apart(dialect: str, engine: Engine, seg: Segment, signed: dict[int, str], batch: int) -> Segment:
+    with engine.connect() as conn:
+        return read_segment(conn.connection.driver_connection, dialect, seg, None, signed, batch)
+
+
 def _walk(
     session: Session, head: Head, signed: dict[int, str], limit: int, batch_size: int, split_from: int
 ) -> tuple[Problem | None, int]:
     """Follow the chain from the anchor up to ``limit`` (exclusive); the first record problem and how many passed.
 
     A chain longer than ``split_from`` is cut into one stretch per core: this process hashes the first (from
-    the trusted anchor) on its own connection while worker processes hash the others
-    (:mod:`edudata.audit.segments`). The stretches are joined by checking that each one's first record links
-    to the previous one's last hash, which is the same check a single pass makes there.
+    the trusted anchor) on its own connection while workers hash the others (:mod:`edudata.audit.segments`).
+    The stretches are joined by checking that each one's first record links to the previous one's last hash,
+    which is the same check a single pass makes there.
     """
     upto = min(head.seq, limit - 1)
     dialect = session.get_bind().dialect.name
@@ -144,13 +157,12 @@ def _walk(
     parts = max(2, min(os.cpu_count() or 1, MAX_WORKERS + 1))
     if target is not None and upto - first > split_from and upto - first + 1 >= parts:
         segments = _segments(first, upto, parts)
-        context = multiprocessing.get_context("spawn")  # never fork a threaded server
-        with ProcessPoolExecutor(max_workers=len(segments) - 1, mp_context=context) as pool:
+        with _stretch_pool(dialect, len(segments) - 1) as pool:
             futures = [
                 pool.submit(
-                    read_segment_apart,
+                    _read_apart if dialect == "postgresql" else read_segment_apart,
                     dialect,
-                    target,
+                    session.get_bind() if dialect == "postgresql" else target,
                     seg,
                     {k: v for k, v in signed.items() if seg.start <= k <= seg.end},
                     batch_size,
