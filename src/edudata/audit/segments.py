@@ -4,7 +4,7 @@ Every record carries its own ``prev_hash`` and ``hash``, so a stretch of seqs ca
 record's hash is recomputed from its body and the link it claims, and each link is compared with the record
 before it. Stretches are then joined by comparing each one's first link with the previous one's last hash —
 the same comparison a single pass makes there. That makes verification parallel: CPython's SHA-256 of a short
-body holds the GIL, so the stretches run in separate processes, each with a connection of its own.
+body holds the GIL, so on SQLite the stretches run in separate processes, each with a connection of its own.
 
 This module imports only the standard library and :mod:`edudata.audit.chain`, so a worker process starts fast.
 """
@@ -110,23 +110,16 @@ def read_segment(
     return seg
 
 
-def read_segment_apart(
-    dialect: str, target: str, seg: Segment, signed: dict[int, str], batch: int
-) -> Segment:
-    """:func:`read_segment` in a worker process: ``target`` is the SQLite file or the PostgreSQL conninfo.
+def read_sqlite_segment(path: str, seg: Segment, signed: dict[int, str], batch: int) -> Segment:
+    """:func:`read_segment` in a worker process, on its own read-only connection to the SQLite file at ``path``.
 
-    The worker opens its own read-only connection and sees committed records only, as the caller does.
+    It sees committed records only, as the caller does.
     """
-    if dialect == "sqlite":
-        import sqlite3
-        from pathlib import Path
+    import sqlite3
+    from pathlib import Path
 
-        raw = sqlite3.connect(f"{Path(target).resolve().as_uri()}?mode=ro", uri=True)
-    else:
-        import psycopg
-
-        raw = psycopg.connect(target, autocommit=True)
+    raw = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
-        return read_segment(raw, dialect, seg, None, signed, batch)
+        return read_segment(raw, "sqlite", seg, None, signed, batch)
     finally:
         raw.close()

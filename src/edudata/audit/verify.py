@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -21,14 +22,14 @@ from sqlalchemy.orm import Session
 from edudata.audit.checkpoints import anchor_message, checkpoint_message
 from edudata.audit.head import HEAD, Head, read_head
 from edudata.audit.models import HEAD_ID, AuditCheckpoint
-from edudata.audit.segments import Problem, Segment, broken_link, read_segment, read_segment_apart
+from edudata.audit.segments import Problem, Segment, broken_link, read_segment, read_sqlite_segment
 from edudata.config import Settings
 from edudata.crypto import signing
 
 BATCH = 10_000
-#: Chains longer than this are cut into one stretch per core, hashed at once in worker processes.
+#: Chains longer than this are cut into one stretch per core, hashed at once by workers.
 PARALLEL_FROM = 100_000
-#: Worker processes at most, beside this one.
+#: Workers at most, beside this thread.
 MAX_WORKERS = 3
 
 
@@ -117,27 +118,32 @@ def _segments(first: int, upto: int, parts: int) -> list[Segment]:
     return [Segment(start, min(start + size - 1, upto)) for start in range(first, upto + 1, size)]
 
 
-def _worker_target(session: Session) -> str | None:
-    """Where a worker process connects: the SQLite file or the PostgreSQL conninfo (None: stay in-process)."""
-    url = session.get_bind().url
-    if url.get_backend_name() == "sqlite":
-        return url.database if url.database and url.database != ":memory:" else None
-    if url.get_backend_name() == "postgresql":
-        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _stretch_readers(session: Session, dialect: str) -> tuple[Callable[[int], Executor], Callable] | None:
+    """How the stretches after the first are read; None: in one pass here (an in-memory SQLite database).
+
+    PostgreSQL: threads, each on a connection of its own — the server's processes build the bodies, and more
+    Python processes beside them only took CPU from the server (measured: 5.0 s against 3.4 s). A SQLite file:
+    spawned worker processes (never fork a threaded server), since SHA-256 of a short body holds the GIL.
+    """
+    engine = session.get_bind()
+    if dialect == "postgresql":
+        return (
+            lambda n: ThreadPoolExecutor(max_workers=n, thread_name_prefix="audit-verify"),
+            partial(_read_on_engine, engine),
+        )
+    path = engine.url.database
+    if dialect == "sqlite" and path and path != ":memory:":
+        spawn = multiprocessing.get_context("spawn")
+        return (
+            lambda n: ProcessPoolExecutor(max_workers=n, mp_context=spawn),
+            partial(read_sqlite_segment, path),
+        )
     return None
 
 
-def _stretch_pool(dialect: str, workers: int) -> Executor:
-    """Worker processes for SQLite (this process's SHA-256 holds the GIL); threads for PostgreSQL, whose own
-    server processes build the bodies — there, more Python processes only take CPU from the server (measured)."""
-    if dialect == "postgresql":
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit-verify")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def _read_apart(dialect: str, engine: Engine, seg: Segment, signed: dict[int, str], batch: int) -> Segment:
+def _read_on_engine(engine: Engine, seg: Segment, signed: dict[int, str], batch: int) -> Segment:
     with engine.connect() as conn:
-        return read_segment(conn.connection.driver_connection, dialect, seg, None, signed, batch)
+        return read_segment(conn.connection.driver_connection, "postgresql", seg, None, signed, batch)
 
 
 def _walk(
@@ -153,16 +159,15 @@ def _walk(
     upto = min(head.seq, limit - 1)
     dialect = session.get_bind().dialect.name
     first = head.anchor_seq + 1
-    target = _worker_target(session)
+    readers = _stretch_readers(session, dialect)
     parts = max(2, min(os.cpu_count() or 1, MAX_WORKERS + 1))
-    if target is not None and upto - first > split_from and upto - first + 1 >= parts:
+    if readers is not None and upto - first > split_from and upto - first + 1 >= parts:
         segments = _segments(first, upto, parts)
-        with _stretch_pool(dialect, len(segments) - 1) as pool:
+        make_pool, read_apart = readers
+        with make_pool(len(segments) - 1) as pool:
             futures = [
                 pool.submit(
-                    _read_apart if dialect == "postgresql" else read_segment_apart,
-                    dialect,
-                    session.get_bind() if dialect == "postgresql" else target,
+                    read_apart,
                     seg,
                     {k: v for k, v in signed.items() if seg.start <= k <= seg.end},
                     batch_size,
