@@ -92,3 +92,35 @@ def test_the_index_key_survives_master_rotation_and_is_never_rotated(
         with pytest.raises(Conflict) as caught:
             rotate_data_key(s, "blind-index", settings_)
     assert "blind-index" in caught.value.en and "盲索引" in caught.value.zh
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["120103200308266963", "11010519491231002x", "a@b.cn", " 1 2 ", "１２３", "张三", "ǆ", "ß"],
+)
+def test_the_split_hmac_gives_the_standard_hmac_sha256_of_the_normalised_value(
+    db: Database, settings_: Settings, value: str
+) -> None:
+    import hashlib
+    import hmac
+
+    from edudata.crypto.blind_index import INDEX_HEX, _key, blind_index_many
+    from edudata.crypto.keys import KeyManager
+
+    with db.session() as s:
+        keys = KeyManager(s, settings_)
+        expected = hmac.new(_key(keys, PURPOSE), normalise(value).encode(), hashlib.sha256).hexdigest()
+        assert blind_index_many(keys, PURPOSE, [value]) == [expected[:INDEX_HEX]]
+
+
+def test_the_split_hmac_agrees_with_hmac_for_keys_longer_than_a_block() -> None:
+    import hashlib
+    import hmac
+
+    from edudata.crypto.blind_index import _pads
+
+    key = bytes(range(100))
+    inner, outer = _pads(key)
+    inner.update(b"120103200308266963")
+    outer.update(inner.digest())
+    assert outer.hexdigest() == hmac.new(key, b"120103200308266963", hashlib.sha256).hexdigest()

@@ -656,16 +656,16 @@ def bulk_load(
     caller: Caller,
     ctx: Context,
     dataset_code: str,
-    columns: Mapping[str, Sequence[Any]],
+    columns: pl.DataFrame,
     *,
     batch: str,
     key: str | None = None,
 ) -> dict[str, int]:
-    """Load a batch ingest has validated (one list of normalised values per element): rows whose ``key`` is
-    stored already are updated with history, the rest inserted in bulk; encrypted as the store always does."""
+    """Load a batch ingest has validated (one typed column per element): rows whose ``key`` is stored already
+    are updated with history, the rest inserted in bulk; encrypted as the store always does."""
     spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
-    unknown = [c for c in columns if spec.element(c) is None]
-    if unknown or (key is not None and key not in columns):
+    unknown = [c for c in columns.columns if spec.element(c) is None]
+    if unknown or (key is not None and key not in columns.columns):
         raise _refuse(
             ValidationFailed(
                 f"数据集 {spec.code} 没有数据元素 {', '.join(unknown or [str(key)])[:100]}",
@@ -685,7 +685,7 @@ def bulk_load(
         ctx.session,
         operation="insert",
         dataset=spec.code,
-        elements=sorted(columns),
+        elements=sorted(columns.columns),
         row_count=counts["inserted"] + counts["updated"],
         detail={"batch": batch, "bulk": True, **counts},
         **_audit_fields(caller, ctx),

