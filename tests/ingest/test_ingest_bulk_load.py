@@ -33,12 +33,15 @@ def _approve(up, content: bytes) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Thresholds scaled down so that 30 rows take the paths a million rows take."""
+    """Thresholds scaled down so that 30 rows take the paths a million rows take (indexes rebuilt, several
+    chunks)."""
     monkeypatch.setattr(bulk, "REBUILD_AT", 10)
     monkeypatch.setattr(bulk, "CHUNK", 7)
 
 
-def test_a_large_load_rebuilds_every_index_and_lookups_find_the_rows(http, world, db, small_chunks) -> None:
+def test_a_large_load_rebuilds_every_index_and_lookups_find_the_rows(
+    http, world, db: Database, settings: Settings, small_chunks
+) -> None:
     frame = student_frame(30, seed=3)
     _approve(world["up"], csv_bytes(frame))
     with db.session() as s:
@@ -53,6 +56,11 @@ def test_a_large_load_rebuilds_every_index_and_lookups_find_the_rows(http, world
     assert [row["XH"] for row in r.json()["rows"]] == [person["XH"]]
     everyone = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=world["h"]["office"])
     assert sorted(row["XH"] for row in everyone.json()["rows"]) == sorted(frame["XH"].to_list())
+    # Each row's subject reference is its person's (the PI register counts by them).
+    with db.session() as s:
+        with datapath_scope("query"):
+            stored = set(s.execute(select(current.c._subject)).scalars())
+        assert stored == set(StoreCrypto(s, settings).subject_refs(frame["SFZJH"].to_list()))
 
 
 def test_a_load_that_fails_midway_leaves_no_rows_and_every_index(
