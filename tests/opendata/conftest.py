@@ -3,19 +3,15 @@ its rate limits generous), staff accounts of the three review levels, and the de
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from edudata.api.app import create_app
 from edudata.config import Settings
 from edudata.db import Database
+from support.mail import Catcher
 from support.server import LiveServer
 from support.students import PASSWORD
 
@@ -49,31 +45,6 @@ COURSES = [
     }
     for i, n in enumerate(["微观经济学", "宏观经济学", "会计学原理", "统计学"])
 ]
-
-
-class Catcher:
-    """An SMTP server on a loopback port that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.arrived = threading.Condition()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd hook
-        with self.arrived:
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def wait_for(self, to: str, timeout: float = 10) -> Message:
-        with self.arrived:
-            ok = self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), timeout)
-        assert ok, f"no mail to {to}"
-        return next(m for m in reversed(self.messages) if m["To"] == to)
 
 
 @pytest.fixture(scope="session")

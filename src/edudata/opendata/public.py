@@ -8,18 +8,15 @@ SHA-256 is stored; a key is shown once, to its holder, and is bound to the one v
 
 from __future__ import annotations
 
-import re
 import secrets
-import smtplib
-import ssl
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from edudata import mail
 from edudata.audit import service as audit
 from edudata.config import Settings
 from edudata.db import utcnow
@@ -37,7 +34,7 @@ from edudata.identity.tokens import as_utc, digest
 from edudata.opendata.models import OpenApplication, OpenKey, OpenView, PublicSession, PublicUser
 from edudata.opendata.review import get_view
 
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+EMAIL = mail.EMAIL
 VERIFY_HOURS = 48
 SESSION_HOURS = 8
 KEY_DAYS = 365
@@ -60,20 +57,10 @@ def _text(value: Any, field: str, max_length: int, required: bool = True) -> str
 
 def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
     """Send through the configured SMTP relay (``EDUDATA_SMTP_*``); a failure is a clear 503, not a 500."""
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = settings.smtp_sender, to, subject
-    msg.set_content(body)
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password or "")
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException):
+    if mail.send(settings, mail.message(settings.smtp_sender, to, subject, body)) is not None:
         raise MailFailed(
             "验证邮件未能发出，请稍后重试", "the verification mail could not be sent; try again later"
-        ) from None
+        )
 
 
 def register(
