@@ -48,13 +48,16 @@ class Settings(BaseSettings):
     # Sign the audit chain's head every this many records (Art. 59 防篡改); `edudata audit sign` signs on demand.
     audit_checkpoint_every: int = Field(1000, ge=1)
 
-    # Open-data portal (Art. 43-46, 56, 58). Mail for public-user e-mail verification goes through this relay.
+    # Mail relay (edudata.mail): the open-data portal's e-mail verification and sharing's notifications use it.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_sender: str = "opendata@edudata.invalid"
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
+    # Sharing's e-mail notifications (待办提醒) are sent from this address; "" (the default) sends none at all.
+    notify_mail_from: str = ""
+    # Open-data portal (Art. 43-46, 56, 58).
     public_base_url: str = ""  # as the public reaches the portal (links in mails, DCAT); "" = request's own
     opendata_min_cell: int = Field(5, ge=2)  # aggregated views suppress groups of fewer people (k)
     opendata_rate_burst: int = Field(60, ge=1)  # token bucket per open-data key / per address

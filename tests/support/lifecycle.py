@@ -20,8 +20,12 @@ def governed_ids(db: Database, table: str) -> list[int]:
         return sorted(r[0] for r in conn.execute(text(f'SELECT _id FROM "{table}"')))  # noqa: S608
 
 
-def run_cli(settings: Settings, *args: str, url: str | None = None) -> subprocess.CompletedProcess:
-    """Run the real command line (a new process) against ``url`` with the test's key ring and signing key."""
+def run_cli(
+    settings: Settings, *args: str, url: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real command line (a new process) against ``url`` with the test's key ring and signing key;
+    ``env`` adds or overrides ``EDUDATA_*`` settings for that process only."""
+    extra = env or {}
     env = {
         **os.environ,
         "EDUDATA_DATABASE_URL": url or settings.resolved_database_url(),
@@ -29,6 +33,7 @@ def run_cli(settings: Settings, *args: str, url: str | None = None) -> subproces
         "EDUDATA_MASTER_KEY_FILE": str(settings.resolved_master_key_file()),
         "EDUDATA_CONFIG_FILE": "/nonexistent",
         "COLUMNS": "200",
+        **extra,
     }
     script = "from edudata.cli import app; app()"
     return subprocess.run(

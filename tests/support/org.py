@@ -43,6 +43,7 @@ class Accounts:
         unit_code: str = "0002",
         password: str = PASSWORD,
         display_name: str | None = None,
+        email: str | None = None,
     ) -> Account:
         self.ensure_units()
         username = username or f"user{next(self._numbers)}"
@@ -55,6 +56,7 @@ class Accounts:
                 roles=tuple(roles),
                 display_name=display_name,
                 granted_by="tests",
+                email=email,
             )
             session.commit()
         self.passwords[username] = password

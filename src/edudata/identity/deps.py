@@ -42,9 +42,11 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-#: Bearer credentials of other domains, by secret prefix: the resolver returns (account id, grant id) for a live
-#: credential, else None. Sharing registers its grant-scoped keys here (Art. 40); they reach the data API only.
-CredentialResolver = Callable[[Session, str], "tuple[int, int] | None"]
+#: Bearer credentials of other domains, by secret prefix: the resolver gets the session, the secret and the
+#: caller's address and returns (account id, grant id) for a live credential, None for an unknown or revoked one
+#: (401), or raises a typed error it has audited itself (e.g. 403: the holder may no longer use it). Sharing
+#: registers its grant-scoped keys here (Art. 40); they reach the data API only.
+CredentialResolver = Callable[[Session, str, str], "tuple[int, int] | None"]
 _CREDENTIALS: dict[str, CredentialResolver] = {}
 GRANT_API_PREFIX = "/api/v1/data/"
 
@@ -57,7 +59,7 @@ def _grant_principal(request: Request, session: Session, secret: str, address: s
     for prefix, resolve in _CREDENTIALS.items():
         if not secret.startswith(prefix):
             continue
-        found = resolve(session, secret)
+        found = resolve(session, secret, address)
         if found is None:
             raise NotAuthenticated("共享凭证无效或已撤销", "the grant credential is invalid or revoked")
         if not request.url.path.startswith(GRANT_API_PREFIX):

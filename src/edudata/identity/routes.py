@@ -19,6 +19,7 @@ from edudata.identity.service import authenticate, set_password
 from edudata.identity.tokens import SESSION_COOKIE, issue_token, revoke_session, revoke_token
 from edudata.org.models import Account
 from edudata.org.roles import Role, role_name
+from edudata.org.service import set_email
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -89,6 +90,7 @@ def _me(principal: Principal, account: Account) -> dict:
         "roles": sorted(principal.roles),
         "role_names": {r: {"zh": role_name(r)[0], "en": role_name(r)[1]} for r in sorted(principal.roles)},
         "totp_enabled": account.totp_enabled,
+        "email": account.email,
         "via": principal.via,
     }
 
@@ -97,6 +99,25 @@ def _me(principal: Principal, account: Account) -> dict:
 def me(session: Session = Depends(get_session), principal: Principal = Depends(current_principal)) -> dict:
     """Who the caller is: account, unit, roles, whether the second factor is on."""
     return _me(principal, session.get(Account, principal.account_id))
+
+
+class EmailChange(_Body):
+    email: str | None = Field(None, max_length=254)  # null or "" clears it
+
+
+@router.put("/me/email")
+def change_email(
+    body: EmailChange,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(current_principal),
+) -> dict:
+    """Set or clear one's own address for the platform's reminders (422 for a malformed address)."""
+    account = set_email(session, session.get(Account, principal.account_id), body.email)
+    _audit(session, request, principal, "set_email", {"target": principal.username,
+                                                       "cleared": account.email is None})  # fmt: skip
+    session.commit()
+    return _me(principal, account)
 
 
 class TotpConfirm(_Body):

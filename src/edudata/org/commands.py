@@ -69,6 +69,7 @@ def create(
     demo_units: bool = typer.Option(
         False, "--demo-units", help="先登记演示大学的单位 / register the demo units first"
     ),
+    email: str = typer.Option(None, "--email", help="接收提醒的电子邮箱 / e-mail address for reminders"),
 ) -> None:
     """Open an account; without --password-stdin a random password is generated and printed once."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else _new_password()
@@ -77,9 +78,10 @@ def create(
             service.ensure_demo_units(session)
         account = service.create_account(
             session, username=username, password=password, unit_code=unit, roles=role,
-            display_name=display_name, granted_by=_actor(),
+            display_name=display_name, granted_by=_actor(), email=email,
         )  # fmt: skip
-        _audit(session, "create_account", target=account.username, roles=sorted(role))
+        _audit(session, "create_account", target=account.username, roles=sorted(role),
+               email=account.email is not None)  # fmt: skip
         session.commit()
     console.print(f"[green]已开设账户 / account created[/green]: {username} ({unit}) {', '.join(role)}")
     if not password_stdin:
@@ -135,6 +137,35 @@ def revoke(username: str, role: str) -> None:
         _audit(session, "revoke_role", target=username, role=role)
         session.commit()
     console.print(f"[green]已撤销 / revoked[/green]: {username} {role}")
+
+
+@app.command("email")
+def set_email(
+    username: str = typer.Argument(..., help="用户名 / username"),
+    address: str = typer.Argument("", help="电子邮箱，留空即清除 / e-mail address; empty clears it"),
+) -> None:
+    """Set or clear the address the platform's reminders are mailed to."""
+    with _session() as session:
+        account = service.set_email(session, service.get_account(session, username), address)
+        _audit(session, "set_email", target=username, cleared=account.email is None)
+        session.commit()
+    console.print(f"[green]已设置 / set[/green]: {username} {account.email or '（无 / none）'}")
+
+
+@app.command("move")
+def move(
+    username: str = typer.Argument(..., help="用户名 / username"),
+    unit: str = typer.Option(..., "--unit", help="新单位代码 / the new unit's code"),
+) -> None:
+    """Transfer to another unit (调岗): every role is revoked; grant the new post's roles afterwards."""
+    with _session() as session:
+        account = service.get_account(session, username)
+        lost = service.move_account(session, account, unit, _actor())
+        _audit(session, "move_account", target=username, to_unit=unit, revoked_roles=lost)
+        session.commit()
+    console.print(
+        f"[green]已调岗 / moved[/green]: {username} → {unit}; 已撤销角色 / roles revoked: {', '.join(lost)}"
+    )
 
 
 @app.command("reset-totp")

@@ -66,6 +66,8 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the platform's reminders go (待办提醒): optional; the person's work mailbox, never shown to others.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Last accepted TOTP time step: a code is accepted once only (no replay within its 30 s window).

@@ -64,6 +64,15 @@ class AccountIn(_Body):
     display_name: str | None = Field(None, max_length=200)
     roles: list[str] = Field(default_factory=list, max_length=len(Role))
     person_number: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=254)
+
+
+class EmailIn(_Body):
+    email: str | None = Field(None, max_length=254)  # null or "" clears it
+
+
+class MoveIn(_Body):
+    unit_code: str = Field(min_length=1, max_length=32)
 
 
 class RoleIn(_Body):
@@ -99,6 +108,7 @@ def _account_out(session: Session, account: Account) -> dict:
         "unit_code": unit.code,
         "unit_name": unit.name,
         "roles": sorted(service.roles_of(session, account.id)),
+        "email": account.email,
         "disabled": account.disabled,
         "totp_enabled": account.totp_enabled,
         "created_at": account.created_at,
@@ -193,7 +203,42 @@ def create_account(
 ) -> dict:
     """Open an account in a unit with roles; a role pair forbidden by separation of duties is refused (409)."""
     account = service.create_account(session, **body.model_dump(), granted_by=principal.username)
-    audit(session, request, principal, "create_account", target=account.username, roles=sorted(body.roles))
+    audit(session, request, principal, "create_account", target=account.username, roles=sorted(body.roles),
+          email=account.email is not None)  # fmt: skip
+    commit(session)
+    return _account_out(session, account)
+
+
+@router.put("/accounts/{username}/email")
+def set_email(
+    username: str,
+    body: EmailIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(office),
+) -> dict:
+    """Set or clear the address the platform's reminders are mailed to (422 for a malformed address)."""
+    account = service.set_email(session, service.get_account(session, username), body.email)
+    audit(session, request, principal, "set_email", target=username, cleared=account.email is None)
+    commit(session)
+    return _account_out(session, account)
+
+
+@router.post("/accounts/{username}/unit")
+def move_account(
+    username: str,
+    body: MoveIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(office),
+) -> dict:
+    """Transfer to another unit (调岗): every role is revoked (the office grants the new post's roles), and what
+    the account held for its old unit — grant credentials — ends (Art. 30)."""
+    account = service.get_account(session, username)
+    old = session.get(Unit, account.unit_id).code
+    lost = service.move_account(session, account, body.unit_code, principal.username)
+    audit(session, request, principal, "move_account", target=username, from_unit=old, to_unit=body.unit_code,
+          revoked_roles=lost)  # fmt: skip
     commit(session)
     return _account_out(session, account)
 

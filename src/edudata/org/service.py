@@ -6,7 +6,7 @@ know who asked and from where.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,10 +22,29 @@ from edudata.org.validation import (
     UNIT_CODE,
     USERNAME,
     check_pattern,
+    clean_email,
     clean_name,
 )
 
 UNIT_TYPES = frozenset(t.value for t in UnitType)
+
+#: Told when an account loses something other domains relied on when they trusted it: ``(session, account,
+#: event, role, by)`` with event ``"role_revoked"`` (``role`` names it), ``"disabled"`` or ``"moved"`` (to another
+#: unit). Called inside the change's transaction, so what a listener revokes is revoked exactly when the change
+#: is. Sharing registers here to end the account's grant credentials (Art. 30); see ``edudata.sharing``.
+AccountListener = Callable[[Session, Account, str, "str | None", "str | None"], None]
+ACCOUNT_LISTENERS: list[AccountListener] = []
+
+
+def on_account_change(listener: AccountListener) -> None:
+    """Register ``listener`` once (idempotent: the app and the CLI may both import the registering module)."""
+    if listener not in ACCOUNT_LISTENERS:
+        ACCOUNT_LISTENERS.append(listener)
+
+
+def _tell(session: Session, account: Account, event: str, role: str | None, by: str | None) -> None:
+    for listener in ACCOUNT_LISTENERS:
+        listener(session, account, event, role, by)
 
 
 # ---------------------------------------------------------------- units (一校一码)
@@ -146,10 +165,12 @@ def create_account(
     display_name: str | None = None,
     granted_by: str | None = None,
     person_number: str | None = None,
+    email: str | None = None,
 ) -> Account:
     """Open an account in a unit with an Argon2 password hash, then grant ``roles`` under the SoD rules."""
     check_pattern(username, USERNAME, "username", "2-64 位字母、数字或 _.-", "2 to 64 letters, digits or _.-")
     display = clean_name(display_name if display_name is not None else username, "display_name")
+    address = clean_email(email)
     unit = get_unit(session, unit_code)
     check_policy(password, username)
     for role in roles:
@@ -181,6 +202,7 @@ def create_account(
         password_hash=hash_password(password),
         disabled=False,
         totp_enabled=False,
+        email=address,
     )
     session.add(account)
     session.flush()
@@ -196,15 +218,54 @@ def list_accounts(session: Session, unit_code: str | None = None) -> list[Accoun
     return list(session.execute(query).scalars())
 
 
+def set_email(session: Session, account: Account, email: str | None) -> Account:
+    """Set or clear (``None`` / "") the address the platform's reminders go to; the format is checked."""
+    account.email = clean_email(email)
+    session.flush()
+    return account
+
+
 def set_disabled(session: Session, account: Account, disabled: bool, by: str | None = None) -> Account:
-    """Disable (停用) or re-enable an account; its tokens and sessions stop working on the next request."""
+    """Disable (停用) or re-enable an account; its tokens and sessions stop working on the next request.
+
+    Disabling also tells the :data:`ACCOUNT_LISTENERS` (grant credentials end with it); re-enabling gives back
+    the account only, never what was ended with it.
+    """
     if disabled and by is not None and by == account.username:
         raise PermissionDenied("不能停用本人账户", "you cannot disable your own account", field="username")
     if disabled and Role.OFFICE_ADMIN in roles_of(session, account.id):
         _keep_one_office_admin(session, account.id)
+    was = account.disabled
     account.disabled = disabled
     session.flush()
+    if disabled and not was:
+        _tell(session, account, "disabled", None, by)
     return account
+
+
+def move_account(session: Session, account: Account, unit_code: str, by: str | None = None) -> list[str]:
+    """Transfer an account to another unit (调岗); returns the roles it lost.
+
+    Every role is revoked: a role is given for a post in a unit (the applicant applies for its unit, the officer
+    reviews for it), so none carries over to the new post until the office grants it there (Art. 30 权限分配;
+    the same as offboarding does with the old post). The listeners are told, so what the account held for its
+    old unit — sharing's grant credentials — ends with the move.
+    """
+    unit = get_unit(session, unit_code)
+    if unit.id == account.unit_id:
+        raise Conflict(
+            f"账户 {account.username} 已在单位 {unit.code}", f"{account.username} is already in {unit.code}",
+            field="unit_code",
+        )  # fmt: skip
+    if by is not None and by == account.username:
+        raise PermissionDenied("不能为本人调岗", "you cannot move your own account", field="username")
+    account.unit_id = unit.id
+    session.flush()
+    _tell(session, account, "moved", None, by)
+    lost = sorted(roles_of(session, account.id))
+    for role in lost:
+        revoke_role(session, account, role, by)
+    return lost
 
 
 def disable_account(session: Session, account: Account, by: str | None = None) -> Account:
@@ -283,6 +344,7 @@ def revoke_role(session: Session, account: Account, role: str, revoked_by: str |
         _keep_one_office_admin(session, account.id)
     session.delete(assignment)
     session.flush()
+    _tell(session, account, "role_revoked", role, revoked_by)
 
 
 def _keep_one_office_admin(session: Session, leaving_id: int) -> None:

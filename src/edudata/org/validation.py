@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from edudata.errors import ValidationFailed
+from edudata.mail import is_address
 
 SCHOOL_CODE = re.compile(r"^\d{10}$")  # 学校标识码
 UNIT_CODE = re.compile(r"^\d{4}$")  # 单位代码 inside the school
@@ -55,3 +56,18 @@ def check_pattern(value: object, pattern: re.Pattern[str], field: str, zh_rule: 
             f"{field}：格式不正确，应为{zh_rule}", f"{field}: wrong format, expected {en_rule}", field=field
         )
     return value
+
+
+def clean_email(value: object, field: str = "email") -> str | None:
+    """An optional mailbox address, trimmed and lower-cased; "" or None means none. Only a plain address is
+    accepted (no display name, no second address), so it can never add a header or a recipient to a mail."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field}：应为文本", f"{field}: must be text", field=field)
+    text = value.strip().lower()
+    if not text:
+        return None
+    if not is_address(text):
+        raise ValidationFailed(f"{field}：电子邮箱格式不正确", f"{field}: not an e-mail address", field=field)
+    return text

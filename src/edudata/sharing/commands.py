@@ -1,4 +1,5 @@
-"""``edudata sharing …``: flag overdue reviews (for a daily timer) and list them for inspection (Art. 64(2))."""
+"""``edudata sharing …``: the daily reminders (overdue reviews, grants about to end) and the overdue list for
+inspection (Art. 64(2)). Reminders go to the web inbox, and by e-mail when ``EDUDATA_NOTIFY_MAIL_FROM`` is set."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from rich.table import Table
 
 from edudata.config import get_settings
 from edudata.db import Database
-from edudata.sharing.review import STAGE_LABELS, flag_overdue, overdue_reviews
+from edudata.sharing.mailing import deliver
+from edudata.sharing.review import STAGE_LABELS, flag_overdue, overdue_reviews, remind
 
 NAME = "sharing"
 app = typer.Typer(help="数据共享 / data sharing", no_args_is_help=True)
@@ -23,11 +25,13 @@ def overdue(
 ) -> None:
     """Flag reviews past their working-day deadline (the office is told once) and list every overdue review."""
     day = date.fromisoformat(today) if today else None
-    database = Database(get_settings().resolved_database_url())
+    settings = get_settings()
+    database = Database(settings.resolved_database_url())
     try:
         with database.session() as session:
             flagged = flag_overdue(session, day)
             session.commit()
+            deliver(session, settings)
             items = overdue_reviews(session, day)
             table = Table("申请 / application", "环节 / stage", "单位 / unit", "截止 / due", "审核 / decided")
             for r in items:
@@ -38,3 +42,22 @@ def overdue(
         database.dispose()
     console.print(table)
     console.print(f"新标记超期 / newly flagged: {len(flagged)}; 超期审核共 / overdue in all: {len(items)}")
+
+
+@app.command("remind")
+def remind_command(
+    today: str = typer.Option("", help="按此日期判断（YYYY-MM-DD，默认今天，北京时间）/ as of this date"),
+) -> None:
+    """For a daily timer: flag overdue reviews (the office is told) and grants ending within 7 days (the applicant
+    is told), each once; mailed too when notification mail is on."""
+    day = date.fromisoformat(today) if today else None
+    settings = get_settings()
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            late, ending = remind(session, day)
+            session.commit()
+            deliver(session, settings)
+    finally:
+        database.dispose()
+    console.print(f"超期审核 / overdue reviews: {late}; 即将到期的授权 / grants ending soon: {ending}")

@@ -10,16 +10,17 @@ grant, its revocation, and API credentials scoped to it.
   minimum.
 - The grant is an :class:`~edudata.access.models.AccessGrant`: the data path scopes, masks and audits every fetch.
   The office or the producer unit revokes it at once; it ends by itself at the end of its period.
+- Its API credentials are in :mod:`edudata.sharing.credentials`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, deidentify, filters
@@ -27,17 +28,18 @@ from edudata.access.decision import GrantView, sensitive_masking
 from edudata.access.grants import create_grant, revoke_grant
 from edudata.access.models import AccessGrant
 from edudata.access.specs import load_spec
+from edudata.audit import service as audit
 from edudata.db import utcnow
 from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
-from edudata.identity.tokens import as_utc, digest
-from edudata.sharing import notify
-from edudata.sharing.models import GrantCredential, ShareApplication
+from edudata.identity.tokens import as_utc
+from edudata.sharing import credentials, notify
+from edudata.sharing.models import ShareApplication, ShareReview
 from edudata.sharing.service import audit_step, end_of_period, policy
 from edudata.store.spec import DatasetSpec
 
-CREDENTIAL_PREFIX = "edg_"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+EXPIRY_NOTICE_DAYS = 7
 # 一人一号 numbers identify a person as directly as an ID number does (JY/T 1006 codes).
 PERSON_NUMBERS = frozenset({"XH", "GH", "SFZJH"})
 DEIDENTIFY_BY_TYPE = {
@@ -210,10 +212,18 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
     )
     app.grant_id, app.status, app.decided_at, app.updated_at = grant.id, "granted", utcnow(), utcnow()
     session.flush()
+    # In Python: a JSON column may hold JSON null rather than SQL NULL for "no changes".
+    narrowed = any(session.scalars(select(ShareReview.changes).where(ShareReview.application_id == app.id)))
+    note_zh, note_en = (
+        ("（审核缩小了申请范围，以授权内容为准）", " (narrowed in review: see the grant)")
+        if narrowed
+        else ("", "")
+    )
     notify.send(
         session, [app.applicant_account_id], kind="granted", application_id=app.id,
-        zh=f"共享申请 #{app.id} 已批准，授权 {grant.id} 有效至 {app.period_end}；请创建接口凭证获取数据",
-        en=f"application #{app.id} is approved: grant {grant.id} until {app.period_end}; create an API credential",
+        zh=f"共享申请 #{app.id} 已批准{note_zh}，授权 {grant.id} 有效至 {app.period_end}；请创建接口凭证获取数据",
+        en=f"application #{app.id} is approved{note_en}: grant {grant.id} until {app.period_end}; "
+           "create an API credential",
     )  # fmt: skip
     audit_step(session, actor, "share_grant", app, grant_id=grant.id, masking=grant.masking,
                filter=app.row_filter, expires_at=grant.expires_at.isoformat())  # fmt: skip
@@ -237,11 +247,7 @@ def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason:
             "撤销须写明理由（至少 4 个字）", "a revocation needs a reason (4+ chars)", field="reason"
         )
     revoke_grant(session, app.grant_id, by=actor.username, reason=reason[:2000])
-    session.execute(
-        update(GrantCredential)
-        .where(GrantCredential.grant_id == app.grant_id, GrantCredential.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_by=actor.username)
-    )
+    credentials.end_for_grant(session, app.grant_id, by=actor.username)
     app.status, app.updated_at = "revoked", utcnow()
     session.flush()
     notify.send(
@@ -249,6 +255,35 @@ def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason:
         zh=f"共享申请 #{app.id} 的授权已被撤销：{reason[:300]}", en=f"the grant of #{app.id} was revoked: {reason[:300]}",
     )  # fmt: skip
     audit_step(session, actor, "share_revoke", app, grant_id=app.grant_id, reason=reason[:500])
+
+
+def flag_expiring(session: Session, now: datetime | None = None) -> list[ShareApplication]:
+    """Tell the applicant, once, that a grant ends within :data:`EXPIRY_NOTICE_DAYS` days (to apply again in time)."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=EXPIRY_NOTICE_DAYS)
+    candidates = session.execute(
+        select(ShareApplication, AccessGrant)
+        .join(AccessGrant, AccessGrant.id == ShareApplication.grant_id)
+        .where(
+            ShareApplication.status == "granted",
+            ShareApplication.expiry_notified_at.is_(None),
+            AccessGrant.revoked_at.is_(None),
+            AccessGrant.expires_at.is_not(None),
+        )
+    ).all()
+    ending = [app for app, grant in candidates if now < as_utc(grant.expires_at) <= horizon]
+    for app in ending:
+        app.expiry_notified_at = now
+        notify.send(
+            session, [app.applicant_account_id], kind="expiring", application_id=app.id,
+            zh=f"共享申请 #{app.id} 的授权将于 {app.period_end} 24 时（北京时间）结束；如需继续使用，请及时重新申请",
+            en=f"the grant of application #{app.id} ends after {app.period_end} (Beijing time); apply again in time "
+               "to keep using it",
+        )  # fmt: skip
+        audit.record(session, operation="share_grant_expiring", username="system", unit_code=app.applicant_unit_code,
+                     dataset=app.dataset_code, detail={"application_id": app.id, "grant_id": app.grant_id})  # fmt: skip
+    session.flush()
+    return ending
 
 
 def grant_of(session: Session, app: ShareApplication) -> AccessGrant | None:
@@ -264,90 +299,6 @@ def grant_state(session: Session, app: ShareApplication) -> str:
     if grant.expires_at is not None and as_utc(grant.expires_at) <= utcnow():
         return "expired"
     return "active"
-
-
-# --- grant-scoped API credentials -----------------------------------------------------------------------------
-
-
-def _holder(actor: Principal, app: ShareApplication) -> None:
-    if not (actor.has("applicant") and actor.unit_code == app.applicant_unit_code):
-        raise PermissionDenied(
-            "只有申请单位的申请人可以管理接口凭证", "only the applicant unit manages credentials"
-        )
-
-
-def create_credential(
-    session: Session, actor: Principal, app: ShareApplication, *, label: str = ""
-) -> tuple[GrantCredential, str]:
-    """A new key for the grant; the secret is returned once and only its SHA-256 is stored (Art. 54)."""
-    _holder(actor, app)
-    if grant_state(session, app) != "active":
-        raise Conflict("授权未生效、已过期或已撤销，不能创建凭证", "the grant is not active; no credential")
-    secret = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
-    cred = GrantCredential(
-        grant_id=app.grant_id,
-        application_id=app.id,
-        account_id=actor.account_id,
-        label=label.strip()[:100],
-        secret_hash=digest(secret),
-        hint=secret[:10],
-        created_by=actor.username,
-    )
-    session.add(cred)
-    session.flush()
-    audit_step(session, actor, "share_credential_create", app, credential_id=cred.id)
-    return cred, secret
-
-
-def _credential(session: Session, app: ShareApplication, credential_id: int) -> GrantCredential:
-    cred = session.get(GrantCredential, credential_id)
-    if cred is None or cred.application_id != app.id:
-        raise Conflict(
-            f"凭证 {credential_id} 不属于该申请", f"credential {credential_id} is not of this application"
-        )
-    return cred
-
-
-def rotate_credential(
-    session: Session, actor: Principal, app: ShareApplication, credential_id: int
-) -> tuple[GrantCredential, str]:
-    _holder(actor, app)
-    old = _credential(session, app, credential_id)
-    if old.revoked_at is not None:
-        raise Conflict("凭证已撤销，不能轮换", "the credential is revoked")
-    new, secret = create_credential(session, actor, app, label=old.label)
-    old.revoked_at, old.revoked_by, old.replaced_by_id = utcnow(), actor.username, new.id
-    session.flush()
-    audit_step(session, actor, "share_credential_rotate", app, old=old.id, new=new.id)
-    return new, secret
-
-
-def revoke_credential(session: Session, actor: Principal, app: ShareApplication, credential_id: int) -> None:
-    if not actor.has("office_admin"):
-        _holder(actor, app)
-    cred = _credential(session, app, credential_id)
-    if cred.revoked_at is None:
-        cred.revoked_at, cred.revoked_by = utcnow(), actor.username
-        session.flush()
-    audit_step(session, actor, "share_credential_revoke", app, credential_id=cred.id)
-
-
-def credentials_of(session: Session, app: ShareApplication) -> list[GrantCredential]:
-    return list(
-        session.scalars(
-            select(GrantCredential)
-            .where(GrantCredential.application_id == app.id)
-            .order_by(GrantCredential.id)
-        )
-    )
-
-
-def resolve_credential(session: Session, secret: str) -> tuple[int, int] | None:
-    """(account id, grant id) of a live credential, for ``identity.deps`` (registered in ``hooks``)."""
-    cred = session.scalar(select(GrantCredential).where(GrantCredential.secret_hash == digest(secret)))
-    if cred is None or cred.revoked_at is not None:
-        return None
-    return cred.account_id, cred.grant_id
 
 
 def row_scope_text(row_filter: Any) -> str:

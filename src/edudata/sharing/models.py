@@ -99,6 +99,8 @@ class ShareApplication(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the applicant was told the grant is about to end (once per application).
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CommitmentSignature(Base):
@@ -153,11 +155,18 @@ class GrantCredential(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    # rotated, revoked, grant_revoked, or the holder's: holder_role_lost, holder_moved, holder_disabled.
+    revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     replaced_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Notification(Base):
-    """A message in someone's web inbox (待办与通知): a review waiting, a decision, a revocation."""
+    """A message in someone's web inbox (待办与通知): a review waiting, a decision, a revocation.
+
+    With notification mail on, it is also the mail's record: ``mail_state`` is ``sent``, ``failed`` (with
+    ``mail_error``), ``no_address`` (the account has no e-mail) or ``skipped`` (the account may no longer see the
+    application); None when no mail was due (mail off).
+    """
 
     __tablename__ = "sharing_notification"
 
@@ -169,3 +178,6 @@ class Notification(Base):
     message_en: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    mail_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    mail_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -2,13 +2,18 @@
 
 Messages go to accounts; "the office" or "the producer unit's officers" are resolved to the enabled accounts
 holding that role when the message is written, so a later change of staff does not re-address old messages.
+
+Each message is also queued on its session for e-mail: once the transaction that wrote it commits, the queue
+moves to "committed", and :func:`edudata.sharing.mailing.deliver` (called by the routes, pages and commands
+after they commit) mails it. A rolled-back message is dropped from the queue, so no mail ever tells of a change
+that did not happen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
@@ -37,20 +42,43 @@ def send(
     en: str,
     application_id: int | None = None,
 ) -> int:
-    count = 0
-    for account_id in sorted(set(account_ids)):
-        session.add(
-            Notification(
-                account_id=account_id,
-                application_id=application_id,
-                kind=kind,
-                message_zh=zh[:500],
-                message_en=en[:500],
-            )
+    notes = [
+        Notification(
+            account_id=account_id,
+            application_id=application_id,
+            kind=kind,
+            message_zh=zh[:500],
+            message_en=en[:500],
         )
-        count += 1
+        for account_id in sorted(set(account_ids))
+    ]
+    session.add_all(notes)
     session.flush()
-    return count
+    _queue(session, notes)
+    return len(notes)
+
+
+PENDING, COMMITTED = "sharing_mail_pending", "sharing_mail_committed"
+
+
+def _queue(session: Session, notes: list[Notification]) -> None:
+    session.info.setdefault(PENDING, []).extend(notes)
+    if not event.contains(session, "after_commit", _committed):
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_rollback", _rolled_back)
+
+
+def _committed(session: Session) -> None:
+    session.info.setdefault(COMMITTED, []).extend(session.info.pop(PENDING, []))
+
+
+def _rolled_back(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def committed(session: Session) -> list[Notification]:
+    """Take the messages whose transaction has committed (each is handed out once)."""
+    return session.info.pop(COMMITTED, [])
 
 
 def inbox(session: Session, account_id: int, *, limit: int = 100) -> list[Notification]:

@@ -20,8 +20,8 @@ from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError
 from edudata.identity.deps import verify_csrf, web_principal
 from edudata.identity.principal import Principal
-from edudata.sharing import commitment, delivery, notify, review, service, views
-from edudata.sharing.routes import ctx_of
+from edudata.sharing import commitment, credentials, delivery, notify, review, service, views
+from edudata.sharing.routes import committed, ctx_of
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -218,16 +218,16 @@ def act(
         elif action == "revoke":
             delivery.revoke(session, who, app, reason=_text(form, "reason"))
         elif action == "credential":
-            _cred, secret = delivery.create_credential(session, who, app, label=_text(form, "label"))
+            _cred, secret = credentials.create_credential(session, who, app, label=_text(form, "label"))
         elif action == "rotate":
-            _cred, secret = delivery.rotate_credential(
+            _cred, secret = credentials.rotate_credential(
                 session, who, app, int(_text(form, "credential_id") or 0)
             )
         elif action == "revoke-credential":
-            delivery.revoke_credential(session, who, app, int(_text(form, "credential_id") or 0))
+            credentials.revoke_credential(session, who, app, int(_text(form, "credential_id") or 0))
         else:
             raise EduDataError("未知操作", "unknown action")
-        session.commit()
+        committed(request, session)
     except EduDataError as err:
         session.rollback()
         return _detail(request, session, who, app_id, error=_error(err), status=err.status)
@@ -241,8 +241,8 @@ def inbox_page(
     request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
 ) -> Response:
     if who.has("office_admin"):
-        review.flag_overdue(session)
-        session.commit()
+        review.remind(session)
+        committed(request, session)
     tasks = [views.review_view(r) for r in review.tasks_for(session, who)]
     messages = [notify.notification_view(n) for n in notify.inbox(session, who.account_id)]
     return render(request, "sharing/inbox.html", {"tasks": tasks, "messages": messages})
@@ -254,7 +254,7 @@ def overdue_page(
 ) -> Response:
     if not who.has("office_admin", "auditor"):
         return render(request, "sharing/inbox.html", {"tasks": [], "messages": [], "forbidden": True}, 403)
-    review.flag_overdue(session)
-    session.commit()
+    review.remind(session)
+    committed(request, session)
     items = [views.review_view(r) for r in review.overdue_reviews(session)]
     return render(request, "sharing/overdue.html", {"items": items, "json": json})

@@ -116,6 +116,8 @@ def submit(ctx: datapath.Context, actor: Principal, app: ShareApplication, today
             session.flush()
             audit_step(session, None, "share_approve", app, stage="office", auto=True)
             delivery.after_approval(ctx, actor, app)
+            if app.status != "granted":
+                _tell_approved(session, app, "office", {})
             return
     audit_step(session, actor, "share_submit", app)
 
@@ -224,7 +226,49 @@ def approve(
         _open_stage(session, app, "office")
     else:
         delivery.after_approval(ctx, actor, app)
+    if app.status != "granted":  # a grant tells the applicant itself (delivery.activate)
+        _tell_approved(session, app, review.stage, done)
     return review
+
+
+_NEXT = {
+    "pending_office": ("现待网信办审核", "it now awaits the office"),
+    "pending_commission": ("现待市教委批准（第五十条）", "it now awaits the city commission (Art. 50)"),
+    "pending_release": ("现待去标识化发布（第四十二条）", "it now awaits de-identified release (Art. 42)"),
+}
+
+
+def narrowing_text(done: Mapping[str, Any]) -> tuple[str, str]:
+    """What a review narrowed, in a line each language (element codes and dates only: nothing from the data)."""
+    zh: list[str] = []
+    en: list[str] = []
+    if done.get("dropped_elements"):
+        zh.append("删减数据项 " + "、".join(done["dropped_elements"]))
+        en.append("dropped " + ", ".join(done["dropped_elements"]))
+    if done.get("row_filter"):
+        zh.append("增加行范围条件")
+        en.append("added a row condition")
+    if done.get("masking"):
+        zh.append("增加脱敏 " + "、".join(done["masking"]))
+        en.append("added masking of " + ", ".join(done["masking"]))
+    if done.get("period_end"):
+        zh.append(f"使用期限缩短至 {done['period_end']}")
+        en.append(f"period shortened to {done['period_end']}")
+    return "；".join(zh), "; ".join(en)
+
+
+def _tell_approved(session: Session, app: ShareApplication, stage: str, done: Mapping[str, Any]) -> None:
+    """The applicant learns each approval, what it narrowed, and what comes next."""
+    narrowed_zh, narrowed_en = narrowing_text(done)
+    next_zh, next_en = _NEXT.get(app.status, ("", ""))
+    zh = f"共享申请 #{app.id} 已通过{STAGE_LABELS[stage][0]}"
+    en = f"application #{app.id} passed the {STAGE_LABELS[stage][1]}"
+    if narrowed_zh:
+        zh, en = f"{zh}，审核缩小了范围：{narrowed_zh}", f"{en}, narrowed: {narrowed_en}"
+    notify.send(
+        session, [app.applicant_account_id], kind="approved", application_id=app.id,
+        zh=f"{zh}；{next_zh}" if next_zh else zh, en=f"{en}; {next_en}" if next_en else en,
+    )  # fmt: skip
 
 
 def refuse(session: Session, actor: Principal, app: ShareApplication, *, reason: str) -> ShareReview:
@@ -283,6 +327,16 @@ def flag_overdue(session: Session, today: date | None = None) -> list[ShareRevie
         )
     session.flush()
     return late
+
+
+def remind(session: Session, today: date | None = None) -> tuple[int, int]:
+    """The daily reminders: reviews past their day (to the office) and grants about to end (to the applicant).
+
+    Run when the office opens its inbox or the overdue list, and by ``edudata sharing remind`` (a daily timer).
+    """
+    late = flag_overdue(session, today)
+    ending = delivery.flag_expiring(session)
+    return len(late), len(ending)
 
 
 def overdue_reviews(session: Session, today: date | None = None) -> list[ShareReview]:

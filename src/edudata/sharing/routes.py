@@ -13,7 +13,7 @@ from edudata.api.deps import get_session
 from edudata.errors import Conflict, PermissionDenied
 from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
-from edudata.sharing import commitment, delivery, notify, review, service, views
+from edudata.sharing import commitment, credentials, delivery, mailing, notify, review, service, views
 from edudata.sharing.schemas import (
     ApplicationIn,
     ApproveIn,
@@ -43,8 +43,14 @@ def _app(session: Session, who: Principal, app_id: int) -> Any:
     return service.visible_application(session, who, app_id)
 
 
-def _done(session: Session, app: Any) -> dict[str, Any]:
+def committed(request: Request, session: Session) -> None:
+    """Commit, then mail what the change put in people's inboxes (never fails the request, see ``mailing``)."""
     session.commit()
+    mailing.deliver(session, request.app.state.settings, str(request.base_url))
+
+
+def _done(request: Request, session: Session, app: Any) -> dict[str, Any]:
+    committed(request, session)
     return views.application_view(session, app)
 
 
@@ -95,7 +101,7 @@ def create_application(
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = service.create_application(ctx_of(request, session), who, body.model_dump())
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.get("/applications")
@@ -119,12 +125,13 @@ def get_application(
 def sign(
     app_id: int,
     body: SignIn,
+    request: Request,
     session: Session = Depends(get_session),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     commitment.sign(session, who, app, text_sha256=body.text_sha256)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/submit")
@@ -136,7 +143,7 @@ def submit(
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     review.submit(ctx_of(request, session), who, app)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/approve")
@@ -151,24 +158,29 @@ def approve(
     app = _app(session, who, app_id)
     changes = body.model_dump(exclude={"comment"}, exclude_none=True, mode="json")
     review.approve(ctx_of(request, session), who, app, changes=changes, comment=body.comment)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/refuse")
 def refuse(
     app_id: int,
     body: ReasonIn,
+    request: Request,
     session: Session = Depends(get_session),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     review.refuse(session, who, app, reason=body.reason)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/narrow")
 def narrow(
-    app_id: int, body: NarrowIn, session: Session = Depends(get_session), who: Principal = Depends(office)
+    app_id: int,
+    body: NarrowIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(office),
 ) -> dict[str, Any]:
     """The office narrows an approved application still on hold (Art. 50 or before release)."""
     app = _app(session, who, app_id)
@@ -176,7 +188,7 @@ def narrow(
         raise Conflict("只能在待批准文件或待发布时调整", "only while waiting for the commission or release")
     done = review.narrow(session, app, body.model_dump(exclude_none=True, mode="json"))
     service.audit_step(session, who, "share_narrow", app, changes=done)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/commission-approval")
@@ -193,7 +205,7 @@ async def commission_approval(
         delivery.upload_commission_approval(
             ctx_of(request, session), who, app, filename=file.filename or "", content=content
         )
-        return _done(session, app)
+        return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/release-preview")
@@ -213,19 +225,20 @@ def release(
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     delivery.release(ctx_of(request, session), who, app)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/revoke")
 def revoke(
     app_id: int,
     body: ReasonIn,
+    request: Request,
     session: Session = Depends(get_session),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     delivery.revoke(session, who, app, reason=body.reason)
-    return _done(session, app)
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/credentials", status_code=201)
@@ -237,7 +250,7 @@ def create_credential(
 ) -> dict[str, Any]:
     """A grant-scoped API key; the secret is shown in this answer only."""
     app = _app(session, who, app_id)
-    cred, secret = delivery.create_credential(session, who, app, label=body.label)
+    cred, secret = credentials.create_credential(session, who, app, label=body.label)
     session.commit()
     return {"id": cred.id, "grant_id": cred.grant_id, "secret": secret, "hint": cred.hint}
 
@@ -250,7 +263,7 @@ def rotate_credential(
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
-    cred, secret = delivery.rotate_credential(session, who, app, cred_id)
+    cred, secret = credentials.rotate_credential(session, who, app, cred_id)
     session.commit()
     return {
         "id": cred.id,
@@ -265,22 +278,23 @@ def rotate_credential(
 def revoke_credential(
     app_id: int,
     cred_id: int,
+    request: Request,
     session: Session = Depends(get_session),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
-    delivery.revoke_credential(session, who, app, cred_id)
-    return _done(session, app)
+    credentials.revoke_credential(session, who, app, cred_id)
+    return _done(request, session, app)
 
 
 @router.get("/inbox")
 def inbox(
-    session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
     """What waits for the caller: reviews to do (待办) and messages (通知)."""
     if who.has("office_admin"):
-        review.flag_overdue(session)
-        session.commit()
+        review.remind(session)
+        committed(request, session)
     return {
         "tasks": [views.review_view(r) for r in review.tasks_for(session, who)],
         "notifications": [notify.notification_view(n) for n in notify.inbox(session, who.account_id)],
@@ -295,14 +309,16 @@ def mark_read(session: Session = Depends(get_session), who: Principal = Depends(
 
 
 @router.get("/reviews/overdue")
-def overdue(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+def overdue(
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+) -> dict:
     """Overdue reviews, for the office and inspection (Art. 64(2))."""
     if not who.has("office_admin", "auditor"):
         raise PermissionDenied(
             "只有网信办和审计员可以查看超期审核", "only the office and auditors see overdue reviews"
         )
-    review.flag_overdue(session)
-    session.commit()
+    review.remind(session)
+    committed(request, session)
     return {"reviews": [views.review_view(r) for r in review.overdue_reviews(session)]}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from edudata.catalog.service import get_dataset
-from edudata.sharing import delivery, review
+from edudata.sharing import credentials, delivery, review
 from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication
 from edudata.sharing.service import DELIVERY, STATUS_LABELS, today_in_china
@@ -130,8 +130,10 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
         view["reviews"] = [review_view(r) for r in review.reviews_of(session, app)]
         view["credentials"] = [
             {"id": c.id, "label": c.label, "hint": c.hint + "…", "created_by": c.created_by,
-             "created_at": _stamp(c.created_at), "revoked_at": _stamp(c.revoked_at), "replaced_by": c.replaced_by_id}
-            for c in delivery.credentials_of(session, app)
+             "created_at": _stamp(c.created_at), "revoked_at": _stamp(c.revoked_at), "replaced_by": c.replaced_by_id,
+             "revoke_reason": c.revoke_reason,
+             "revoke_reason_label": credentials.HOLDER_REASONS.get(c.revoke_reason or "")}
+            for c in credentials.credentials_of(session, app)
         ]  # fmt: skip
         if app.grant_id:
             grant = delivery.grant_of(session, app)

@@ -1,0 +1,243 @@
+"""Grant-scoped API credentials (共享凭证, ``edg_…``): create, rotate, revoke — and the holder, checked on every use.
+
+A credential is a secret shown once; only its SHA-256 is stored (Art. 54). ``identity.deps`` hands every bearer
+secret with the prefix to :func:`resolve_credential`; the data path then reads the credential's grant only.
+
+Who may hold one: an enabled account with the ``applicant`` role in the grant's applicant unit — the rule for
+creating one (Art. 30 权限分离: the right to the data is the post's, not the person's; Art. 40: data reaches the unit
+that applied, through the platform). That rule is checked again on every use, not only at creation. A holder who
+has lost the role, moved to another unit or been disabled since the credential was made makes it **revoked for
+good**: the refusal (403, with the reason) and the revocation are audited, and giving the role back, moving back
+or re-enabling the account does not revive it — the unit's applicant creates a new one, shown once. A careful
+product prefers deny here: a key that silently came back to life would outlive the decision that ended it (Art.
+30, 42), and one re-issued on purpose leaves a trace of who took it and when. "Lost since" is read from the role
+assignment's own time: a role revoked and granted again is a new assignment, younger than the credential, so even
+a change made past the org service (which tells :func:`on_account_change` at once) is caught on the next use.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from edudata.audit import service as audit
+from edudata.db import utcnow
+from edudata.errors import Conflict, PermissionDenied
+from edudata.identity.principal import Principal
+from edudata.identity.tokens import as_utc, digest
+from edudata.org.models import Account, RoleAssignment, Unit
+from edudata.org.roles import Role
+from edudata.sharing.models import GrantCredential, ShareApplication
+from edudata.sharing.service import audit_step
+
+CREDENTIAL_PREFIX = "edg_"
+HOLDER_ROLE = Role.APPLICANT
+#: Why a credential ended because of its holder (stored in ``revoke_reason``; shown and audited).
+HOLDER_REASONS: dict[str, tuple[str, str]] = {
+    "holder_role_lost": (
+        "凭证持有人已不再担任数据申请人，凭证已永久失效",
+        "the credential's holder no longer holds the applicant role; the credential is revoked for good",
+    ),
+    "holder_moved": (
+        "凭证持有人已调离申请单位，凭证已永久失效",
+        "the credential's holder has left the applicant unit; the credential is revoked for good",
+    ),
+    "holder_disabled": (
+        "凭证持有人的账户已停用，凭证已永久失效",
+        "the credential's holder account is disabled; the credential is revoked for good",
+    ),
+}
+_EVENT_REASON = {"role_revoked": "holder_role_lost", "moved": "holder_moved", "disabled": "holder_disabled"}
+
+
+def _holder(actor: Principal, app: ShareApplication) -> None:
+    if not (actor.has(HOLDER_ROLE) and actor.unit_code == app.applicant_unit_code):
+        raise PermissionDenied(
+            "只有申请单位的申请人可以管理接口凭证", "only the applicant unit manages credentials"
+        )
+
+
+def create_credential(
+    session: Session, actor: Principal, app: ShareApplication, *, label: str = ""
+) -> tuple[GrantCredential, str]:
+    """A new key for the grant; the secret is returned once and only its SHA-256 is stored (Art. 54)."""
+    from edudata.sharing.delivery import grant_state
+
+    _holder(actor, app)
+    if grant_state(session, app) != "active":
+        raise Conflict("授权未生效、已过期或已撤销，不能创建凭证", "the grant is not active; no credential")
+    secret = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+    cred = GrantCredential(
+        grant_id=app.grant_id,
+        application_id=app.id,
+        account_id=actor.account_id,
+        label=label.strip()[:100],
+        secret_hash=digest(secret),
+        hint=secret[:10],
+        created_by=actor.username,
+        created_at=utcnow(),
+    )
+    session.add(cred)
+    session.flush()
+    audit_step(session, actor, "share_credential_create", app, credential_id=cred.id)
+    return cred, secret
+
+
+def _credential(session: Session, app: ShareApplication, credential_id: int) -> GrantCredential:
+    cred = session.get(GrantCredential, credential_id)
+    if cred is None or cred.application_id != app.id:
+        raise Conflict(
+            f"凭证 {credential_id} 不属于该申请", f"credential {credential_id} is not of this application"
+        )
+    return cred
+
+
+def rotate_credential(
+    session: Session, actor: Principal, app: ShareApplication, credential_id: int
+) -> tuple[GrantCredential, str]:
+    _holder(actor, app)
+    old = _credential(session, app, credential_id)
+    if old.revoked_at is not None:
+        raise Conflict("凭证已撤销，不能轮换", "the credential is revoked")
+    new, secret = create_credential(session, actor, app, label=old.label)
+    old.revoked_at, old.revoked_by, old.replaced_by_id = utcnow(), actor.username, new.id
+    old.revoke_reason = "rotated"
+    session.flush()
+    audit_step(session, actor, "share_credential_rotate", app, old=old.id, new=new.id)
+    return new, secret
+
+
+def revoke_credential(session: Session, actor: Principal, app: ShareApplication, credential_id: int) -> None:
+    if not actor.has("office_admin"):
+        _holder(actor, app)
+    cred = _credential(session, app, credential_id)
+    if cred.revoked_at is None:
+        cred.revoked_at, cred.revoked_by, cred.revoke_reason = utcnow(), actor.username, "revoked"
+        session.flush()
+    audit_step(session, actor, "share_credential_revoke", app, credential_id=cred.id)
+
+
+def end_for_grant(session: Session, grant_id: int, *, by: str) -> None:
+    """The grant was revoked: every live credential of it dies with it."""
+    live = session.scalars(
+        select(GrantCredential).where(
+            GrantCredential.grant_id == grant_id, GrantCredential.revoked_at.is_(None)
+        )
+    )
+    for cred in live:
+        cred.revoked_at, cred.revoked_by, cred.revoke_reason = utcnow(), by, "grant_revoked"
+    session.flush()
+
+
+def credentials_of(session: Session, app: ShareApplication) -> list[GrantCredential]:
+    return list(
+        session.scalars(
+            select(GrantCredential)
+            .where(GrantCredential.application_id == app.id)
+            .order_by(GrantCredential.id)
+        )
+    )
+
+
+# --- the holder, on every use and on every change of the account ----------------------------------------------
+
+
+def holder_problem(session: Session, cred: GrantCredential) -> str | None:
+    """Why the holder may no longer use ``cred`` (a key of :data:`HOLDER_REASONS`), or None when they may."""
+    row = session.execute(
+        select(Account, Unit.code).join(Unit, Unit.id == Account.unit_id).where(Account.id == cred.account_id)
+    ).first()
+    if row is None or row[0].disabled:
+        return "holder_disabled"
+    account, unit_code = row
+    app = session.get(ShareApplication, cred.application_id)
+    if app is None or unit_code != app.applicant_unit_code:
+        return "holder_moved"
+    granted_at = session.scalar(
+        select(RoleAssignment.granted_at).where(
+            RoleAssignment.account_id == account.id, RoleAssignment.role == HOLDER_ROLE
+        )
+    )
+    # A role granted after the credential was made is a later decision: the one it was issued under has ended.
+    if granted_at is None or as_utc(granted_at) > as_utc(cred.created_at):
+        return "holder_role_lost"
+    return None
+
+
+def _end(session: Session, cred: GrantCredential, reason: str, by: str) -> None:
+    cred.revoked_at, cred.revoked_by, cred.revoke_reason = utcnow(), by[:150], reason
+    session.flush()
+    app = session.get(ShareApplication, cred.application_id)
+    audit.record(
+        session,
+        operation="share_credential_revoke",
+        username=by,
+        dataset=app.dataset_code if app else None,
+        detail={"application_id": cred.application_id, "credential_id": cred.id, "grant_id": cred.grant_id,
+                "holder_account_id": cred.account_id, "reason": reason},
+    )  # fmt: skip
+
+
+def _refuse(session: Session, cred: GrantCredential, reason: str, address: str) -> PermissionDenied:
+    """Audit the refused use (who held it, from where, why) and commit it; the answer is the returned error."""
+    holder = session.get(Account, cred.account_id)
+    unit = session.get(Unit, holder.unit_id) if holder else None
+    app = session.get(ShareApplication, cred.application_id)
+    audit.record(
+        session,
+        operation="share_credential_refused",
+        result="denied",
+        account_id=cred.account_id,
+        username=holder.username if holder else None,
+        unit_code=unit.code if unit else None,
+        source_ip=address,
+        dataset=app.dataset_code if app else None,
+        detail={"application_id": cred.application_id, "credential_id": cred.id, "grant_id": cred.grant_id,
+                "reason": reason},
+    )  # fmt: skip
+    session.commit()
+    zh, en = HOLDER_REASONS[reason]
+    err = PermissionDenied(zh, en, reason=reason)
+    err.audited = True  # recorded above, with the credential; the refusal hook need not record it again
+    return err
+
+
+def resolve_credential(session: Session, secret: str, address: str = "") -> tuple[int, int] | None:
+    """(account id, grant id) of a live credential whose holder may still use it, for ``identity.deps``.
+
+    None (401) for an unknown, rotated or revoked credential; 403 naming the reason for one ended by its holder,
+    revoked here and now when the holder check finds it (see the module's docstring).
+    """
+    cred = session.scalar(select(GrantCredential).where(GrantCredential.secret_hash == digest(secret)))
+    if cred is None:
+        return None
+    if cred.revoked_at is not None:
+        if cred.revoke_reason in HOLDER_REASONS:
+            raise _refuse(session, cred, cred.revoke_reason, address)
+        return None
+    problem = holder_problem(session, cred)
+    if problem is not None:
+        _end(session, cred, problem, "system")
+        raise _refuse(session, cred, problem, address)
+    return cred.account_id, cred.grant_id
+
+
+def on_account_change(
+    session: Session, account: Account, event: str, role: str | None, by: str | None
+) -> None:
+    """``org.service`` listener: the holder lost the role, moved or was disabled (offboarding does all three) —
+    every live credential the account holds is revoked in the same transaction."""
+    if event == "role_revoked" and role != HOLDER_ROLE:
+        return
+    reason = _EVENT_REASON.get(event)
+    if reason is None:
+        return
+    live = session.scalars(
+        select(GrantCredential).where(
+            GrantCredential.account_id == account.id, GrantCredential.revoked_at.is_(None)
+        )
+    ).all()
+    for cred in live:
+        _end(session, cred, reason, by or "system")
