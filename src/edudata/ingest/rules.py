@@ -214,12 +214,22 @@ def id_number_error_expr(n: pl.Expr, today: date | None = None) -> pl.Expr:
         ok = np.zeros(len(series), dtype=bool)
         index = shaped.arg_true().to_numpy()
         if len(index):
-            raw = np.asarray(series.gather(index).to_list(), dtype="S18").view(np.uint8).reshape(-1, 18)
-            total = (raw[:, :17].astype(np.int64) - 48) @ _WEIGHTS
-            expected = np.frombuffer(p.ID_CHECK_CHARS.encode(), dtype=np.uint8)[total % 11]
-            born = series.gather(index).str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+            shaped_ids = series.gather(index)
+            # The 17 digits as one integer, taken apart digit by digit in numpy (no Python string per row).
+            number = shaped_ids.str.slice(0, 17).str.to_integer().to_numpy()
+            total = np.zeros(len(number), dtype=np.int64)
+            for weight in _WEIGHTS[::-1]:
+                number, digit = np.divmod(number, 10)
+                total += digit * weight
+            last = shaped_ids.str.slice(17, 1)
+            check = pl.select(
+                pl.when(last == "X").then(10).otherwise(last.cast(pl.Int64, strict=False))
+            ).to_series()
+            # MOD 11-2: the weighted sum of all 18 characters (X = 10, weight 1) is 1 modulo 11.
+            valid = (total + check.to_numpy()) % 11 == 1
+            born = shaped_ids.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
             in_range = (born >= date(p.MIN_BIRTH_YEAR, 1, 1)) & (born <= (today or date.today()))
-            ok[index] = (expected == raw[:, 17]) & in_range.fill_null(False).to_numpy()
+            ok[index] = valid & in_range.fill_null(False).to_numpy()
         out = pl.Series(series.name, [None] * len(series), dtype=pl.String)
         todo = pl.Series(~ok) & series.is_not_null()
         if todo.any():
@@ -257,13 +267,15 @@ def normalisation_report(work: pl.DataFrame, elements: Sequence[str]) -> dict[st
     """Per element: how many values were changed to their standard form, and how (Art. 23 accuracy)."""
     changed = {e: pl.col(e).is_not_null() & N(e).is_not_null() & (pl.col(e) != N(e)) for e in elements}
     counts = (
-        work.select([c.sum().alias(e) for e, c in changed.items()]).row(0, named=True) if elements else {}
+        work.lazy().select([c.sum().alias(e) for e, c in changed.items()]).collect().row(0, named=True)
+        if elements
+        else {}
     )
     out: dict[str, dict] = {}
     for e in elements:
         if not counts[e]:
             continue
-        raw = work.filter(changed[e]).get_column(e)  # the few changed values only
+        raw = work.select(pl.col(e).filter(changed[e])).to_series()  # the few changed values only
         wide = int(raw.str.contains("[\uff01-\uff5e]").sum())
         spaces = int(raw.str.contains(_WS_ALL).sum())
         out[e] = {"changed": int(counts[e]), "whitespace": spaces, "fullwidth": wide}

@@ -89,11 +89,15 @@ def _shown(spec: DatasetSpec, work: pl.DataFrame, failures: pl.DataFrame) -> pl.
         if e.encrypted and e.code not in masks:
             masks[e.code] = OFFICE_DEFAULT.profile_for(e.data_type)
     parts = []
+    # One scan of the batch for the rows that failed anything; each element then looks only at those.
+    failing = (
+        work.lazy().filter(pl.col("_row").is_in(failures.get_column("_row").unique().implode())).collect()
+    )
     for element in failures.get_column("element").unique().to_list():
         part = failures.filter(pl.col("element") == element)
         if element in work.columns:
             rows = part.get_column("_row").unique()
-            values = work.filter(pl.col("_row").is_in(rows.implode())).select(  # the failing rows only
+            values = failing.filter(pl.col("_row").is_in(rows.implode())).select(
                 "_row", pl.col(element).cast(pl.String).alias("value_shown")
             )
             if element in masks:
@@ -117,21 +121,26 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     checks of other domains (``None``: every one registered for the dataset)."""
     spec = ctx.spec
     elements = [c for c in frame.columns if c != "_row"]
-    work = frame.with_columns([normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements])
+    # Lazy, then collected: the query optimiser shares the work common to several rules (the ID number's
+    # shape, birth date and gender serve three of them), which eager evaluation repeats for each.
+    normalised = [normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
+    work = frame.lazy().with_columns(normalised).collect()
     registered = registered_checks(spec.code) if checks is None else checks
     built_in = builtin_checks(work, ctx)
-    results = work.select(pl.col("_row"), *[c.expr.alias(f"c{i}") for i, c in enumerate(built_in)])
-    parts: list[pl.DataFrame] = []
-    for i, c in enumerate(built_in):
-        hit = results.filter(pl.col(f"c{i}").is_not_null()).select(
-            "_row", pl.col(f"c{i}").cast(pl.String).alias("code")
-        )
-        if hit.height:
-            parts.append(
-                hit.with_columns(
-                    element=pl.lit(c.element), rule=pl.lit(c.rule), dimension=pl.lit(c.dimension)
-                )
-            )
+    results = (
+        work.lazy().select(pl.col("_row"), *[c.expr.alias(f"c{i}") for i, c in enumerate(built_in)]).collect()
+    )
+    # Each rule's failures: its two columns only (filtering the whole result would copy every rule's column).
+    hits = pl.collect_all(
+        [
+            results.lazy()
+            .select("_row", pl.col(f"c{i}").cast(pl.String).alias("code"))
+            .filter(pl.col("code").is_not_null())
+            .with_columns(element=pl.lit(c.element), rule=pl.lit(c.rule), dimension=pl.lit(c.dimension))
+            for i, c in enumerate(built_in)
+        ]
+    )
+    parts = [hit for hit in hits if hit.height]
     built = (
         pl.concat(parts)
         if parts
@@ -172,17 +181,18 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     failures = _shown(spec, work, failures).sort("_row", "element")
     bad_rows = failures.filter(pl.col("action") == "quarantine").get_column("_row").unique()
     dropped = failures.filter(pl.col("action") == "drop_value")
-    good = clean_view.filter(~pl.col("_row").is_in(bad_rows.implode()))
+    good = clean_view.lazy().filter(~pl.col("_row").is_in(bad_rows.implode()))
     for element in dropped.get_column("element").unique().to_list():
         rows = dropped.filter(pl.col("element") == element).get_column("_row")
-        if element in good.columns:
+        if element in clean_view.columns:
             good = good.with_columns(
                 pl.when(pl.col("_row").is_in(rows.implode()))
                 .then(None)
                 .otherwise(pl.col(element))
                 .alias(element)
             )
-    quarantined = work.filter(pl.col("_row").is_in(bad_rows.implode())).select("_row", *elements)
+    quarantined = work.lazy().filter(pl.col("_row").is_in(bad_rows.implode())).select("_row", *elements)
+    good, quarantined = pl.collect_all([good, quarantined])
     return Outcome(
         good,
         quarantined,
