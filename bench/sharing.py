@@ -99,10 +99,10 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
         ctx = datapath.Context(session=s, settings=settings, database=db, request_id="bench")
         codes = datapath.element_codes(ctx, "student_basic")
         frame = frame.select([c for c in frame.columns if c in codes])
-        for start in range(0, frame.height, 10_000):
-            datapath.insert(xgb_p, ctx, "student_basic", frame.slice(start, 10_000).to_dicts(), batch="bench")
-            s.commit()
-    print(f"  loaded {students:,} students through the data path in {time.perf_counter() - t0:.1f} s")
+        # The path an approved collection batch takes (decide, encrypt, blind-index, COPY, audit).
+        datapath.bulk_load(xgb_p, ctx, "student_basic", frame, batch="bench")
+        s.commit()
+    print(f"  loaded {students:,} students through the data path (bulk) in {time.perf_counter() - t0:.1f} s")
 
     slices = sorted(set(zip(frame["YXDM"].to_list(), frame["NJ"].to_list(), strict=True)))
     t0 = time.perf_counter()
