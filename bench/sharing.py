@@ -6,7 +6,7 @@ For each backend: a fresh database with the demo catalogue and ``--students`` sy
 producer unit through the data path; 100 applications (one college and year of entry each, 7 elements, 姓名 and
 身份证件号 masked) taken through the real sharing flow (apply → sign → producer approves → office approves), and
 one grant-scoped credential each. The real app is served by uvicorn in a subprocess; ``wrk`` (Debian package
-``wrk``) opens 100 connections, each request using one of the 100 credentials in turn and a random keyset cursor:
+``wrk``) opens 100 connections, each request using one of the 100 credentials in turn and a keyset cursor somewhere inside that grant's rows:
 ``GET /api/v1/data/student_basic?page_size=100&after=…``.
 
 Printed: requests/s, p50 and p99 (wrk), non-2xx answers, and — measured inside the server by timing the data
@@ -62,8 +62,11 @@ class Caller:
                            "127.0.0.1", "bench")  # fmt: skip
 
 
-def build(url: str, data_dir: Path, students: int) -> list[str]:
-    """Migrate, load the students, run 100 applications through the flow; return one secret per grant."""
+def build(url: str, data_dir: Path, students: int) -> list[tuple[str, int, int]]:
+    """Migrate, load the students, run 100 applications through the flow; return one secret per grant, with
+    the first and last _id of the grant's rows."""
+    import polars as pl
+
     from edudata.access import datapath
     from edudata.catalog.demo import load_demo_catalogue
     from edudata.config import Settings
@@ -71,7 +74,7 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
     from edudata.migrate import upgrade
     from edudata.org.service import create_account, ensure_demo_units, list_units
     from edudata.reference import seed_reference_data
-    from edudata.sharing import commitment, delivery, review, service
+    from edudata.sharing import commitment, credentials, review, service
     from edudata.synth import people
 
     settings = Settings(database_url=url, data_dir=data_dir)
@@ -105,8 +108,15 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
     print(f"  loaded {students:,} students through the data path (bulk) in {time.perf_counter() - t0:.1f} s")
 
     slices = sorted(set(zip(frame["YXDM"].to_list(), frame["NJ"].to_list(), strict=True)))
+    # Each slice's rows by _id (the fresh table numbers rows in load order from 1): where its holder pages.
+    ids = (
+        frame.with_row_index("_id", offset=1)
+        .group_by("YXDM", "NJ")
+        .agg(pl.min("_id"), pl.max("_id").alias("hi"))
+    )
+    bounds = {(r["YXDM"], r["NJ"]): (r["_id"], r["hi"]) for r in ids.iter_rows(named=True)}
     t0 = time.perf_counter()
-    secrets: list[str] = []
+    secrets: list[tuple[str, int, int]] = []
     with db.session() as s:
         ctx = datapath.Context(session=s, settings=settings, database=db, request_id="bench")
         text_hash = commitment.current_commitment(s).body_sha256
@@ -125,8 +135,8 @@ def build(url: str, data_dir: Path, students: int) -> list[str]:
             review.submit(ctx, who, app)
             review.approve(ctx, xgb_p, app, changes={"masking": {"XM": "name", "SFZJH": "id_number"}})
             review.approve(ctx, office_p, app)
-            _cred, secret = delivery.create_credential(s, who, app, label="bench")
-            secrets.append(secret)
+            _cred, secret = credentials.create_credential(s, who, app, label="bench")
+            secrets.append((secret, *bounds[(college, year)]))
             s.commit()
     print(f"  {HOLDERS} applications approved and credentials issued in {time.perf_counter() - t0:.1f} s")
     db.dispose()
@@ -198,20 +208,32 @@ def serve(url: str, data_dir: str, port: int) -> None:
 
 LUA = """
 local tokens = {%(tokens)s}
+local first = {%(first)s}
+local span = {%(span)s}
 local n = 0
 request = function()
   n = n + 1
-  local after = (n * 7919) %% %(span)d
+  local k = (n %% #tokens) + 1
+  local after = first[k] + (n * 7919) %% span[k]
   local headers = {}
-  headers["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]
+  headers["Authorization"] = "Bearer " .. tokens[k]
   return wrk.format("GET", "/api/v1/data/student_basic?page_size=100&after=" .. after, headers)
 end
 """
 
 
-def wrk(port: int, secrets: list[str], seconds: int, span: int) -> dict[str, float]:
+def wrk(port: int, holders: list[tuple[str, int, int]], seconds: int) -> dict[str, float]:
+    """Each request: the next holder's credential and a cursor inside its own grant's rows (a holder pages
+    through what it was granted, not through other colleges' rows)."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(LUA % {"tokens": ", ".join(f'"{t}"' for t in secrets), "span": span})
+    script.write_text(
+        LUA
+        % {
+            "tokens": ", ".join(f'"{t}"' for t, _, _ in holders),
+            "first": ", ".join(str(lo - 1) for _, lo, _ in holders),
+            "span": ", ".join(str(max(hi - lo - 100, 1)) for _, lo, hi in holders),
+        }
+    )
     out = subprocess.run(
         ["wrk", "-t2", f"-c{HOLDERS}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", str(script),
          f"http://127.0.0.1:{port}/"],
@@ -258,16 +280,17 @@ def run_backend(name: str, students: int, seconds: int) -> None:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             probe = httpx.get(f"http://127.0.0.1:{port}/api/v1/data/student_basic?page_size=100",
-                              headers={"Authorization": f"Bearer {secrets[0]}"}, timeout=30)  # fmt: skip
+                              headers={"Authorization": f"Bearer {secrets[0][0]}"}, timeout=30)  # fmt: skip
             assert probe.status_code == 200, probe.text
             t0 = time.perf_counter()
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as one:
                 for i in range(50):
-                    one.get(f"/api/v1/data/student_basic?page_size=100&after={i * 7919 % students}",
-                            headers={"Authorization": f"Bearer {secrets[i % HOLDERS]}"})  # fmt: skip
+                    secret, lo, hi = secrets[i % HOLDERS]
+                    one.get(f"/api/v1/data/student_basic?page_size=100&after={lo - 1 + i * 7919 % max(hi - lo - 100, 1)}",
+                            headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
             alone = (time.perf_counter() - t0) / 50 * 1000
             httpx.post(f"http://127.0.0.1:{port}/bench/reset")
-            result = wrk(port, secrets, seconds, max(students - 100, 1))
+            result = wrk(port, secrets, seconds)
             t = httpx.get(f"http://127.0.0.1:{port}/bench/timings").json()
         finally:
             server.terminate()

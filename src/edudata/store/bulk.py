@@ -188,6 +188,10 @@ def _indexes_rebuilt_after(session: Session, current: Table, fresh: int) -> Iter
         conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for index in indexes:
         index.create(conn)
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics now, not when autovacuum next comes by: until then the planner takes the table for
+        # the few rows it had, and the first readers (grant holders' keyset pages) get a scan for a lookup.
+        conn.execute(text(f'ANALYZE "{current.name}"'))
 
 
 def load_columns(
