@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
 
 from edudata.db import Database
 from edudata.migrate import current_heads, expected_heads
@@ -65,3 +69,41 @@ def test_migrated_schema_matches_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), load_all_models())
     assert diff == []
+
+
+@pytest.fixture
+def short_lock_waits(db: Database) -> Iterator[None]:
+    """The app's own connections give up on a lock after 300 ms (instead of SQLite's 10 s; PostgreSQL waits
+    without limit by default), so a held lock shows within the test."""
+
+    def shorten(dbapi_conn, _record, _proxy) -> None:  # noqa: ANN001 - DB-API connection
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=300" if db.is_sqlite else "SET lock_timeout = '300ms'")
+        cur.close()
+
+    db.engine.dispose()
+    event.listen(db.engine, "checkout", shorten)
+    yield
+    event.remove(db.engine, "checkout", shorten)
+    db.engine.dispose()
+
+
+def test_a_database_too_busy_to_write_answers_503_with_retry_after(
+    http: httpx.Client, db: Database, short_lock_waits: None
+) -> None:
+    """Another writer holds the audit chain (on SQLite the whole file): the request is refused as busy —
+    503, Retry-After, a bilingual problem — not an internal error; once the lock is gone the same works."""
+    with db.engine.connect() as holder:
+        if db.is_sqlite:
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.exec_driver_sql("BEGIN")
+            holder.exec_driver_sql("LOCK TABLE audit_chain_head IN EXCLUSIVE MODE")
+        r = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
+        holder.rollback()
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "5"
+    body = r.json()
+    assert body["code"] == "busy" and "系统繁忙" in body["detail"] and "busy" in body["detail_en"]
+    after = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
+    assert after.status_code == 401

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edudata.errors import EduDataError, NotFound, ValidationFailed
@@ -23,6 +24,18 @@ _STATUS_TEXT = {
     415: ("不支持的内容类型", "Unsupported media type"),
     429: ("请求过于频繁", "Too many requests"),
 }
+
+
+BUSY_RETRY_AFTER = 5  # seconds
+_BUSY_SQLSTATES = {"55P03", "40001", "40P01"}  # lock not available, serialisation failure, deadlock
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """A database too busy to take the change now (lock timeout, deadlock), not a fault of the platform."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
 
 
 def wants_html(request: Request) -> bool:
@@ -100,6 +113,19 @@ def install(app: FastAPI) -> None:
             err = EduDataError(zh, en)
             err.status = exc.status_code
         return problem_response(request, err, dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        if not is_busy(exc):
+            return await _unexpected(request, exc)
+        # Many writers at once on the embedded SQLite file (one writer at a time; each waits 10 s for the lock)
+        # or a lock PostgreSQL gave up on: nothing was written (the transaction rolled back); try again shortly.
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        err = EduDataError(
+            "系统繁忙，本次操作未执行，请稍后重试", "The system is busy; nothing was done, try again shortly"
+        )
+        err.status, err.code = 503, "busy"
+        return problem_response(request, err, {"Retry-After": str(BUSY_RETRY_AFTER)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
