@@ -3,6 +3,7 @@ its rate limits generous), staff accounts of the three review levels, and the de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -141,3 +142,41 @@ def publish(
         assert r.status_code == 200, r.text
     assert r.json()["status"] == "published"
     return r.json()
+
+
+CITIZEN = {
+    "email": "li.ming@example.org",
+    "password": "Open-data-2026!",
+    "name": "李明",
+    "organisation": "天津数据研究会",
+}
+
+
+@pytest.fixture
+def courses(od: httpx.Client, staff: dict) -> str:
+    body = proposal(
+        "course_info",
+        open_category="conditional",
+        description="本科课程目录（有条件开放）",
+        keywords=["课程"],
+    )
+    return publish(od, staff, body, proposer="jwc", unit_reviewer="jwc_rev")["code"]
+
+
+def register_and_login(od: httpx.Client, smtp: Catcher, person: dict = CITIZEN) -> dict[str, str]:
+    """A public user registered, verified through the mailed link, and logged in: its bearer header."""
+    r = od.post("/api/v1/open/register", json=person)
+    assert r.status_code == 202, r.text
+    mail = smtp.wait_for(person["email"])
+    link = re.search(
+        r"(http://\S+/open/verify\?token=\S+)", mail.get_payload(decode=True).decode("utf-8")
+    ).group(1)
+    early = od.post("/api/v1/open/login", json={"email": person["email"], "password": person["password"]})
+    assert early.status_code == 403  # not verified yet
+    page = httpx.get(link, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "邮箱已验证" in page.text
+    assert httpx.get(link, headers={"accept": "text/html"}).status_code == 404  # a link works once
+    token = od.post(
+        "/api/v1/open/login", json={"email": person["email"], "password": person["password"]}
+    ).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}

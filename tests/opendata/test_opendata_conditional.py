@@ -3,58 +3,20 @@ the office's decision with a reason, a key scoped to one view; rate limits per a
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from sqlalchemy import select
 
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
-from opendata.conftest import Catcher, proposal, publish
+from opendata.conftest import CITIZEN, Catcher, proposal, publish, register_and_login
 from support.server import LiveServer
-
-CITIZEN = {
-    "email": "li.ming@example.org",
-    "password": "Open-data-2026!",
-    "name": "李明",
-    "organisation": "天津数据研究会",
-}
-
-
-@pytest.fixture
-def courses(od: httpx.Client, staff: dict) -> str:
-    body = proposal(
-        "course_info",
-        open_category="conditional",
-        description="本科课程目录（有条件开放）",
-        keywords=["课程"],
-    )
-    return publish(od, staff, body, proposer="jwc", unit_reviewer="jwc_rev")["code"]
-
-
-def _register_and_login(od: httpx.Client, smtp: Catcher) -> dict[str, str]:
-    r = od.post("/api/v1/open/register", json=CITIZEN)
-    assert r.status_code == 202, r.text
-    mail = smtp.wait_for(CITIZEN["email"])
-    link = re.search(
-        r"(http://\S+/open/verify\?token=\S+)", mail.get_payload(decode=True).decode("utf-8")
-    ).group(1)
-    early = od.post("/api/v1/open/login", json={"email": CITIZEN["email"], "password": CITIZEN["password"]})
-    assert early.status_code == 403  # not verified yet
-    page = httpx.get(link, headers={"accept": "text/html"})
-    assert page.status_code == 200 and "邮箱已验证" in page.text
-    assert httpx.get(link, headers={"accept": "text/html"}).status_code == 404  # a link works once
-    token = od.post(
-        "/api/v1/open/login", json={"email": CITIZEN["email"], "password": CITIZEN["password"]}
-    ).json()
-    return {"Authorization": f"Bearer {token['access_token']}"}
 
 
 def test_registration_mails_a_verification_link_that_must_be_followed(
     od: httpx.Client, staff: dict, smtp: Catcher
 ) -> None:
-    user = _register_and_login(od, smtp)
+    user = register_and_login(od, smtp)
     assert od.get("/api/v1/open/applications", headers=user).json() == {"items": []}
     assert od.post("/api/v1/open/register", json=CITIZEN).status_code == 409
 
@@ -66,7 +28,7 @@ def test_a_conditional_dataset_is_refused_without_a_key_and_served_with_one(
     refused = od.get(url)
     assert refused.status_code == 403 and "申请" in refused.json()["detail_zh"]
     assert od.get(f"/api/v1/open/datasets/{courses}/data.csv").status_code == 403
-    user = _register_and_login(od, smtp)
+    user = register_and_login(od, smtp)
     app = od.post(
         "/api/v1/open/applications",
         json={"view": courses, "purpose": "课程体系研究", "usage": "仅用于学术论文"},
@@ -126,7 +88,7 @@ def test_a_key_opens_only_the_view_it_was_approved_for(
         proposer="jwc",
         unit_reviewer="jwc_rev",
     )["code"]
-    user = _register_and_login(od, smtp)
+    user = register_and_login(od, smtp)
     app_id = od.post(
         "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
     ).json()["id"]
@@ -143,7 +105,7 @@ def test_a_key_opens_only_the_view_it_was_approved_for(
 def test_a_refused_application_keeps_its_reason_and_yields_no_key(
     od: httpx.Client, staff: dict, smtp: Catcher, courses: str
 ) -> None:
-    user = _register_and_login(od, smtp)
+    user = register_and_login(od, smtp)
     app_id = od.post(
         "/api/v1/open/applications",
         json={"view": courses, "purpose": "商业推广", "usage": "营销"},
@@ -173,7 +135,7 @@ def test_the_rate_limit_answers_429_with_retry_after(strict_server: LiveServer, 
 def test_a_key_has_a_bucket_of_its_own(
     od: httpx.Client, staff: dict, smtp: Catcher, courses: str, strict_server: LiveServer
 ) -> None:
-    user = _register_and_login(od, smtp)
+    user = register_and_login(od, smtp)
     app_id = od.post(
         "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
     ).json()["id"]
@@ -197,7 +159,7 @@ def test_ckanapi_reads_a_conditional_resource_only_with_its_key(
 ) -> None:
     import ckanapi
 
-    user = _register_and_login(od, smtp)
+    user = register_and_login(od, smtp)
     app_id = od.post(
         "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
     ).json()["id"]

@@ -17,11 +17,13 @@ from edudata.identity.principal import Principal
 from edudata.opendata import deps, portal, public, publish, review, views
 from edudata.opendata.ckan import router as ckan_router
 from edudata.opendata.dcat import router as dcat_router
+from edudata.opendata.key_routes import router as key_router
 from edudata.opendata.models import OpenView, PublicUser
 
 router = APIRouter(tags=["opendata"])
 router.include_router(ckan_router)
 router.include_router(dcat_router)
+router.include_router(key_router)
 
 
 class ProposalBody(BaseModel):
