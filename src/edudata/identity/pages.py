@@ -32,6 +32,7 @@ from edudata.identity.service import authenticate, set_password
 from edudata.identity.tokens import SESSION_COOKIE, open_session, revoke_session
 from edudata.org.models import Account
 from edudata.org.roles import Role, role_name
+from edudata.org.service import set_email
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -170,7 +171,7 @@ def _dashboard(session: Session, principal: Principal) -> list:
     return panels(session, principal)
 
 
-# ---------------------------------------------------------------- own account: second factor and password
+# ---------------------------------------------------------------- own account: second factor, password, e-mail
 
 
 def _account_page(
@@ -185,7 +186,28 @@ def _account_page(
 def account_page(
     request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
 ) -> Response:
-    return _account_page(request, session, principal)
+    return _account_page(request, session, principal, done=request.query_params.get("done", "")[:32])
+
+
+@router.post("/account/email", dependencies=[Depends(verify_csrf)])
+def email_change(
+    request: Request,
+    form: FormData = Depends(form_data),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:
+    """Set or clear one's own address for the platform's reminders (待办提醒), as ``PUT /api/v1/me/email`` does."""
+    typed = "" if form_text(form, "clear") == "1" else form_text(form, "email")[:300]
+    try:
+        account = set_email(session, session.get(Account, principal.account_id), typed)
+    except EduDataError as err:
+        refused(request, session, err)
+        return _account_page(
+            request, session, principal, err.status, errors={"email": (err.zh, err.en)}, email_value=typed
+        )
+    audit(session, request, principal, "set_email", target=principal.username, cleared=account.email is None)
+    commit(session)
+    return RedirectResponse(f"/account?done=email_{'cleared' if account.email is None else 'set'}", 303)
 
 
 @router.post("/account/totp", dependencies=[Depends(verify_csrf)])

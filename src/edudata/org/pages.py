@@ -215,6 +215,25 @@ def account_revoke(
     return _account_action(request, session, principal, username, revoke, "role")
 
 
+@router.post("/admin/accounts/{username}/email", dependencies=[Depends(verify_csrf)])
+def account_email(
+    username: str,
+    request: Request,
+    form: FormData = Depends(form_data),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(web_principal),
+) -> Response:
+    """Set or clear the address the platform's reminders go to, as ``PUT /api/v1/accounts/{username}/email``."""
+    typed = "" if form_text(form, "clear") == "1" else form_text(form, "email")[:300]
+
+    def change(account) -> str:  # noqa: ANN001
+        service.set_email(session, account, typed)
+        audit(session, request, principal, "set_email", target=username, cleared=account.email is None)
+        return "email_cleared" if account.email is None else "email_set"
+
+    return _account_action(request, session, principal, username, change, "email")
+
+
 @router.post("/admin/accounts/{username}/disable", dependencies=[Depends(verify_csrf)])
 def account_disable(
     username: str,

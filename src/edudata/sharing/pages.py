@@ -27,6 +27,18 @@ from edudata.web.templating import render
 router = APIRouter(include_in_schema=False)
 OPS = (("eq", "="), ("ne", "≠"), ("ge", "≥"), ("le", "≤"), ("gt", ">"), ("lt", "<"), ("prefix", "开头是"))
 CONDITION_ROWS = 3
+#: How a credential's list row names why it ended (``revoke_reason``); a reason missing here shows its long label
+#: from ``credentials.HOLDER_REASONS`` or plain 已撤销.
+CREDENTIAL_ENDS = {
+    "holder_role_lost": (
+        "已失效：持有人不再具有申请人角色",
+        "ended: the holder no longer has the applicant role",
+    ),
+    "holder_moved": ("已失效：持有人已调离申请单位", "ended: the holder has left the applicant unit"),
+    "holder_disabled": ("已失效：持有人账户已停用", "ended: the holder's account is disabled"),
+    "rotated": ("已轮换", "rotated"),
+    "grant_revoked": ("已随授权撤销", "revoked with the grant"),
+}
 
 
 async def _form(request: Request) -> FormData:
@@ -144,7 +156,7 @@ def _detail(
         "can_revoke": who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == app.owner_unit_code),
         "can_review": can_review, "commitment": commitment.current_commitment(session),
         "profiles": [p for p in profile_names() if p != "none"], "ops": OPS, "rows": range(CONDITION_ROWS),
-        "min_k": service.policy(session).min_k,
+        "min_k": service.policy(session).min_k, "credential_ends": CREDENTIAL_ENDS,
     }, status_code=status)  # fmt: skip
 
 
