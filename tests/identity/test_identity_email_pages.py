@@ -67,6 +67,9 @@ def test_the_owner_sets_their_address_on_the_account_page(http: httpx.Client, db
     _web_login(http, "lib")
     page = http.get("/account", headers=HTML)
     assert REMINDERS_ONLY in page.text and 'action="/account/email"' in page.text
+    # One form, in the page's body; the title stays plain text.
+    assert page.text.count('id="email-card"') == 1
+    assert "<section" not in re.search(r"<title>(.*?)</title>", page.text, re.S).group(1)
     r = _post(http, "/account", "/account/email", email=" Li.Ming@TJUFE.edu.cn ")
     assert r.status_code == 303 and r.headers["location"] == "/account?done=email_set"
     assert _stored(db, "lib") == "li.ming@tjufe.edu.cn"
