@@ -38,6 +38,11 @@ def _key(keys: KeyManager, purpose: str) -> bytes:
     return keys.active(BLIND_INDEX_PURPOSE).derive(b"edudata/blind-index|" + purpose.encode())
 
 
+BLOCK = 64  # SHA-256 block size
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
 def _pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     """HMAC-SHA256 (RFC 2104) split into its keyed inner and outer hash states, computed once per column.
 
@@ -48,11 +53,6 @@ def _pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
         key = hashlib.sha256(key).digest()
     key = key.ljust(BLOCK, b"\0")
     return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
-
-
-BLOCK = 64  # SHA-256 block size
-_IPAD = bytes(b ^ 0x36 for b in range(256))
-_OPAD = bytes(b ^ 0x5C for b in range(256))
 
 
 def blind_index_many(keys: KeyManager, purpose: str, values: Iterable[str | None]) -> list[str | None]:

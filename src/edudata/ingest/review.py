@@ -110,10 +110,8 @@ def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
         if element is None:
             continue
         col = frame.get_column(code)
-        t = element.data_type
-        if element.encrypted:
-            pass
-        elif t == "integer":
+        t = None if element.encrypted else element.data_type  # encrypted elements stay text
+        if t == "integer":
             col = col.cast(pl.Int64, strict=False)
         elif t == "decimal":
             col = col.cast(pl.Float64, strict=False)

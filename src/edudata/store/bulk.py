@@ -59,23 +59,28 @@ def find_existing(
     return found
 
 
+def _clear(col: pl.Series) -> list[str | None]:
+    """Values to encrypt or index, as text; an empty value is an absent one."""
+    text = col.cast(pl.String)
+    return pl.select(pl.when(text != "").then(text)).to_series().to_list()
+
+
 def _encode_chunk(
     spec: DatasetSpec, frame: pl.DataFrame, actor: str, crypto: FieldCrypto, batch: str
 ) -> pl.DataFrame:
     """One chunk of validated rows as the table stores them: ciphertext, blind indexes, subject reference."""
     out: list[pl.Series] = []
+    clear: dict[str, list[str | None]] = {}
     for code in frame.columns:
         element = spec.element(code)
-        col = frame.get_column(code)
         if not element.encrypted:
-            out.append(col.alias(element.column))
+            out.append(frame.get_column(code).alias(element.column))
             continue
-        text = col.cast(pl.String)
-        clear = pl.select(pl.when(text != "").then(text)).to_series().to_list()
-        out.append(pl.Series(element.column, crypto.encrypt(spec, element, clear), dtype=pl.Binary))
+        clear[code] = values = _clear(frame.get_column(code))
+        out.append(pl.Series(element.column, crypto.encrypt(spec, element, values), dtype=pl.Binary))
         if element.blind_index:
             out.append(
-                pl.Series(element.index_column, crypto.blind_index(spec, element, clear), dtype=pl.String)
+                pl.Series(element.index_column, crypto.blind_index(spec, element, values), dtype=pl.String)
             )
     person = getattr(spec, "person_element", None)
     subject_column = getattr(tables, "SUBJECT_COLUMN", None)
@@ -86,8 +91,7 @@ def _encode_chunk(
         and hasattr(crypto, "subject_refs")
     ):
         # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
-        ids = frame.get_column(person.code).cast(pl.String)
-        ids = pl.select(pl.when(ids != "").then(ids)).to_series().to_list()
+        ids = clear[person.code] if person.code in clear else _clear(frame.get_column(person.code))
         out.append(pl.Series(subject_column, crypto.subject_refs(ids), dtype=pl.String))
     now = utcnow()
     system = {
@@ -96,13 +100,12 @@ def _encode_chunk(
         "_created_by": actor,
         "_updated_at": now,
         "_updated_by": actor,
+        "_batch": batch,
     }
-    return pl.DataFrame(out).with_columns(
-        *(pl.lit(value).alias(name) for name, value in system.items()), pl.lit(batch).alias("_batch")
-    )
+    return pl.DataFrame(out).with_columns(pl.lit(value).alias(name) for name, value in system.items())
 
 
-def _copy_csv(current: Table, chunk: pl.DataFrame) -> bytes:
+def _copy_csv(chunk: pl.DataFrame) -> bytes:
     """A chunk as ``COPY … (FORMAT csv)`` input: ciphertext as bytea hex, dates and times in ISO form."""
     exprs = []
     for name, dtype in chunk.schema.items():
@@ -131,7 +134,7 @@ def _insert_postgresql(session: Session, current: Table, chunks: Iterator[pl.Dat
         statement = f'COPY "{current.name}" ({quoted}) FROM STDIN WITH (FORMAT csv)'
         with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
             for chunk in itertools.chain([first], chunks):
-                copy.write(_copy_csv(current, chunk))
+                copy.write(_copy_csv(chunk))
 
 
 def _insert_sqlite(session: Session, current: Table, chunks: Iterator[pl.DataFrame]) -> None:
@@ -169,26 +172,24 @@ def _indexes_rebuilt_after(session: Session, current: Table, fresh: int) -> Iter
     per index afterwards does not. Both backends run the DDL in the load's transaction, so a failed load
     leaves the indexes as they were; on PostgreSQL the table is locked for the load (readers wait).
     """
-    existing = (
-        session.execute(select(func.count()).select_from(current)).scalar_one() if fresh >= REBUILD_AT else 0
-    )
-    if fresh < REBUILD_AT or existing > fresh:
+    if fresh < REBUILD_AT or session.execute(select(func.count()).select_from(current)).scalar_one() > fresh:
         yield
         return
     conn = session.connection()
+    postgresql = conn.dialect.name == "postgresql"
     raw = conn.connection.dbapi_connection
-    if conn.dialect.name == "sqlite" and not raw.in_transaction:
+    if not postgresql and not raw.in_transaction:
         # pysqlite opens a transaction only before DML; DDL outside one would commit at once.
         raw.execute("BEGIN")
     indexes = sorted(current.indexes, key=lambda i: i.name)
     for index in indexes:
         index.drop(conn, checkfirst=True)
     yield
-    if conn.dialect.name == "postgresql":
+    if postgresql:
         conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for index in indexes:
         index.create(conn)
-    if conn.dialect.name == "postgresql":
+    if postgresql:
         # Fresh statistics now, not when autovacuum next comes by: until then the planner takes the table for
         # the few rows it had, and the first readers (grant holders' keyset pages) get a scan for a lookup.
         conn.execute(text(f'ANALYZE "{current.name}"'))
@@ -207,7 +208,7 @@ def load_columns(
     """Load validated values, one typed column per element code: rows whose ``key`` is already stored are
     updated (the earlier version kept in history), the others inserted in bulk (PostgreSQL ``COPY``)."""
     current, _ = tables_for(session, spec)
-    update = pl.Series([False] * frame.height, dtype=pl.Boolean)
+    update = pl.lit(False)  # stored already: updated row by row, not inserted
     if key and frame.height:
         element = spec.element(key)
         keys = frame.get_column(key).cast(pl.String)
@@ -215,7 +216,7 @@ def load_columns(
             session, spec, element, keys.drop_nulls().to_list(), key=element, crypto=crypto
         )
         if existing:
-            update = keys.is_in(list(existing)).fill_null(False)
+            update = pl.col(key).cast(pl.String).is_in(list(existing)).fill_null(False)
     fresh, changed = frame.filter(~update), frame.filter(update)
     # Bounded memory: 100,000 rows are encrypted and encoded at a time.
     chunks = (
