@@ -107,3 +107,37 @@ def test_a_database_too_busy_to_write_answers_503_with_retry_after(
     assert body["code"] == "busy" and "系统繁忙" in body["detail"] and "busy" in body["detail_en"]
     after = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
     assert after.status_code == 401
+
+
+def test_a_busy_refusal_is_audited_once_the_database_frees(
+    http: httpx.Client, db: Database, short_lock_waits: None
+) -> None:
+    """The 503 "busy" is a refusal like any other: its audit record is written as soon as the lock frees (on
+    SQLite the refused request's own audit write is what waits on the file's one writer)."""
+    import json
+    import time
+
+    from sqlalchemy import text
+
+    with db.engine.connect() as holder:
+        if db.is_sqlite:
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.exec_driver_sql("BEGIN")
+            holder.exec_driver_sql("LOCK TABLE audit_chain_head IN EXCLUSIVE MODE")
+        r = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
+        holder.rollback()
+    assert r.status_code == 503, r.text
+    request_id = r.json()["request_id"]
+    found = []
+    deadline = time.monotonic() + 60
+    while not found and time.monotonic() < deadline:  # written by a thread once the lock is gone
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT result, detail FROM audit_record WHERE request_id = :r"), {"r": request_id}
+            ).all()
+        found = [(result, json.loads(detail)) for result, detail in rows]
+        time.sleep(0.05)
+    assert len(found) == 1, found
+    result, detail = found[0]
+    assert result == "error" and detail["status"] == 503 and detail["code"] == "busy"

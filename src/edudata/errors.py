@@ -72,3 +72,11 @@ class Locked(EduDataError):
 
 class RateLimited(EduDataError):
     status, code, title_zh, title_en = 429, "rate-limited", "请求过于频繁", "Too many requests"
+
+
+class AlreadyDecided(Conflict):
+    """The second of two concurrent (or stale) requests: the state it acted on has already moved on.
+
+    Raised by :func:`edudata.transition.expect` after the row was locked; nothing was changed."""
+
+    code, title_zh, title_en = "already-decided", "已被他人处理", "Already decided"

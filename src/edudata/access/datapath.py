@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import polars as pl
@@ -26,11 +27,12 @@ from edudata.access.validation import validate_rows
 from edudata.audit import service as audit
 from edudata.config import Settings
 from edudata.db import Database, utcnow
-from edudata.errors import EduDataError, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, EduDataError, PermissionDenied, ValidationFailed
 from edudata.store import bulk
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
 from edudata.store.spec import DatasetSpec
+from edudata.store.uniqueness import is_unique_violation, unique_guard, unique_refusal
 
 MAX_PAGE_SIZE = 1000
 
@@ -375,10 +377,13 @@ def insert(
         clean = validate_rows(ctx.session, spec, rows)
     except EduDataError as err:
         raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
-    with datapath_scope("insert"):
-        ids = store.insert_rows(
-            ctx.session, spec, clean, actor=caller.username, crypto=ctx.field_crypto(), batch=batch
-        )
+    try:
+        with datapath_scope("insert"), unique_guard(spec):
+            ids = store.insert_rows(
+                ctx.session, spec, clean, actor=caller.username, crypto=ctx.field_crypto(), batch=batch
+            )
+    except Conflict as err:
+        raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
     audit.record(
         ctx.session,
         operation="insert",
@@ -397,7 +402,7 @@ def update(caller: Caller, ctx: Context, dataset_code: str, row_id: int, changes
     try:
         clean = validate_rows(ctx.session, spec, [changes], partial=True)[0]
         _node, where = _where(caller, ctx, spec, decision, None)
-        with datapath_scope("update"):
+        with datapath_scope("update"), unique_guard(spec):
             version = store.update_row(
                 ctx.session,
                 spec,
@@ -660,9 +665,11 @@ def bulk_load(
     *,
     batch: str,
     key: str | None = None,
+    checked_at: datetime | None = None,
 ) -> dict[str, int]:
     """Load a batch ingest has validated (one typed column per element): rows whose ``key`` is stored already
-    are updated with history, the rest inserted in bulk; encrypted as the store always does."""
+    are updated with history, the rest inserted in bulk; encrypted as the store always does. A load that would
+    break the table's uniqueness is refused whole (409, the conflicting keys listed, audited)."""
     spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
     unknown = [c for c in columns.columns if spec.element(c) is None]
     if unknown or (key is not None and key not in columns.columns):
@@ -677,10 +684,18 @@ def bulk_load(
             "insert",
             spec.code,
         )
-    with datapath_scope("insert"):
-        counts = bulk.load_columns(
-            ctx.session, spec, columns, actor=caller.username, crypto=ctx.field_crypto(), batch=batch, key=key
-        )
+    try:
+        with datapath_scope("insert"):
+            counts = bulk.load_columns(
+                ctx.session, spec, columns, actor=caller.username, crypto=ctx.field_crypto(), batch=batch,
+                key=key, checked_at=checked_at,
+            )  # fmt: skip
+    except Conflict as err:
+        raise _refuse(err, caller, ctx, "insert", spec.code, batch=batch) from None
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise _refuse(unique_refusal(spec, exc), caller, ctx, "insert", spec.code, batch=batch) from None
     audit.record(
         ctx.session,
         operation="insert",

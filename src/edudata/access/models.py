@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from edudata.db import Base, utcnow
@@ -19,6 +19,17 @@ class AccessGrant(Base):
     """
 
     __tablename__ = "access_grant"
+    # At most one unrevoked grant per source (one share application: "sharing:<id>"), whatever the code does:
+    # a second approval at the same moment cannot leave a second grant that outlives the revocation.
+    __table_args__ = (
+        Index(
+            "uq_access_grant_active_source",
+            "source",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL AND source IS NOT NULL"),
+            sqlite_where=text("revoked_at IS NULL AND source IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_code: Mapped[str] = mapped_column(String(64), index=True)

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edudata.api.deps import client_address
+from edudata.api.problems import is_busy
 from edudata.audit.service import enable_checkpoints, record_now
 from edudata.db import Database
 from edudata.errors import EduDataError
@@ -26,7 +30,7 @@ log = logging.getLogger("edudata.audit")
 
 DENIED = {401, 403, 423, 429}
 FAILED = {404, 409, 413, 422}
-ERROR = {500}
+ERROR = {500, 503}  # 503: the database was too busy to take the change (nothing was done)
 AUDITED = DENIED | FAILED | ERROR
 
 
@@ -61,11 +65,36 @@ def _fields(status: int, method: str, path: str, state: dict[str, Any], address:
     return fields
 
 
+RETRY_BUSY_FOR = 120.0  # seconds a refusal's record keeps trying while the database stays busy
+
+
 def _write(database: Database, fields: dict[str, Any]) -> None:
     try:
         record_now(database, **fields)
+    except OperationalError as exc:
+        if not is_busy(exc):
+            log.exception("could not record a refused request in the audit log: %s", fields)
+            return
+        # The database that refused the request as busy may still be busy (SQLite: another writer holds the
+        # file's one lock): the record is written as soon as it frees, from a thread, so the answer is not held.
+        threading.Thread(target=_write_when_free, args=(database, fields), daemon=True).start()
     except Exception:  # the user still gets their answer; the failure to audit is loud in the logs
         log.exception("could not record a refused request in the audit log: %s", fields)
+
+
+def _write_when_free(database: Database, fields: dict[str, Any]) -> None:
+    deadline = time.monotonic() + RETRY_BUSY_FOR
+    pause = 0.05
+    while True:
+        try:
+            record_now(database, **fields)
+            return
+        except OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                log.exception("could not record a refused request in the audit log: %s", fields)
+                return
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
 def record_problem(request: Request, err: EduDataError) -> None:
@@ -79,6 +108,9 @@ def record_problem(request: Request, err: EduDataError) -> None:
     state["audited"] = True
     fields = _fields(err.status, request.method, request.url.path, state, client_address(request))
     fields["detail"].update(code=err.code, reason=err.en[:500])
+    for name in ("target", "state", "decided_by"):  # what a compare-and-set found (edudata.transition)
+        if err.extra.get(name) is not None:
+            fields["detail"][name] = str(err.extra[name])[:200]
     _write(request.app.state.db, fields)
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access import datapath
 from edudata.access.decision import sensitive_masking
 from edudata.access.masking import apply_masking
@@ -44,6 +46,7 @@ def review(
     comment, reason = (comment or "").strip()[:2000], (reason or "").strip()[:2000]
     if not approve and not reason:
         raise ValidationFailed("驳回须说明理由", "a rejection needs a reason", field="reason")
+    batch = _locked(session, caller, batch)
     office = "office_admin" in caller.roles and batch.status == "unit_approved"
     if batch.status == "validated":
         if not ("unit_reviewer" in caller.roles and caller.unit_code == batch.unit_code):
@@ -102,6 +105,44 @@ def review(
     return batch
 
 
+# The states past each step: a second review of the same step at the same moment finds one of them (409).
+_PAST = {
+    "unit": {"unit_approved", "approved", "rejected", "rolled_back"},
+    "office": {"approved", "rolled_back"},
+}
+
+
+def _locked(session: Session, caller: Caller, batch: Batch) -> Batch:
+    """Lock the batch (compare-and-set, :mod:`edudata.transition`); 409 when the caller's step was decided."""
+    batch = transition.lock_row(session, Batch, batch.id, what=("批次", "batch"))
+    step = "unit" if "unit_reviewer" in caller.roles and caller.unit_code == batch.unit_code else None
+    step = step or ("office" if "office_admin" in caller.roles else None)
+    past = _PAST.get(step or "", set())
+    if step == "office" and batch.status == "rejected" and batch.office_reviewed_by:
+        past = past | {"rejected"}
+    if batch.status in past:
+        by, at = (
+            (batch.office_reviewed_by, batch.office_reviewed_at)
+            if batch.office_reviewed_by
+            else (batch.unit_reviewed_by, batch.unit_reviewed_at)
+        )
+        raise transition.conflict(
+            (f"批次 {batch.code}", f"batch {batch.code}"),
+            _STATUS.get(batch.status, batch.status),
+            by=by,
+            at=at,
+        )
+    return batch
+
+
+_STATUS = {
+    "unit_approved": ("单位已审核通过", "unit_approved"),
+    "approved": ("已入库", "approved"),
+    "rejected": ("已驳回", "rejected"),
+    "rolled_back": ("已回滚", "rolled_back"),
+}
+
+
 def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Normalised text → the store's types (integers, dates, numbers, booleans), still column-wise."""
     out: list[pl.Series] = []
@@ -125,11 +166,14 @@ def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _load(caller: Caller, ctx: datapath.Context, batch: Batch) -> None:
     session = ctx.session
+    # One load per dataset at a time (both backends), so the uniqueness check below sees every row stored.
+    transition.lock_name(session, f"ingest-load:{batch.dataset_code}")
     s = setup(session, batch.dataset_code)
     good = staging.read_frame(session, ctx.settings, batch.code, "good").drop("_row")
     counts = datapath.bulk_load(
-        caller, ctx, batch.dataset_code, typed_columns(s.spec, good), batch=batch.code, key=s.key
-    )
+        caller, ctx, batch.dataset_code, typed_columns(s.spec, good), batch=batch.code, key=s.key,
+        checked_at=batch.uploaded_at,
+    )  # fmt: skip
     latest = session.execute(
         select(func.max(Version.version_no)).where(Version.dataset_code == batch.dataset_code)
     ).scalar()
@@ -213,6 +257,7 @@ def diff(
 def rollback(caller: Caller, ctx: datapath.Context, dataset_code: str, version_no: int) -> Version:
     """Undo the newest active version: the store returns to what the version before it left (Art. 22)."""
     _office(caller)
+    transition.lock_name(ctx.session, f"ingest-load:{dataset_code}")
     active = [v for v in versions(ctx.session, dataset_code) if v.status == "active"]
     if not active or active[-1].version_no != version_no:
         raise Conflict(

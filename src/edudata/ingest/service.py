@@ -93,8 +93,7 @@ def setup(session: Session, dataset_code: str) -> Setup:
             )
         ).all()
     )
-    required = [e for e in spec.elements if e.required and e.data_type in ("string", "code")]
-    key = (required or list(spec.elements))[0].code
+    key = spec.key_element.code
     unique = tuple(dict.fromkeys([key, *(e.code for e in spec.elements if e.data_type == "id_number")]))
     rows = session.execute(
         select(Rule).where(Rule.dataset_code == dataset_code, Rule.enabled.is_(True)).order_by(Rule.id)

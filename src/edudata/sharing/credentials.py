@@ -22,6 +22,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata import transition
+from edudata.access.models import AccessGrant
 from edudata.audit import service as audit
 from edudata.db import utcnow
 from edudata.errors import Conflict, PermissionDenied
@@ -30,7 +32,7 @@ from edudata.identity.tokens import as_utc, digest
 from edudata.org.models import Account, RoleAssignment, Unit
 from edudata.org.roles import Role
 from edudata.sharing.models import GrantCredential, ShareApplication
-from edudata.sharing.service import audit_step
+from edudata.sharing.service import audit_step, lock_application
 
 CREDENTIAL_PREFIX = "edg_"
 HOLDER_ROLE = Role.APPLICANT
@@ -66,6 +68,8 @@ def create_credential(
     from edudata.sharing.delivery import grant_state
 
     _holder(actor, app)
+    # Locked: a credential is never made for a grant a revocation at the same moment is ending.
+    lock_application(session, app)
     if grant_state(session, app) != "active":
         raise Conflict("授权未生效、已过期或已撤销，不能创建凭证", "the grant is not active; no credential")
     secret = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
@@ -98,9 +102,15 @@ def rotate_credential(
     session: Session, actor: Principal, app: ShareApplication, credential_id: int
 ) -> tuple[GrantCredential, str]:
     _holder(actor, app)
+    lock_application(session, app)
     old = _credential(session, app, credential_id)
     if old.revoked_at is not None:
-        raise Conflict("凭证已撤销，不能轮换", "the credential is revoked")
+        raise transition.conflict(
+            (f"凭证 {old.id}", f"credential {old.id}"),
+            ("已撤销", "revoked"),
+            by=old.revoked_by,
+            at=old.revoked_at,
+        )
     new, secret = create_credential(session, actor, app, label=old.label)
     old.revoked_at, old.revoked_by, old.replaced_by_id = utcnow(), actor.username, new.id
     old.revoke_reason = "rotated"
@@ -112,6 +122,7 @@ def rotate_credential(
 def revoke_credential(session: Session, actor: Principal, app: ShareApplication, credential_id: int) -> None:
     if not actor.has("office_admin"):
         _holder(actor, app)
+    lock_application(session, app)
     cred = _credential(session, app, credential_id)
     if cred.revoked_at is None:
         cred.revoked_at, cred.revoked_by, cred.revoke_reason = utcnow(), actor.username, "revoked"
@@ -124,6 +135,18 @@ def end_for_grant(session: Session, grant_id: int, *, by: str) -> None:
     live = session.scalars(
         select(GrantCredential).where(
             GrantCredential.grant_id == grant_id, GrantCredential.revoked_at.is_(None)
+        )
+    )
+    for cred in live:
+        cred.revoked_at, cred.revoked_by, cred.revoke_reason = utcnow(), by, "grant_revoked"
+    session.flush()
+
+
+def end_for_application(session: Session, application_id: int, *, by: str) -> None:
+    """The application was revoked: every live credential made for it dies, whichever grant it names."""
+    live = session.scalars(
+        select(GrantCredential).where(
+            GrantCredential.application_id == application_id, GrantCredential.revoked_at.is_(None)
         )
     )
     for cred in live:
@@ -216,6 +239,10 @@ def resolve_credential(session: Session, secret: str, address: str = "") -> tupl
     if cred.revoked_at is not None:
         if cred.revoke_reason in HOLDER_REASONS:
             raise _refuse(session, cred, cred.revoke_reason, address)
+        return None
+    # The grant's own state, not only the credential's: a credential of a revoked grant serves nothing.
+    grant = session.get(AccessGrant, cred.grant_id)
+    if grant is None or grant.revoked_at is not None:
         return None
     problem = holder_problem(session, cred)
     if problem is not None:

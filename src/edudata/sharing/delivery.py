@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access import datapath, deidentify, filters
 from edudata.access.decision import GrantView, sensitive_masking
 from edudata.access.grants import create_grant, revoke_grant
@@ -34,8 +35,15 @@ from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
 from edudata.sharing import credentials, notify
-from edudata.sharing.models import ShareApplication, ShareReview
-from edudata.sharing.service import audit_step, end_of_period, policy
+from edudata.sharing.models import GrantCredential, ShareApplication, ShareReview
+from edudata.sharing.service import (
+    audit_step,
+    end_of_period,
+    lock_application,
+    policy,
+    status_label,
+    what,
+)
 from edudata.store.spec import DatasetSpec
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -122,8 +130,7 @@ def upload_commission_approval(
 ) -> None:
     """The office files the city education commission's approval document (Art. 50); the hold lifts."""
     _office(actor, "上传市教委批准文件", "upload the commission's approval")
-    if app.status != "pending_commission":
-        raise Conflict("该申请不在等待市教委批准的状态", "the application is not waiting for the commission")
+    lock_application(ctx.session, app, "pending_commission")
     if not content or len(content) > MAX_DOCUMENT_BYTES:
         raise ValidationFailed(
             "批准文件为空或超过 10 MB", "the document is empty or larger than 10 MB", field="file"
@@ -160,8 +167,7 @@ def quasi_identifiers(session: Session, app: ShareApplication) -> list[str]:
 def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> dict[str, Any]:
     """k-anonymity of what the grant would deliver, computed on the data path's own output (Art. 42)."""
     _office(actor, "预览去标识化结果", "preview a de-identified release")
-    if app.status != "pending_release":
-        raise Conflict("该申请不在待发布状态", "the application is not awaiting release")
+    lock_application(ctx.session, app, "pending_release")
     qi = quasi_identifiers(ctx.session, app)
     if qi:
         _page, frames = datapath.export_frames(
@@ -182,8 +188,7 @@ def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplicati
 
 def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> AccessGrant:
     _office(actor, "发布去标识化数据", "release de-identified data")
-    if app.status != "pending_release":
-        raise Conflict("该申请不在待发布状态", "the application is not awaiting release")
+    lock_application(ctx.session, app, "pending_release")
     if app.k_anonymity is None:
         raise Conflict("发布前须先预览 k 匿名结果", "preview the k-anonymity before release")
     minimum = policy(ctx.session).min_k
@@ -196,7 +201,15 @@ def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> A
 
 
 def activate(session: Session, actor: Principal, app: ShareApplication) -> AccessGrant:
-    """Create the grant: dataset, elements, row filter, masking, purpose, expiry (Art. 40)."""
+    """Create the grant: dataset, elements, row filter, masking, purpose, expiry (Art. 40).
+
+    Called with the application locked by the approval or release that leads here; the schema holds at most one
+    unrevoked grant per application as well (``uq_access_grant_active_source``)."""
+    live = _live_grants(session, app)
+    if live:
+        raise transition.conflict(
+            what(app), status_label("granted"), by=live[0].created_by, at=live[0].created_at
+        )
     grant = create_grant(
         session,
         dataset_code=app.dataset_code,
@@ -208,7 +221,7 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
         expires_at=end_of_period(app.period_end),
         created_by=actor.username,
         deidentified=app.third_party,
-        source=f"sharing:{app.id}",
+        source=grant_source(app),
     )
     app.grant_id, app.status, app.decided_at, app.updated_at = grant.id, "granted", utcnow(), utcnow()
     session.flush()
@@ -239,15 +252,17 @@ def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason:
         raise PermissionDenied(
             "只有网信办或数据生产单位可以撤销授权", "only the office or the producer revokes"
         )
-    if app.status != "granted" or app.grant_id is None:
-        raise Conflict("该申请没有生效的授权", "the application has no active grant")
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed(
             "撤销须写明理由（至少 4 个字）", "a revocation needs a reason (4+ chars)", field="reason"
         )
-    revoke_grant(session, app.grant_id, by=actor.username, reason=reason[:2000])
-    credentials.end_for_grant(session, app.grant_id, by=actor.username)
+    lock_application(session, app, "granted")
+    # Every grant derived from the application, not only the one it points at, and every credential of it.
+    for grant in _live_grants(session, app):
+        revoke_grant(session, grant.id, by=actor.username, reason=reason[:2000])
+        credentials.end_for_grant(session, grant.id, by=actor.username)
+    credentials.end_for_application(session, app.id, by=actor.username)
     app.status, app.updated_at = "revoked", utcnow()
     session.flush()
     notify.send(
@@ -255,6 +270,32 @@ def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason:
         zh=f"共享申请 #{app.id} 的授权已被撤销：{reason[:300]}", en=f"the grant of #{app.id} was revoked: {reason[:300]}",
     )  # fmt: skip
     audit_step(session, actor, "share_revoke", app, grant_id=app.grant_id, reason=reason[:500])
+
+
+def grant_source(app: ShareApplication) -> str:
+    """How a grant names the application it came from (``AccessGrant.source``)."""
+    return f"sharing:{app.id}"
+
+
+def _live_grants(session: Session, app: ShareApplication) -> list[AccessGrant]:
+    """Unrevoked grants derived from the application: the one it points at, any of its source (at most one, by
+    the schema's partial unique index) and any a credential made for it names."""
+    ids = {app.grant_id} if app.grant_id else set()
+    by_credential = select(GrantCredential.grant_id).where(GrantCredential.application_id == app.id)
+    return list(
+        session.scalars(
+            select(AccessGrant)
+            .where(AccessGrant.revoked_at.is_(None))
+            .where(
+                or_(
+                    AccessGrant.source == grant_source(app),
+                    AccessGrant.id.in_(ids),
+                    AccessGrant.id.in_(by_credential),
+                )
+            )
+            .order_by(AccessGrant.id)
+        )
+    )
 
 
 def flag_expiring(session: Session, now: datetime | None = None) -> list[ShareApplication]:

@@ -217,12 +217,11 @@ def act(
             name = upload.filename if isinstance(upload, UploadFile) else ""
             delivery.upload_commission_approval(ctx, who, app, filename=name or "", content=content)
         elif action == "narrow":
-            if not who.has("office_admin") or app.status not in {"pending_commission", "pending_release"}:
+            if not who.has("office_admin"):
                 raise EduDataError(
                     "只有网信办可在待发布时调整", "only the office narrows an application on hold"
                 )
-            done = review.narrow(session, app, _changes(form))
-            service.audit_step(session, who, "share_narrow", app, changes=done)
+            review.narrow_on_hold(session, who, app, _changes(form))
         elif action == "preview":
             preview = delivery.preview_release(ctx, who, app)
         elif action == "release":

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access import datapath, filters
 from edudata.access.masking import KEYED_PROFILES, PROFILES
 from edudata.access.specs import load_spec
@@ -30,7 +31,15 @@ from edudata.org.models import Unit
 from edudata.sharing import delivery, notify
 from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication, ShareReview
-from edudata.sharing.service import audit_step, policy, today_in_china
+from edudata.sharing.service import (
+    audit_step,
+    last_decider,
+    lock_application,
+    policy,
+    status_label,
+    today_in_china,
+    what,
+)
 from edudata.sharing.workdays import add_working_days
 
 STAGE_LABELS = {
@@ -98,8 +107,7 @@ def submit(ctx: datapath.Context, actor: Principal, app: ShareApplication, today
     session = ctx.session
     if app.applicant_account_id != actor.account_id:
         raise PermissionDenied("只有申请人本人可以提交申请", "only the applicant submits the application")
-    if app.status != "draft":
-        raise Conflict("申请已提交", "the application is already submitted")
+    lock_application(session, app, "draft")
     if signature_of(session, app) is None:
         raise Conflict(
             "提交前须签署数据使用承诺书（附件2，第四十一条）",
@@ -143,12 +151,44 @@ def _may_review(actor: Principal, app: ShareApplication, review: ShareReview) ->
         raise PermissionDenied("此申请待网信办审核", "this application awaits the office's review")
 
 
+def _stage_of(actor: Principal, app: ShareApplication) -> str | None:
+    """The stage ``actor`` reviews: the producer unit's officer the first, the office the second."""
+    if actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code:
+        return "producer"
+    return "office" if actor.has("office_admin") else None
+
+
 def _review_for(session: Session, actor: Principal, app: ShareApplication) -> ShareReview:
+    """The open review ``actor`` decides, with the application locked (compare-and-set): when the actor's
+    stage was decided meanwhile — a second approval at the same moment — 409 naming who decided it."""
+    lock_application(session, app)
     review = open_review(session, app)
-    if review is None:
-        raise Conflict("该申请当前没有待审核的环节", "the application is not awaiting a review")
+    stage = _stage_of(actor, app)
+    if review is None or (stage is not None and review.stage != stage):
+        decided = session.scalar(
+            select(ShareReview)
+            .where(ShareReview.application_id == app.id, ShareReview.decided_at.is_not(None))
+            .where(ShareReview.stage == stage if stage else ShareReview.stage.is_not(None))
+            .order_by(ShareReview.id.desc())
+            .limit(1)
+        )
+        if review is None or decided is not None:
+            by, at = (
+                (decided.reviewer_username, decided.decided_at) if decided else last_decider(session, app)
+            )
+            raise transition.conflict(what(app), status_label(app.status), by=by, at=at)
     _may_review(actor, app, review)
     return review
+
+
+def narrow_on_hold(
+    session: Session, actor: Principal, app: ShareApplication, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The office narrows an approved application still on hold (Art. 50 document or de-identified release)."""
+    lock_application(session, app, "pending_commission", "pending_release")
+    done = narrow(session, app, changes)
+    audit_step(session, actor, "share_narrow", app, changes=done)
+    return done
 
 
 def narrow(session: Session, app: ShareApplication, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from edudata.access import datapath
 from edudata.api.deps import get_session
-from edudata.errors import Conflict, PermissionDenied
+from edudata.errors import PermissionDenied
 from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
 from edudata.sharing import commitment, credentials, delivery, mailing, notify, review, service, views
@@ -184,10 +184,7 @@ def narrow(
 ) -> dict[str, Any]:
     """The office narrows an approved application still on hold (Art. 50 or before release)."""
     app = _app(session, who, app_id)
-    if app.status not in {"pending_commission", "pending_release"}:
-        raise Conflict("只能在待批准文件或待发布时调整", "only while waiting for the commission or release")
-    done = review.narrow(session, app, body.model_dump(exclude_none=True, mode="json"))
-    service.audit_step(session, who, "share_narrow", app, changes=done)
+    review.narrow_on_hold(session, who, app, body.model_dump(exclude_none=True, mode="json"))
     return _done(request, session, app)
 
 

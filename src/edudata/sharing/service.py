@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access import datapath, filters
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
@@ -29,6 +30,7 @@ from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from edudata.identity.principal import Principal
 from edudata.sharing.models import (
     ShareApplication,
+    ShareReview,
     SharingPolicy,
 )
 
@@ -79,6 +81,45 @@ def audit_step(
         detail={"application_id": app.id, "status": app.status, **detail},
         **who,
     )
+
+
+def what(app: ShareApplication) -> tuple[str, str]:
+    return f"共享申请 #{app.id}", f"application #{app.id}"
+
+
+def status_label(status: str) -> tuple[str, str]:
+    return STATUS_LABELS.get(status, (status, status))
+
+
+def last_decider(session: Session, app: ShareApplication) -> tuple[str | None, datetime | None]:
+    """Who last moved the application on, and when (for the 409 of a request that came second)."""
+    if app.status == "revoked":
+        from edudata.access.models import AccessGrant
+
+        grant = session.get(AccessGrant, app.grant_id) if app.grant_id else None
+        if grant is not None and grant.revoked_by:
+            return grant.revoked_by, grant.revoked_at
+    if app.status == "draft":
+        return None, None
+    review = session.scalar(
+        select(ShareReview)
+        .where(ShareReview.application_id == app.id, ShareReview.decided_at.is_not(None))
+        .order_by(ShareReview.decided_at.desc(), ShareReview.id.desc())
+        .limit(1)
+    )
+    if review is not None:
+        return review.reviewer_username, review.decided_at
+    return app.applicant_username, app.submitted_at
+
+
+def lock_application(session: Session, app: ShareApplication, *allowed: str) -> ShareApplication:
+    """Lock the application for this transaction (compare-and-set, :mod:`edudata.transition`) and, when
+    ``allowed`` states are named, check it is still in one of them — else 409 naming who decided it."""
+    locked = transition.lock_row(session, ShareApplication, app.id, what=("共享申请", "application"))
+    if allowed and locked.status not in allowed:
+        by, at = last_decider(session, locked)
+        raise transition.conflict(what(locked), status_label(locked.status), by=by, at=at)
+    return locked
 
 
 def policy(session: Session) -> SharingPolicy:

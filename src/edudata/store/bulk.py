@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -17,6 +18,7 @@ from sqlalchemy import Column, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
+from edudata.errors import Conflict
 from edudata.store import tables
 from edudata.store.service import FieldCrypto, _archive, tables_for, update_row
 from edudata.store.spec import DatasetSpec, ElementSpec
@@ -195,6 +197,52 @@ def _indexes_rebuilt_after(session: Session, current: Table, fresh: int) -> Iter
         conn.execute(text(f'ANALYZE "{current.name}"'))
 
 
+MAX_LISTED = 50  # conflicting keys named in a refusal
+
+
+def load_conflicts(
+    session: Session,
+    spec: DatasetSpec,
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    crypto: FieldCrypto,
+    checked_at: datetime | None,
+) -> list[str]:
+    """Keys of ``frame`` whose load would break the table's uniqueness, for a refusal of the whole load:
+
+    - keys stored since the batch was checked (``checked_at``): new when it was validated, written meanwhile by
+      another batch — loading would overwrite rows its reviewers never saw;
+    - where the table holds one row per person, ID numbers stored under another key (the same person twice).
+    Called with the dataset's load lock held (``edudata.transition.lock_name``), so nothing changes meanwhile.
+    """
+    current, _ = tables_for(session, spec)
+    element = spec.element(key)
+    if not frame.height or element is None:
+        return []
+    keys = frame.get_column(key).cast(pl.String)
+    found: list[str] = []
+    if checked_at is not None and (column := tables.lookup_column(element)):
+        clear = keys.drop_nulls().to_list()
+        lookups = _lookup_values(spec, element, clear, crypto)
+        back = dict(zip(lookups, clear, strict=True))
+        for start in range(0, len(lookups), 5000):
+            part = lookups[start : start + 5000]
+            stmt = select(current.c[column]).where(
+                current.c[column].in_(part), current.c._created_at >= checked_at
+            )
+            found += [back[v] for v in session.execute(stmt).scalars()]
+    person = spec.element(spec.subject_element) if spec.one_row_per_person else None
+    if person is not None and person.code in frame.columns and not element.encrypted:
+        pairs = frame.select(pl.col(person.code).cast(pl.String), keys.alias("_k")).drop_nulls()
+        mine = dict(
+            zip(pairs.get_column(person.code).to_list(), pairs.get_column("_k").to_list(), strict=True)
+        )
+        stored = find_existing(session, spec, person, list(mine), key=element, crypto=crypto)
+        found += [mine[v] for v, k in stored.items() if str(k) != mine[v]]
+    return sorted(set(found))
+
+
 def load_columns(
     session: Session,
     spec: DatasetSpec,
@@ -204,10 +252,26 @@ def load_columns(
     crypto: FieldCrypto,
     batch: str,
     key: str | None = None,
+    checked_at: datetime | None = None,
 ) -> dict[str, int]:
     """Load validated values, one typed column per element code: rows whose ``key`` is already stored are
-    updated (the earlier version kept in history), the others inserted in bulk (PostgreSQL ``COPY``)."""
+    updated (the earlier version kept in history), the others inserted in bulk (PostgreSQL ``COPY``).
+
+    A load that would break the table's uniqueness (:func:`load_conflicts`) is refused whole, naming the keys."""
     current, _ = tables_for(session, spec)
+    if key:
+        clash = load_conflicts(session, spec, frame, key=key, crypto=crypto, checked_at=checked_at)
+        if clash:
+            listed = ", ".join(clash[:MAX_LISTED]) + (" …" if len(clash) > MAX_LISTED else "")
+            raise Conflict(
+                f"批次与已入库数据冲突，整批未入库：{len(clash)} 个{spec.element(key).name}已由其他批次写入或"
+                f"对应同一人（{listed}）；请核对后重新提交",
+                f"the batch conflicts with stored rows and was not loaded: {len(clash)} keys were written by "
+                f"another batch since it was checked, or name a person stored under another key ({listed}); "
+                "check them and submit again",
+                conflicting_keys=clash[:MAX_LISTED],
+                conflicts=len(clash),
+            )
     update = pl.lit(False)  # stored already: updated row by row, not inserted
     if key and frame.height:
         element = spec.element(key)

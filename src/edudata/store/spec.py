@@ -68,6 +68,20 @@ class DatasetSpec:
         return tuple(e.code for e in self.elements)
 
     @property
+    def key_element(self) -> ElementSpec | None:
+        """The element naming a row (学号, 工号, 资产编号): the first required text element, else the first.
+        A load updates the row holding a key already stored; the table holds each key once (unique index)."""
+        required = [e for e in self.elements if e.required and e.data_type in ("string", "code")]
+        return (required or list(self.elements) or [None])[0]
+
+    @property
+    def one_row_per_person(self) -> bool:
+        """The catalogue names the row's person by an ID number (subject element SFZJH of 学生/教职工基本信息):
+        one person, one row — the table holds each ID number's blind index once."""
+        subject = self.element(self.subject_element) if self.subject_element else None
+        return subject is not None and subject.data_type == "id_number" and subject is not self.key_element
+
+    @property
     def person_element(self) -> ElementSpec | None:
         """The ID number naming the person a row is about: the subject element when it is one, else the first
         ``id_number`` element. Its subject reference (blind index, purpose ``subject``) is kept in ``_subject``,

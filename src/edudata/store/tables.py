@@ -67,6 +67,26 @@ def _columns(spec: DatasetSpec) -> list[Column]:
     return cols
 
 
+def lookup_column(element: ElementSpec) -> str | None:
+    """The column an equality on ``element`` is checked on: its blind index when encrypted, else itself."""
+    if element.encrypted:
+        return element.index_column if element.blind_index else None
+    return element.column
+
+
+def unique_columns(spec: DatasetSpec) -> dict[str, str]:
+    """Unique index name → column: the dataset's key element, and the person's ID number (blind index) where
+    the catalogue says one person, one row (:attr:`DatasetSpec.one_row_per_person`)."""
+    out: dict[str, str] = {}
+    key = spec.key_element
+    if key is not None and (column := lookup_column(key)):
+        out[f"uq_{spec.table_name}_key"] = column
+    person = spec.element(spec.subject_element) if spec.one_row_per_person else None
+    if person is not None and (column := lookup_column(person)):
+        out[f"uq_{spec.table_name}_person"] = column
+    return out
+
+
 def layout_hash(spec: DatasetSpec) -> str:
     """Changes whenever a column would change; a mismatch means the table must be migrated first."""
     layout: list = [(e.code, e.data_type, e.max_length, e.encrypted) for e in spec.elements]
@@ -97,6 +117,8 @@ def build_tables(spec: DatasetSpec, metadata: MetaData | None = None) -> tuple[T
             Index(f"ix_{spec.table_name}_{element.column}", current.c[element.column])
     if spec.person_element is not None:
         Index(f"ix_{spec.table_name}_subject", current.c[SUBJECT_COLUMN])
+    for name, column in unique_columns(spec).items():
+        Index(name, current.c[column], unique=True)
     history = Table(
         spec.history_table_name,
         metadata,
