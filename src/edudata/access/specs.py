@@ -38,29 +38,30 @@ def _element_spec(e: DataElement, code_set: str | None) -> ElementSpec:
 
 def load_spec(session: Session, dataset_code: str) -> DatasetSpec:
     """The storage spec of a catalogued dataset; :class:`NotFound` for a code not in the catalogue."""
+    return cached(session, "spec", dataset_code, lambda: spec_from_catalogue(session, dataset_code))
 
-    def load() -> DatasetSpec:
-        ds = session.execute(
-            select(Dataset)
-            .where(Dataset.code == dataset_code)
-            .options(selectinload(Dataset.elements).selectinload(DataElement.code_set))
-        ).scalar_one_or_none()
-        if ds is None:
-            raise NotFound(
-                f"数据资源目录中没有数据集“{dataset_code[:64]}”",
-                f"no dataset '{dataset_code[:64]}' in the catalogue",
-            )
-        owner = session.execute(select(_unit.c.code).where(_unit.c.id == ds.owner_unit_id)).scalar_one()
-        return DatasetSpec(
-            code=ds.code,
-            name=ds.name,
-            owner_unit_code=owner,
-            elements=tuple(_element_spec(e, e.code_set.code if e.code_set else None) for e in ds.elements),
-            unit_element=ds.unit_element,
-            subject_element=ds.subject_element,
+
+def spec_from_catalogue(session: Session, dataset_code: str) -> DatasetSpec:
+    """:func:`load_spec` without the cache (migrations read the catalogue on their own connection)."""
+    ds = session.execute(
+        select(Dataset)
+        .where(Dataset.code == dataset_code)
+        .options(selectinload(Dataset.elements).selectinload(DataElement.code_set))
+    ).scalar_one_or_none()
+    if ds is None:
+        raise NotFound(
+            f"数据资源目录中没有数据集“{dataset_code[:64]}”",
+            f"no dataset '{dataset_code[:64]}' in the catalogue",
         )
-
-    return cached(session, "spec", dataset_code, load)
+    owner = session.execute(select(_unit.c.code).where(_unit.c.id == ds.owner_unit_id)).scalar_one()
+    return DatasetSpec(
+        code=ds.code,
+        name=ds.name,
+        owner_unit_code=owner,
+        elements=tuple(_element_spec(e, e.code_set.code if e.code_set else None) for e in ds.elements),
+        unit_element=ds.unit_element,
+        subject_element=ds.subject_element,
+    )
 
 
 def current_code_values(session: Session, code_set: str, on: date | None = None) -> set[str]:

@@ -9,8 +9,9 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.errors import NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.inspect.models import Finding
 from edudata.org.models import Unit
@@ -81,14 +82,34 @@ def _parse_deadline(value: str | date | None) -> date | None:
         ) from None
 
 
+_STATUS = {
+    "open": ("待交办", "open"),
+    "assigned": ("已交办", "assigned"),
+    "answered": ("已答复", "answered"),
+    "closed": ("已关闭", "closed"),
+}
+
+
+def _locked(session: Session, finding: Finding, *allowed: str) -> Finding:
+    """The finding, locked for this transaction (compare-and-set, :mod:`edudata.transition`): a second close
+    or answer at the same moment finds the state moved on and gets 409 naming who moved it."""
+    finding = transition.lock_row(session, Finding, finding.id, what=("问题", "finding"))
+    by, at = {
+        "closed": (finding.closed_by, finding.closed_at),
+        "answered": (finding.answered_by, finding.answered_at),
+    }.get(finding.status, (finding.assigned_by, finding.assigned_at))
+    transition.expect(
+        finding, allowed, what=(f"问题 #{finding.id}", f"finding #{finding.id}"),
+        state=_STATUS.get(finding.status, finding.status), by=by, at=at,
+    )  # fmt: skip
+    return finding
+
+
 def assign(
     session: Session, finding: Finding, *, unit_code: str | None, deadline: str | date | None, by: str
 ) -> Finding:
     """Hand the finding to the unit that must correct it (its own unit by default) with a deadline."""
-    if finding.status == "closed":
-        raise Conflict(
-            "问题已关闭，不能再交办", "the finding is closed and cannot be assigned", field="status"
-        )
+    finding = _locked(session, finding, "open", "assigned", "answered")
     unit_code = (unit_code or finding.unit_code or "").strip()
     if not unit_code or session.execute(select(Unit.id).where(Unit.code == unit_code)).first() is None:
         raise ValidationFailed(
@@ -107,9 +128,9 @@ def assign(
 
 
 def answer(session: Session, finding: Finding, *, text: str, principal: Principal) -> Finding:
-    """The responsible unit's answer: what it corrected, or why the finding is mistaken."""
-    if finding.status == "closed":
-        raise Conflict("问题已关闭", "the finding is closed", field="status")
+    """The responsible unit's answer: what it corrected, or why the finding is mistaken (once per assignment:
+    the office assigns it again for another answer)."""
+    finding = _locked(session, finding, "open", "assigned")
     if not (principal.has("office_admin") or principal.unit_code == responsible_unit(finding)):
         raise PermissionDenied(
             "只有被交办的单位可以答复此问题", "only the unit the finding is assigned to may answer it"
@@ -124,8 +145,7 @@ def answer(session: Session, finding: Finding, *, text: str, principal: Principa
 
 def close(session: Session, finding: Finding, *, evidence: str, by: str) -> Finding:
     """Close with the evidence of correction (the office only). A later run that still sees it reopens it."""
-    if finding.status == "closed":
-        raise Conflict("问题已关闭", "the finding is already closed", field="status")
+    finding = _locked(session, finding, "open", "assigned", "answered")
     finding.close_evidence = _text(evidence, "evidence", "整改证据", "the evidence")
     finding.closed_by = by
     finding.closed_at = utcnow()

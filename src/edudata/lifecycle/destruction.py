@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access import destruction as datapath_destruction
 from edudata.access.datapath import Caller, Context
 from edudata.access.specs import load_spec
@@ -138,20 +139,41 @@ def get_request(session: Session, request_id: int) -> DestructionRequest:
     return req
 
 
+_STATUS = {
+    "requested": ("待审批", "requested"),
+    "approved": ("已批准", "approved"),
+    "rejected": ("已驳回", "rejected"),
+    "executed": ("已执行", "executed"),
+}
+
+
+def _locked(session: Session, request_id: int, *allowed: str) -> DestructionRequest:
+    """The request, locked for this transaction (compare-and-set, :mod:`edudata.transition`): a second
+    approval or execution at the same moment finds it decided and gets 409 naming who did it."""
+    get_request(session, request_id)
+    req = transition.lock_row(
+        session, DestructionRequest, request_id, what=("销毁申请", "destruction request")
+    )
+    by, at = (req.executed_by, req.executed_at) if req.executed_by else (req.decided_by, req.decided_at)
+    transition.expect(
+        req, allowed, what=(f"销毁申请 {req.id}", f"destruction request {req.id}"),
+        state=_STATUS.get(req.status, req.status), by=by, at=at,
+    )  # fmt: skip
+    return req
+
+
 def decide(
     caller: Caller, ctx: Context, request_id: int, *, approve: bool, note: str | None
 ) -> DestructionRequest:
     """Approve or reject (office, never the requester)."""
     if "office_admin" not in caller.roles:
         raise PermissionDenied("只有网信办可以审批销毁申请", "only the office approves destruction requests")
-    req = get_request(ctx.session, request_id)
+    req = _locked(ctx.session, request_id, "requested")
     if req.requested_by == caller.username:
         raise PermissionDenied(
             "申请人不能审批本人的销毁申请（第三十条 权限分离）",
             "the requester cannot approve their own destruction request (Art. 30)",
         )
-    if req.status != "requested":
-        raise Conflict(f"该申请已{req.status}，不能再审批", f"the request is already {req.status}")
     if not approve and not (note or "").strip():
         raise ValidationFailed("驳回须说明理由", "a rejection states its reason", field="note")
     req.status = "approved" if approve else "rejected"
@@ -179,7 +201,7 @@ def _tombstone(ctx: Context, ref: str) -> None:
 
 def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertificate:
     """Destroy an approved request's scope (destruction officer); returns the signed certificate."""
-    req = get_request(ctx.session, request_id)
+    req = _locked(ctx.session, request_id, "approved", "requested")
     if "destruction_officer" in caller.roles and req.status != "approved":
         raise Conflict(
             f"销毁申请 {req.id} 未获批准（状态：{req.status}），不能执行",

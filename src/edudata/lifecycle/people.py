@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access.models import AccessGrant
 from edudata.db import utcnow
 from edudata.errors import Conflict, EduDataError, NotFound, PermissionDenied, ValidationFailed
@@ -146,8 +147,14 @@ def offboard(
     now = now or utcnow()
     if account.username == performed_by:
         raise PermissionDenied("不能为本人办理离岗", "you cannot offboard yourself")
-    if session.execute(select(Offboarding.id).where(Offboarding.account_id == account.id)).first():
-        raise Conflict(f"{account.username} 已办理离岗", f"{account.username} is already offboarded")
+    # Compare-and-set (edudata.transition): the account is locked, so two offboardings at once record one.
+    account = transition.lock_row(session, Account, account.id, what=("账户", "account"))
+    done = session.scalar(select(Offboarding).where(Offboarding.account_id == account.id))
+    if done is not None:
+        raise transition.conflict(
+            (f"{account.username} 的离岗", f"offboarding of {account.username}"), ("已办理离岗", "offboarded"),
+            by=done.performed_by, at=done.performed_at,
+        )  # fmt: skip
     annex4 = session.execute(
         select(Agreement).where(Agreement.account_id == account.id, Agreement.kind == "annex4",
                                 Agreement.revoked_at.is_(None)).order_by(Agreement.id.desc())

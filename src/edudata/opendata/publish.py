@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from edudata import transition
 from edudata.access import datapath, formats
 from edudata.config import Settings
 from edudata.db import Database, utcnow
@@ -79,7 +80,10 @@ def _digest(frame: pl.DataFrame) -> str:
 def refresh(
     session: Session, view: OpenView, settings: Settings, database: Database, now: datetime | None = None
 ) -> OpenVersion | None:
-    """Refresh a published view: a new version when the content changed, else ``None``; reschedules it."""
+    """Refresh a published view: a new version when the content changed, else ``None``; reschedules it.
+
+    The view is locked first, so two refreshes at the same moment never make the same version twice."""
+    transition.lock_row(session, OpenView, view.id, what=("开放数据", "open-data view"))
     now = now or utcnow()
     rows, suppressed = _derive(session, view, settings, database, now.date())
     digest = _digest(rows)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from edudata import transition
 from edudata.audit import service as audit
 from edudata.catalog.frequency import resolve_frequency
 from edudata.catalog.models import DataElement, Dataset
@@ -187,6 +188,27 @@ def _check_reviewer(session: Session, who: Principal, view: OpenView, level: str
         )
 
 
+def _locked(session: Session, who: Principal, view: OpenView) -> OpenView:
+    """The view, locked for this transaction (compare-and-set, :mod:`edudata.transition`): when the level the
+    caller reviews was decided meanwhile — two approvals at the same moment — 409 naming who decided it."""
+    view = transition.lock_row(session, OpenView, view.id, what=("开放数据", "open-data view"))
+    mine = {level for level, role, _after in LEVELS.values() if who.has(role)}
+    if LEVELS.get(view.status, ("",))[0] in mine:
+        return view
+    decided = session.scalar(
+        select(OpenReview)
+        .where(OpenReview.view_id == view.id, OpenReview.level.in_(mine or {""}))
+        .order_by(OpenReview.id.desc())
+        .limit(1)
+    )
+    if decided is not None:
+        raise transition.conflict(
+            (f"开放数据“{view.code}”", f"view {view.code}"), STATUS_NAMES.get(view.status, view.status),
+            by=decided.reviewer, at=decided.at,
+        )  # fmt: skip
+    return view
+
+
 def review(
     session: Session,
     who: Principal,
@@ -198,7 +220,7 @@ def review(
 ) -> OpenView:
     """The next level's decision. ``secrecy`` (office only): every check of :data:`SECRECY_CHECKS` true and a
     conclusion; approval is impossible without it."""
-    view = get_view(session, code)
+    view = _locked(session, who, get_view(session, code))
     if view.status not in LEVELS:
         raise Conflict(
             f"开放数据“{view.code}”当前状态为{STATUS_NAMES[view.status][0]}，无需再审核",

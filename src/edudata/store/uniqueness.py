@@ -31,14 +31,16 @@ def is_unique_violation(exc: BaseException) -> bool:
 
 def unique_refusal(spec: DatasetSpec, exc: BaseException) -> Conflict:
     text = str(getattr(exc, "orig", exc))
-    which = next((name for name in unique_columns(spec) if name in text), None)
-    column_name = next((c for n, c in unique_columns(spec).items() if n == which or c in text), "")
-    person = column_name and spec.one_row_per_person and which and which.endswith("_person")
+    # PostgreSQL names the index; SQLite names the column ("UNIQUE constraint failed: gd_x.xh").
+    which = next(
+        (n for n, c in unique_columns(spec).items() if n in text or f"{spec.table_name}.{c}" in text), None
+    )
+    person = which is not None and which.endswith("_person")
     zh, en = ("同一人（身份证件号）已有记录", "the same person (ID number) is stored already") if person else (
         "主键数据项的取值已存在", "a row with the same key is stored already")  # fmt: skip
     return Conflict(
-        f"数据集“{spec.name}”{zh}，写入未执行（唯一约束 {which or column_name}）",
-        f"dataset {spec.code}: {en}; nothing was written (unique constraint {which or column_name})",
+        f"数据集“{spec.name}”{zh}，写入未执行（唯一约束 {which or '?'}）",
+        f"dataset {spec.code}: {en}; nothing was written (unique constraint {which or '?'})",
         constraint=which,
     )
 

@@ -19,7 +19,7 @@ depends_on = ("catalog_0001", "access_0001")
 
 
 def upgrade() -> None:
-    from edudata.access.specs import load_spec
+    from edudata.access.specs import spec_from_catalogue
     from edudata.errors import NotFound
     from edudata.store.uniqueness import add_unique_indexes
 
@@ -30,7 +30,7 @@ def upgrade() -> None:
     session = Session(bind=conn)
     for code in codes:
         try:
-            spec = load_spec(session, code)
+            spec = spec_from_catalogue(session, code)
         except NotFound:
             continue  # a table whose dataset left the catalogue: nothing to key it by
         made = add_unique_indexes(conn, spec)
@@ -39,7 +39,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from edudata.access.specs import load_spec
+    from edudata.access.specs import spec_from_catalogue
     from edudata.errors import NotFound
     from edudata.store.uniqueness import drop_unique_indexes
 
@@ -47,7 +47,7 @@ def downgrade() -> None:
     session = Session(bind=conn)
     for code in conn.execute(sa.text("SELECT dataset_code FROM store_table")).scalars().all():
         try:
-            spec = load_spec(session, code)
+            spec = spec_from_catalogue(session, code)
         except NotFound:
             continue
         drop_unique_indexes(conn, spec)

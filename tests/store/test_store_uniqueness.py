@@ -1,0 +1,82 @@
+"""Governed tables hold each key once, and each person once where the catalogue says one person, one row
+(一人一号, Art. 15-16) — in the schema, on both backends — and the migration adds that to older databases."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import inspect, text
+
+from edudata.db import Database
+from edudata.migrate import alembic_config
+from edudata.store.guard import datapath_scope
+from support.students import PASSWORD, id_number, student
+
+
+@pytest.fixture
+def loaded(http: httpx.Client, accounts, catalog) -> dict:
+    catalog.demo()
+    accounts.create(username="xgb", roles=("unit_data_officer",), unit_code="0104")
+    h = accounts.headers("xgb", password=PASSWORD)
+    r = http.post("/api/v1/data/student_basic/rows", json={"rows": [student(i) for i in range(3)]}, headers=h)
+    assert r.status_code == 201, r.text
+    return {"h": h}
+
+
+def _indexes(db: Database) -> dict[str, bool]:
+    with db.engine.connect() as conn, datapath_scope("test inspection"):
+        return {i["name"]: bool(i["unique"]) for i in inspect(conn).get_indexes("gd_student_basic")}
+
+
+def test_the_table_is_unique_on_the_key_and_on_the_persons_blind_index(loaded: dict, db: Database) -> None:
+    indexes = _indexes(db)
+    assert indexes["uq_gd_student_basic_key"] and indexes["uq_gd_student_basic_person"]
+
+
+@pytest.mark.parametrize(
+    ("change", "constraint"),
+    [
+        ({"SFZJH": id_number(999)}, "uq_gd_student_basic_key"),
+        ({"XH": "209900000001"}, "uq_gd_student_basic_person"),
+    ],
+)
+def test_a_row_that_repeats_a_key_or_a_person_is_refused_whole(
+    http: httpx.Client, loaded: dict, db: Database, change: dict, constraint: str
+) -> None:
+    """Student 0's number with another person's ID number, or student 0's ID number under a new number: 409
+    naming the constraint, and neither the repeat nor the valid row sent with it is stored."""
+    rows = [{**student(0), **change}, student(7)]
+    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=loaded["h"])
+    assert r.status_code == 409, r.text
+    assert r.json()["constraint"] == constraint and "nothing was written" in r.json()["detail_en"]
+    with db.engine.connect() as conn, datapath_scope("test"):
+        assert conn.execute(text("SELECT count(*) FROM gd_student_basic")).scalar_one() == 3
+
+
+def test_the_migration_adds_the_constraints_once_duplicates_are_resolved(loaded: dict, db: Database) -> None:
+    """An older database: no unique index and a student stored twice. The upgrade stops, naming the value and
+    what to do; once the duplicate is gone it adds the constraints."""
+    from alembic import command
+
+    cfg = alembic_config(db.url)
+    command.downgrade(cfg, "store_0001")
+    assert "uq_gd_student_basic_key" not in _indexes(db)
+    with db.engine.begin() as conn, datapath_scope("test: an older database's duplicate"):
+        columns = [c["name"] for c in inspect(conn).get_columns("gd_student_basic") if c["name"] != "_id"]
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.execute(
+            text(f"INSERT INTO gd_student_basic ({names}) SELECT {names} FROM gd_student_basic WHERE _id = 1")
+        )
+    try:
+        with pytest.raises(RuntimeError) as refused:
+            command.upgrade(cfg, "heads")
+        message = str(refused.value)
+        assert "2023020100" in message and "edudata db upgrade" in message and "重复" in message
+        with db.engine.begin() as conn, datapath_scope("test: the office removes the duplicate"):
+            conn.execute(
+                text("DELETE FROM gd_student_basic WHERE _id = (SELECT max(_id) FROM gd_student_basic)")
+            )
+    finally:
+        command.upgrade(cfg, "heads")
+    indexes = _indexes(db)
+    assert indexes["uq_gd_student_basic_key"] and indexes["uq_gd_student_basic_person"]
