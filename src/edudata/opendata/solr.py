@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from edudata.clock import utcnow
 from edudata.errors import EduDataError
 from edudata.opendata.search import index_grams, query_grams
 
@@ -245,7 +246,7 @@ def parse(text: str, fields: Mapping[str, str], default_field: str = "text") -> 
 def parse_date(raw: str, now: datetime | None = None) -> datetime:
     """A Solr date: ISO 8601 (``2026-01-01T00:00:00Z``, fractions, offsets, a bare date) or ``NOW``, with date
     math (``NOW-7DAYS``, ``…/DAY``)."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     m = re.fullmatch(r"(NOW|[0-9][0-9T:.\-]*(?:Z|[+-]\d\d:?\d\d)?)((?:[+-]\d+[A-Z]+|/[A-Z]+)*)", raw.strip())
     if not m:
         raise SearchError(
