@@ -56,7 +56,6 @@ def serve(
     import uvicorn
 
     from edudata.api.app import create_app
-
     from edudata.audit.sequencer import attach
 
     settings = get_settings()
