@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from edudata.audit import chain
@@ -95,18 +96,25 @@ def _prepare(event: Mapping[str, Any]) -> tuple:
 
 
 _COLUMNS = ("at", *chain.FIELDS)
+#: From this many rows on, PostgreSQL gets COPY (bulk loads); a request's one or two records a plain INSERT.
+_COPY_FROM = 50
 
 
 def _insert(session: Session, rows: list[tuple]) -> None:
     """Hand the rows to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise; ``seq`` by the DB."""
     names = ", ".join(f'"{c}"' for c in _COLUMNS)
     connection = session.connection()
-    if connection.dialect.driver == "psycopg":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY audit_record ({names}) FROM STDIN") as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
+    if connection.dialect.driver == "psycopg" and len(rows) >= _COPY_FROM:
+        dbapi = connection.dialect.loaded_dbapi
+        statement = f"COPY audit_record ({names}) FROM STDIN"
+        try:
+            cursor = connection.connection.driver_connection.cursor()
+            with cursor, cursor.copy(statement) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        except dbapi.Error as err:  # as SQLAlchemy's own errors, so a lock timeout is answered 503 (busy)
+            raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join([mark] * len(_COLUMNS))
