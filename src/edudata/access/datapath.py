@@ -27,7 +27,7 @@ from edudata.audit import service as audit
 from edudata.config import Settings
 from edudata.db import Database, utcnow
 from edudata.errors import EduDataError, PermissionDenied, ValidationFailed
-from edudata.store import bulk
+from edudata.store import bulk, relayout
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
 from edudata.store.spec import DatasetSpec
@@ -752,3 +752,38 @@ def revert_batch(caller: Caller, ctx: Context, dataset_code: str, batch: str) ->
         **_audit_fields(caller, ctx),
     )
     return counts
+
+
+# -- storage migration (a catalogue change of grade, sensitivity or type, Art. 27-28, 52) ---------------------
+def migrate_storage(
+    caller: Caller, ctx: Context, dataset_code: str, *, progress: relayout.Progress | None = None
+) -> dict[str, Any]:
+    """Re-write the stored values (current rows and history) of every element of ``dataset_code`` whose
+    catalogue entry now asks for another layout: plaintext ↔ field-encrypted with blind index, or another type.
+
+    Runs in the caller's transaction, so the catalogue change and the migration commit or fail together.
+    The office only (the catalogue is the office's, Art. 8)."""
+    try:
+        if "office_admin" not in caller.roles or getattr(caller, "grant_id", None) is not None:
+            raise PermissionDenied(
+                "只有网信办可以迁移数据集的存储方式", "only the office migrates how a dataset is stored"
+            )
+        spec = load_spec(ctx.session, dataset_code)
+        with datapath_scope("migrate_storage"):
+            result = relayout.migrate(ctx.session, spec, ctx.field_crypto(), progress=progress)
+            store.tables_for(ctx.session, spec)  # the registry takes the new layout
+    except EduDataError as err:
+        if getattr(err, "audited", False):
+            raise
+        raise _refuse(err, caller, ctx, "migrate_storage", dataset_code) from None
+    if result["elements"]:
+        audit.record(
+            ctx.session,
+            operation="migrate_storage",
+            dataset=spec.code,
+            elements=[c["element"] for c in result["elements"]],
+            row_count=result["values"],
+            detail={"changes": result["elements"]},
+            **_audit_fields(caller, ctx),
+        )
+    return result

@@ -14,6 +14,7 @@ from edudata.api.deps import get_session
 from edudata.catalog import classification as cls
 from edudata.catalog import codesets, service, views
 from edudata.catalog.search import search_datasets
+from edudata.catalog.storage import follow_catalogue
 from edudata.catalog.units import units_by_id
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import verify_csrf, web_principal
@@ -288,6 +289,10 @@ def update_element_page(
         changes.pop(key, None)
     try:
         service.update_element(session, code, element_code, changes, updated_by=principal.username)
+        follow_catalogue(
+            session, request.app.state.settings, request.app.state.db, principal, code,
+            request_id=getattr(request.state, "request_id", None),
+        )  # fmt: skip
         session.commit()
     except EduDataError as err:
         session.rollback()

@@ -26,6 +26,7 @@ from edudata.catalog.schemas import (
 )
 from edudata.catalog.search import MAX_PAGE_SIZE, search_datasets
 from edudata.catalog.standards import validate_values
+from edudata.catalog.storage import follow_catalogue
 from edudata.catalog.units import units_by_id
 from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
@@ -147,8 +148,13 @@ def update_element(
 ) -> dict[str, Any]:  # fmt: skip
     changes = body.model_dump(exclude_unset=True)
     service.update_element(session, code, element_code, changes, updated_by=who.username)
+    migrated = follow_catalogue(
+        session, request.app.state.settings, request.app.state.db, who, code,
+        request_id=getattr(request.state, "request_id", None),
+    )  # fmt: skip
     _audit(session, who, request, "update", dataset=code, elements=[element_code],
-           detail={"object": "catalog_data_element", "fields": sorted(changes)})  # fmt: skip
+           detail={"object": "catalog_data_element", "fields": sorted(changes),
+                   "migrated_values": migrated["values"]})  # fmt: skip
     session.commit()
     element = service.get_element(service.get_dataset(session, code), element_code)
     return views.element_view(element, units_by_id(session, [element.source_unit_id]))

@@ -65,6 +65,19 @@ def _materialise(
     session: Session, spec: DatasetSpec, current: Table, history: Table, registry: StoreTable | None
 ) -> None:
     conn = session.connection()
+    from edudata.store.relayout import plan
+
+    pending = plan(conn, spec)
+    if pending:
+        # The catalogue changed how an element is kept (grade, sensitivity, type) and its values were not
+        # re-written: reading or writing them under the new layout would mix plaintext and ciphertext.
+        names = ", ".join(c.element.code for c in pending)
+        raise Conflict(
+            f"数据集 {spec.code} 的数据项 {names} 的存储方式已在目录中变更，但已存数据尚未迁移；"
+            f"请网信办执行 edudata catalog migrate-storage {spec.code}",
+            f"the catalogue changed how elements {names} of dataset {spec.code} are stored and the stored "
+            f"values are not migrated yet; the office runs edudata catalog migrate-storage {spec.code}",
+        )
     existing = set(inspect(conn).get_table_names())
     for table in (current, history):
         if table.name not in existing:
