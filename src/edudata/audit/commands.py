@@ -26,6 +26,7 @@ from edudata.audit.search import search as search_records
 from edudata.audit.sequencer import SequencerThread, sequence_all
 from edudata.audit.service import RESULTS, enable_checkpoints, record_now
 from edudata.audit.verify import verify_log
+from edudata.audit.witness_commands import app as witness_app
 from edudata.config import Settings, get_settings
 from edudata.crypto import signing
 from edudata.db import Database
@@ -33,6 +34,7 @@ from edudata.errors import EduDataError
 
 NAME = "audit"
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
 console = Console()
 
 
