@@ -44,6 +44,22 @@ def _bump_seq(session: Session, at_least: int) -> int:
     return target + 1
 
 
+def _renumber_pending(session: Session, first_seq: int) -> int:
+    """Records not yet in the tree that were numbered after the restore may carry numbers the lost records had:
+    give them new ones from ``first_seq`` on, in the same order (no position was given to them yet)."""
+    low = session.scalar(select(func.min(AuditRecord.seq)).where(AuditRecord.leaf.is_(None)))
+    if low is None or low >= first_seq:
+        return 0
+    shift = first_seq - low
+    count = session.scalar(select(func.count()).where(AuditRecord.leaf.is_(None))) or 0
+    # Highest first would be needed for a unique key moving up by less than the range; the shift is past the
+    # whole range (numbers of a new epoch start beyond every old one), so one statement is safe.
+    session.execute(text("UPDATE audit_record SET seq = seq + :d WHERE leaf IS NULL"), {"d": shift})
+    top = session.scalar(select(func.max(AuditRecord.seq))) or 0
+    _bump_seq(session, top + 1)
+    return count
+
+
 def start_epoch(
     session: Session, settings: Settings | None, evidence: str, witness: str
 ) -> AuditEpoch | None:
@@ -63,6 +79,7 @@ def start_epoch(
         make_checkpoint(session, state, now, settings)  # close the surviving part of the epoch, signed
     new_epoch = max(state.epoch, seen.epoch) + 1
     first_seq = _bump_seq(session, (new_epoch - 1) * SEQ_STRIDE + 1)
+    renumbered = _renumber_pending(session, first_seq)
     base = max(ours_end, seen_end)
     epoch = AuditEpoch(
         epoch=new_epoch,
@@ -74,7 +91,12 @@ def start_epoch(
         witness=witness,
         evidence=evidence,
         note=json.dumps(
-            {"previous_epoch": state.epoch, "surviving_size": state.size, "witnessed_size": seen.size},
+            {
+                "previous_epoch": state.epoch,
+                "surviving_size": state.size,
+                "witnessed_size": seen.size,
+                "renumbered_pending": renumbered,
+            },
             sort_keys=True,
         ),
     )

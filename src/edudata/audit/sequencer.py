@@ -196,6 +196,13 @@ class SequencerThread:
         self._thread.join(timeout)
 
     def round(self) -> SequenceResult:
+        if self.settings.audit_witnesses:
+            with self.database.session() as session:
+                waiting = pending_count(session)
+            if waiting:  # a restore underneath us must be found before the tree grows again
+                from edudata.audit.witness_client import check_witnesses
+
+                check_witnesses(self.database, self.settings)
         with self.database.session() as session:
             result = sequence(session, self.settings)
             session.commit()

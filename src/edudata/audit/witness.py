@@ -64,7 +64,7 @@ def load_key(path: Path) -> Ed25519PrivateKey:
 def parse_vkey(text: str) -> tuple[str, bytes, int]:
     """``name+hex id+base64(type ‖ key)`` → (name, public key, type); checks the id."""
     try:
-        name, kid, encoded = text.strip().split("+")
+        name, kid, encoded = text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
     except ValueError:
         raise note.NoteError(f"not a verifier key: {text!r}") from None

@@ -116,6 +116,28 @@ def _witness_latest(w: WitnessConfig, settings: Settings) -> str | None:
     return r.text if r.status_code == 200 else None
 
 
+def check_witnesses(database: Database, settings: Settings) -> bool:
+    """Before the tree grows: does a witness hold more of this log than the database? Then record the rollback
+    first, so no lost position is given to another record. True if a new epoch was started."""
+    started = False
+    for w in configured_witnesses(settings):
+        try:
+            latest = _witness_latest(w, settings)
+            seen = read_checkpoint(latest, settings) if latest else None
+        except (httpx.HTTPError, note.NoteError, ValueError) as err:
+            log.warning("witness %s: %s", w.name, err)
+            continue
+        if seen is None:
+            continue
+        from edudata.audit.epochs import start_epoch
+
+        with database.session() as session:
+            if start_epoch(session, settings, latest, w.name) is not None:
+                started = True
+            session.commit()
+    return started
+
+
 def submit_to_witnesses(database: Database, settings: Settings) -> dict[str, str]:
     """Every configured witness, in turn; a witness that cannot be reached is retried after the next round."""
     outcome = {}
