@@ -124,7 +124,7 @@ def test_a_busy_refusal_is_audited_once_the_database_frees(
             holder.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             holder.exec_driver_sql("BEGIN")
-            holder.exec_driver_sql("LOCK TABLE audit_chain_head IN EXCLUSIVE MODE")
+            holder.exec_driver_sql("LOCK TABLE audit_record IN EXCLUSIVE MODE")
         r = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
         holder.rollback()
     assert r.status_code == 503, r.text
