@@ -8,6 +8,10 @@ The rules, in order (the first that applies decides):
   its ``unit_reviewer`` reads it (to review submissions) but does not write.
 - **Grant** (共享授权): any other unit reads only what an active grant gives it — the granted elements, the
   granted rows (a filter), masked as granted, until the grant expires or is revoked.
+- **Verification** (用而不存, Art. 51; operation ``verify``): one bit — does this record hold that value? — is
+  answered only on elements the caller may see unmasked (office, producer, a read grant's unmasked elements), or
+  on the elements of a grant of the kind ``verify`` (a grant to check, never to read), within the grant's rows.
+  A grant of the kind ``verify`` gives no read at all.
 - Everyone else, including the auditor, the destruction officer and the leadership group, reads no records:
   separation of duties (Art. 30) — they see the audit log, destruction requests and reports instead.
 
@@ -43,6 +47,7 @@ class GrantView:
     revoked: bool
     deidentified: bool = False
     grantee_account_id: int | None = None
+    kind: str = "read"  # read | verify (用而不存: check values, never read them)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ _OP_ZH = {
     "update": "修改",
     "delete": "删除",
     "history": "查看历史版本",
+    "verify": "核验",
 }
 
 
@@ -93,13 +99,17 @@ def decide(
     grants: Sequence[GrantView] = (),
     grant_id: int | None = None,
     now: datetime,
+    wanted: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Decide or raise :class:`PermissionDenied` with a reason a person can act on."""
+    """Decide or raise :class:`PermissionDenied` with a reason a person can act on (``wanted``: the elements a
+    verification checks, so the grant that covers them all is chosen)."""
     all_elements = spec.element_codes
     if operation == "history":
         if "office_admin" in roles:
             return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
         raise _deny(spec, operation, "历史版本仅网信办可查看", "earlier versions are for the office only")
+    if operation == "verify":
+        return _decide_verify(roles, unit_code, account_id, spec, grants, now, wanted)
     if "office_admin" in roles and grant_id is None:
         return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
     owner = unit_code == spec.owner_unit_code
@@ -115,15 +125,7 @@ def decide(
             "只有数据生产单位的数据专员可以写入",
             "only the producer unit's data officer writes",
         )
-    usable = [
-        g
-        for g in grants
-        if g.dataset_code == spec.code
-        and g.grantee_unit_code == unit_code
-        and (g.grantee_account_id is None or g.grantee_account_id == account_id)
-        and not g.revoked
-        and (g.expires_at is None or g.expires_at > now)
-    ]
+    usable = [g for g in _usable(grants, spec, unit_code, account_id, now) if g.kind == "read"]
     if grant_id is not None:
         usable = [g for g in usable if g.id == grant_id]
         if not usable:
@@ -148,12 +150,67 @@ def decide(
             "several grants apply; name one with grant_id",
         )
     g = usable[0]
-    elements = tuple(c for c in all_elements if c in set(g.elements))
-    masking = dict(sensitive_masking(spec))
-    masking.update({k: v for k, v in g.masking.items() if k in elements})
-    masking = {k: v for k, v in masking.items() if k in elements}
+    elements, masking = _granted(spec, g)
     return Decision(
         operation, spec.code, f"grant:{g.id}", elements, filters.parse(g.row_filter), masking, g.id
+    )
+
+
+def _usable(
+    grants: Sequence[GrantView], spec: DatasetSpec, unit_code: str, account_id: int, now: datetime
+) -> list[GrantView]:
+    return [
+        g
+        for g in grants
+        if g.dataset_code == spec.code
+        and g.grantee_unit_code == unit_code
+        and (g.grantee_account_id is None or g.grantee_account_id == account_id)
+        and not g.revoked
+        and (g.expires_at is None or g.expires_at > now)
+    ]
+
+
+def _granted(spec: DatasetSpec, g: GrantView) -> tuple[tuple[str, ...], dict[str, str]]:
+    elements = tuple(c for c in spec.element_codes if c in set(g.elements))
+    masking = dict(sensitive_masking(spec))
+    masking.update({k: v for k, v in g.masking.items() if k in elements})
+    return elements, {k: v for k, v in masking.items() if k in elements}
+
+
+def _decide_verify(
+    roles: frozenset[str],
+    unit_code: str,
+    account_id: int,
+    spec: DatasetSpec,
+    grants: Sequence[GrantView],
+    now: datetime,
+    wanted: frozenset[str],
+) -> Decision:
+    """The elements a caller may check one value of (Art. 51 用而不存): never one it only sees masked.
+
+    A verify decision's ``elements`` are exactly the verifiable ones (``masking`` is empty: nothing is read).
+    """
+
+    def unmasked(elements: Sequence[str], masking: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(e for e in elements if e not in masking)
+
+    if "office_admin" in roles:
+        return Decision("verify", spec.code, "office", unmasked(spec.element_codes, sensitive_masking(spec)))
+    if unit_code == spec.owner_unit_code and roles & {"unit_data_officer", "unit_reviewer"}:
+        return Decision("verify", spec.code, "producer", spec.element_codes)
+    usable = _usable(grants, spec, unit_code, account_id, now)
+    for g in sorted(usable, key=lambda g: (g.kind != "verify", g.id)):
+        elements, masking = _granted(spec, g)
+        allowed = elements if g.kind == "verify" else unmasked(elements, masking)
+        if allowed and wanted <= set(allowed):
+            return Decision(
+                "verify", spec.code, f"grant:{g.id}", allowed, filters.parse(g.row_filter), {}, g.id
+            )
+    raise _deny(
+        spec,
+        "verify",
+        "本单位没有该数据集的核验授权（用而不存，第五十一条），请先申请交付方式为“核验”的共享",
+        "your unit holds no verification grant on this dataset (Art. 51); apply for one with delivery verify",
     )
 
 

@@ -84,7 +84,8 @@ def _office(actor: Principal, what_zh: str, what_en: str) -> None:
 def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
     """The last approval: count the people (Art. 50 gate), then release or hold for de-identification."""
     session = ctx.session
-    rows, people = datapath.count_people(actor, ctx, app.dataset_code, filter=app.row_filter)
+    coverage = datapath.count_people(actor, ctx, app.dataset_code, filter=app.row_filter)
+    rows, people = coverage.rows, coverage.people
     app.row_count, app.people_count = rows, people
     spec = load_spec(session, app.dataset_code)
     if (
@@ -209,6 +210,7 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
         created_by=actor.username,
         deidentified=app.third_party,
         source=f"sharing:{app.id}",
+        kind="verify" if app.delivery == "verify" else "read",
     )
     app.grant_id, app.status, app.decided_at, app.updated_at = grant.id, "granted", utcnow(), utcnow()
     session.flush()
