@@ -62,6 +62,7 @@ def serve(
     import uvicorn
 
     from edudata.api.app import create_app
+    from edudata.api.security import uvicorn_options
 
     settings = get_settings()
     uvicorn.run(
@@ -71,6 +72,7 @@ def serve(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         log_level="info",
+        **uvicorn_options(),  # X-Forwarded-* only from settings.trusted_proxies
     )
 
 

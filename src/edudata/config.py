@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(480, ge=1)
     lockout_threshold: int = Field(5, ge=1)
     lockout_minutes: int = Field(15, ge=1)
-    cookie_secure: bool = False
+    cookie_secure: bool = False  # Secure cookies always; they are Secure anyway whenever the request is HTTPS
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (addresses or CIDR); none by default, so no
+    # local process can forge the address the audit log and the lockout see.
+    trusted_proxies: list[str] = []
+    # /docs (Swagger UI) and /redoc, served from the app's own assets; turn off in production if not wanted.
+    api_docs: bool = True
 
     # Request limits: bad input gets a clear 413, never a slow death.
     max_json_bytes: int = Field(1_000_000, ge=1024)

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from edudata.api.deps import client_address, get_session
+from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.errors import EduDataError, NotAuthenticated, PermissionDenied, ValidationFailed
 from edudata.identity import blacklist, totp
 from edudata.identity.actions import audit, commit, refused
@@ -59,7 +59,7 @@ def _login_page(request: Request, next_path: str, *, username: str = "", errors:
     }
     resp = render(request, "identity/login.html", ctx, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != token:
-        secure = request.app.state.settings.cookie_secure
+        secure = secure_cookies(request)
         resp.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
     return resp
 
@@ -111,7 +111,7 @@ def login(
     resp = RedirectResponse(next_path, status_code=303)
     resp.set_cookie(
         SESSION_COOKIE, issued.secret, max_age=settings.session_ttl_minutes * 60, httponly=True, samesite="lax",
-        secure=settings.cookie_secure, path="/",
+        secure=secure_cookies(request), path="/",
     )  # fmt: skip
     return resp
 

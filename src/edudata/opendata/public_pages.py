@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from edudata.api.deps import client_address, get_session
+from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import CSRF_COOKIE, verify_csrf, web_principal
 from edudata.identity.principal import Principal
@@ -38,7 +38,7 @@ def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 2
             token,
             httponly=True,
             samesite="lax",
-            secure=request.app.state.settings.cookie_secure,
+            secure=secure_cookies(request),
             path="/",
         )
     return resp
@@ -119,14 +119,13 @@ def _login(request: Request, values: dict[str, str]) -> Response:
                 request, "opendata/login.html", {"error": err, "email": values.get("email", "")}, err.status
             )
     resp = RedirectResponse("/open/account", status_code=303)
-    settings = request.app.state.settings
     resp.set_cookie(
         deps.PUBLIC_COOKIE,
         secret,
         max_age=public.SESSION_HOURS * 3600,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=secure_cookies(request),
         path="/",
     )
     return resp
