@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -107,3 +108,20 @@ def test_a_database_too_busy_to_write_answers_503_with_retry_after(
     assert body["code"] == "busy" and "系统繁忙" in body["detail"] and "busy" in body["detail_en"]
     after = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
     assert after.status_code == 401
+
+
+def test_the_embedded_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    from edudata.db import Database
+
+    path = tmp_path / "edudata.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        for f in tmp_path.iterdir():  # the database and its -wal / -shm files
+            assert f.stat().st_mode & 0o777 == 0o600, f
+    finally:
+        db.dispose()
+    path.chmod(0o644)  # an older install's file is tightened when the platform opens it
+    Database(f"sqlite:///{path}").dispose()
+    assert path.stat().st_mode & 0o777 == 0o600

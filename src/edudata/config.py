@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # when the office registers a source and kept sealed. The platform's own database is never one of them.
     pull_connections: dict[str, str] = {}
 
+    # Backups (Art. 60) are written only under these folders (default data_dir/backups; off-site: the same
+    # unless set, e.g. a mounted remote share). A schedule's folders are taken relative to them.
+    backup_root: Path | None = None
+    backup_offsite_root: Path | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "zh"
@@ -83,6 +88,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'edudata.db').resolve()}"
+
+    def resolved_backup_root(self) -> Path:
+        return (self.backup_root or (self.data_dir / "backups")).resolve()
+
+    def resolved_backup_offsite_root(self) -> Path:
+        return (self.backup_offsite_root or self.resolved_backup_root()).resolve()
 
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or (self.data_dir / "keys" / "master.key")

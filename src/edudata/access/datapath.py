@@ -764,8 +764,9 @@ def bulk_load(
     key: str | None = None,
 ) -> dict[str, int]:
     """Load a batch ingest has validated (one typed column per element): rows whose ``key`` is stored already
-    are updated with history, the rest inserted in bulk; encrypted as the store always does."""
-    spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
+    are updated with history, the rest inserted in bulk; encrypted as the store always does. Decided as the
+    review chain's ``load`` (the office loads the batch it approved)."""
+    spec, _decision = _decide(caller, ctx, dataset_code, "load", None)
     unknown = [c for c in columns.columns if spec.element(c) is None]
     if unknown or (key is not None and key not in columns.columns):
         raise _refuse(
@@ -834,7 +835,7 @@ def existing_values(
 
 def revert_batch(caller: Caller, ctx: Context, dataset_code: str, batch: str) -> dict[str, int]:
     """Roll back one loaded batch (the office only): its new rows deleted, its changed rows restored."""
-    spec, decision = _decide(caller, ctx, dataset_code, "delete", None)
+    spec, decision = _decide(caller, ctx, dataset_code, "rollback", None)
     if decision.basis != "office":
         raise _refuse(
             PermissionDenied("只有网信办可以回滚数据版本", "only the office rolls back a version"),

@@ -2,8 +2,11 @@
 
 The rules, in order (the first that applies decides):
 
-- **Office** (``office_admin``, 网信办): reads and exports every element of every dataset, and corrects data.
-  Sensitive personal information (Art. 51) stays masked for the office too unless a grant says otherwise.
+- **Office** (``office_admin``, 网信办): reads and exports every element of every dataset; it does not insert,
+  update or delete governed rows itself (least privilege, Art. 30 — a correction comes from the producer unit).
+  Its writes are the review chain's: loading a batch it approved (``load``) and rolling back a version
+  (``rollback``). Sensitive personal information (Art. 51) stays masked for the office too unless a grant says
+  otherwise.
 - **Producer unit** (数据生产单位): the unit that owns a dataset reads and writes it (``unit_data_officer``);
   its ``unit_reviewer`` reads it (to review submissions) but does not write.
 - **Grant** (共享授权): any other unit reads only what an active grant gives it — the granted elements, the
@@ -31,6 +34,8 @@ from edudata.store.spec import DatasetSpec
 
 READ_OPS = frozenset({"query", "export"})
 WRITE_OPS = frozenset({"insert", "update", "delete"})
+# The review chain's writes (ingest): an approved batch loaded, a loaded version rolled back.
+REVIEW_WRITE_OPS = frozenset({"load", "rollback"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ _OP_ZH = {
     "delete": "删除",
     "history": "查看历史版本",
     "verify": "核验",
+    "load": "载入审核通过的批次",
+    "rollback": "回滚版本",
 }
 
 
@@ -110,15 +117,34 @@ def decide(
         raise _deny(spec, operation, "历史版本仅网信办可查看", "earlier versions are for the office only")
     if operation == "verify":
         return _decide_verify(roles, unit_code, account_id, spec, grants, now, wanted)
-    if "office_admin" in roles and grant_id is None:
-        return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
     owner = unit_code == spec.owner_unit_code
+    if operation in REVIEW_WRITE_OPS:
+        if "office_admin" in roles and grant_id is None:
+            return Decision(operation, spec.code, "office", all_elements)
+        if operation == "load" and owner and grant_id is None and "unit_data_officer" in roles:
+            return Decision(operation, spec.code, "producer", all_elements)
+        raise _deny(
+            spec,
+            operation,
+            "只有网信办可以执行审核链的写入",
+            "only the office writes through the review chain",
+        )
+    if "office_admin" in roles and grant_id is None and operation not in WRITE_OPS:
+        return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
     if owner and grant_id is None:
         if operation in WRITE_OPS and "unit_data_officer" in roles:
             return Decision(operation, spec.code, "producer", all_elements)
         if operation in READ_OPS and roles & {"unit_data_officer", "unit_reviewer"}:
             return Decision(operation, spec.code, "producer", all_elements)
     if operation in WRITE_OPS:
+        if "office_admin" in roles:
+            raise _deny(
+                spec,
+                operation,
+                "网信办只读取和导出数据，不直接录入、修改或删除；更正请由数据生产单位提交",
+                "the office reads and exports; it does not insert, update or delete rows — the producer unit "
+                "submits corrections",
+            )
         raise _deny(
             spec,
             operation,
