@@ -25,6 +25,11 @@ def unsafe_chars(text: str) -> list[str]:
     return found
 
 
+def check_filename(value: str | None, field: str = "file") -> str:
+    """An uploaded file's name as given (shown in lists and reports): no control or bidi characters."""
+    return check_name(value or "", field, "文件名", "a file name")
+
+
 def check_name(value: str, field: str, what_zh: str = "名称", what_en: str = "a name") -> str:
     """``value`` unchanged, or :class:`ValidationFailed` naming the characters refused."""
     bad = unsafe_chars(value)

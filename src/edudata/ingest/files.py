@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edudata.errors import PayloadTooLarge, ValidationFailed
+from edudata.safe_text import check_filename
 
 CHUNK = 1024 * 1024
 SAMPLE = 64 * 1024
@@ -37,6 +38,7 @@ class Received:
 
 def receive(read: Callable[[int], bytes], directory: Path, filename: str, limit: int) -> Received:
     """Copy a stream to ``directory`` in 1 MB chunks, hashing as it goes; over ``limit`` nothing is kept."""
+    check_filename(filename)  # the name is stored and shown: no NUL, no bidi override (edudata.safe_text)
     directory.mkdir(parents=True, exist_ok=True)
     safe = (
         "".join(ch for ch in Path(filename or "upload").name if ch.isalnum() or ch in "._-")[:100] or "upload"

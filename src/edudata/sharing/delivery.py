@@ -33,6 +33,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
+from edudata.safe_text import check_filename
 from edudata.sharing import credentials, notify
 from edudata.sharing.models import ShareApplication, ShareReview
 from edudata.sharing.service import audit_step, end_of_period, policy
@@ -129,7 +130,7 @@ def upload_commission_approval(
         raise ValidationFailed(
             "批准文件为空或超过 10 MB", "the document is empty or larger than 10 MB", field="file"
         )
-    app.commission_doc, app.commission_doc_name = content, (filename or "approval")[:255]
+    app.commission_doc, app.commission_doc_name = content, check_filename(filename or "approval")[:255]
     app.commission_doc_sha256 = hashlib.sha256(content).hexdigest()
     app.commission_doc_by, app.commission_doc_at = actor.username, utcnow()
     ctx.session.flush()
