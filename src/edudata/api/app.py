@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from edudata import __version__
-from edudata.api import docs, problems
+from edudata.api import docs, openapi, problems
 from edudata.api.limits import BodyLimitMiddleware, RequestIdMiddleware
 from edudata.api.security import SecurityHeadersMiddleware, TrustedProxyMiddleware
 from edudata.config import Settings, get_settings
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return {"status": "ok", "version": __version__}
 
     _include_domain_routers(app)
+    openapi.install(app)
     for domain in DOMAINS:  # domains may attach hooks (audit of refusals, caches) at start-up
         name = f"edudata.{domain}.hooks"
         if importlib.util.find_spec(f"edudata.{domain}") and importlib.util.find_spec(name):

@@ -141,7 +141,10 @@ def report(
     return _report(session, principal, request, run_id, "json")
 
 
-@router.get("/runs/{run_id}/report.pdf")
+@router.get(
+    "/runs/{run_id}/report.pdf", response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the report as PDF"}},
+)  # fmt: skip
 def report_pdf(
     run_id: int,
     request: Request,

@@ -83,7 +83,10 @@ def catalogue_graph(session: Session, base: str, school_name: str) -> Graph:
     return g
 
 
-@router.get("/api/v1/open/dcat.ttl")
+@router.get(
+    "/api/v1/open/dcat.ttl", response_class=Response,
+    responses={200: {"content": {"text/turtle": {}}, "description": "DCAT catalogue (Turtle)"}},
+)  # fmt: skip
 def dcat_turtle(
     request: Request, caller: object = Depends(deps.open_caller), session: Session = Depends(get_session)
 ) -> Response:
@@ -92,7 +95,10 @@ def dcat_turtle(
     return Response(g.serialize(format="turtle"), media_type="text/turtle; charset=utf-8")
 
 
-@router.get("/api/v1/open/dcat.jsonld")
+@router.get(
+    "/api/v1/open/dcat.jsonld", response_class=Response,
+    responses={200: {"content": {"application/ld+json": {}}, "description": "DCAT catalogue (JSON-LD)"}},
+)  # fmt: skip
 def dcat_jsonld(
     request: Request, caller: object = Depends(deps.open_caller), session: Session = Depends(get_session)
 ) -> Response:
