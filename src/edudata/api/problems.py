@@ -141,7 +141,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> Response:
-        if getattr(exc.orig, "sqlstate", None) == "22003":  # PostgreSQL: numeric value out of range
+        text = str(exc.orig).lower()
+        # PostgreSQL's numeric value out of range (22003), or the driver refusing an int past 64 bits
+        if getattr(exc.orig, "sqlstate", None) == "22003" or "out of range" in text or "too large" in text:
             return problem_response(request, _out_of_range())
         return await _unexpected(request, exc)
 
