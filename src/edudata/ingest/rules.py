@@ -333,7 +333,9 @@ def builtin_checks(norm: pl.DataFrame, ctx: CheckContext) -> list[Check]:
             continue
         raw, n = pl.col(e.code), N(e.code)
         if e.required:
-            checks.append(Check("required", e.code, "completeness", _code(n.is_null(), p.EMPTY)))
+            cleared = pl.col(f"_clear|{e.code}") if f"_clear|{e.code}" in norm.columns else pl.lit(False)
+            checks.append(Check("required", e.code, "completeness", _code(cleared, "cannot_clear_required")
+                                .when(n.is_null()).then(pl.lit(p.EMPTY))))  # fmt: skip
         typed = _type_check(e, raw, n, ctx)
         if typed is not None:
             checks.append(Check(f"type:{e.data_type}", e.code, "accuracy", typed))

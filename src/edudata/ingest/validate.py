@@ -15,6 +15,7 @@ import polars as pl
 from edudata.access.decision import sensitive_masking
 from edudata.access.masking import OFFICE_DEFAULT, apply_masking
 from edudata.catalog.messages import error_message
+from edudata.ingest import merge
 from edudata.ingest.rules import (
     FAILURE_SCHEMA,
     CheckContext,
@@ -47,6 +48,7 @@ _OWN = {
         "is not the code of an existing unit of the school (Art. 22)",
     ),
     "regex_mismatch": ("不符合规定的格式", "does not match the required pattern"),
+    "cannot_clear_required": ("是必填项，不能清空", "is required and cannot be cleared"),
     "out_of_range": ("超出允许范围", "is out of the allowed range"),
     "not_allowed": ("不在允许的取值中", "is not one of the allowed values"),
 }
@@ -121,6 +123,15 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     checks of other domains (``None``: every one registered for the dataset)."""
     spec = ctx.spec
     elements = [c for c in frame.columns if c != "_row"]
+    # The clearing marker ([清空], ingest/merge.py) is no value to the rules: it is checked as an empty cell,
+    # and put back on the good rows at the end so the load clears the stored value.
+    marks = frame.select([merge.is_clear(pl.col(e)).any().alias(e) for e in elements]) if elements else None
+    marked = [e for e in elements if marks is not None and marks.get_column(e).item()]
+    if marked:
+        frame = frame.with_columns(
+            [merge.is_clear(pl.col(e)).alias(merge.clear_column(e)) for e in marked]
+            + [pl.when(merge.is_clear(pl.col(e))).then(None).otherwise(pl.col(e)).alias(e) for e in marked]
+        )
     # Lazy, then collected: the query optimiser shares the work common to several rules (the ID number's
     # shape, birth date and gender serve three of them), which eager evaluation repeats for each.
     normalised = [normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
@@ -191,14 +202,31 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
                 .otherwise(pl.col(element))
                 .alias(element)
             )
+    if marked:
+        flags = work.select("_row", *[merge.clear_column(e) for e in marked])
+        good = good.join(flags.lazy(), on="_row", how="left").with_columns(
+            pl.when(pl.col(merge.clear_column(e))).then(pl.lit(merge.CLEAR)).otherwise(pl.col(e)).alias(e)
+            for e in marked
+        )
+        good = good.drop([merge.clear_column(e) for e in marked])
     quarantined = work.lazy().filter(pl.col("_row").is_in(bad_rows.implode())).select("_row", *elements)
+    if marked:  # the file as typed: the marker where the officer wrote it
+        quarantined = quarantined.join(flags.lazy(), on="_row", how="left").with_columns(
+            pl.when(pl.col(merge.clear_column(e))).then(pl.lit(merge.CLEAR)).otherwise(pl.col(e)).alias(e)
+            for e in marked
+        )
+        quarantined = quarantined.drop([merge.clear_column(e) for e in marked])
     good, quarantined = pl.collect_all([good, quarantined])
+    summary = _summary(work, elements, failures, good.height)
+    if marked:
+        counts = good.select([(pl.col(e) == merge.CLEAR).sum().alias(e) for e in marked]).row(0, named=True)
+        summary["cleared"] = {e: int(n) for e, n in counts.items() if n}
     return Outcome(
         good,
         quarantined,
         failures,
         normalisation_report(work, elements),
-        _summary(work, elements, failures, good.height),
+        summary,
     )
 
 
