@@ -48,6 +48,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "reject_reason": batch.reject_reason or None,
         "version": batch.version_no,
         "report": batch.report or {},
+        "warnings": (batch.report or {}).get("warnings", []),
     }
 
 

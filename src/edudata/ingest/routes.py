@@ -23,7 +23,7 @@ from edudata.ingest import jobs, pull, quality, review, service, snapshots
 from edudata.ingest.models import Batch, HeaderMapping, Job, Rule
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
-RULE_KINDS = ("regex", "range", "allowed", "cross_field")
+RULE_KINDS = ("regex", "range", "allowed", "cross_field", "width")
 
 
 def ctx_of(request: Request, session: Session) -> datapath.Context:
@@ -223,7 +223,7 @@ def dataset_quality(
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     element: str = Field(..., max_length=64)
-    kind: Literal["regex", "range", "allowed", "cross_field"]
+    kind: Literal["regex", "range", "allowed", "cross_field", "width"]
     params: dict[str, Any] = Field(default_factory=dict)
     message_zh: str = Field("", max_length=500)
     message_en: str = Field("", max_length=500)
@@ -237,7 +237,8 @@ def add_rule(
     who: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    """The office adds a rule beyond the data standard (regex, range, allowed values, cross-field)."""
+    """The office adds a rule beyond the data standard (regex, range, allowed values, cross-field, a fixed
+    width of digits)."""
     _office(who)
     spec = load_spec(session, dataset)
     if spec.element(body.element) is None:
@@ -277,6 +278,8 @@ def _check_params(body: RuleIn) -> None:
         ok = isinstance(p.get("values"), list) and 0 < len(p["values"]) <= 1000
     elif body.kind == "cross_field":
         ok = p.get("check") in ("id_birth_date", "id_gender") and bool(p.get("id_element"))
+    elif body.kind == "width":  # a fixed number of digits (学号 of 12): leading zeros Excel lost are restored
+        ok = isinstance(p.get("digits"), int) and 1 <= p["digits"] <= 64
     if not ok:
         raise ValidationFailed("规则参数不正确", f"invalid parameters for a {body.kind} rule", field="params")
 

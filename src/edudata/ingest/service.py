@@ -130,9 +130,37 @@ def _context(caller: Caller, ctx: datapath.Context, s: Setup, frame: pl.DataFram
         found = datapath.existing_values(caller, ctx, spec.code, u, values, key=s.key) if values else {}
         if found:
             existing[u] = {k: v for k, v in found.items()}
+    labels = {e.code_set: code_labels(session, e.code_set) for e in spec.elements if e.code_set}
     return CheckContext(
-        spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing, session, ctx.settings
-    )
+        spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing, session, ctx.settings,
+        labels,
+    )  # fmt: skip
+
+
+def code_labels(session: Session, code_set: str) -> dict[str, str]:
+    """Label and English label → code in the version of ``code_set`` in effect today (男 → 1, 汉族 → 01)."""
+    from datetime import date
+
+    from edudata.catalog.models import Code, CodeSet, CodeSetVersion
+
+    version = session.execute(
+        select(CodeSetVersion.id)
+        .join(CodeSet, CodeSet.id == CodeSetVersion.code_set_id)
+        .where(CodeSet.code == code_set, CodeSetVersion.effective_from <= date.today())
+        .order_by(CodeSetVersion.effective_from.desc(), CodeSetVersion.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    out: dict[str, str] = {}
+    if version is None:
+        return out
+    rows = session.execute(
+        select(Code.value, Code.label, Code.label_en).where(Code.version_id == version, Code.active.is_(True))
+    ).all()
+    for value, label, label_en in rows:
+        for text in (label, label_en):
+            if text and text not in out:
+                out[text] = value
+    return out
 
 
 def new_code() -> str:
@@ -173,6 +201,7 @@ def process(
     if progress:
         progress("validate")
     outcome: Outcome = run(frame, checks)
+    warnings = _same_file(session, spec.code, sha256) if sha256 else []
     batch = Batch(
         code=new_code(),
         dataset_code=spec.code,
@@ -199,6 +228,7 @@ def process(
             "mapping": table.mapping,
             "blank_rows": table.blank_rows,
             "already_received": already,
+            "warnings": warnings,
         },
     )
     session.add(batch)
@@ -232,7 +262,7 @@ def process(
         session,
         operation="ingest_upload",
         dataset=spec.code,
-        elements=[c for c in frame.columns if c != "_row"],
+        elements=[c for c in frame.columns if not c.startswith("_")],
         row_count=batch.rows_total,
         detail={
             "batch": batch.code,
@@ -244,6 +274,30 @@ def process(
         **actor(caller, ctx),
     )
     return batch
+
+
+def _same_file(session: Session, dataset_code: str, sha256: str) -> list[dict[str, Any]]:
+    """A file submitted before (same SHA-256 of its bytes): the officer is told which batches it became."""
+    earlier = list(
+        session.execute(
+            select(Batch.code, Batch.status)
+            .where(Batch.dataset_code == dataset_code, Batch.sha256 == sha256)
+            .order_by(Batch.id)
+            .limit(20)
+        ).all()
+    )
+    if not earlier:
+        return []
+    codes = [c for c, _ in earlier]
+    return [
+        {
+            "code": "same_file",
+            "batches": codes,
+            "zh": f"同一文件（内容完全相同）此前已提交过：{'、'.join(codes[:5])}；请确认不是重复提交",
+            "en": f"the same file (identical content) was submitted before as {', '.join(codes[:5])}; "
+            "make sure this is not a repeat",
+        }
+    ]
 
 
 def _resolve(session: Session, parent: Batch, fixed_keys: list[str], batch_id: int) -> None:
@@ -298,9 +352,10 @@ def upload(
         if progress:
             progress("read")
         lookup = readers.header_lookup(s.spec, s.saved, s.names_en)
-        if kind == "xlsx":
-            used = "xlsx"
-            table = readers.read_xlsx(received.path, lookup, s.spec, received.filename)
+        if kind in ("xlsx", "xls"):
+            used = kind
+            read_book = readers.read_xlsx if kind == "xlsx" else readers.read_xls
+            table = read_book(received.path, lookup, s.spec, received.filename)
         else:
             used = files.detect_encoding(received.path, encoding, received.filename)
             utf8 = files.to_utf8(received.path, used, received.filename)

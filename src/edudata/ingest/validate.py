@@ -15,7 +15,7 @@ import polars as pl
 from edudata.access.decision import sensitive_masking
 from edudata.access.masking import OFFICE_DEFAULT, apply_masking
 from edudata.catalog.messages import error_message
-from edudata.ingest import merge
+from edudata.ingest import merge, repair
 from edudata.ingest.rules import (
     FAILURE_SCHEMA,
     CheckContext,
@@ -49,6 +49,25 @@ _OWN = {
     ),
     "regex_mismatch": ("不符合规定的格式", "does not match the required pattern"),
     "cannot_clear_required": ("是必填项，不能清空", "is required and cannot be cleared"),
+    "bad_width": ("位数不符合规定的定长", "does not have the declared fixed number of digits"),
+    "excel_scientific": (
+        "是科学计数法（如 1.1E+17）：Excel 把该列当作数字，只保留 15 位有效数字，后面的数字已丢失；"
+        "请在原表中把该列设为“文本”格式，从原系统重新导出后再上传",
+        "is in scientific notation (like 1.1E+17): Excel treated the column as numbers and kept only 15 "
+        "significant digits; set the column to Text and export again from the source system",
+    ),
+    "excel_precision": (
+        "在 Excel 中是数字单元格，Excel 只保留 15 位有效数字，第 16 位起已变成 0；"
+        "请把该列设为“文本”格式，从原系统重新导出后再上传",
+        "is a number cell in Excel, which keeps 15 significant digits (the 16th on became 0); set the column "
+        "to Text and export again from the source system",
+    ),
+    "excel_number_cell": (
+        "在 Excel 中是数字单元格，Excel 会去掉开头的 0，无法判断原值是否完整；"
+        "请把该列设为“文本”格式后重新导出（或请网信办为该数据项声明定长）",
+        "is a number cell in Excel, which drops leading zeros, so the value cannot be trusted; set the column "
+        "to Text and export again (or ask the office to declare the element's fixed width)",
+    ),
     "out_of_range": ("超出允许范围", "is out of the allowed range"),
     "not_allowed": ("不在允许的取值中", "is not one of the allowed values"),
 }
@@ -122,7 +141,7 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     """Normalise, check every rule, and split the batch (Art. 20-23). ``checks`` replaces the registered batch
     checks of other domains (``None``: every one registered for the dataset)."""
     spec = ctx.spec
-    elements = [c for c in frame.columns if c != "_row"]
+    elements = [c for c in frame.columns if not c.startswith("_")]  # _row, _num|… (number cells) are not data
     # The clearing marker ([清空], ingest/merge.py) is no value to the rules: it is checked as an empty cell,
     # and put back on the good rows at the end so the load clears the stored value.
     marks = frame.select([merge.is_clear(pl.col(e)).any().alias(e) for e in elements]) if elements else None
@@ -136,8 +155,9 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     # shape, birth date and gender serve three of them), which eager evaluation repeats for each.
     normalised = [normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
     work = frame.lazy().with_columns(normalised).collect()
+    work, habits = repair.apply(work, elements, ctx)
     registered = registered_checks(spec.code) if checks is None else checks
-    built_in = builtin_checks(work, ctx)
+    built_in = builtin_checks(work, ctx) + repair.excel_checks(work, elements, ctx)
     results = (
         work.lazy().select(pl.col("_row"), *[c.expr.alias(f"c{i}") for i, c in enumerate(built_in)]).collect()
     )
@@ -165,6 +185,7 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
             }
         )
     )
+    built = repair.without_masked_failures(built)
     combos = built.select("element", "rule", "code").unique()
     texts = [message(spec, el, rule, code, ctx) for el, rule, code in combos.iter_rows()]
     combos = combos.with_columns(
@@ -221,13 +242,12 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     if marked:
         counts = good.select([(pl.col(e) == merge.CLEAR).sum().alias(e) for e in marked]).row(0, named=True)
         summary["cleared"] = {e: int(n) for e, n in counts.items() if n}
-    return Outcome(
-        good,
-        quarantined,
-        failures,
-        normalisation_report(work, elements),
-        summary,
-    )
+    report = normalisation_report(work, elements)
+    for element, counts in habits.items():
+        report.setdefault(element, {"changed": 0, "whitespace": 0, "fullwidth": 0, "format": 0}).update(
+            counts
+        )
+    return Outcome(good, quarantined, failures, report, summary)
 
 
 def _summary(work: pl.DataFrame, elements: list[str], failures: pl.DataFrame, good: int) -> dict[str, Any]:
