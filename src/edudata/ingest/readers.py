@@ -26,6 +26,7 @@ MAX_COLUMNS = 500
 HEADER_SCAN_ROWS = 30
 # Columns of a quarantine download, ignored when the corrected file comes back.
 ROW_COLUMN, REASON_COLUMN = "原行号 / row", "问题说明 / reasons"
+SOURCE_ROW = "_source_row"
 _MARKERS = re.compile(r"[*＊]|[（(](必填|必填项|选填|required|optional)[)）]", re.IGNORECASE)
 _WS = re.compile(WHITESPACE_RE)
 
@@ -88,7 +89,10 @@ def map_headers(
     hinted: list[str] = []
     for i, h in enumerate(headers):
         key = normalise_header(h)
-        if key in (normalise_header(ROW_COLUMN), normalise_header(REASON_COLUMN)) or not key:
+        if key == normalise_header(ROW_COLUMN):
+            found[i] = SOURCE_ROW  # a corrected quarantine download: the row number in the batch it corrects
+            continue
+        if key == normalise_header(REASON_COLUMN) or not key:
             continue
         element, has_hint = _element_of(h, lookup)
         if element is None:
@@ -113,7 +117,7 @@ def map_headers(
             unmapped=hinted[:20],
         )
     missing = [e for e in spec.elements if e.required and e.code not in found.values()]
-    if not found or missing:
+    if not set(found.values()) - {SOURCE_ROW} or missing:
         names = "、".join(e.name for e in missing[:10]) or "（无）"
         raise ValidationFailed(
             f"文件缺少必填数据项的列：{names}；可在“列名映射”页面（/ingest/mappings）保存本单位的列名与数据项的对应关系",
@@ -190,7 +194,7 @@ def read_csv(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename:
     frame = raw.with_row_index("_row", offset=h + 2).with_columns(pl.col("_row").cast(pl.Int64))
     frame, blank = _finish(frame)
     _require_rows(frame, filename)
-    mapping = {headers[i]: el for i, el in columns.items()}
+    mapping = {headers[i]: el for i, el in columns.items() if el != SOURCE_ROW}
     return Table(frame, mapping, ignored, blank)
 
 
@@ -256,7 +260,7 @@ def _from_rows(
     )
     frame, blank = _finish(frame)
     _require_rows(frame, filename)
-    mapping = {headers[i]: el for i, el in columns.items()}
+    mapping = {headers[i]: el for i, el in columns.items() if el != SOURCE_ROW}
     return Table(frame, mapping, ignored, blank)
 
 

@@ -24,9 +24,9 @@ from edudata.audit import service as audit
 from edudata.catalog.models import DataElement, Dataset
 from edudata.db import utcnow
 from edudata.errors import EduDataError, NotFound, PermissionDenied
-from edudata.ingest import files, readers, staging
+from edudata.ingest import corrections, files, readers, staging
 from edudata.ingest.models import Batch, HeaderMapping, Issue, Rule
-from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules
+from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules, registered_checks
 from edudata.ingest.validate import Outcome, run
 from edudata.org.models import Unit
 from edudata.store.spec import DatasetSpec
@@ -191,16 +191,14 @@ def process(
     session, spec = ctx.session, s.spec
     frame = table.frame
     already = 0
+    extra: list = []
     if parent is not None:
-        parent_good = staging.read_frame(session, ctx.settings, parent.code, "good").get_column(s.key)
-        keyed = _normalised_keys(frame, s)
-        repeat = keyed.get_column("_key").is_in(parent_good.implode())
-        already = int(repeat.sum())
-        frame = frame.filter(~repeat)
+        frame, already, conflict_check = corrections.split_repeats(session, ctx.settings, s, parent, frame)
+        extra.append(conflict_check)
     checks = _context(caller, ctx, s, _normalised_keys(frame, s).with_columns(pl.col("_key").alias(s.key)))
     if progress:
         progress("validate")
-    outcome: Outcome = run(frame, checks)
+    outcome: Outcome = run(frame, checks, registered_checks(spec.code) + extra)
     warnings = _same_file(session, spec.code, sha256) if sha256 else []
     batch = Batch(
         code=new_code(),
@@ -253,7 +251,7 @@ def process(
     for start in range(0, len(rows), 5000):
         session.execute(insert(Issue), rows[start : start + 5000])
     if parent is not None:
-        _resolve(session, parent, outcome.good.get_column(s.key).to_list(), batch.id)
+        corrections.resolve(session, parent, frame, outcome.good.get_column(s.key).to_list(), batch.id)
     if progress:
         progress("stage")
     staging.write_frame(session, ctx.settings, batch.code, "good", outcome.good)
@@ -298,19 +296,6 @@ def _same_file(session: Session, dataset_code: str, sha256: str) -> list[dict[st
             "make sure this is not a repeat",
         }
     ]
-
-
-def _resolve(session: Session, parent: Batch, fixed_keys: list[str], batch_id: int) -> None:
-    """Quarantine reasons of the parent whose row came back valid are resolved by the new batch."""
-    wanted = [str(k) for k in fixed_keys if k is not None]
-    for start in range(0, len(wanted), 5000):
-        part = wanted[start : start + 5000]
-        for issue in session.execute(
-            select(Issue).where(
-                Issue.batch_id == parent.id, Issue.row_key.in_(part), Issue.resolved_by_batch_id.is_(None)
-            )
-        ).scalars():
-            issue.resolved_by_batch_id = batch_id
 
 
 def get_batch(session: Session, code: str) -> Batch:
