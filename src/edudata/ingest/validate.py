@@ -238,7 +238,9 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
         )
         quarantined = quarantined.drop([merge.clear_column(e) for e in marked])
     good, quarantined = pl.collect_all([good, quarantined])
-    summary = _summary(work, elements, failures, good.height)
+    dropped_counts = dict(dropped.group_by("element").agg(pl.col("_row").n_unique()).iter_rows())
+    summary = _summary(work, elements, failures, good.height, dropped_counts)
+    summary["not_collected"] = [e.code for e in spec.elements if e.code not in elements]
     if marked:
         counts = good.select([(pl.col(e) == merge.CLEAR).sum().alias(e) for e in marked]).row(0, named=True)
         summary["cleared"] = {e: int(n) for e, n in counts.items() if n}
@@ -250,13 +252,21 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     return Outcome(good, quarantined, failures, report, summary)
 
 
-def _summary(work: pl.DataFrame, elements: list[str], failures: pl.DataFrame, good: int) -> dict[str, Any]:
+def _summary(
+    work: pl.DataFrame,
+    elements: list[str],
+    failures: pl.DataFrame,
+    good: int,
+    dropped: dict[str, int] | None = None,
+) -> dict[str, Any]:
     total = work.height
     filled = (
         work.select([N(e).is_not_null().sum().alias(e) for e in elements]).row(0, named=True)
         if elements
         else {}
     )
+    # Honest completeness: a value a rule dropped (Art. 51) was not collected, whatever the file held.
+    filled = {e: max(0, n - (dropped or {}).get(e, 0)) for e, n in filled.items()}
     by_rule = failures.group_by("element", "rule", "dimension").len().sort("element", "rule").to_dicts()
     by_dimension = failures.group_by("dimension").agg(pl.col("_row").n_unique().alias("rows")).to_dicts()
     return {
