@@ -30,7 +30,7 @@ from support.server import LiveServer
 PG_ADMIN_URL = os.environ.get("EDUDATA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("EDUDATA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
-pytest_plugins = ["support.org", "support.catalog"]
+pytest_plugins = ["support.org", "support.catalog", "support.clock"]
 
 
 def _create_pg_database() -> tuple[str, str]:

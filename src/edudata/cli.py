@@ -41,7 +41,13 @@ def db_upgrade() -> None:
     db = Database(url)
     with db.session() as session:
         seed_reference_data(session)
+        from edudata.identity.totp import seal_clear_seeds
+
+        sealed = seal_clear_seeds(session, settings)  # seeds stored in clear by older versions (Art. 27)
+        session.commit()
     db.dispose()
+    if sealed:
+        console.print(f"已加密 {sealed} 个动态验证码密钥 / sealed {sealed} second-factor seeds")
     console.print(f"[green]数据库已是最新 / schema up to date[/green]: {url.split('@')[-1]}")
 
 

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     opendata_rate_per_second: float = Field(2.0, gt=0)
     opendata_max_rows: int = Field(1000, ge=1)  # one page of the query API / datastore_search
 
+    # Pull sources (Art. 20): the business systems the platform may read, name → SQLAlchemy URL, set by the
+    # operator (EDUDATA_PULL_CONNECTIONS as JSON). Give each a read-only database account; its password is given
+    # when the office registers a source and kept sealed. The platform's own database is never one of them.
+    pull_connections: dict[str, str] = {}
+
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "zh"

@@ -7,6 +7,7 @@ import httpx
 from edudata.audit.service import record_many
 from edudata.db import Database, utcnow
 from edudata.lifecycle.incidents import BEIJING, compute_alerts
+from support import clock
 
 API = "/api/v1/lifecycle"
 
@@ -19,7 +20,7 @@ def test_the_emergency_plan_on_file_is_the_newest_version(http: httpx.Client, wo
             "title": "数据安全事件应急预案",
             "version": version,
             "body": "一、总则……",
-            "approved_on": "2026-03-01",
+            "approved_on": clock.iso(-270),
         }
         assert http.post(f"{API}/emergency-plans", json=body, headers=h).status_code == 201
     plan = http.get(f"{API}/emergency-plans/current", headers=world["h"]["xgb"]).json()
@@ -30,15 +31,15 @@ def test_an_incident_closes_only_with_containment_report_and_root_cause(
     http: httpx.Client, world: dict
 ) -> None:
     h = world["h"]["office"]
-    detected = "2026-11-30T10:00:00+08:00"
+    detected = clock.beijing_at(-1, 10).isoformat()  # yesterday 10:00 Beijing time
     body = {"title": "学生信息疑似外泄", "severity": "high", "detected_at": detected}
     incident = http.post(f"{API}/incidents", json=body, headers=h).json()
     url = f"{API}/incidents/{incident['id']}"
     assert http.patch(url, json={"close": True}, headers=h).status_code == 422
-    early = {"contained_at": "2026-11-30T09:00:00+08:00"}
+    early = {"contained_at": clock.beijing_at(-1, 9).isoformat()}  # before it was detected
     assert http.patch(url, json=early, headers=h).status_code == 422
-    step = {"contained_at": "2026-11-30T11:00:00+08:00", "reported_to": "天津市教委网信处",
-            "reported_at": "2026-11-30T12:00:00+08:00"}  # fmt: skip
+    step = {"contained_at": clock.beijing_at(-1, 11).isoformat(), "reported_to": "天津市教委网信处",
+            "reported_at": clock.beijing_at(-1, 12).isoformat()}  # fmt: skip
     assert http.patch(url, json=step, headers=h).json()["status"] == "contained"
     done = http.patch(url, json={"root_cause": "导出文件误发", "close": True}, headers=h).json()
     assert done["status"] == "closed" and done["reported_to"] == "天津市教委网信处"
@@ -50,7 +51,7 @@ def test_an_incident_closes_only_with_containment_report_and_root_cause(
 def test_drills_are_recorded_and_listed(http: httpx.Client, world: dict) -> None:
     body = {
         "scenario": "数据库勒索病毒",
-        "held_on": "2026-10-15",
+        "held_on": clock.iso(-45),
         "participants": "网信办、信息中心",
         "findings": "恢复用时 40 分钟",
     }

@@ -12,11 +12,12 @@ from edudata.access.models import AccessGrant
 from edudata.db import Database
 from edudata.org.models import Account
 from edudata.org.service import roles_of
+from support import clock
 from support.students import PASSWORD
 
 API = "/api/v1/lifecycle"
 HTML = {"accept": "text/html"}
-ANNEX3 = {"kind": "annex3", "signed_on": "2026-09-01", "document_ref": "保密协议-2026-017.pdf"}
+ANNEX3 = {"kind": "annex3", "signed_on": clock.iso(-90), "document_ref": "保密协议-017.pdf"}
 
 
 def _login(http: httpx.Client, username: str) -> httpx.Response:
@@ -50,7 +51,7 @@ def test_a_unit_has_one_current_data_protection_officer(http: httpx.Client, worl
     accounts.create(username="dpo2", roles=("data_protection_officer",), unit_code="0104")
     h = world["h"]["office"]
     for user in ("dpo1", "dpo2"):
-        body = {"unit_code": "0104", "username": user, "appointed_on": "2026-09-01"}
+        body = {"unit_code": "0104", "username": user, "appointed_on": clock.iso(-90)}
         assert http.post(f"{API}/officers", json=body, headers=h).status_code == 201
     assert [(o["unit_code"], o["username"]) for o in http.get(f"{API}/officers", headers=h).json()] == [
         ("0104", "dpo2")
@@ -59,7 +60,7 @@ def test_a_unit_has_one_current_data_protection_officer(http: httpx.Client, worl
 
 def test_training_is_recorded_per_person(http: httpx.Client, world: dict) -> None:
     h = world["h"]["office"]
-    body = {"username": "xgb", "course": "数据安全与个人信息保护", "held_on": "2026-10-20", "hours": 4}
+    body = {"username": "xgb", "course": "数据安全与个人信息保护", "held_on": clock.iso(-40), "hours": 4}
     assert http.post(f"{API}/training", json=body, headers=h).status_code == 201
     assert http.post(f"{API}/training", json={**body, "hours": 0}, headers=h).status_code == 422
     listed = http.get(f"{API}/training", params={"username": "xgb"}, headers=world["h"]["aud"]).json()
@@ -77,13 +78,15 @@ def _web_login(username: str, base_url: str) -> httpx.Client:
     return client
 
 
-OFFBOARD = {"username": "xgb", "left_on": "2026-12-01",
+def offboard_body() -> dict:
+    """xgb leaves today, having signed the leaving commitment (附件4) yesterday; one device is not back."""
+    return {"username": "xgb", "left_on": clock.iso(0),
             "devices": [{"asset": "笔记本 NB-0042", "returned": True}, {"asset": "U盾 K-7", "returned": False}],
-            "commitment": {"signed_on": "2026-11-30", "document_ref": "离岗承诺书-xgb.pdf"}}  # fmt: skip
+            "commitment": {"signed_on": clock.iso(-1), "document_ref": "离岗承诺书-xgb.pdf"}}  # fmt: skip
 
 
 def test_offboarding_requires_the_leaving_commitment(http: httpx.Client, world: dict, db: Database) -> None:
-    body = {k: v for k, v in OFFBOARD.items() if k != "commitment"}
+    body = {k: v for k, v in offboard_body().items() if k != "commitment"}
     r = http.post(f"{API}/offboarding", json=body, headers=world["h"]["office"])
     assert r.status_code == 422 and "Annex 4" in r.json()["detail_en"]
     with db.session() as s:
@@ -99,7 +102,7 @@ def test_offboarding_ends_a_live_web_session_and_token_on_their_next_request(
     assert browser.get("/lifecycle", headers=HTML).status_code == 403  # signed in, but not the office
     token = world["h"]["xgb"]
     assert http.get("/api/v1/data/student_basic", headers=token).status_code == 200
-    r = http.post(f"{API}/offboarding", json=OFFBOARD, headers=world["h"]["office"])
+    r = http.post(f"{API}/offboarding", json=offboard_body(), headers=world["h"]["office"])
     assert r.status_code == 201, r.text
     assert http.get("/api/v1/data/student_basic", headers=token).status_code == 401
     assert (
@@ -118,8 +121,9 @@ def test_offboarding_revokes_roles_grants_and_records_devices_and_the_off_duty_y
         create_grant(s, dataset_code="student_basic", grantee_unit_code="0104", elements=["XH"], purpose="统计",
                      grantee_account_id=account.id)  # fmt: skip
         s.commit()
-    done = http.post(f"{API}/offboarding", json=OFFBOARD, headers=world["h"]["office"]).json()
-    assert done["off_duty_until"] == "2027-12-01" and done["devices_outstanding"] == ["U盾 K-7"]
+    done = http.post(f"{API}/offboarding", json=offboard_body(), headers=world["h"]["office"]).json()
+    off_duty_until = clock.one_year_after(clock.today()).isoformat()  # the off-duty year (脱密期, Art. 53)
+    assert done["off_duty_until"] == off_duty_until and done["devices_outstanding"] == ["U盾 K-7"]
     assert done["revoked"]["roles"] == ["unit_data_officer"] and done["revoked"]["grants"] == 1
     assert done["revoked"]["tokens"] >= 1
     with db.session() as s:
@@ -127,5 +131,5 @@ def test_offboarding_revokes_roles_grants_and_records_devices_and_the_off_duty_y
         assert s.execute(select(AccessGrant.revoked_at)).scalar_one() is not None
     found = http.get(f"{API}/obligations", headers=world["h"]["office"]).json()
     assert any(o["code"] == "devices_not_returned" and o["subject"] == "xgb" for o in found)
-    again = http.post(f"{API}/offboarding", json=OFFBOARD, headers=world["h"]["office"])
+    again = http.post(f"{API}/offboarding", json=offboard_body(), headers=world["h"]["office"])
     assert again.status_code == 409

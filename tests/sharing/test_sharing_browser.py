@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from support import clock
 from support.server import LiveServer
+from support.sharing import PERIOD_DAYS
 from support.students import PASSWORD
 
 CHROMIUM_ARGS = [
@@ -49,7 +51,7 @@ def test_applicant_applies_and_the_producer_and_office_approve_in_a_browser(
             lib.fill("#contact_phone", "022-88186000")
             lib.fill("#purpose", "为会计学院学生开通电子资源账号")
             lib.fill("#business_basis", "读者服务管理办法第五条")
-            lib.fill("#period_end", "2026-12-31")
+            lib.fill("#period_end", clock.iso(PERIOD_DAYS))
             lib.fill("#security_measures", "专人负责，访问留痕")
             lib.screenshot(path=str(output_dir / "sharing_apply.png"), full_page=True)
             lib.click("#save")

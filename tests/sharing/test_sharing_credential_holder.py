@@ -13,6 +13,7 @@ from edudata.audit.models import AuditRecord
 from edudata.db import Database, utcnow
 from edudata.org.models import Account, RoleAssignment
 from edudata.sharing.models import GrantCredential
+from support import clock
 from support.lifecycle import run_cli
 from support.sharing import credential, granted
 
@@ -164,8 +165,8 @@ def test_a_disabled_holder_is_refused_and_re_enabling_does_not_revive_the_creden
 def test_offboarding_the_holder_ends_the_credential(http: httpx.Client, world: dict, db: Database) -> None:
     app = granted(http, world)
     key = credential(http, world["h"]["lib"], app["id"])
-    body = {"username": "lib", "left_on": "2026-12-01",
-            "commitment": {"signed_on": "2026-11-30", "document_ref": "离岗承诺书-lib.pdf"}}  # fmt: skip
+    body = {"username": "lib", "left_on": clock.iso(0),
+            "commitment": {"signed_on": clock.iso(-1), "document_ref": "离岗承诺书-lib.pdf"}}  # fmt: skip
     r = http.post("/api/v1/lifecycle/offboarding", json=body, headers=world["h"]["office"])
     assert r.status_code == 201, r.text
     refused = http.get(DATA, headers=key)

@@ -10,7 +10,8 @@ from sqlalchemy import update
 from edudata import cache
 from edudata.access.models import AccessGrant
 from edudata.db import Database, utcnow
-from support.sharing import apply, approve, credential, granted, sign_and_submit
+from support import clock
+from support.sharing import PERIOD_DAYS, apply, approve, credential, granted, sign_and_submit
 
 
 def test_a_credential_cannot_read_another_dataset(http: httpx.Client, world: dict) -> None:
@@ -87,8 +88,12 @@ def test_an_expired_grant_is_refused(http: httpx.Client, world: dict, db: Databa
 
 
 def test_the_grant_expires_at_the_end_of_the_period_beijing_time(http: httpx.Client, world: dict) -> None:
-    app = granted(http, world)
-    assert app["grant"]["expires_at"].startswith("2026-12-31T16:00:00")
+    app = granted(
+        http, world
+    )  # the period's last day is PERIOD_DAYS from today: it ends at 24:00 that day, +08:00
+    end = clock.end_of_day_utc(clock.days_from_today(PERIOD_DAYS))
+    assert end.time().isoformat() == "16:00:00"
+    assert app["grant"]["expires_at"].startswith(end.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def test_more_than_the_threshold_of_people_waits_for_the_commission(http: httpx.Client, world: dict) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from email.message import Message
 
 import httpx
@@ -18,7 +17,7 @@ from edudata.audit.models import AuditRecord
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.sharing.models import Notification, ShareReview
-from edudata.sharing.service import today_in_china
+from support import clock
 from support.lifecycle import run_cli
 from support.mail import Catcher, free_port
 from support.server import LiveServer
@@ -183,7 +182,7 @@ def test_a_revoked_grant_is_mailed_to_the_applicant(
 def test_a_grant_about_to_end_is_mailed_to_the_applicant_once(
     mailing: httpx.Client, people: dict, smtp: Catcher
 ) -> None:
-    end = (today_in_china() + timedelta(days=3)).isoformat()
+    end = clock.iso(3)
     app = _submitted(mailing, people, period_end=end)
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
@@ -199,7 +198,7 @@ def test_a_grant_about_to_end_is_mailed_to_the_applicant_once(
 def test_a_grant_far_from_its_end_is_not_announced(
     mailing: httpx.Client, people: dict, smtp: Catcher
 ) -> None:
-    app = _submitted(mailing, people)  # ends 2026-12-31
+    app = _submitted(mailing, people)  # ends PERIOD_DAYS (90) from today: beyond the 7-day notice
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
     smtp.reset()
@@ -212,7 +211,7 @@ def test_an_overdue_review_is_mailed_to_the_office(
 ) -> None:
     app = _submitted(mailing, people)
     with db.session() as s:  # the producer's five working days ran out last month
-        s.scalar(select(ShareReview)).due_on = today_in_china() - timedelta(days=30)
+        s.scalar(select(ShareReview)).due_on = clock.days_from_today(-30)
         s.commit()
     smtp.reset()
     assert mailing.get("/api/v1/sharing/reviews/overdue", headers=people["h"]["office"]).status_code == 200
@@ -314,7 +313,7 @@ def test_the_daily_reminder_command_mails_the_overdue_review(
     http: httpx.Client, people: dict, smtp: Catcher, db: Database, settings: Settings
 ) -> None:
     app = _submitted(http, people)  # through the default server: no mail yet
-    later = (today_in_china() + timedelta(days=40)).isoformat()
+    later = clock.iso(40)
     mail_on = {"EDUDATA_SMTP_PORT": str(smtp.port), "EDUDATA_NOTIFY_MAIL_FROM": SENDER,
                "EDUDATA_PUBLIC_BASE_URL": "https://data.tjufe.edu.cn"}  # fmt: skip
     done = run_cli(settings, "sharing", "remind", "--today", later, env=mail_on)

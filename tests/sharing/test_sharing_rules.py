@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 
-from support.sharing import APPLICATION, apply, approve, sign_and_submit
+from support.sharing import application, apply, approve, sign_and_submit
 
 
 def test_a_no_share_element_cannot_be_requested_by_api(http: httpx.Client, world: dict) -> None:
-    body = {**APPLICATION, "elements": ["XH", "YHKH"]}
+    body = application(elements=["XH", "YHKH"])
     r = http.post("/api/v1/sharing/applications", json=body, headers=world["h"]["lib"])
     assert r.status_code == 422
     assert r.json()["not_shared"] == ["YHKH"] and "不予共享" in r.json()["detail_zh"]
@@ -21,7 +21,7 @@ def test_the_catalogue_entry_marks_no_share_elements_unselectable(http: httpx.Cl
 
 
 def test_a_row_scope_on_an_encrypted_element_is_refused(http: httpx.Client, world: dict) -> None:
-    body = {**APPLICATION, "row_filter": {"element": "SFZJH", "op": "eq", "value": world["rows"][0]["SFZJH"]}}
+    body = application(row_filter={"element": "SFZJH", "op": "eq", "value": world["rows"][0]["SFZJH"]})
     r = http.post("/api/v1/sharing/applications", json=body, headers=world["h"]["lib"])
     assert r.status_code == 422 and r.json()["field"] == "row_filter"
 

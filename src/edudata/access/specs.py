@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from edudata.access.policy_cache import cached, watch
 from edudata.catalog.models import AuthoritativeSource, Code, CodeSet, CodeSetVersion, DataElement, Dataset
+from edudata.clock import today_in_china
 from edudata.errors import NotFound
 from edudata.store.spec import DatasetSpec, ElementSpec
 
@@ -65,7 +66,7 @@ def load_spec(session: Session, dataset_code: str) -> DatasetSpec:
 
 def current_code_values(session: Session, code_set: str, on: date | None = None) -> set[str]:
     """Active values of the version of ``code_set`` in effect ``on`` (today by default)."""
-    on = on or date.today()
+    on = on or today_in_china()
 
     def load() -> set[str]:
         version_id = session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from edudata.catalog.inputs import CODE_SET_CODE, CODE_VALUE, clean_code, clean_name, clean_text
 from edudata.catalog.models import Code, CodeSet, CodeSetVersion
+from edudata.clock import today_in_china
 from edudata.errors import Conflict, NotFound, ValidationFailed
 
 MAX_CODES = 5000
@@ -33,7 +34,7 @@ def get_code_set(session: Session, code: str) -> CodeSet:
 
 def current_version(code_set: CodeSet, today: date | None = None) -> CodeSetVersion | None:
     """The latest version whose ``effective_from`` has come (ties: the later published)."""
-    today = today or date.today()
+    today = today or today_in_china()
     in_effect = [v for v in code_set.versions if v.effective_from <= today]
     return max(in_effect, key=lambda v: (v.effective_from, v.id)) if in_effect else None
 
@@ -180,7 +181,7 @@ def create_code_set(
         session,
         code,
         version=version,
-        effective_from=effective_from or date.today(),
+        effective_from=effective_from or today_in_china(),
         codes=codes,
         note=note,
         created_by=created_by,

@@ -27,6 +27,7 @@ from edudata.catalog.vectorised import (
     number_check_expr,
     school_code_check_expr,
 )
+from edudata.clock import today_in_china
 
 __all__ = [
     "CheckResult",
@@ -156,7 +157,7 @@ def check_id_number(raw: object, *, today: date | None = None) -> CheckResult:
     if not re.fullmatch(shape, text):
         return _fail(kind, p.BAD_CHARACTER, original, text, notes)
     birth = _id_birth(text)
-    today = today or date.today()
+    today = today or today_in_china()
     if birth is None or birth.year < p.MIN_BIRTH_YEAR or birth > today:
         return _fail(kind, p.BAD_BIRTH_DATE, original, text, notes)
     if len(text) == 18:

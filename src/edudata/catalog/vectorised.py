@@ -17,6 +17,7 @@ from datetime import date
 import polars as pl
 
 from edudata.catalog import patterns as p
+from edudata.clock import today_in_china
 
 _NULL = pl.lit(None, dtype=pl.String)
 _V, _N = pl.col("v"), pl.col("n")
@@ -106,7 +107,7 @@ def id_number_normalise_expr(col: str | pl.Expr) -> pl.Expr:
 def id_number_check_expr(col: str | pl.Expr, *, today: date | None = None) -> pl.Expr:
     """GB 11643 error code per row (``empty``, ``bad_length``, ``bad_character``, ``bad_birth_date``,
     ``bad_check_digit``) or null; unknown regions are warnings, never errors, as in the scalar check."""
-    return _batched(col, _clean_id, _id_error(today or date.today()), pl.String())
+    return _batched(col, _clean_id, _id_error(today or today_in_china()), pl.String())
 
 
 def id_gender_expr(col: str | pl.Expr) -> pl.Expr:
@@ -114,13 +115,17 @@ def id_gender_expr(col: str | pl.Expr) -> pl.Expr:
     digit = pl.when(_N.str.len_chars() == 18).then(_N.str.slice(16, 1)).otherwise(_N.str.slice(14, 1))
     parity = digit.cast(pl.Int64, strict=False) % 2
     code = pl.when(parity == 1).then(pl.lit("1")).otherwise(pl.lit("2"))
-    rule = pl.when(_id_error(date.today()).is_null()).then(code).otherwise(_NULL)
+    rule = pl.when(_id_error(today_in_china()).is_null()).then(code).otherwise(_NULL)
     return _batched(col, _clean_id, rule, pl.String())
 
 
 def id_birth_date_expr(col: str | pl.Expr) -> pl.Expr:
     """Birth date inside the ID number (15-digit numbers read as 19YY), null if the number is invalid."""
-    rule = pl.when(_id_error(date.today()).is_null()).then(_id_birth()).otherwise(pl.lit(None, dtype=pl.Date))
+    rule = (
+        pl.when(_id_error(today_in_china()).is_null())
+        .then(_id_birth())
+        .otherwise(pl.lit(None, dtype=pl.Date))
+    )
     return _batched(col, _clean_id, rule, pl.Date())
 
 

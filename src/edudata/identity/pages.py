@@ -217,7 +217,7 @@ def totp_enrol(
     """Show a new secret once; it becomes required only after a code from it is confirmed."""
     account = session.get(Account, principal.account_id)
     try:
-        secret, uri = totp.begin(session, account)
+        secret, uri = totp.begin(session, account, request.app.state.settings)
     except EduDataError as err:
         refused(request, session, err)
         return _account_page(request, session, principal, err.status, errors={"totp": (err.zh, err.en)})
@@ -235,7 +235,7 @@ def totp_confirm(
 ) -> Response:
     account = session.get(Account, principal.account_id)
     try:
-        totp.confirm(session, account, form_text(form, "code")[:16])
+        totp.confirm(session, account, form_text(form, "code")[:16], request.app.state.settings)
     except EduDataError as err:
         refused(request, session, err)
         return _account_page(request, session, principal, err.status, errors={"code": (err.zh, err.en)})

@@ -131,7 +131,7 @@ def enrol_totp(
     principal: Principal = Depends(current_principal),
 ) -> dict:
     """Start enrolment: a new secret, shown this once; logins need the code after :func:`confirm_totp`."""
-    secret, uri = totp.begin(session, session.get(Account, principal.account_id))
+    secret, uri = totp.begin(session, session.get(Account, principal.account_id), request.app.state.settings)
     _audit(session, request, principal, "totp_enrol")
     session.commit()
     return {"secret": secret, "otpauth_uri": uri}
@@ -144,7 +144,7 @@ def confirm_totp(
     session: Session = Depends(get_session),
     principal: Principal = Depends(current_principal),
 ) -> dict:
-    totp.confirm(session, session.get(Account, principal.account_id), body.code)
+    totp.confirm(session, session.get(Account, principal.account_id), body.code, request.app.state.settings)
     _audit(session, request, principal, "totp_enable")
     session.commit()
     return {"totp_enabled": True}

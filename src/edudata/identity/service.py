@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from edudata.audit.service import record_now
 from edudata.config import Settings
+from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
 from edudata.errors import EduDataError, Locked, NotAuthenticated, PermissionDenied
 from edudata.identity import blacklist, totp
@@ -157,7 +158,7 @@ def _check(
                 "请输入动态验证码", "a one-time code (TOTP) is required", field="totp", totp_required=True
             )
             raise _Refused(need, "totp_required", account)
-        step = totp.accept(account, code, now)
+        step = totp.accept(KeyManager(session, settings), account, code, now)
         if step is None:
             bad = NotAuthenticated("动态验证码错误", "wrong one-time code", field="totp", totp_required=True)
             raise _Refused(bad, "bad_totp", account)

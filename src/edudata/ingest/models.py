@@ -155,7 +155,8 @@ class Snapshot(Base):
 
 
 class Source(Base):
-    """A producer's business database the platform pulls a dataset from (any SQLAlchemy URL)."""
+    """A producer's business system the platform pulls a dataset from: an allow-listed connection (registered by
+    the office, password sealed) and a table with its column mapping (chosen by the unit), see ``ingest.pull``."""
 
     __tablename__ = "ingest_source"
 
@@ -163,8 +164,14 @@ class Source(Base):
     dataset_code: Mapped[str] = mapped_column(String(64), index=True)
     unit_code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
-    url: Mapped[str] = mapped_column(Text)
-    query: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)  # shown without its password
+    query: Mapped[str] = mapped_column(Text, default="")  # free SQL of older versions: never run
+    connection: Mapped[str] = mapped_column(String(64), default="")  # a name in settings.pull_connections
+    secret: Mapped[str | None] = mapped_column(Text, nullable=True)  # the connection's password, sealed
+    table_name: Mapped[str] = mapped_column(String(130), default="")
+    columns: Mapped[dict[str, str] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )  # column → element
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     owner_account_id: Mapped[int] = mapped_column(Integer)
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

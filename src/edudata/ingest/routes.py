@@ -382,8 +382,27 @@ def snapshot_report(
 class SourceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1, max_length=100)
-    url: str = Field(..., min_length=3, max_length=2000)
-    query: str = Field(..., min_length=1, max_length=10000)
+    unit: str = Field(..., min_length=1, max_length=32)
+    connection: str = Field(..., min_length=1, max_length=2000, description="a name of pull_connections")
+    password: str | None = Field(None, max_length=500)
+
+
+class SourceMappingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str = Field(..., min_length=1, max_length=130)
+    columns: dict[str, str] = Field(default_factory=dict, max_length=500)
+
+
+@router.get("/connections")
+def list_connections(request: Request, who: Principal = Depends(current_principal)) -> list[dict[str, str]]:
+    """The business systems the operator allows pulls from (the office registers sources against them)."""
+    _office(who)
+    from edudata.ingest import connections
+
+    return [
+        {"name": n, "url": connections.display(connections.parse(u))}
+        for n, u in sorted((request.app.state.settings.pull_connections or {}).items())
+    ]
 
 
 @router.post("/{dataset}/sources", status_code=201)
@@ -394,19 +413,51 @@ def add_source(
     who: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    """Register a business database to pull the dataset from (the producer's data officer)."""
+    """Register an allow-listed business system as a dataset's pull source (the office, Art. 30)."""
     source = pull.create_source(
-        who, ctx_of(request, session), dataset, name=body.name, url=body.url, query=body.query
-    )
+        who, ctx_of(request, session), dataset, name=body.name, unit_code=body.unit,
+        connection=body.connection, password=body.password,
+    )  # fmt: skip
     audit.record(
         session,
         operation="ingest_source",
         dataset=dataset,
-        detail={"source": source.id, "url": pull.safe_url(body.url)},
+        detail={"source": source.id, "connection": source.connection, "unit": source.unit_code},
         **service.actor(who, ctx_of(request, session)),
     )
     session.commit()
-    return {"id": source.id, "dataset": dataset, "url": pull.safe_url(source.url)}
+    return _source_view(source)
+
+
+def _source_view(source: Any) -> dict[str, Any]:
+    return {
+        "id": source.id, "dataset": source.dataset_code, "unit": source.unit_code, "name": source.name,
+        "connection": source.connection, "url": source.url, "table": source.table_name or None,
+        "columns": source.columns or {}, "enabled": source.enabled,
+    }  # fmt: skip
+
+
+@router.put("/sources/{source_id}/mapping")
+def map_source(
+    source_id: int,
+    body: SourceMappingIn,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The producer's data officer picks the table and maps its columns to elements (no free SQL)."""
+    source = pull.set_mapping(
+        who, ctx_of(request, session), source_id, table_name=body.table, columns=body.columns
+    )
+    audit.record(
+        session,
+        operation="ingest_source_mapping",
+        dataset=source.dataset_code,
+        detail={"source": source.id, "table": source.table_name, "columns": sorted(source.columns.values())},
+        **service.actor(who, ctx_of(request, session)),
+    )
+    session.commit()
+    return _source_view(source)
 
 
 @router.post("/sources/{source_id}/pull", status_code=202)

@@ -20,6 +20,7 @@ import polars as pl
 
 from edudata.catalog import patterns as p
 from edudata.catalog.vectorised import id_number_check_expr
+from edudata.clock import today_in_china
 from edudata.store.spec import DatasetSpec, ElementSpec
 
 _WS_ALL = p.WHITESPACE_RE
@@ -245,7 +246,7 @@ def id_number_error_expr(n: pl.Expr, today: date | None = None) -> pl.Expr:
             # MOD 11-2: the weighted sum of all 18 characters (X = 10, weight 1) is 1 modulo 11.
             valid = (total + check.to_numpy()) % 11 == 1
             born = shaped_ids.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
-            in_range = (born >= date(p.MIN_BIRTH_YEAR, 1, 1)) & (born <= (today or date.today()))
+            in_range = (born >= date(p.MIN_BIRTH_YEAR, 1, 1)) & (born <= (today or today_in_china()))
             ok[index] = valid & in_range.fill_null(False).to_numpy()
         out = pl.Series(series.name, [None] * len(series), dtype=pl.String)
         todo = pl.Series(~ok) & series.is_not_null()

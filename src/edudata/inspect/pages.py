@@ -7,7 +7,6 @@ changes nothing. Lists page, sort and filter through the query string, so every 
 from __future__ import annotations
 
 import math
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +17,7 @@ from starlette.datastructures import FormData
 
 from edudata.api.deps import get_session, get_settings_dep
 from edudata.audit.service import record
+from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.db import utcnow
 from edudata.errors import EduDataError
@@ -161,7 +161,7 @@ def report_html(data: dict[str, Any], lang: str, school_name: str) -> str:
     """The printable report (the PDF's source): standalone HTML with its own print CSS and CJK fonts."""
     template = TEMPLATES.env.get_template("inspect/report_print.html")
     return template.render(
-        r=data, lang=lang, _=translator(lang), school_name=school_name, today=date.today().isoformat(),
+        r=data, lang=lang, _=translator(lang), school_name=school_name, today=today_in_china().isoformat(),
         severity_names=SEVERITY_NAMES, status_names=STATUSES,
     )  # fmt: skip
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from edudata.access.models import AccessGrant
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, EduDataError, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.models import ApiToken, WebSession
@@ -74,7 +75,7 @@ def record_agreement(
 ) -> Agreement:
     if kind not in KINDS:
         raise ValidationFailed("协议类型须为 annex3 或 annex4", "kind must be annex3 or annex4", field="kind")
-    if signed_on > date.today():
+    if signed_on > today_in_china():
         raise ValidationFailed("签署日期不能晚于今天", "the signing date is in the future", field="signed_on")
     row = Agreement(account_id=account.id, kind=kind, signed_on=signed_on, document_ref=document_ref.strip(),
                     document_sha256=document_sha256, recorded_by=recorded_by, recorded_at=utcnow())  # fmt: skip

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, formats
+from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.db import Database, utcnow
 from edudata.opendata import definitions, search
@@ -61,7 +62,7 @@ def _derive(
         if code not in source.columns:
             source = source.with_columns(pl.lit(None, dtype=pl.String).alias(code))
     rows, suppressed = definitions.derive(
-        view.kind, view.definition, source, dataset.subject_element, today or date.today()
+        view.kind, view.definition, source, dataset.subject_element, today or today_in_china()
     )
     return _as_text_frame(rows), suppressed
 

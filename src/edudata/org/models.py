@@ -68,7 +68,7 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the platform's reminders go (待办提醒): optional; the person's work mailbox, never shown to others.
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)  # sealed (identity.totp)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Last accepted TOTP time step: a code is accepted once only (no replay within its 30 s window).
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)

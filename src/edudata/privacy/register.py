@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from edudata.access import datapath
 from edudata.catalog.models import Dataset
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.org.service import find_account, roles_of
@@ -152,7 +153,7 @@ def update_system(
                 )
         system.pi_officer_name = name
         system.pi_officer_username = username
-        system.pi_officer_since = pi_officer_since or date.today()
+        system.pi_officer_since = pi_officer_since or today_in_china()
     system.updated_at = utcnow()
     session.flush()
     return system
@@ -172,7 +173,7 @@ def record_filing(
     reference_no = (reference_no or "").strip()
     if not 2 <= len(reference_no) <= 100:
         raise ValidationFailed("须填写备案编号", "the filing reference is required", field="reference_no")
-    if filed_on > date.today():
+    if filed_on > today_in_china():
         raise ValidationFailed(
             "备案日期不能晚于今天", "the filing date cannot be in the future", field="filed_on"
         )
@@ -203,7 +204,7 @@ def record_pi_audit(
     auditor = (auditor or "").strip()
     if not 2 <= len(auditor) <= 200:
         raise ValidationFailed("须填写审计机构或人员", "the auditor is required", field="auditor")
-    if audited_on > date.today():
+    if audited_on > today_in_china():
         raise ValidationFailed(
             "审计日期不能晚于今天", "the audit date cannot be in the future", field="audited_on"
         )

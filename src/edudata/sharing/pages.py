@@ -5,7 +5,7 @@ overdue reviews. Every action calls the same services as the API."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from edudata.access.masking import profile_names
 from edudata.api.deps import get_session
 from edudata.catalog.models import Dataset
+from edudata.clock import today_in_china
 from edudata.errors import EduDataError
 from edudata.identity.deps import verify_csrf, web_principal
 from edudata.identity.principal import Principal
@@ -97,7 +98,7 @@ def apply_page(
     session: Session = Depends(get_session),
     who: Principal = Depends(web_principal),
 ) -> Response:
-    end = (date.today() + timedelta(days=180)).isoformat()
+    end = (today_in_china() + timedelta(days=180)).isoformat()
     return _form_page(
         request, session, code, {"elements": [], "period_end": end, "delivery": "api"}, None, None
     )

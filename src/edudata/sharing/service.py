@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from edudata.access import datapath, filters
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
 from edudata.catalog.service import get_dataset
+from edudata.clock import CHINA, today_in_china  # noqa: F401 - today_in_china is re-exported
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
@@ -32,7 +32,6 @@ from edudata.sharing.models import (
     SharingPolicy,
 )
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DELIVERY = {"api": ("接口调用", "API"), "export": ("一次性导出", "one-off export")}
 MAX_PERIOD_DAYS = 3 * 366
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -48,10 +47,6 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "refused": ("已驳回", "refused"),
     "revoked": ("已撤销", "revoked"),
 }
-
-
-def today_in_china(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA).date()
 
 
 def end_of_period(day: date) -> datetime:

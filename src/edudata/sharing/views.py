@@ -11,6 +11,7 @@ from edudata.sharing import credentials, delivery, review
 from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication
 from edudata.sharing.service import DELIVERY, STATUS_LABELS, today_in_china
+from edudata.sharing.workdays import calendar_note
 
 
 def _stamp(value: Any) -> str | None:
@@ -64,6 +65,8 @@ def review_view(r: Any) -> dict[str, Any]:
         "reviewer_unit_code": r.reviewer_unit_code,
         "opened_at": _stamp(r.opened_at),
         "due_on": r.due_on.isoformat(),
+        # A deadline in a year chinesecalendar does not know is counted Monday-Friday: say so (workdays.py).
+        "due_note": list(note) if (note := calendar_note(r.due_on)) else None,
         "overdue": r.overdue_flagged_at is not None or (r.decided_at is None and r.due_on < today),
         "decided_at": _stamp(r.decided_at),
         "decision": r.decision,
