@@ -139,14 +139,13 @@ def _context(caller: Caller, ctx: datapath.Context, s: Setup, frame: pl.DataFram
 
 def code_labels(session: Session, code_set: str) -> dict[str, str]:
     """Label and English label → code in the version of ``code_set`` in effect today (男 → 1, 汉族 → 01)."""
-    from datetime import date
-
     from edudata.catalog.models import Code, CodeSet, CodeSetVersion
+    from edudata.clock import today_in_china
 
     version = session.execute(
         select(CodeSetVersion.id)
         .join(CodeSet, CodeSet.id == CodeSetVersion.code_set_id)
-        .where(CodeSet.code == code_set, CodeSetVersion.effective_from <= date.today())
+        .where(CodeSet.code == code_set, CodeSetVersion.effective_from <= today_in_china())
         .order_by(CodeSetVersion.effective_from.desc(), CodeSetVersion.id.desc())
         .limit(1)
     ).scalar_one_or_none()
