@@ -16,6 +16,11 @@ CLEAR = "[清空]"
 CLEAR_PATTERN = r"(?i)^[\s\u3000]*[\[【［<＜〈]\s*(?:清空|clear)\s*[\]】］>＞〉][\s\u3000]*$"
 
 
+def may_clear(value: pl.Expr) -> pl.Expr:
+    """A cheap first look (one Aho-Corasick pass): could any cell of the column be the marker?"""
+    return value.cast(pl.String).str.contains_any(["清空", "clear"], ascii_case_insensitive=True).any()
+
+
 def is_clear(value: pl.Expr) -> pl.Expr:
     """True where the cell holds the clearing marker (any of its spellings)."""
     return value.cast(pl.String).str.contains(CLEAR_PATTERN).fill_null(False)

@@ -74,10 +74,41 @@ def label_lookup(labels: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _repair_values(values: pl.Series, allowed: set[str] | None, width: int | None, labels: dict[str, str]):  # noqa: ANN202
+    """The few values not already valid: label → code, then lost leading zeros; (fixed, labelled, padded)."""
+    frame = pl.DataFrame({"v": values})
+    out = pl.col("v")
+    labelled = pl.lit(False)
+    if labels:
+        mapped = out.str.to_lowercase().replace_strict(list(labels), list(labels.values()), default=None)
+        labelled = mapped.is_not_null()
+        out = pl.when(labelled).then(mapped).otherwise(out)
+    digits = out.str.contains("^[0-9]+$").fill_null(False)
+    if allowed:
+        widths = sorted({len(v) for v in allowed if v.isdigit()})
+        candidates = [pl.when(out.str.len_chars() < w).then(out.str.zfill(w)) for w in widths]
+        matches = [c.is_in(list(allowed)).fill_null(False) for c in candidates]
+        if matches:
+            chosen = pl.coalesce([pl.when(m).then(c) for m, c in zip(matches, candidates, strict=True)])
+            padded = ~labelled & digits & (pl.sum_horizontal(matches) == 1)
+        else:
+            chosen, padded = out, pl.lit(False)
+    else:
+        chosen = out.str.zfill(width or 0)
+        padded = ~labelled & digits & (out.str.len_chars() < (width or 0))
+    result = frame.select(
+        pl.when(padded).then(chosen).otherwise(out).alias("v"), labelled.alias("l"), padded.alias("p")
+    )
+    return result.get_column("v"), int(result.get_column("l").sum()), int(result.get_column("p").sum())
+
+
 def apply(work: pl.DataFrame, elements: list[str], ctx: CheckContext) -> tuple[pl.DataFrame, dict[str, dict]]:
-    """Map labels to codes and restore lost leading zeros in the normalised columns; counts per element."""
-    exprs: list[pl.Expr] = []
-    flags: list[pl.Expr] = []
+    """Map labels to codes and restore lost leading zeros in the normalised columns; counts per element.
+
+    Most values are valid already: one ``is_in`` (or length) pass per element finds the few that are not, and
+    only those are looked at (a clean million-row batch costs a few scans, not a rewrite of every column)."""
+    report: dict[str, dict] = {}
+    fixed: list[pl.Series] = []
     for code in elements:
         e = ctx.spec.element(code)
         if e is None:
@@ -85,46 +116,23 @@ def apply(work: pl.DataFrame, elements: list[str], ctx: CheckContext) -> tuple[p
         allowed, width = value_set(ctx, code), declared_width(ctx, code)
         if not allowed and not width:
             continue
-        n = N(code)
-        out = n
-        labelled = pl.lit(False)
+        column = work.get_column(f"n|{code}")
         if allowed:
-            labels = label_lookup((getattr(ctx, "code_labels", {}) or {}).get(e.code_set or "", {}))
-            if labels:
-                mapped = n.str.to_lowercase().replace_strict(
-                    list(labels), list(labels.values()), default=None
-                )
-                labelled = (n.is_not_null() & ~n.is_in(list(allowed)) & mapped.is_not_null()).fill_null(False)
-                out = pl.when(labelled).then(mapped).otherwise(out)
-            widths = sorted({len(v) for v in allowed if v.isdigit()})
-            candidates = [pl.when(out.str.len_chars() < w).then(out.str.zfill(w)) for w in widths]
-            matches = [c.is_in(list(allowed)).fill_null(False) for c in candidates]
-            if matches:
-                chosen = pl.coalesce([pl.when(m).then(c) for m, c in zip(matches, candidates, strict=True)])
-                padded = (
-                    out.is_not_null()
-                    & ~out.is_in(list(allowed))
-                    & out.str.contains("^[0-9]+$")
-                    & (pl.sum_horizontal(matches) == 1)
-                ).fill_null(False)
-                out = pl.when(padded).then(chosen).otherwise(out)
-            else:
-                padded = pl.lit(False)
+            todo = column.is_not_null() & ~column.is_in(pl.Series(sorted(allowed), dtype=pl.String).implode())
         else:
-            padded = (out.str.contains("^[0-9]+$") & (out.str.len_chars() < width)).fill_null(False)
-            out = pl.when(padded).then(out.str.zfill(width)).otherwise(out)
-        exprs.append(out.alias(f"n|{code}"))
-        flags += [labelled.alias(f"_label|{code}"), padded.alias(f"_padded|{code}")]
-    if not exprs:
-        return work, {}
-    counted = work.lazy().select(flags).select(pl.all().sum()).collect().row(0, named=True)
-    work = work.with_columns(exprs)
-    report: dict[str, dict] = {}
-    for name, count in counted.items():
-        if count:
-            kind, code = name[1:].split("|", 1)
-            report.setdefault(code, {})[kind] = int(count)
-    return work, report
+            todo = column.is_not_null() & (column.str.len_chars() < width)
+        if not todo.any():
+            continue
+        index = todo.arg_true()
+        labels = (
+            label_lookup((getattr(ctx, "code_labels", {}) or {}).get(e.code_set or "", {})) if allowed else {}
+        )
+        values, labelled, padded = _repair_values(column.gather(index), allowed, width, labels)
+        fixed.append(column.scatter(index, values))
+        counts = {k: v for k, v in (("label", labelled), ("padded", padded)) if v}
+        if counts:
+            report[code] = counts
+    return (work.with_columns(fixed) if fixed else work), report
 
 
 def excel_checks(work: pl.DataFrame, elements: list[str], ctx: CheckContext) -> list[Check]:

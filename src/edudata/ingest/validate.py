@@ -144,8 +144,10 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     elements = [c for c in frame.columns if not c.startswith("_")]  # _row, _num|… (number cells) are not data
     # The clearing marker ([清空], ingest/merge.py) is no value to the rules: it is checked as an empty cell,
     # and put back on the good rows at the end so the load clears the stored value.
-    marks = frame.select([merge.is_clear(pl.col(e)).any().alias(e) for e in elements]) if elements else None
-    marked = [e for e in elements if marks is not None and marks.get_column(e).item()]
+    maybe = frame.select([merge.may_clear(pl.col(e)).alias(e) for e in elements]).row(0) if elements else ()
+    candidates = [e for e, hit in zip(elements, maybe, strict=True) if hit]
+    exact = frame.select([merge.is_clear(pl.col(e)).any() for e in candidates]).row(0) if candidates else ()
+    marked = [e for e, hit in zip(candidates, exact, strict=True) if hit]
     if marked:
         frame = frame.with_columns(
             [merge.is_clear(pl.col(e)).alias(merge.clear_column(e)) for e in marked]
