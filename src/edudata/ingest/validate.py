@@ -144,19 +144,26 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     elements = [c for c in frame.columns if not c.startswith("_")]  # _row, _num|… (number cells) are not data
     # The clearing marker ([清空], ingest/merge.py) is no value to the rules: it is checked as an empty cell,
     # and put back on the good rows at the end so the load clears the stored value.
-    maybe = frame.select([merge.may_clear(pl.col(e)).alias(e) for e in elements]).row(0) if elements else ()
+    # Lazy, then collected: the query optimiser shares the work common to several rules (the ID number's
+    # shape, birth date and gender serve three of them), which eager evaluation repeats for each. The look for
+    # the marker runs beside it, in the same collection.
+    normalised = [normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
+    maybe_frame, work = pl.collect_all(
+        [
+            frame.lazy().select([merge.may_clear(pl.col(e)).alias(e) for e in elements]),
+            frame.lazy().with_columns(normalised),
+        ]
+    )
+    maybe = maybe_frame.row(0) if elements else ()
     candidates = [e for e, hit in zip(elements, maybe, strict=True) if hit]
     exact = frame.select([merge.is_clear(pl.col(e)).any() for e in candidates]).row(0) if candidates else ()
     marked = [e for e, hit in zip(candidates, exact, strict=True) if hit]
-    if marked:
+    if marked:  # rare: normalise again with the marker taken out
         frame = frame.with_columns(
             [merge.is_clear(pl.col(e)).alias(merge.clear_column(e)) for e in marked]
             + [pl.when(merge.is_clear(pl.col(e))).then(None).otherwise(pl.col(e)).alias(e) for e in marked]
         )
-    # Lazy, then collected: the query optimiser shares the work common to several rules (the ID number's
-    # shape, birth date and gender serve three of them), which eager evaluation repeats for each.
-    normalised = [normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
-    work = frame.lazy().with_columns(normalised).collect()
+        work = frame.lazy().with_columns(normalised).collect()
     work, habits = repair.apply(work, elements, ctx)
     registered = registered_checks(spec.code) if checks is None else checks
     built_in = builtin_checks(work, ctx) + repair.excel_checks(work, elements, ctx)
