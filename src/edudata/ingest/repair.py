@@ -25,7 +25,7 @@ from edudata.ingest.readers import NUMBER_COLUMN
 from edudata.ingest.rules import Check, CheckContext, N
 
 EXCEL_CODES = ("excel_scientific", "excel_precision", "excel_number_cell")
-_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+?[0-9]{1,3}$"
+_SCIENTIFIC = r"^\s*[0-9](?:\.[0-9]+)?[eE]\+?[0-9]{1,3}\s*$"
 
 
 def declared_width(ctx: CheckContext, element: str) -> int | None:
@@ -139,7 +139,7 @@ def excel_checks(work: pl.DataFrame, elements: list[str], ctx: CheckContext) -> 
     """Identifier values Excel damaged: scientific notation, 15-digit precision, number cells unconfirmed."""
     checks = []
     for code in identifiers(ctx, elements):
-        raw = pl.col(code).cast(pl.String).str.strip_chars()
+        raw = pl.col(code).cast(pl.String)
         expr = pl.when(raw.str.contains(_SCIENTIFIC)).then(pl.lit("excel_scientific"))
         flag = f"{NUMBER_COLUMN}{code}"
         if flag in work.columns:
