@@ -10,6 +10,7 @@ from sqlalchemy import text, update
 from edudata.access.grants import create_grant
 from edudata.access.models import AccessGrant
 from edudata.access.specs import load_spec
+from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
 from edudata.db import utcnow
 from edudata.org.models import RoleAssignment
@@ -36,8 +37,11 @@ def test_a_purge_that_kept_less_than_180_days_is_found(inspector, in_session) ->
     assert inspector.found() == [("audit.retention", "purge:2")]
 
 
-def test_a_tampered_audit_record_breaks_the_chain_check(inspector, in_session, db) -> None:  # noqa: ANN001
+def test_a_tampered_audit_record_breaks_the_chain_check(inspector, in_session, db, settings) -> None:  # noqa: ANN001
     in_session(lambda s: [record(s, operation="login", username=f"u{i}") for i in range(3)])
+    sequence_all(
+        db, settings
+    )  # in the tree (the server's sequencer does this within a second), then tampered with
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_record SET username = 'mallory' WHERE seq = 2"))
     result = inspector.run()
