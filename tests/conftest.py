@@ -101,7 +101,8 @@ def _reset(database: Database, metadata) -> None:  # noqa: ANN001
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             for name in reversed(tables):
                 conn.execute(text(f'DELETE FROM "{name}"'))
-            if "sqlite_sequence" in present:
+            # The inspector does not list SQLite's own tables: look for the AUTOINCREMENT counters directly.
+            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
                 conn.execute(text("DELETE FROM sqlite_sequence"))
         else:
             conn.execute(

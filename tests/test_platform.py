@@ -91,14 +91,14 @@ def short_lock_waits(db: Database) -> Iterator[None]:
 def test_a_database_too_busy_to_write_answers_503_with_retry_after(
     http: httpx.Client, db: Database, short_lock_waits: None
 ) -> None:
-    """Another writer holds the audit chain (on SQLite the whole file): the request is refused as busy —
+    """Another writer holds the audit log's table (on SQLite the whole file): the request is refused as busy —
     503, Retry-After, a bilingual problem — not an internal error; once the lock is gone the same works."""
     with db.engine.connect() as holder:
         if db.is_sqlite:
             holder.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             holder.exec_driver_sql("BEGIN")
-            holder.exec_driver_sql("LOCK TABLE audit_chain_head IN EXCLUSIVE MODE")
+            holder.exec_driver_sql("LOCK TABLE audit_record IN EXCLUSIVE MODE")
         r = http.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password-1"})
         holder.rollback()
     assert r.status_code == 503, r.text

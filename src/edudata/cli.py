@@ -62,10 +62,13 @@ def serve(
     import uvicorn
 
     from edudata.api.app import create_app
+    from edudata.audit.sequencer import attach
 
     settings = get_settings()
+    application = create_app(settings)
+    attach(application)  # the audit log's sequencer runs in the server (one per deployment wins each round)
     uvicorn.run(
-        create_app(settings),
+        application,
         host=host or settings.host,
         port=port or settings.port,
         ssl_certfile=certfile,

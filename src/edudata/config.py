@@ -45,8 +45,15 @@ class Settings(BaseSettings):
     master_key: str | None = None  # base64, overrides the file (for containers)
     # Ed25519 key that signs audit checkpoints and export packages (Art. 25, 59); created on first use.
     signing_key_file: Path | None = None
-    # Sign the audit chain's head every this many records (Art. 59 防篡改); `edudata audit sign` signs on demand.
-    audit_checkpoint_every: int = Field(1000, ge=1)
+    # The audit log (Art. 30, 59): records are appended without a lock and integrated by one sequencer into a
+    # Merkle tree; it signs a checkpoint (C2SP) after this many records or seconds, whichever comes first.
+    audit_origin: str = "edudata.local/audit"  # the log's name in its checkpoints: unique per deployment
+    audit_checkpoint_every: int = Field(100_000, ge=1)
+    audit_checkpoint_seconds: float = Field(60.0, gt=0)
+    # How often the sequencer in `edudata serve` looks for new records (seconds); 0 = no sequencer in-process.
+    audit_sequence_interval: float = Field(0.5, ge=0)
+    # Witnesses that cosign checkpoints: comma-separated `<verifier key>@<URL>` (`edudata audit witness init`).
+    audit_witnesses: str = ""
 
     # Mail relay (edudata.mail): the open-data portal's e-mail verification and sharing's notifications use it.
     smtp_host: str = "127.0.0.1"
@@ -63,6 +70,9 @@ class Settings(BaseSettings):
     opendata_rate_burst: int = Field(60, ge=1)  # token bucket per open-data key / per address
     opendata_rate_per_second: float = Field(2.0, gt=0)
     opendata_max_rows: int = Field(1000, ge=1)  # one page of the query API / datastore_search
+    opendata_dcat_page_size: int = Field(
+        100, ge=1, le=1000
+    )  # datasets per page of the DCAT catalogue (hydra)
 
     # Pull sources (Art. 20): the business systems the platform may read, name → SQLAlchemy URL, set by the
     # operator (EDUDATA_PULL_CONNECTIONS as JSON). Give each a read-only database account; its password is given

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 from sqlalchemy import select, text
 
+from edudata.audit import merkle, note
 from edudata.audit.models import AuditRecord
+from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record_now
+from edudata.crypto import signing
 from edudata.db import Database
 
 RECORDS = "/api/v1/audit/records"
@@ -137,3 +142,60 @@ def test_audit_page_refuses_a_non_auditor_and_records_it(http: httpx.Client, db:
     assert r.status_code == 403 and "text/html" in r.headers["content-type"]
     [denial] = _records(db, operation="permission_denied")
     assert denial.username == "clerk" and denial.detail["path"] == "/audit"
+
+
+def test_auditor_gets_inclusion_and_consistency_proofs_a_third_party_can_check(
+    http: httpx.Client,
+    db: Database,
+    accounts,  # noqa: ANN001
+    settings,  # noqa: ANN001
+) -> None:
+    accounts.create("audit5", roles=("auditor",))
+    headers = accounts.headers("audit5")
+    for i in range(300):  # more than one 256-leaf tile, so the proof uses a stored tile hash
+        record_now(db, operation="query", username=f"p{i}")
+    sequence_all(db, settings, checkpoint=True)
+    old = http.get("/api/v1/audit/checkpoint", headers=headers).json()
+    record_now(db, operation="export", username="late")
+    sequence_all(db, settings, checkpoint=True)
+
+    target = _records(db, username="p7")[0]
+    got = http.get(f"/api/v1/audit/proofs/inclusion/{target.seq}", headers=headers)
+    assert got.status_code == 200, got.text
+    proof = got.json()
+    # Checked the way an outside party would: the log's key, the note, RFC 9162 — nothing of the server's.
+    checkpoint = note.parse_checkpoint(
+        note.verify(proof["checkpoint"], "edudata.local/audit", signing.public_key_bytes(settings)).text
+    )
+    leaf = merkle.leaf_hash(proof["leaf"].encode())
+    hashes = [base64.b64decode(h) for h in proof["proof"]]
+    assert proof["leaf"].startswith(f"{proof['position']}\n") and '"p7"' in proof["leaf"]
+    assert merkle.verify_inclusion(leaf, proof["leaf_index"], checkpoint.size, hashes, checkpoint.root)
+    assert not merkle.verify_inclusion(
+        merkle.leaf_hash(proof["leaf"].replace("p7", "p8").encode()),
+        proof["leaf_index"],
+        checkpoint.size,
+        hashes,
+        checkpoint.root,
+    )
+
+    cons = http.get("/api/v1/audit/proofs/consistency", params={"old": old["size"]}, headers=headers).json()
+    new = note.parse_checkpoint(note.parse(cons["new_checkpoint"]).text)
+    old_cp = note.parse_checkpoint(note.parse(cons["old_checkpoint"]).text)
+    # The export; the proof request's own record is still pending (the sequencer takes it shortly).
+    assert (old_cp.size, new.size) == (old["size"], old["size"] + 1)
+    assert merkle.verify_consistency(
+        old_cp.size, new.size, old_cp.root, new.root, [base64.b64decode(h) for h in cons["proof"]]
+    )
+
+    missing = http.get("/api/v1/audit/proofs/inclusion/999999", headers=headers)
+    assert missing.status_code == 404 and missing.json()["detail_en"]
+    clerk = accounts.create("clerk5", roles=("unit_data_officer",), unit_code="0103")
+    assert clerk is not None
+    assert (
+        http.get(
+            f"/api/v1/audit/proofs/inclusion/{target.seq}", headers=accounts.headers("clerk5")
+        ).status_code
+        == 403
+    )
+    assert len(_records(db, operation="audit_proof")) == 2

@@ -1,7 +1,9 @@
-"""The audit log is append-only and tamper-evident (Art. 30, 59): every edit, removal or reordering is found."""
+"""The audit log is append-only and tamper-evident (Art. 30, 59): appends, sequencing, and what verification finds."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 
 import pytest
@@ -9,9 +11,10 @@ from sqlalchemy import func, select, text
 
 from edudata.audit import chain
 from edudata.audit.checkpoints import sign_head
-from edudata.audit.models import GENESIS_HASH, AuditCheckpoint, AuditRecord
-from edudata.audit.service import enable_checkpoints, record, record_many, record_now
-from edudata.audit.verify import verify_chain
+from edudata.audit.models import AuditCheckpoint, AuditRecord
+from edudata.audit.sequencer import pending_count, sequence, sequence_all
+from edudata.audit.service import record, record_many, record_now
+from edudata.audit.verify import MAX_WORKERS, verify_chain
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.errors import ValidationFailed
@@ -43,6 +46,11 @@ def _fill(db: Database, n: int) -> None:
         s.commit()
 
 
+def _sequenced(db: Database, settings: Settings, n: int) -> None:
+    _fill(db, n)
+    sequence_all(db, settings)
+
+
 def _sql(db: Database, statement: str) -> None:
     with db.engine.begin() as conn:
         conn.execute(text(statement))
@@ -63,11 +71,17 @@ def test_records_are_appended_in_one_chain_that_verifies(db: Database, settings:
     with db.session() as s:
         rows = s.scalars(select(AuditRecord).order_by(AuditRecord.seq)).all()
         assert [r.seq for r in rows] == [1, 2]
+        assert [r.leaf for r in rows] == [None, None]  # durable, not yet in the tree
         assert rows[0].username == "张三" and rows[0].result == "success"
-        assert rows[1].prev_hash == rows[0].hash
         assert rows[1].elements == ["姓名"] and rows[1].detail == {"a": 2, "b": 1}
+        assert verify_chain(s, settings).pending == 2
+    assert sequence_all(db, settings) == 2
+    with db.session() as s:
+        rows = s.scalars(select(AuditRecord).order_by(AuditRecord.seq)).all()
+        assert [r.leaf for r in rows] == [0, 1] and all(len(r.leaf_hash) == 64 for r in rows)
         result = verify_chain(s, settings)
-    assert result.ok and result.checked == 2
+        assert s.scalar(select(func.count()).select_from(AuditCheckpoint)) == 1
+    assert result.ok and result.checked == 2 and result.pending == 0 and result.checkpoints == 1
 
 
 def test_sql_and_python_encodings_agree_on_awkward_text(db: Database, settings: Settings) -> None:
@@ -92,21 +106,23 @@ def test_sql_and_python_encodings_agree_on_awkward_text(db: Database, settings: 
         ).scalar_one()
         assert in_sql == chain.body(row["seq"], chain.format_at(row["at"]), values)
         assert "\x00" not in row["filter"]
+    sequence_all(db, settings)
+    with db.session() as s:
         assert verify_chain(s, settings).ok
 
 
 def test_edited_field_fails_at_that_record(db: Database, settings: Settings) -> None:
-    _fill(db, 10)
+    _sequenced(db, settings, 10)
     _sql(db, "UPDATE audit_record SET username = 'someone_else' WHERE seq = 6")
     with db.session() as s:
         result = verify_chain(s, settings)
     assert not result.ok
-    assert result.first_bad_seq == 6 and result.checked == 5
+    assert result.first_bad_seq == 6 and result.record_seq == 6 and result.checked == 5
     assert "6" in result.reason_zh and "altered" in result.reason_en
 
 
 def test_edited_timestamp_fails_at_that_record(db: Database, settings: Settings) -> None:
-    _fill(db, 5)
+    _sequenced(db, settings, 5)
     with db.session() as s:
         s.execute(
             AuditRecord.__table__.update().where(AuditRecord.seq == 3).values(at=func.current_timestamp())
@@ -115,8 +131,8 @@ def test_edited_timestamp_fails_at_that_record(db: Database, settings: Settings)
         assert verify_chain(s, settings).first_bad_seq == 3
 
 
-def test_deleted_row_fails_at_that_seq(db: Database, settings: Settings) -> None:
-    _fill(db, 10)
+def test_deleted_row_fails_at_that_position(db: Database, settings: Settings) -> None:
+    _sequenced(db, settings, 10)
     _sql(db, "DELETE FROM audit_record WHERE seq = 4")
     with db.session() as s:
         result = verify_chain(s, settings)
@@ -124,63 +140,50 @@ def test_deleted_row_fails_at_that_seq(db: Database, settings: Settings) -> None
     assert "missing" in result.reason_en
 
 
-def test_swapped_rows_fail_at_the_first_of_them(db: Database, settings: Settings) -> None:
-    _fill(db, 10)
-    _sql(db, "UPDATE audit_record SET seq = -1 WHERE seq = 3")
-    _sql(db, "UPDATE audit_record SET seq = 3 WHERE seq = 7")
-    _sql(db, "UPDATE audit_record SET seq = 7 WHERE seq = -1")
+def test_swapped_positions_fail_at_the_first_of_them(db: Database, settings: Settings) -> None:
+    _sequenced(db, settings, 10)
+    _sql(db, "UPDATE audit_record SET leaf = -1 WHERE seq = 3")
+    _sql(db, "UPDATE audit_record SET leaf = 2 WHERE seq = 7")
+    _sql(db, "UPDATE audit_record SET leaf = 6 WHERE seq = 3")
     with db.session() as s:
         result = verify_chain(s, settings)
-    assert not result.ok and result.first_bad_seq == 3
+    assert not result.ok and result.first_bad_seq == 3 and result.record_seq == 7
 
 
-def test_removed_tail_is_found(db: Database, settings: Settings) -> None:
-    _fill(db, 10)
+def test_removed_tail_is_found_against_the_trees_size(db: Database, settings: Settings) -> None:
+    _sequenced(db, settings, 10)
     _sql(db, "DELETE FROM audit_record WHERE seq > 8")
     with db.session() as s:
         result = verify_chain(s, settings)
     assert not result.ok and result.first_bad_seq == 9
 
 
-def test_rewritten_chain_is_caught_by_the_signed_checkpoint(db: Database, settings: Settings) -> None:
-    """Someone who edits a record AND recomputes every later hash (and the head) still cannot forge a signature."""
-    _fill(db, 10)
+def test_rewritten_leaves_are_caught_by_the_signed_checkpoint(db: Database, settings: Settings) -> None:
+    """Someone who edits a record AND recomputes its leaf hash (and the tree's state) cannot forge a signature."""
+    _sequenced(db, settings, 10)
     with db.session() as s:
-        sign_head(s, settings)
-        s.commit()
         s.execute(AuditRecord.__table__.update().where(AuditRecord.seq == 4).values(row_count=999))
-        rows = s.execute(select(AuditRecord.__table__).order_by(AuditRecord.seq)).all()
-        prev = GENESIS_HASH
-        for row in rows:
-            m = row._mapping
-            digest = chain.link(
-                prev, chain.body(m["seq"], chain.format_at(m["at"]), [m[n] for n in chain.FIELDS])
-            )
-            s.execute(
-                AuditRecord.__table__.update()
-                .where(AuditRecord.seq == m["seq"])
-                .values(prev_hash=prev, hash=digest)
-            )
-            prev = digest
-        s.execute(text("UPDATE audit_chain_head SET hash = :h"), {"h": prev})
+        row = s.execute(select(AuditRecord.__table__).where(AuditRecord.seq == 4)).one()._mapping
+        body = chain.body(4, chain.format_at(row["at"]), [row[n] for n in chain.FIELDS])
+        leaf = hashlib.sha256(b"\x00" + chain.leaf_data(3, body)).hexdigest()
+        s.execute(AuditRecord.__table__.update().where(AuditRecord.seq == 4).values(leaf_hash=leaf))
         s.commit()
         result = verify_chain(s, settings)
-    assert not result.ok and result.first_bad_seq == 10
-    assert "checkpoint" in result.reason_en
+    assert not result.ok and result.first_bad_seq == 1  # somewhere in 1–10, the checkpoint's stretch
+    assert "rewritten" in result.reason_en and "1–10" in result.reason_en
 
 
 def test_forged_checkpoint_signature_fails(db: Database, settings: Settings) -> None:
-    _fill(db, 5)
+    _sequenced(db, settings, 5)
     with db.session() as s:
-        checkpoint = sign_head(s, settings)
-        assert checkpoint is not None and checkpoint.seq == 5
-        s.commit()
-        forged = ("00" if checkpoint.signature[:2] != "00" else "11") + checkpoint.signature[2:]
-        s.execute(text("UPDATE audit_checkpoint SET signature = :sig"), {"sig": forged})
+        cp = s.scalars(select(AuditCheckpoint)).one()
+        assert cp.size == 5 and cp.seq == 5 and cp.note.startswith("edudata.local/audit\n5\n")
+        forged = cp.note.replace("\n5\n", "\n4\n", 1)
+        s.execute(text("UPDATE audit_checkpoint SET note = :n"), {"n": forged})
         s.commit()
         result = verify_chain(s, settings)
     assert not result.ok and result.first_bad_seq == 5
-    assert "signature" in result.reason_en
+    assert "signed" in result.reason_en
 
 
 def test_checkpoint_by_an_unknown_key_fails(db: Database, settings: Settings, tmp_path) -> None:  # noqa: ANN001
@@ -205,15 +208,15 @@ def test_sign_head_is_idempotent_and_cheap_to_repeat(db: Database, settings: Set
         assert s.scalar(select(func.count()).select_from(AuditCheckpoint)) == 1
 
 
-def test_appends_sign_a_checkpoint_every_n_records_when_enabled(db: Database, settings: Settings) -> None:
-    enable_checkpoints(db, settings.model_copy(update={"audit_checkpoint_every": 4}))
-    try:
-        for i in range(10):
-            record_now(db, operation="query", username=f"u{i}")
-    finally:
-        enable_checkpoints(db, settings)
+def test_sequencer_signs_a_checkpoint_every_n_records(db: Database, settings: Settings) -> None:
+    every4 = settings.model_copy(update={"audit_checkpoint_every": 4})
+    for i in range(10):
+        record_now(db, operation="query", username=f"u{i}")
+        with db.session() as s:
+            sequence(s, every4)
+            s.commit()
     with db.session() as s:
-        assert s.scalars(select(AuditCheckpoint.seq).order_by(AuditCheckpoint.seq)).all() == [4, 8]
+        assert s.scalars(select(AuditCheckpoint.size).order_by(AuditCheckpoint.size)).all() == [1, 5, 9]
         assert verify_chain(s, settings).ok
 
 
@@ -241,9 +244,11 @@ def test_invalid_operation_or_result_is_refused_and_nothing_is_written(db: Datab
         assert s.scalar(select(func.count()).select_from(AuditRecord)) == 0
 
 
-def test_concurrent_appenders_keep_one_chain(db: Database, settings: Settings) -> None:
-    """Several writers (threads with their own connections, as several app servers would be) never fork the chain."""
+def test_concurrent_appenders_and_sequencers_keep_one_log(db: Database, settings: Settings) -> None:
+    """Writers with their own connections (as several app servers) append at once while two sequencers run: every
+    record gets exactly one position, no position is given twice, and the tree verifies."""
     threads, per_thread, errors = 6, 25, []
+    done = threading.Event()
 
     def append(worker: int) -> None:
         try:
@@ -254,54 +259,58 @@ def test_concurrent_appenders_keep_one_chain(db: Database, settings: Settings) -
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
+    def sequencer() -> None:
+        try:
+            while not done.is_set():
+                with db.session() as s:
+                    sequence(s, settings, batch=7)
+                    s.commit()
+        except Exception as exc:
+            errors.append(exc)
+
+    seqs_threads = [threading.Thread(target=sequencer) for _ in range(2)]
     workers = [threading.Thread(target=append, args=(w,)) for w in range(threads)]
-    for w in workers:
-        w.start()
+    for t in [*seqs_threads, *workers]:
+        t.start()
     for w in workers:
         w.join()
+    done.set()
+    for t in seqs_threads:
+        t.join()
     assert errors == []
+    sequence_all(db, settings)
     with db.session() as s:
-        seqs = s.scalars(select(AuditRecord.seq).order_by(AuditRecord.seq)).all()
-        assert seqs == list(range(1, threads * per_thread + 1))
+        leaves = s.scalars(select(AuditRecord.leaf).order_by(AuditRecord.leaf)).all()
+        assert leaves == list(range(threads * per_thread))
+        assert pending_count(s) == 0
         result = verify_chain(s, settings)
     assert result.ok and result.checked == threads * per_thread
 
 
-def test_chain_read_in_stretches_finds_breaks_on_either_side_of_a_join(
+def test_log_read_in_stretches_finds_breaks_on_either_side_of_a_join(
     db: Database, settings: Settings
 ) -> None:
-    """Long chains are hashed in stretches by worker processes; a break at or near a join is still found exactly."""
-    _fill(db, 40)
+    """Long logs are hashed in tile-aligned stretches by workers; a break at or near a join is found exactly."""
+    _sequenced(db, settings, 1200)
     with db.session() as s:
-        assert verify_chain(s, settings, split_from=0, batch_size=7).ok
-    _sql(db, "DELETE FROM audit_record WHERE seq = 21")  # the first record of the second half
+        assert verify_chain(s, settings, split_from=0, batch_size=97).ok
+    parts = max(2, min(os.cpu_count() or 1, MAX_WORKERS + 1))
+    join = -(-1200 // parts // 256) * 256 + 1  # the first record of the second stretch, counted from 1
+    _sql(db, f"DELETE FROM audit_record WHERE leaf = {join - 1}")
     with db.session() as s:
-        result = verify_chain(s, settings, split_from=0, batch_size=7)
-    assert not result.ok and result.first_bad_seq == 21 and result.checked == 20
-    _fill(db, 0)
-    _sql(
-        db, "UPDATE audit_record SET seq = 21 WHERE seq = 22"
-    )  # the gap closed by moving the next record down
+        result = verify_chain(s, settings, split_from=0, batch_size=97)
+    assert not result.ok and result.first_bad_seq == join and result.checked == join - 1
+    _sql(db, f"UPDATE audit_record SET leaf = {join - 1} WHERE leaf = {join}")  # the gap closed by a move
     with db.session() as s:
-        result = verify_chain(s, settings, split_from=0, batch_size=7)
-    assert not result.ok and result.first_bad_seq == 21
-    _sql(db, "UPDATE audit_record SET dataset = 'x' WHERE seq = 35")
-    _sql(db, "UPDATE audit_record SET seq = 22 WHERE seq = 21")
-    _sql(
-        db,
-        "INSERT INTO audit_record SELECT 21, at, account_id, username, unit_code, source_ip, operation, dataset, "
-        "elements, row_count, filter, result, request_id, detail, prev_hash, hash FROM audit_record WHERE seq = 20",
-    )
-    with db.session() as s:
-        result = verify_chain(s, settings, split_from=0, batch_size=7)
-    assert not result.ok and result.first_bad_seq == 21  # a copy of record 20 does not link to 20
+        result = verify_chain(s, settings, split_from=0, batch_size=97)
+    assert not result.ok and result.first_bad_seq == join and "altered or moved" in result.reason_en
 
 
 def test_an_altered_record_inside_a_worker_stretch_is_named(db: Database, settings: Settings) -> None:
-    """A change deep in a stretch hashed by a worker process is reported at its own seq, with the count before it."""
-    _fill(db, 40)
-    _sql(db, "UPDATE audit_record SET username = 'mallory' WHERE seq = 37")
+    """A change deep in a stretch hashed by a worker is reported at its own place, with the count before it."""
+    _sequenced(db, settings, 1000)
+    _sql(db, "UPDATE audit_record SET username = 'mallory' WHERE seq = 937")
     with db.session() as s:
-        result = verify_chain(s, settings, split_from=0, batch_size=5)
-    assert not result.ok and result.first_bad_seq == 37 and result.checked == 36
+        result = verify_chain(s, settings, split_from=0, batch_size=50)
+    assert not result.ok and result.first_bad_seq == 937 and result.checked == 936
     assert "altered" in result.reason_en

@@ -47,7 +47,7 @@ def test_sign_adds_a_checkpoint_for_the_head(db: Database, settings: Settings) -
     done = _cli(settings, "sign")
     assert done.returncode == 0, done.stdout + done.stderr
     with db.session() as s:
-        assert s.scalars(select(AuditCheckpoint.seq)).all() == [1]
+        assert s.scalars(select(AuditCheckpoint.size)).all() == [1]
 
 
 def test_purge_of_recent_records_is_refused_citing_the_rule(

@@ -9,9 +9,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from edudata.audit.checkpoints import sign_head
+from edudata.audit.merkle import CompactRange
 from edudata.audit.models import AuditCheckpoint, AuditRecord
 from edudata.audit.retention import RetentionNotReached, purge, verify_archive
+from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record_many
+from edudata.audit.tree import encode_nodes, read_tree
 from edudata.audit.verify import verify_chain
 from edudata.config import Settings
 from edudata.crypto import signing
@@ -66,7 +69,10 @@ def test_archive_then_purge_keeps_the_rest_verifiable(
         assert seqs[0] == 31 and len(seqs) == 11  # ten new records and the record of the purge itself
         purge_record = s.scalars(select(AuditRecord).where(AuditRecord.operation == "purge")).one()
         assert purge_record.username == "ops" and purge_record.row_count == 30
-        assert s.scalar(select(func.count()).select_from(AuditCheckpoint)) == 0  # archived with its records
+        # The checkpoint at the cut stays (the anchor rebuilds its root); earlier ones went with their records.
+        assert s.scalars(select(AuditCheckpoint.size)).all() == [30]
+    sequence_all(db, settings)
+    with db.session() as s:
         verified = verify_chain(s, settings)
     assert verified.ok and verified.checked == 11
     checked = verify_archive(archive, signing.public_key_bytes(settings))
@@ -108,9 +114,18 @@ def test_forged_anchor_breaks_the_chain(db: Database, settings: Settings, tmp_pa
     with db.session() as s:
         purge(s, (NOW - timedelta(days=200)).date(), tmp_path / "a.zip", settings=settings)
         s.commit()
-        last = s.execute(text("SELECT hash FROM audit_record WHERE seq = 33")).scalar_one()
-        s.execute(text("DELETE FROM audit_record WHERE seq <= 33"))
-        s.execute(text("UPDATE audit_chain_head SET anchor_seq = 33, anchor_hash = :h"), {"h": last})
+        # Remove three more records and move the anchor over them: its nodes are computable, its signature not.
+        hashes = s.scalars(
+            text("SELECT leaf_hash FROM audit_record WHERE leaf >= 30 AND leaf < 33 ORDER BY leaf")
+        )
+        state = read_tree(s)
+        moved = CompactRange(state.anchor_size, state.anchor_nodes)
+        moved.extend([bytes.fromhex(h) for h in hashes])
+        s.execute(text("DELETE FROM audit_record WHERE leaf < 33"))
+        s.execute(
+            text("UPDATE audit_tree SET anchor_size = 33, anchor_nodes = :n"),
+            {"n": encode_nodes(moved.nodes)},
+        )
         s.commit()
         result = verify_chain(s, settings)
     assert not result.ok and result.first_bad_seq == 34 and "anchor" in result.reason_en

@@ -10,12 +10,14 @@ from sqlalchemy import text, update
 from edudata.access.grants import create_grant
 from edudata.access.models import AccessGrant
 from edudata.access.specs import load_spec
+from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
 from edudata.db import utcnow
 from edudata.org.models import RoleAssignment
 from edudata.org.service import find_account
 from edudata.store.guard import datapath_scope
 from edudata.store.service import tables_for
+from support import clock
 
 
 def test_a_clean_database_has_no_finding(inspector, accounts, catalog) -> None:  # noqa: ANN001
@@ -28,15 +30,18 @@ def test_a_clean_database_has_no_finding(inspector, accounts, catalog) -> None: 
 def test_a_purge_that_kept_less_than_180_days_is_found(inspector, in_session) -> None:  # noqa: ANN001
     def plant(s):  # noqa: ANN001, ANN202
         record(s, operation="login", username="someone")
-        too_recent = (utcnow() - timedelta(days=30)).date().isoformat()
+        too_recent = clock.iso(-30)
         record(s, operation="purge", dataset="audit_record", detail={"before": too_recent, "last_seq": 0})
 
     in_session(plant)
     assert inspector.found() == [("audit.retention", "purge:2")]
 
 
-def test_a_tampered_audit_record_breaks_the_chain_check(inspector, in_session, db) -> None:  # noqa: ANN001
+def test_a_tampered_audit_record_breaks_the_chain_check(inspector, in_session, db, settings) -> None:  # noqa: ANN001
     in_session(lambda s: [record(s, operation="login", username=f"u{i}") for i in range(3)])
+    sequence_all(
+        db, settings
+    )  # in the tree (the server's sequencer does this within a second), then tampered with
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_record SET username = 'mallory' WHERE seq = 2"))
     result = inspector.run()

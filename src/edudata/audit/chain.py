@@ -1,6 +1,7 @@
-"""The chain's canonical encoding, in Python (when appending) and in SQL (when verifying fast).
+"""The records' canonical encoding, in Python and in SQL: what the Merkle tree's leaves are made of.
 
-hash(record) = hex SHA-256 of ( prev_hash ‖ body ), where body is the compact JSON array of every field
+A leaf is ``<position>\n<body>`` in UTF-8 (its hash SHA-256(0x00 ‖ leaf), RFC 9162), where position is the
+record's place in the log (so a record moved elsewhere no longer matches its own hash) and body is the compact JSON array of every field
 in a fixed order, each as a JSON string or ``null``: integers as their decimal text, ``at`` as UTC
 ``YYYY-MM-DD HH:MM:SS.ffffff``, ``elements`` and ``detail`` as their stored canonical JSON text. JSON quoting
 makes the encoding unambiguous whatever the text holds.
@@ -107,7 +108,13 @@ def body(seq: int, at_text: str, values: Sequence[Any]) -> str:
 
 
 def link(prev_hash: str, body_text: str) -> str:
+    """The legacy hash chain's link (records made before the Merkle tree; the migration checks them once)."""
     return hashlib.sha256((prev_hash + body_text).encode()).hexdigest()
+
+
+def leaf_data(position: int, body_text: str) -> bytes:
+    """The bytes a record contributes to the tree at ``position``."""
+    return f"{position}\n{body_text}".encode()
 
 
 def body_sql(dialect: str) -> str:

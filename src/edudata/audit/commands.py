@@ -1,7 +1,8 @@
-"""``edudata audit …``: verify the chain, sign its head, purge with archive, search (Art. 30, 59).
+"""``edudata audit …``: sequence, sign, verify, prove, purge with archive, search (Art. 30, 59).
 
 Each command works on the configured database. What an operator does here is itself audited, with the
-operating-system user as the actor, because the CLI has no login of its own.
+operating-system user as the actor, because the CLI has no login of its own. The witness has its own commands
+(``edudata audit witness …``, :mod:`edudata.audit.witness_commands`): it runs apart from the database.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edudata.audit.checkpoints import sign_head
+from edudata.audit import proofs
+from edudata.audit.checkpoints import log_vkey, sign_head
 from edudata.audit.retention import purge as purge_records
 from edudata.audit.retention import verify_archive
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery
 from edudata.audit.search import search as search_records
+from edudata.audit.sequencer import SequencerThread, sequence_all
 from edudata.audit.service import RESULTS, enable_checkpoints, record_now
-from edudata.audit.verify import verify_chain
+from edudata.audit.verify import verify_log
+from edudata.audit.witness_commands import app as witness_app
 from edudata.config import Settings, get_settings
 from edudata.crypto import signing
 from edudata.db import Database
@@ -30,6 +34,7 @@ from edudata.errors import EduDataError
 
 NAME = "audit"
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
 console = Console()
 
 
@@ -51,29 +56,85 @@ def _database() -> Iterator[tuple[Database, Settings]]:
         database.dispose()
 
 
+def _witnessed(urls: list[str], files: list[Path], settings: Settings) -> tuple[list[str], dict[str, bytes]]:
+    """Checkpoints from outside the database: the witnesses' latest, over HTTP or from their state files."""
+    from edudata.audit.witness import read_state_checkpoints
+    from edudata.audit.witness_client import configured_witnesses, fetch_witnessed
+
+    notes: list[str] = []
+    keys: dict[str, bytes] = {}
+    for witness in configured_witnesses(settings):
+        keys[witness.name] = witness.public_key
+        if witness.url not in urls:
+            urls = [*urls, witness.url]
+    for url in urls:
+        notes.extend(fetch_witnessed(url, settings))
+    for path in files:
+        notes.extend(read_state_checkpoints(path))
+    return notes, keys
+
+
 @app.command("verify")
-def verify() -> None:
-    """Recompute the whole chain and check every signed checkpoint; exit 1 naming the first broken record."""
+def verify(
+    witness: list[str] = typer.Option([], help="见证方地址 / witness URL (besides EDUDATA_AUDIT_WITNESSES)"),
+    witness_state: list[Path] = typer.Option([], help="见证方状态文件 / a witness's state file"),
+    read_only: bool = typer.Option(False, help="不先排序待处理记录 / do not integrate pending records first"),
+) -> None:
+    """Check every leaf, the tree and every checkpoint (and the witnesses'); exit 1 naming the first bad record.
+
+    Exit 3 when the log is intact but a rollback was recorded (a gap the witness saw): shown, never hidden.
+    """
     with _database() as (database, settings):
+        if not read_only:  # the answer then covers every record committed before the command
+            sequence_all(database, settings, checkpoint=True)
+        notes, keys = _witnessed(witness, witness_state, settings)
         with database.session() as session:
-            result = verify_chain(session, settings)
+            result = verify_log(session, settings, witnessed=notes, witness_keys=keys or None)
         record_now(
             database,
             operation="audit_verify",
             row_count=result.checked,
-            detail={"intact": result.ok, "first_bad_seq": result.first_bad_seq, "reason": result.reason_en},
+            detail={
+                "intact": result.ok,
+                "first_bad_seq": result.first_bad_seq,
+                "reason": result.reason_en,
+                "witnessed": result.witnessed,
+                "gaps": len(result.gaps),
+            },
             **_actor(),
         )
-    if result.ok:
+    if result.ok and not result.gaps:
         console.print(f"[green]{result.summary()}[/green]")
         return
+    if result.ok:
+        console.print(f"[yellow]{result.summary()}[/yellow]")
+        raise typer.Exit(code=3)
     console.print(f"[red]{result.summary()}[/red]")
     raise typer.Exit(code=1)
 
 
+@app.command("sequence")
+def sequence_command(
+    watch: bool = typer.Option(False, help="一直运行（工作进程）/ keep running (a worker)"),
+    interval: float = typer.Option(0.5, min=0.05, help="间隔秒数 / seconds between rounds"),
+) -> None:
+    """Integrate pending records into the Merkle tree and sign a checkpoint (once, or --watch as a worker)."""
+    with _database() as (database, settings):
+        if not watch:
+            n = sequence_all(database, settings, checkpoint=True)
+            console.print(f"已排序 / sequenced: {n} 条 / records")
+            return
+        thread = SequencerThread(database, settings, interval)
+        thread.start()
+        try:
+            thread._thread.join()
+        except KeyboardInterrupt:
+            thread.stop()
+
+
 @app.command("sign")
 def sign() -> None:
-    """Sign the chain's current head (cheap; safe to run from cron as often as wanted)."""
+    """Integrate what is pending and sign the head (cheap; safe to run from cron as often as wanted)."""
     with _database() as (database, settings), database.session() as session:
         checkpoint = sign_head(session, settings)
         session.commit()
@@ -81,8 +142,41 @@ def sign() -> None:
             console.print("审计日志为空，无需签名 / the audit log is empty: nothing to sign")
         else:
             console.print(
-                f"已签名 / signed: seq {checkpoint.seq} {checkpoint.hash[:16]}… key {checkpoint.key_id}"
+                f"已签名 / signed: epoch {checkpoint.epoch} size {checkpoint.size} key {checkpoint.key_id}"
             )
+            console.print(checkpoint.note, markup=False, highlight=False)
+
+
+@app.command("public-key")
+def public_key() -> None:
+    """The log's verifier key (C2SP vkey): give it to witnesses and auditors, out of band."""
+    console.print(log_vkey(get_settings()), markup=False, highlight=False)
+
+
+@app.command("prove")
+def prove(
+    seq: int = typer.Argument(..., help="审计记录编号 / the record's seq"),
+    size: int = typer.Option(None, help="树大小（默认最新校验点）/ tree size (default: latest checkpoint)"),
+) -> None:
+    """An inclusion proof (JSON) that the record is in the log of a signed size."""
+    import json
+
+    with _database() as (database, _settings), database.session() as session:
+        proof = proofs.inclusion(session, seq, size)
+    console.print_json(json.dumps(proof, ensure_ascii=False))
+
+
+@app.command("consistency")
+def consistency(
+    old: int = typer.Argument(..., help="旧的树大小 / older size"),
+    new: int = typer.Option(None, help="新的树大小（默认最新）/ newer size (default: latest)"),
+) -> None:
+    """A consistency proof (JSON) between two signed sizes of the current epoch."""
+    import json
+
+    with _database() as (database, _settings), database.session() as session:
+        proof = proofs.consistency(session, old, new)
+    console.print_json(json.dumps(proof, ensure_ascii=False))
 
 
 @app.command("purge")

@@ -1,9 +1,13 @@
-"""The audit log's tables: hash-chained records, the one-row chain head, signed checkpoints (Art. 30, 59).
+"""The audit log's tables: records, their Merkle tree, signed checkpoints, cosignatures, epochs (Art. 30, 59).
 
 Records hold plain values (account id, username, unit code) and no foreign keys, because an audit record must
 outlive the account, unit or dataset it names (行为追溯). ``elements`` and ``detail`` are stored as canonical JSON
 text (sorted keys, compact) so the hash covers exactly the characters stored and both databases return them
 unchanged.
+
+A record is inserted by the request that it records, in the same transaction, with nothing but an insert (its
+``seq`` comes from the database's own counter). The sequencer later gives it a ``leaf`` (its position in the log)
+and the ``leaf_hash`` it integrated into the tree; both are written once.
 """
 
 from __future__ import annotations
@@ -12,27 +16,42 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from edudata.db import Base
 
-#: What the first record chains to before any purge has left an anchor.
-GENESIS_HASH = "0" * 64
-#: ``id`` of the single row of :class:`AuditChainHead`.
-HEAD_ID = 1
+#: ``id`` of the single row of :class:`AuditTree`.
+TREE_ID = 1
+#: Leaves per stored subtree hash (a tile): proofs need N/256 stored hashes, never every leaf.
+TILE_HEIGHT = 8
+TILE = 1 << TILE_HEIGHT
+
+_SeqType = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT
 
 
 class AuditRecord(Base):
     """One audited event (审计记录): who, when, from where, what operation, which dataset/elements/rows, result.
 
-    Append-only: the service offers no update or delete; ``hash`` = SHA-256 over ``prev_hash`` and every field,
-    so a changed, removed or reordered record breaks the chain at that record (Art. 59 防篡改).
+    Append-only: the service offers no update or delete. Its leaf hash is SHA-256(0x00 ‖ body), body being the
+    canonical encoding of every field (:mod:`edudata.audit.chain`); the tree over the leaf hashes is signed, so
+    any edit, removal or reordering after sequencing is found (Art. 59 防篡改).
     """
 
     __tablename__ = "audit_record"
+    __table_args__ = (
+        Index("ix_audit_record_leaf", "leaf", unique=True),
+        # What the sequencer has still to integrate: small, whatever the size of the log.
+        Index(
+            "ix_audit_record_pending",
+            "seq",
+            postgresql_where=text("leaf IS NULL"),
+            sqlite_where=text("leaf IS NULL"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     account_id: Mapped[int | None] = mapped_column(Integer)
     username: Mapped[str | None] = mapped_column(String(150), index=True)
@@ -46,8 +65,8 @@ class AuditRecord(Base):
     result: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
     detail_json: Mapped[str] = mapped_column("detail", Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    leaf: Mapped[int | None] = mapped_column(BigInteger)
+    leaf_hash: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def elements(self) -> list[str]:
@@ -58,38 +77,91 @@ class AuditRecord(Base):
         return json.loads(self.detail_json)
 
 
-class AuditChainHead(Base):
-    """The chain's head (last seq and hash) and its anchor, in one row locked by every append.
+class AuditTree(Base):
+    """The current epoch's tree: its size, compact range and root, and the anchor a purge left (one row).
 
-    Locking this row (``SELECT … FOR UPDATE`` on PostgreSQL, the write lock on SQLite) serialises appends from
-    several app servers, so the chain never forks. After a purge (Art. 30 retention) the anchor holds the seq and
-    hash of the last archived record, signed, so the remaining chain still verifies from there.
+    Only the sequencer writes it, holding its lock (a PostgreSQL advisory lock plus this row, SQLite's write
+    lock), so the tree never forks. ``nodes`` is the compact range (hex, comma-separated): enough to append and
+    to compute the root. After a purge the anchor holds the compact range of the removed prefix, signed, so the
+    remaining leaves still verify from there (Art. 30 retention).
     """
 
-    __tablename__ = "audit_chain_head"
+    __tablename__ = "audit_tree"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(BigInteger)
+    epoch: Mapped[int] = mapped_column(Integer)
+    base: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    nodes: Mapped[str] = mapped_column(Text)
+    root: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    anchor_size: Mapped[int] = mapped_column(BigInteger)
+    anchor_nodes: Mapped[str] = mapped_column(Text)
+    anchor_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditTile(Base):
+    """The hash of leaves [idx·256, (idx+1)·256) of an epoch's tree: what proofs are built from."""
+
+    __tablename__ = "audit_tile"
+
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(64))
-    anchor_seq: Mapped[int] = mapped_column(BigInteger)
-    anchor_hash: Mapped[str] = mapped_column(String(64))
-    anchor_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    anchor_key_id: Mapped[str | None] = mapped_column(String(16))
-    anchor_public_key: Mapped[str | None] = mapped_column(String(64))
-    anchor_signature: Mapped[str | None] = mapped_column(String(128))
 
 
 class AuditCheckpoint(Base):
-    """A signed head (签名校验点): Ed25519 signature over (seq, hash, signed_at) by the platform's signing key.
+    """A signed tree head (签名校验点) as a C2SP signed note: origin, size, root, time, epoch.
 
     Even someone able to rewrite every record and recompute every hash cannot forge these without the key.
     """
 
     __tablename__ = "audit_checkpoint"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    hash: Mapped[str] = mapped_column(String(64))
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     key_id: Mapped[str] = mapped_column(String(16))
-    public_key: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text)
+
+    @property
+    def seq(self) -> int:
+        """How many positions of the whole log this checkpoint covers (its epoch's base + size)."""
+        for line in self.note.split("\n\n", 1)[0].split("\n")[3:]:
+            words = line.split(" ")
+            if len(words) == 4 and words[0] == "epoch":
+                return int(words[3]) + self.size
+        return self.size
+
+
+class AuditCosignature(Base):
+    """A witness's cosignature of a checkpoint: the witness saw it, consistent with all it saw before."""
+
+    __tablename__ = "audit_cosignature"
+
+    witness: Mapped[str] = mapped_column(String(200), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cosigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    line: Mapped[str] = mapped_column(Text)
+
+
+class AuditEpoch(Base):
+    """One stretch of the log with a tree of its own; a new one begins when a rollback is found (never silent).
+
+    ``gap_from``–``gap_to`` are the log positions the witness had cosigned but the database no longer holds (a
+    restore from an older backup, or a cut tail): stated, shown to the auditor, never given out again.
+    """
+
+    __tablename__ = "audit_epoch"
+
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    base: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    gap_from: Mapped[int | None] = mapped_column(BigInteger)
+    gap_to: Mapped[int | None] = mapped_column(BigInteger)
+    witness: Mapped[str | None] = mapped_column(String(200))
+    evidence: Mapped[str | None] = mapped_column(Text)  # the witness's cosigned checkpoint that shows the gap
+    note: Mapped[str | None] = mapped_column(Text)  # the log's signed statement of the new epoch

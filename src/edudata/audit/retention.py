@@ -1,9 +1,11 @@
 """Retention of the audit log: keep at least six months, archive before removing (Art. 30; 网络安全法 第二十一条).
 
-:func:`purge` refuses any cut-off younger than 180 days. Otherwise it verifies the records to be removed, writes
-them to a signed archive (JSON Lines + manifest with SHA-256 and Ed25519 signature, see
-:mod:`edudata.crypto.package`), removes them and leaves a signed anchor (seq and hash of the last removed record)
-so the remaining chain still verifies from there. :func:`verify_archive` checks an archive on its own.
+:func:`purge` refuses any cut-off younger than 180 days. Otherwise it integrates what is pending, verifies the
+whole log (a broken log is never purged), writes the oldest records of the current epoch to a signed archive
+(JSON Lines + manifest with SHA-256 and Ed25519 signature, see :mod:`edudata.crypto.package`), removes them and
+leaves a signed anchor: the compact range of the removed leaves (the roots of the perfect subtrees covering
+them), so the remaining leaves still rebuild the same tree and every later checkpoint still verifies.
+:func:`verify_archive` checks an archive on its own, leaf by leaf, up to the anchor it left.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from edudata.audit import chain
-from edudata.audit.checkpoints import anchor_message
-from edudata.audit.head import HEAD, lock_head
-from edudata.audit.models import HEAD_ID, AuditCheckpoint, AuditRecord
+from edudata.audit import chain, merkle, note
+from edudata.audit.checkpoints import origin
+from edudata.audit.models import AuditCheckpoint, AuditRecord
+from edudata.audit.sequencer import sequence
 from edudata.audit.service import record
+from edudata.audit.tree import decode_nodes, encode_nodes, lock_tree, save_tree
 from edudata.config import Settings
 from edudata.crypto import signing
 from edudata.crypto.package import PackageReader, PackageWriter, verify_package
@@ -68,62 +71,35 @@ class ArchiveCheck:
 
 
 def _record_dict(row: Any) -> dict[str, Any]:
-    """One archived record: every stored field, ``at`` in the chain's canonical text."""
+    """One archived record: every stored field, ``at`` in the canonical text."""
     values = dict(row._mapping)
     values["at"] = chain.format_at(values["at"])
     return values
 
 
-def _records(session: Session, after: int, upto: int) -> Iterator[dict[str, Any]]:
+def _records(session: Session, first: int, last: int) -> Iterator[dict[str, Any]]:
+    """Records at positions first ≤ leaf < last, in order."""
     table = AuditRecord.__table__
-    while after < upto:
-        end = min(after + _PAGE, upto)
+    while first < last:
+        end = min(first + _PAGE, last)
         rows = session.execute(
-            select(table).where(table.c.seq > after, table.c.seq <= end).order_by(table.c.seq)
+            select(table).where(table.c.leaf >= first, table.c.leaf < end).order_by(table.c.leaf)
         ).all()
         yield from (_record_dict(r) for r in rows)
-        after = end
+        first = end
 
 
 def _values(rec: dict[str, Any]) -> tuple:
     return tuple(rec[name] for name in chain.FIELDS)
 
 
-def _write_archive(
-    session: Session, writer: PackageWriter, anchor_seq: int, anchor_hash: str, last: int, before: date
-) -> dict[str, Any]:
-    """Write records (anchor_seq, last] and their checkpoints, checking the chain on the way; returns the meta."""
-    prev, expected = anchor_hash, anchor_seq + 1
-    with writer.open(RECORDS_FILE) as out:
-        for rec in _records(session, anchor_seq, last):
-            digest = chain.link(prev, chain.body(rec["seq"], rec["at"], _values(rec)))
-            if rec["seq"] != expected or rec["prev_hash"] != prev or digest != rec["hash"]:
-                break
-            out.write(chain.canonical_json(rec).encode() + b"\n")
-            prev, expected = digest, expected + 1
-    if expected != last + 1:
-        raise Conflict(
-            f"审计链在第 {expected} 条处不完整，拒绝清理；请先核查",
-            f"the audit chain is broken at seq {expected}; purge refused, investigate first",
-            first_bad_seq=expected,
-        )
-    checkpoints = session.execute(
-        select(AuditCheckpoint.__table__).where(AuditCheckpoint.seq <= last).order_by(AuditCheckpoint.seq)
-    ).all()
-    with writer.open(CHECKPOINTS_FILE) as out:
-        for cp in checkpoints:
-            row = dict(cp._mapping)
-            row["signed_at"] = chain.format_at(row["signed_at"])
-            out.write(chain.canonical_json(row).encode() + b"\n")
-    return {
-        "kind": ARCHIVE_KIND,
-        "first_seq": anchor_seq + 1,
-        "last_seq": last,
-        "count": last - anchor_seq,
-        "chain_prev_hash": anchor_hash,
-        "last_hash": prev,
-        "before": before.isoformat(),
-    }
+def anchor_text(log: str, epoch: int, base: int, size: int, nodes: list[bytes]) -> str:
+    """What a purge's anchor states (and the log's key signs): the compact range of the removed leaves."""
+    return f"edudata-audit-anchor/v2\n{log}\nepoch {epoch} base {base}\nsize {size}\nnodes {encode_nodes(nodes) or '-'}\n"
+
+
+def _leaf(rec: dict[str, Any]) -> bytes:
+    return merkle.leaf_hash(chain.leaf_data(rec["leaf"], chain.body(rec["seq"], rec["at"], _values(rec))))
 
 
 def purge(
@@ -149,52 +125,84 @@ def purge(
             f"may be {youngest.isoformat()} at the latest, {before.isoformat()} is too recent",
             field="before",
         )
-    head = lock_head(session)
+    from edudata.audit.verify import verify_log
+
+    while sequence(session, settings, checkpoint=False, wait=True).more:
+        pass
+    state = lock_tree(session)
+    start = state.base + state.anchor_size
     cutoff = datetime.combine(before, time.min, tzinfo=UTC)
     table = AuditRecord.__table__
     first_young = session.scalar(
-        select(func.min(table.c.seq)).where(table.c.seq > head.anchor_seq, table.c.at >= cutoff)
+        select(func.min(table.c.leaf)).where(table.c.leaf >= start, table.c.at >= cutoff)
     )
-    # Only a prefix of the chain can go: stop before the first record at or after the cut-off.
-    last = head.seq if first_young is None else first_young - 1
-    if last <= head.anchor_seq:
-        return PurgeResult(0, None, None, None, head.anchor_hash)
+    # Only a prefix of the tree can go: stop before the first record at or after the cut-off.
+    last = state.seq if first_young is None else first_young
+    if last <= start:
+        return PurgeResult(0, None, None, None, state.root.hex())
+    checked = verify_log(session, settings)
+    if not checked.ok and checked.first_bad_seq is not None and checked.first_bad_seq - 1 < last:
+        raise Conflict(
+            f"审计日志在第 {checked.first_bad_seq} 条处不完整，拒绝清理；请先核查",
+            f"the audit log is broken at record {checked.first_bad_seq}; purge refused, investigate first",
+            first_bad_seq=checked.first_bad_seq,
+        )
 
+    compact = merkle.CompactRange(state.anchor_size, state.anchor_nodes or [])
     writer = PackageWriter(archive_path, settings)
     try:
-        meta = _write_archive(session, writer, head.anchor_seq, head.anchor_hash, last, before)
+        with writer.open(RECORDS_FILE) as out:
+            for rec in _records(session, start, last):
+                compact.append(_leaf(rec))
+                out.write(chain.canonical_json(rec).encode() + b"\n")
+        cut = last - state.base
+        checkpoints = session.execute(
+            select(AuditCheckpoint.__table__).where(
+                AuditCheckpoint.epoch == state.epoch, AuditCheckpoint.size < cut
+            )
+        ).all()
+        with writer.open(CHECKPOINTS_FILE) as out:
+            for cp in checkpoints:
+                row = dict(cp._mapping)
+                row["signed_at"] = chain.format_at(row["signed_at"])
+                out.write(chain.canonical_json(row).encode() + b"\n")
     except BaseException:
         writer.abort()
         raise
+    meta = {
+        "kind": ARCHIVE_KIND,
+        "epoch": state.epoch,
+        "base": state.base,
+        "first_position": start,
+        "last_position": last - 1,
+        "count": last - start,
+        "anchor_before": {"size": state.anchor_size, "nodes": encode_nodes(state.anchor_nodes or [])},
+        "anchor_after": {"size": cut, "nodes": encode_nodes(compact.nodes)},
+        "before": before.isoformat(),
+    }
     archive = writer.close(meta)
-    count, last_hash = meta["count"], meta["last_hash"]
 
-    session.execute(delete(AuditRecord).where(AuditRecord.seq <= last))
-    session.execute(delete(AuditCheckpoint).where(AuditCheckpoint.seq <= last))
-    public_key = signing.public_key_bytes(settings)
+    session.execute(delete(AuditRecord).where(AuditRecord.leaf >= start, AuditRecord.leaf < last))
     session.execute(
-        update(HEAD)
-        .where(HEAD.c.id == HEAD_ID)
-        .values(
-            anchor_seq=last,
-            anchor_hash=last_hash,
-            anchor_at=now,
-            anchor_key_id=signing.key_id(public_key),
-            anchor_public_key=public_key.hex(),
-            anchor_signature=signing.sign(anchor_message(last, last_hash, now), settings).hex(),
-        )
+        delete(AuditCheckpoint).where(AuditCheckpoint.epoch == state.epoch, AuditCheckpoint.size < cut)
     )
+    log = origin(settings)
+    state.anchor_size, state.anchor_nodes = cut, compact.nodes
+    state.anchor_note = note.sign(
+        anchor_text(log, state.epoch, state.base, cut, compact.nodes), log, signing.private_key(settings)
+    )
+    save_tree(session, state, now)
     record(
         session,
         operation="purge",
         dataset="audit_record",
-        row_count=count,
+        row_count=meta["count"],
         filter=f"at < {cutoff.isoformat()}",
         detail={**meta, "archive": str(archive)},
         **(actor or {}),
     )
     session.flush()
-    return PurgeResult(count, head.anchor_seq + 1, last, archive, last_hash)
+    return PurgeResult(meta["count"], start + 1, last, archive, compact.root().hex())
 
 
 def verify_archive(path: str | Path, trusted_public_key: bytes | None = None) -> ArchiveCheck:
@@ -206,26 +214,38 @@ def verify_archive(path: str | Path, trusted_public_key: bytes | None = None) ->
     if meta.get("kind") != ARCHIVE_KIND:
         return ArchiveCheck(False, 0, "manifest.json", None, "不是审计归档", "not an audit archive")
     reader = PackageReader(Path(path))
-    prev, expected, count = meta["chain_prev_hash"], meta["first_seq"], 0
+    before, after = meta["anchor_before"], meta["anchor_after"]
+    compact = merkle.CompactRange(before["size"], decode_nodes(before["nodes"]))
+    expected, count = meta["first_position"], 0
     try:
         with reader.open(RECORDS_FILE) as lines:
             for line in lines:
                 rec = json.loads(line)
-                digest = chain.link(prev, chain.body(rec["seq"], rec["at"], _values(rec)))
-                if rec["seq"] != expected or rec["prev_hash"] != prev or digest != rec["hash"]:
+                digest = _leaf(rec)
+                if rec["leaf"] != expected or digest.hex() != rec["leaf_hash"]:
                     return ArchiveCheck(
                         False,
                         count,
                         RECORDS_FILE,
-                        expected,
-                        "归档中的记录链不完整",
-                        "the archived chain is broken",
+                        expected + 1,
+                        "归档中的记录被改动",
+                        "an archived record was altered",
                     )
-                prev, expected, count = digest, expected + 1, count + 1
+                compact.append(digest)
+                expected, count = expected + 1, count + 1
     finally:
         reader.close()
-    if count != meta["count"] or prev != meta["last_hash"]:
+    if (
+        count != meta["count"]
+        or compact.size != after["size"]
+        or encode_nodes(compact.nodes) != after["nodes"]
+    ):
         return ArchiveCheck(
-            False, count, RECORDS_FILE, expected, "归档记录数与清单不符", "record count differs"
+            False,
+            count,
+            RECORDS_FILE,
+            expected + 1,
+            "归档记录与清单不符",
+            "the records differ from the manifest",
         )
     return ArchiveCheck(True, count)

@@ -1,4 +1,4 @@
-"""Audit log API for the auditor role only (审计员; Art. 30 安全审计的权限分离): search and chain verification.
+"""Audit log API for the auditor role only (审计员; Art. 30 安全审计的权限分离): search, verification, proofs.
 
 ``office_admin`` may not read the log unless also an auditor; a refused attempt is recorded by the audit hooks.
 Every search and verification is itself recorded, in the reader's own transaction.
@@ -13,10 +13,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
-from edudata.audit.checkpoints import latest_checkpoint
+from edudata.audit import proofs
+from edudata.audit.checkpoints import latest_checkpoint, log_vkey
+from edudata.audit.models import AuditCosignature, AuditEpoch
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
+from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
-from edudata.audit.verify import verify_chain
+from edudata.audit.verify import verify_log
 from edudata.config import Settings
 from edudata.errors import ValidationFailed
 from edudata.identity.deps import require_roles
@@ -91,6 +94,23 @@ def list_records(
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
+def _epochs(session: Session) -> list[dict[str, Any]]:
+    rows = session.query(AuditEpoch).order_by(AuditEpoch.epoch).all()
+    return [
+        {
+            "epoch": e.epoch,
+            "base": e.base,
+            "started_at": e.started_at.isoformat(),
+            "gap_from": e.gap_from,
+            "gap_to": e.gap_to,
+            "lost": None if e.gap_from is None else e.gap_to - e.gap_from,
+            "witness": e.witness,
+            "evidence": e.evidence if e.gap_from is not None else None,
+        }
+        for e in rows
+    ]
+
+
 @router.get("/verify")
 def verify(
     principal: Auditor,
@@ -98,14 +118,17 @@ def verify(
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> dict[str, Any]:
-    """Verify the whole chain and its signed checkpoints (auditor only; recorded)."""
-    result = verify_chain(session, settings)
+    """Verify every leaf, the tree and every signed checkpoint (auditor only; recorded). Rollbacks found against a
+    witness are listed under ``gaps``. What is pending is integrated and signed first: the answer covers every
+    record committed before the request."""
+    sequence_all(request.app.state.db, settings, checkpoint=True)
+    result = verify_log(session, settings)
     checkpoint = latest_checkpoint(session)
     record(
         session,
         operation="audit_verify",
         row_count=result.checked,
-        detail={"intact": result.ok, "first_bad_seq": result.first_bad_seq},
+        detail={"intact": result.ok, "first_bad_seq": result.first_bad_seq, "gaps": len(result.gaps)},
         **actor(principal, request),
     )
     session.commit()
@@ -114,14 +137,98 @@ def verify(
         "checked": result.checked,
         "head_seq": result.head_seq,
         "first_bad_seq": result.first_bad_seq,
+        "record_seq": result.record_seq,
         "reason_zh": result.reason_zh,
         "reason_en": result.reason_en,
         "checkpoints": result.checkpoints,
+        "pending": result.pending,
+        "epoch": result.epoch,
+        "gaps": [
+            {
+                "epoch": g.epoch,
+                "gap_from": g.gap_from,
+                "gap_to": g.gap_to,
+                "witness": g.witness,
+                "found_at": g.started_at,
+            }
+            for g in result.gaps
+        ],
         "latest_checkpoint": None
         if checkpoint is None
         else {
+            "epoch": checkpoint.epoch,
+            "size": checkpoint.size,
             "seq": checkpoint.seq,
             "signed_at": checkpoint.signed_at.isoformat(),
             "key_id": checkpoint.key_id,
+            "note": checkpoint.note,
         },
     }
+
+
+@router.get("/checkpoint")
+def checkpoint(
+    principal: Auditor,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> dict[str, Any]:
+    """The latest signed checkpoint (C2SP note), its witnesses' cosignatures, the log's key and the epochs."""
+    cp = latest_checkpoint(session)
+    lines = []
+    if cp is not None:
+        lines = [
+            c.line
+            for c in session.query(AuditCosignature)
+            .filter_by(epoch=cp.epoch, size=cp.size)
+            .order_by(AuditCosignature.witness)
+        ]
+    return {
+        "log_key": log_vkey(settings),
+        "note": None if cp is None else cp.note + "".join(lines),
+        "epoch": None if cp is None else cp.epoch,
+        "size": None if cp is None else cp.size,
+        "epochs": _epochs(session),
+    }
+
+
+@router.get("/proofs/inclusion/{seq}")
+def inclusion_proof(
+    seq: int,
+    principal: Auditor,
+    request: Request,
+    session: Session = Depends(get_session),
+    size: int | None = Query(None, ge=1),
+) -> dict[str, Any]:
+    """Proof that record ``seq`` is in the log of a signed size (latest unless ``size``); recorded."""
+    proof = proofs.inclusion(session, seq, size)
+    record(
+        session,
+        operation="audit_proof",
+        filter=f"seq={seq}",
+        detail={"kind": "inclusion"},
+        **actor(principal, request),
+    )
+    session.commit()
+    return proof
+
+
+@router.get("/proofs/consistency")
+def consistency_proof(
+    principal: Auditor,
+    request: Request,
+    session: Session = Depends(get_session),
+    old: int = Query(..., ge=0),
+    new: int | None = Query(None, ge=1),
+    epoch: int | None = Query(None, ge=1),
+) -> dict[str, Any]:
+    """Proof that the tree of size ``old`` is a prefix of the one of ``new`` (both signed); recorded."""
+    proof = proofs.consistency(session, old, new, epoch)
+    record(
+        session,
+        operation="audit_proof",
+        filter=f"old={old} new={new}",
+        detail={"kind": "consistency"},
+        **actor(principal, request),
+    )
+    session.commit()
+    return proof

@@ -95,5 +95,6 @@ def as_dict(rec: AuditRecord) -> dict[str, Any]:
         "result": rec.result,
         "request_id": rec.request_id,
         "detail": rec.detail,
-        "hash": rec.hash,
+        "position": rec.leaf,
+        "leaf_hash": rec.leaf_hash,
     }

@@ -1,10 +1,12 @@
-"""Hashing one stretch of the audit chain (Art. 59 防篡改), in this process or in a worker process.
+"""Hashing one stretch of the log's leaves (Art. 59 防篡改), in this process or in a worker process.
 
-Every record carries its own ``prev_hash`` and ``hash``, so a stretch of seqs can be checked on its own: each
-record's hash is recomputed from its body and the link it claims, and each link is compared with the record
-before it. Stretches are then joined by comparing each one's first link with the previous one's last hash —
-the same comparison a single pass makes there. That makes verification parallel: CPython's SHA-256 of a short
-body holds the GIL, so on SQLite the stretches run in separate processes, each with a connection of its own.
+A stretch is a range of log positions aligned to the 256-leaf tiles of its epoch's tree. Each record there is
+hashed again from the fields as stored (the body the database builds, see :mod:`edudata.audit.chain`) and
+compared with the hash the sequencer integrated, so an edited field, or a record moved to another position,
+fails at that record; a position with no record is a deleted one. The stretch returns the hash of each tile it
+completed (and the leaf hashes of tiles a checkpoint ends inside), from which the caller recomputes the root
+at every signed size. Stretches are independent, which makes verification parallel: CPython's SHA-256 of a
+short body holds the GIL, so on SQLite they run in separate processes with connections of their own.
 
 This module imports only the standard library and :mod:`edudata.audit.chain`, so a worker process starts fast.
 """
@@ -13,104 +15,135 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from edudata.audit import chain
 
+TILE = 256
+
 
 @dataclass
 class Problem:
-    seq: int
+    position: int  # 0-based place in the log
     zh: str
     en: str
+    seq: int | None = None  # the record's own number, when there is a record
+
+    @property
+    def nth(self) -> int:
+        """The same place counted from 1 (第 n 条), as reports name it."""
+        return self.position + 1
 
 
 @dataclass
 class Segment:
-    """What one reader found in seqs [start, end]: its first link, where it stopped, and why."""
+    """Positions [start, end) of an epoch whose leaf 0 is at ``base``; ``cuts``: tiles to keep leaves of."""
 
     start: int
     end: int
-    first_prev: str | None = None
-    last_hash: str | None = None
+    base: int
+    cuts: frozenset[int] = frozenset()
+    tiles: dict[int, bytes] = field(default_factory=dict)
+    leaves: dict[int, tuple[int, list[bytes]]] = field(default_factory=dict)
     checked: int = 0
     problem: Problem | None = None
 
 
-def missing(seq: int) -> Problem:
-    return Problem(seq, f"第 {seq} 条记录缺失（已被删除）", f"record seq {seq} is missing (deleted)")
-
-
-def broken_link(seq: int) -> Problem:
+def missing(position: int) -> Problem:
     return Problem(
-        seq,
-        f"第 {seq} 条记录与前一条的链接断开（被删除、插入或调换顺序）",
-        f"record seq {seq} does not link to the previous one (removed, inserted or reordered)",
+        position,
+        f"第 {position + 1} 条记录缺失（位置 {position}，已被删除或截断）",
+        f"record {position + 1} (position {position}) is missing (deleted or cut off)",
     )
 
 
-def stream(raw: Any, dialect: str, after: int, upto: int, batch: int) -> Iterator[list[tuple]]:
-    """Batches of (seq, prev_hash, hash, body) with after < seq <= upto, in seq order, as plain tuples.
+def altered(position: int, seq: int) -> Problem:
+    return Problem(
+        position,
+        f"第 {position + 1} 条记录（编号 {seq}）的内容或位置被改动",
+        f"record {position + 1} (seq {seq}) was altered or moved (its hash does not match)",
+        seq,
+    )
 
-    Pages by seq range (``seq > a AND seq <= a + batch``) on a DB-API connection: each page is small whatever plan
-    stale statistics lead to (a chain's seqs are contiguous), memory stays flat however long the chain, and no
-    per-row ORM objects are made. Rows arrive nearly in order; sorting them here is linear.
+
+def stream(raw: Any, dialect: str, start: int, end: int, batch: int) -> Iterator[list[tuple]]:
+    """Batches of (leaf, seq, leaf_hash, body) with start <= leaf < end, in leaf order, as plain tuples.
+
+    Pages by position range on the unique leaf index: small pages whatever plan stale statistics lead to, flat
+    memory however long the log, no ORM objects, and no ORDER BY (a range's rows arrive nearly sorted).
     """
     mark = "%s" if dialect == "postgresql" else "?"
     sql = (
-        f'SELECT "seq", "prev_hash", "hash", {chain.body_sql(dialect)} FROM audit_record '
-        f'WHERE "seq" > {mark} AND "seq" <= {mark}'
+        f'SELECT "leaf", "seq", "leaf_hash", {chain.body_sql(dialect)} FROM audit_record '
+        f'WHERE "leaf" >= {mark} AND "leaf" < {mark}'
     )
     cursor = raw.cursor()
     try:
-        while after < upto:
-            end = min(after + batch, upto)
-            cursor.execute(sql, (after, end))
+        at = start
+        while at < end:
+            stop = min(at + batch, end)
+            cursor.execute(sql, (at, stop))
             rows = cursor.fetchall()
             if rows:
-                rows.sort()  # in seq order; no ORDER BY, so no sort node that could spill to disk
+                rows.sort()
                 yield rows
-            after = end
+            at = stop
     finally:
         cursor.close()
 
 
-def read_segment(
-    raw: Any, dialect: str, seg: Segment, prev: str | None, signed: dict[int, str], batch: int
-) -> Segment:
-    """Hash seg.start..seg.end; ``prev`` is the trusted link in, or None to take the first record's as given."""
-    sha256 = hashlib.sha256
+def _tile_root(hashes: list[bytes]) -> bytes:
+    sha = hashlib.sha256
+    level = hashes
+    while len(level) > 1:
+        it = iter(level)
+        level = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it, strict=True)]
+    return level[0]
+
+
+def read_segment(raw: Any, dialect: str, seg: Segment, batch: int) -> Segment:
+    """Hash seg.start..seg.end-1, stopping at the first problem.
+
+    Complete tiles give their hash; a tile the stretch holds only part of (after a purge's anchor, at the
+    end, before a problem) and the tiles in ``cuts`` give their leaf hashes, as ``(first position, hashes)``.
+    """
+    sha = hashlib.sha256
     expected = seg.start
-    for rows in stream(raw, dialect, seg.start - 1, seg.end, batch):
-        for seq, prev_hash, hash_, body in rows:
-            if seq != expected:
+    local = seg.start - seg.base
+    tile: list[bytes] = []
+    tile_idx, tile_first = local // TILE, local
+    for rows in stream(raw, dialect, seg.start, seg.end, batch):
+        for leaf, seq, stored, body in rows:
+            if leaf != expected:
                 seg.problem = missing(expected)
-                return seg
-            if prev is None:
-                prev = seg.first_prev = prev_hash
-            if prev_hash != prev:
-                seg.problem = broken_link(seq)
-            elif sha256((prev + body).encode()).hexdigest() != hash_:
-                seg.problem = Problem(
-                    seq, f"第 {seq} 条记录的内容被改动", f"record seq {seq} was altered (hash mismatch)"
-                )
-            elif seq in signed and signed[seq] != hash_:
-                seg.problem = Problem(
-                    seq,
-                    f"第 {seq} 条记录与签名校验点不符（此前的记录被改写）",
-                    f"record seq {seq} differs from its signed checkpoint (earlier records were rewritten)",
-                )
-            if seg.problem is not None:
-                return seg
-            prev, expected, seg.checked = hash_, seq + 1, seg.checked + 1
-    seg.last_hash = prev
-    if expected <= seg.end:
+                break
+            digest = sha(b"\x00" + f"{leaf}\n{body}".encode()).digest()
+            if digest.hex() != stored:
+                seg.problem = altered(leaf, seq)
+                break
+            tile.append(digest)
+            expected += 1
+            seg.checked += 1
+            local += 1
+            if local % TILE == 0:
+                if tile_first % TILE == 0:
+                    seg.tiles[tile_idx] = _tile_root(tile)
+                    if tile_idx in seg.cuts:
+                        seg.leaves[tile_idx] = (tile_first, tile)
+                else:
+                    seg.leaves[tile_idx] = (tile_first, tile)
+                tile, tile_idx, tile_first = [], tile_idx + 1, local
+        if seg.problem is not None:
+            break
+    if seg.problem is None and expected < seg.end:
         seg.problem = missing(expected)
+    if tile:  # the leaves before a problem still check the checkpoints that end among them
+        seg.leaves[tile_idx] = (tile_first, tile)
     return seg
 
 
-def read_sqlite_segment(path: str, seg: Segment, signed: dict[int, str], batch: int) -> Segment:
+def read_sqlite_segment(path: str, seg: Segment, batch: int) -> Segment:
     """:func:`read_segment` in a worker process, on its own read-only connection to the SQLite file at ``path``.
 
     It sees committed records only, as the caller does.
@@ -120,6 +153,6 @@ def read_sqlite_segment(path: str, seg: Segment, signed: dict[int, str], batch: 
 
     raw = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
-        return read_segment(raw, "sqlite", seg, None, signed, batch)
+        return read_segment(raw, "sqlite", seg, batch)
     finally:
         raw.close()

@@ -2,10 +2,12 @@
 
 Every domain calls :func:`record` inside its own transaction (the record exists exactly when the change does) or
 :func:`record_now` for refusals, failures and logins (own transaction, committed at once, so the rollback of the
-refused request cannot erase it). There is no update and no delete here: the log is append-only, and each record
-is chained to the previous one by SHA-256, so any edit, removal or reordering shows up in verification.
+refused request cannot erase it). There is no update and no delete here: the log is append-only.
 
-Appends hold the chain-head lock until the caller commits, so record late in a transaction, not early.
+An append is a plain insert: the record's ``seq`` comes from the database's counter, and nothing else is read or
+locked, so concurrent requests never wait on each other for the log. The sequencer
+(:mod:`edudata.audit.sequencer`) integrates committed records into the Merkle tree and signs checkpoints; a
+record is durable the moment its transaction commits, whether or not it has been sequenced yet.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from edudata.audit import chain
-from edudata.audit.head import HEAD, lock_head
-from edudata.audit.models import HEAD_ID, AuditRecord
+from edudata.audit.models import AuditRecord
 from edudata.config import Settings
 from edudata.db import Database, utcnow
 from edudata.errors import ValidationFailed
@@ -32,13 +34,17 @@ _OPERATION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _KEYS = frozenset(("operation", "result", *chain.FIELDS))
 RECORDS = AuditRecord.__table__
 
-# Engines whose appends also sign the head every N records (set by the app and the CLI).
-_checkpointing: weakref.WeakKeyDictionary[Engine, Settings] = weakref.WeakKeyDictionary()
+# The settings (signing key, checkpoint policy) each engine's sequencing uses (set by the app and the CLI).
+_settings: weakref.WeakKeyDictionary[Engine, Settings] = weakref.WeakKeyDictionary()
 
 
 def enable_checkpoints(database: Database, settings: Settings) -> None:
-    """Sign the head every ``settings.audit_checkpoint_every`` records appended through ``database``."""
-    _checkpointing[database.engine] = settings
+    """Remember which settings sequence and sign the log written through ``database``."""
+    _settings[database.engine] = settings
+
+
+def settings_for(engine: Engine) -> Settings | None:
+    return _settings.get(engine)
 
 
 def _text(value: object, limit: int | None = None) -> str | None:
@@ -89,18 +95,26 @@ def _prepare(event: Mapping[str, Any]) -> tuple:
     )
 
 
-_COLUMNS = ("seq", "at", *chain.FIELDS, "prev_hash", "hash")
+_COLUMNS = ("at", *chain.FIELDS)
+#: From this many rows on, PostgreSQL gets COPY (bulk loads); a request's one or two records a plain INSERT.
+_COPY_FROM = 50
 
 
 def _insert(session: Session, rows: list[tuple]) -> None:
-    """Hand the rows to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise."""
+    """Hand the rows to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise; ``seq`` by the DB."""
     names = ", ".join(f'"{c}"' for c in _COLUMNS)
     connection = session.connection()
-    if connection.dialect.driver == "psycopg":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY audit_record ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    if connection.dialect.driver == "psycopg" and len(rows) >= _COPY_FROM:
+        dbapi = connection.dialect.loaded_dbapi
+        statement = f"COPY audit_record ({names}) FROM STDIN"
+        try:
+            cursor = connection.connection.driver_connection.cursor()
+            with cursor, cursor.copy(statement) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        except dbapi.Error as err:  # as SQLAlchemy's own errors, so a lock timeout is answered 503 (busy)
+            raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join([mark] * len(_COLUMNS))
@@ -108,48 +122,29 @@ def _insert(session: Session, rows: list[tuple]) -> None:
 
 
 def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: datetime | None = None) -> int:
-    """Append a batch under one lock of the chain head; returns how many were appended.
+    """Append a batch in the caller's transaction; returns how many were appended.
 
-    Each event is a mapping of :func:`record`'s keyword fields. All are validated before the lock is taken.
-    Rows go to the driver in bulk (COPY / ``executemany``, no per-row ORM work): tens of thousands per second.
-    ``at`` is for importing an existing log only; it may not go back before the newest record's time.
+    Each event is a mapping of :func:`record`'s keyword fields; all are validated before anything is written.
+    Rows go to the driver in bulk (COPY / ``executemany``, no per-row ORM work) and nothing is locked but the
+    rows themselves. ``at`` is for importing an existing log only; it may not go back before the newest record.
     """
     prepared = [_prepare(e) for e in events]
     if not prepared:
         return 0
-    head = lock_head(session)
+    dialect = session.get_bind().dialect.name
     if at is None:
         at = utcnow()
     else:
         at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-        newest = session.scalar(select(RECORDS.c.at).where(RECORDS.c.seq == head.seq))
+        newest = session.scalar(select(func.max(RECORDS.c.at)))
         if newest is not None and chain.format_at(at) < chain.format_at(newest):
             raise ValidationFailed(
                 "审计记录的时间不能早于最新一条", "audit records cannot be dated before the newest"
             )
-    at_text = chain.format_at(at)
-    dialect = session.get_bind().dialect.name
-    # SQLite stores datetimes as text in SQLAlchemy's format, which is exactly the canonical ``at_text``.
-    at_value: object = at if dialect == "postgresql" else at_text
-    seq, prev = head.seq, head.hash
-    rows = []
-    body, link = chain.body, chain.link
-    for values in prepared:
-        seq += 1
-        digest = link(prev, body(seq, at_text, values))
-        rows.append((seq, at_value, *values, prev, digest))
-        prev = digest
-    _insert(session, rows)
-    session.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, hash=prev))
-    settings = _checkpointing.get(session.get_bind())
-    if (
-        settings is not None
-        and seq // settings.audit_checkpoint_every > head.seq // settings.audit_checkpoint_every
-    ):
-        from edudata.audit.checkpoints import sign_head
-
-        sign_head(session, settings)
-    return len(rows)
+    # SQLite stores datetimes as text in SQLAlchemy's format, which is exactly the canonical text.
+    at_value: object = at if dialect == "postgresql" else chain.format_at(at)
+    _insert(session, [(at_value, *values) for values in prepared])
+    return len(prepared)
 
 
 def record(
