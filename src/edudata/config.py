@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     opendata_rate_burst: int = Field(60, ge=1)  # token bucket per open-data key / per address
     opendata_rate_per_second: float = Field(2.0, gt=0)
     opendata_max_rows: int = Field(1000, ge=1)  # one page of the query API / datastore_search
+    opendata_dcat_page_size: int = Field(
+        100, ge=1, le=1000
+    )  # datasets per page of the DCAT catalogue (hydra)
 
     # Pull sources (Art. 20): the business systems the platform may read, name → SQLAlchemy URL, set by the
     # operator (EDUDATA_PULL_CONNECTIONS as JSON). Give each a read-only database account; its password is given

@@ -11,7 +11,7 @@ import io
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,14 +178,20 @@ def read(
     view: OpenView,
     *,
     filter: Any = None,
-    q: str = "",
+    q: str | Mapping[str, str] = "",
     fields: Sequence[str] | None = None,
     offset: int = 0,
     limit: int | None = 100,
     version_number: int | None = None,
     operation: str = "open_query",
+    sort: Sequence[tuple[str, bool, bool]] = (),
+    distinct: bool = False,
+    row_ids: bool = False,
 ) -> Rows:
-    """One page (or, with ``limit=None``, all) of a published view's rows, through the data path."""
+    """One page (or, with ``limit=None``, all) of a published view's rows, through the data path.
+
+    ``q`` is text searched in every text column, or ``{column: text}``; ``sort`` is (column, descending,
+    nulls last); ``row_ids`` adds ``_id``, the row's 1-based place in the version (CKAN's datastore ``_id``)."""
     version = current_version(ctx.session, view, version_number)
     if version is None:
         raise NotFound(
@@ -205,22 +211,33 @@ def read(
 
     def fetch(node: filters.Node | None) -> pl.DataFrame:
         frame = frame_of(version)
+        if row_ids:
+            frame = frame.with_row_index("_id", offset=1).with_columns(pl.col("_id").cast(pl.Int64))
         if node is not None:
             frame = frame.filter(to_expr(node, types))
-        if q.strip():
-            text_cols = [c for c, t in types.items() if t == "text"]
-            needle = q.strip()[:100]
-            hit = (
-                pl.any_horizontal(
-                    [pl.col(c).str.contains(needle, literal=True).fill_null(False) for c in text_cols]
-                )
-                if text_cols
-                else pl.lit(False)
+        searches = {c: q for c, t in types.items() if t == "text"} if isinstance(q, str) else dict(q)
+        needles = {c: str(v).strip()[:100] for c, v in searches.items() if str(v).strip()}
+        if needles:
+            hits = [
+                pl.col(c).cast(pl.String).str.contains(n, literal=True).fill_null(False)
+                for c, n in needles.items()
+            ]
+            # One text in every text column: any column may hold it; {column: text}: each column its own.
+            frame = frame.filter(pl.any_horizontal(hits) if isinstance(q, str) else pl.all_horizontal(hits))
+        elif isinstance(q, str) and q.strip():
+            frame = frame.clear()  # a text search on a view without text columns finds nothing
+        keep = (["_id"] if row_ids and not distinct else []) + [c for c in (fields or types) if c != "_id"]
+        if distinct:
+            frame = frame.select(keep).unique(maintain_order=True)
+        if sort:
+            frame = frame.sort(
+                [c for c, _, _ in sort],
+                descending=[d for _, d, _ in sort],
+                nulls_last=[n for _, _, n in sort],
             )
-            frame = frame.filter(hit)
         total[0] = frame.height
         frame = frame.slice(offset, limit) if limit is not None else frame.slice(offset)
-        return frame.select(list(fields)) if fields else frame
+        return frame.select(keep) if (fields or row_ids) else frame
 
     detail = {"version": version.number, "offset": offset, "limit": limit}
     _decision, frame = datapath.open_read(
