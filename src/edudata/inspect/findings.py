@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
@@ -95,7 +96,7 @@ def assign(
             f"单位代码 {unit_code[:40]} 不存在", f"unknown unit code {unit_code[:40]}", field="unit_code"
         )
     when = _parse_deadline(deadline) or finding.deadline
-    if when is not None and when < utcnow().date():
+    if when is not None and when < today_in_china():
         raise ValidationFailed("整改期限不能早于今天", "the deadline cannot be in the past", field="deadline")
     finding.assigned_unit_code = unit_code
     finding.deadline = when

@@ -82,7 +82,7 @@ def refresh(
 ) -> OpenVersion | None:
     """Refresh a published view: a new version when the content changed, else ``None``; reschedules it."""
     now = now or utcnow()
-    rows, suppressed = _derive(session, view, settings, database, now.date())
+    rows, suppressed = _derive(session, view, settings, database, today_in_china(now))
     digest = _digest(rows)
     latest = current_version(session, view)
     view.refreshed_at = now
