@@ -660,9 +660,13 @@ def bulk_load(
     *,
     batch: str,
     key: str | None = None,
+    cleared: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, int]:
     """Load a batch ingest has validated (one typed column per element): rows whose ``key`` is stored already
-    are updated with history, the rest inserted in bulk; encrypted as the store always does."""
+    are updated with history, the rest inserted in bulk; encrypted as the store always does.
+
+    An update never erases a stored value by saying nothing: a null (absent, empty, dropped by a rule) keeps
+    it; only ``cleared`` (element → keys whose value the officer cleared explicitly) sets it to null."""
     spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
     unknown = [c for c in columns.columns if spec.element(c) is None]
     if unknown or (key is not None and key not in columns.columns):
@@ -679,15 +683,21 @@ def bulk_load(
         )
     with datapath_scope("insert"):
         counts = bulk.load_columns(
-            ctx.session, spec, columns, actor=caller.username, crypto=ctx.field_crypto(), batch=batch, key=key
-        )
+            ctx.session, spec, columns, actor=caller.username, crypto=ctx.field_crypto(), batch=batch, key=key,
+            cleared=cleared,
+        )  # fmt: skip
     audit.record(
         ctx.session,
         operation="insert",
         dataset=spec.code,
         elements=sorted(columns.columns),
         row_count=counts["inserted"] + counts["updated"],
-        detail={"batch": batch, "bulk": True, **counts},
+        detail={
+            "batch": batch,
+            "bulk": True,
+            **counts,
+            **({"cleared": {e: len(k) for e, k in cleared.items()}} if cleared else {}),
+        },
         **_audit_fields(caller, ctx),
     )
     return counts
