@@ -153,17 +153,20 @@ def pandera_run(frame: pl.DataFrame, ctx) -> int | str:  # noqa: ANN001
         import pandera.polars as pa
     except ImportError:
         return "pandera not installed"
+    from edudata.ingest import repair
     from edudata.ingest.rules import builtin_checks, normalise_expr
 
-    elements = [c for c in frame.columns if c != "_row"]
+    elements = [c for c in frame.columns if not c.startswith("_")]
     work = frame.with_columns(
         [normalise_expr(ctx.spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
     )
+    # The same rules as ours: office habits and lost leading zeros repaired first, Excel damage checked too.
+    work, _ = repair.apply(work, elements, ctx)
     checks = [
         pa.Check(
             lambda data, expr=c.expr: data.lazyframe.select(expr.is_null()), name=f"{c.element}:{c.rule}"
         )
-        for c in builtin_checks(work, ctx)
+        for c in builtin_checks(work, ctx) + repair.excel_checks(work, elements, ctx)
     ]
     schema = pa.DataFrameSchema(checks=checks)
     try:

@@ -181,7 +181,10 @@ def serve(url: str, data_dir: str, port: int) -> None:
     datapath.query = timed("data path", datapath.query)
     Session.commit = timed("commit", Session.commit)
 
+    from edudata.audit.sequencer import attach
+
     app = create_app(Settings(database_url=url, data_dir=Path(data_dir)))
+    attach(app)  # the audit sequencer runs in the server, as under `edudata serve`
     deps._CREDENTIALS["edg_"] = timed("credential", deps._CREDENTIALS["edg_"])
 
     @app.middleware("http")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -141,3 +142,20 @@ def test_a_busy_refusal_is_audited_once_the_database_frees(
     assert len(found) == 1, found
     result, detail = found[0]
     assert result == "error" and detail["status"] == 503 and detail["code"] == "busy"
+
+
+def test_the_embedded_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    from edudata.db import Database
+
+    path = tmp_path / "edudata.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        for f in tmp_path.iterdir():  # the database and its -wal / -shm files
+            assert f.stat().st_mode & 0o777 == 0o600, f
+    finally:
+        db.dispose()
+    path.chmod(0o644)  # an older install's file is tightened when the platform opens it
+    Database(f"sqlite:///{path}").dispose()
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -62,6 +62,7 @@ def serve(
     import uvicorn
 
     from edudata.api.app import create_app
+    from edudata.api.security import uvicorn_options
     from edudata.audit.sequencer import attach
 
     settings = get_settings()
@@ -74,6 +75,7 @@ def serve(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         log_level="info",
+        **uvicorn_options(),  # X-Forwarded-* only from settings.trusted_proxies
     )
 
 

@@ -12,7 +12,10 @@ or moves the process clock (``faketime``) moves every domain at once.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -25,3 +28,12 @@ def utcnow() -> datetime:
 def today_in_china(now: datetime | None = None) -> date:
     """The calendar day in Beijing at ``now`` (default: this instant)."""
     return (now or utcnow()).astimezone(CHINA).date()
+
+
+def aware(value: datetime) -> datetime:
+    """``value`` with its UTC offset: SQLite hands back stored UTC instants without one."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+#: A response field holding an instant: always written with its offset (RFC 3339, as the OpenAPI schema says).
+UtcDateTime = Annotated[datetime, AfterValidator(aware)]

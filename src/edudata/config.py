@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(480, ge=1)
     lockout_threshold: int = Field(5, ge=1)
     lockout_minutes: int = Field(15, ge=1)
-    cookie_secure: bool = False
+    cookie_secure: bool = False  # Secure cookies always; they are Secure anyway whenever the request is HTTPS
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (addresses or CIDR); none by default, so no
+    # local process can forge the address the audit log and the lockout see.
+    trusted_proxies: list[str] = []
+    # /docs (Swagger UI) and /redoc, served from the app's own assets; turn off in production if not wanted.
+    api_docs: bool = True
 
     # Request limits: bad input gets a clear 413, never a slow death.
     max_json_bytes: int = Field(1_000_000, ge=1024)
@@ -79,6 +84,11 @@ class Settings(BaseSettings):
     # when the office registers a source and kept sealed. The platform's own database is never one of them.
     pull_connections: dict[str, str] = {}
 
+    # Backups (Art. 60) are written only under these folders (default data_dir/backups; off-site: the same
+    # unless set, e.g. a mounted remote share). A schedule's folders are taken relative to them.
+    backup_root: Path | None = None
+    backup_offsite_root: Path | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "zh"
@@ -88,6 +98,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'edudata.db').resolve()}"
+
+    def resolved_backup_root(self) -> Path:
+        return (self.backup_root or (self.data_dir / "backups")).resolve()
+
+    def resolved_backup_offsite_root(self) -> Path:
+        return (self.backup_offsite_root or self.resolved_backup_root()).resolve()
 
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or (self.data_dir / "keys" / "master.key")

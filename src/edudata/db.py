@@ -6,11 +6,12 @@ the schema is never made with ``create_all`` outside tests of the migrations the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -46,10 +47,22 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The embedded database file is the whole platform's data: readable by its owner only (0600). SQLite
+    creates its -wal and -shm files with the database file's permissions, so they follow."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         # NullPool: a SQLite file shared by the web server threads and the CLI; connections are cheap.
         engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)

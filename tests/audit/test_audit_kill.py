@@ -125,3 +125,39 @@ def test_a_sequencer_killed_mid_batch_leaves_its_records_pending_and_the_tree_co
         result = verify_log(s, settings)
     assert leaves == list(range(60_000))
     assert result.ok and result.checked == 60_000 and result.pending == 0
+
+
+def test_edudata_serve_runs_the_sequencer(db: Database, settings: Settings) -> None:
+    """A refusal answered by `edudata serve` is recorded at once and in the tree shortly after, with no cron."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [_edudata(), "serve", "--port", str(port)], env=_env(settings), stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 180  # a loaded machine starts the app slowly
+        while True:
+            try:
+                r = httpx.post(
+                    f"http://127.0.0.1:{port}/api/v1/auth/token",
+                    json={"username": "nobody", "password": "x" * 12},
+                )
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        assert r.status_code == 401
+        deadline = time.monotonic() + 120
+        while _counts(db)[0] == 0:
+            assert time.monotonic() < deadline, "the server's sequencer integrated nothing"
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(20)
+    with db.session() as s:
+        assert verify_log(s, settings).ok

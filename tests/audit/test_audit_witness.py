@@ -293,5 +293,9 @@ def test_a_restore_from_an_older_backup_is_found_recorded_and_reported(
     accounts.create("gapaudit", roles=("auditor",))
     shown = http.get("/api/v1/audit/verify", headers=accounts.headers("gapaudit")).json()
     assert shown["ok"] and shown["gaps"][0]["gap_from"] == 10 and shown["gaps"][0]["gap_to"] == 20
+    page = http.get(
+        "/audit", params={"verify": "1"}, headers={**accounts.headers("gapaudit"), "accept": "text/html"}
+    )
+    assert page.status_code == 200 and 'id="verify-gap-2"' in page.text and "回滚缺口" in page.text
     with db.session() as s:
         assert s.scalar(select(func.count()).where(AuditRecord.operation == "audit_rollback")) == 1

@@ -13,6 +13,7 @@ from edudata.catalog.models import Code, CodeSetVersion
 from edudata.catalog.seed import seed
 from edudata.db import Database
 from edudata.errors import Conflict, NotFound, ValidationFailed
+from support import clock
 
 
 def test_ethnic_groups_follow_gbt_3304_in_standard_order() -> None:
@@ -85,7 +86,7 @@ def test_a_code_only_in_an_older_version_is_answered_by_naming_that_version(db: 
 
 def test_a_version_not_yet_in_effect_is_not_current(db: Database) -> None:
     with db.session() as s:
-        codesets.publish_version(s, "gender", version="next", effective_from=date.today() + timedelta(days=30),
+        codesets.publish_version(s, "gender", version="next", effective_from=clock.today() + timedelta(days=30),
                                  codes=[{"value": "1", "label": "男"}])  # fmt: skip
         s.commit()
         assert codesets.get_version(s, "gender").version == "2003"
@@ -95,12 +96,12 @@ def test_a_version_not_yet_in_effect_is_not_current(db: Database) -> None:
 def test_published_versions_are_never_changed_and_codes_are_checked(db: Database) -> None:
     with db.session() as s, pytest.raises(Conflict):
         codesets.publish_version(
-            s, "gender", version="2003", effective_from=date.today(), codes=[{"value": "1", "label": "男"}]
+            s, "gender", version="2003", effective_from=clock.today(), codes=[{"value": "1", "label": "男"}]
         )
     for codes in ([], [{"value": "1", "label": "男"}, {"value": "1", "label": "女"}], [{"value": "<x>", "label": "男"}],
                   [{"value": "1", "label": "<b>男</b>"}]):  # fmt: skip
         with db.session() as s, pytest.raises(ValidationFailed):
-            codesets.publish_version(s, "gender", version="x", effective_from=date.today(), codes=codes)
+            codesets.publish_version(s, "gender", version="x", effective_from=clock.today(), codes=codes)
     with db.session() as s, pytest.raises(NotFound):
         codesets.get_version(s, "gender", "1999")
 

@@ -201,3 +201,29 @@ def test_totp_enrolment_from_the_account_page_then_required_at_web_login(
     assert asked.status_code == 401 and 'id="totp-error"' in asked.text
     code = pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))
     assert _web_login(http, "lib", totp=code).status_code == 303
+
+
+def test_a_made_up_csrf_cookie_and_field_pair_is_refused_on_the_login_forms(
+    http: httpx.Client, office
+) -> None:  # noqa: ANN001
+    made_up = "attacker-chosen-value"
+    for path, data in (
+        ("/login", {"username": "office", "password": PASSWORD}),
+        ("/open/login", {"email": "x@example.org", "password": "y"}),
+    ):
+        http.cookies.clear()
+        r = http.post(
+            path, data={**data, "csrf_token": made_up}, headers=HTML, cookies={"edudata_csrf": made_up}
+        )
+        assert r.status_code == 403, (path, r.status_code)
+    # A token the server issued works; a forged signature on the same shape does not.
+    http.cookies.clear()
+    token = _csrf(http.get("/login", headers=HTML))
+    nonce, issued, _mac = token.split(".")
+    forged = f"{nonce}.{issued}.{'0' * 32}"
+    http.cookies.clear()
+    r = http.post("/login", data={"username": "office", "password": PASSWORD, "csrf_token": forged},
+                  headers=HTML, cookies={"edudata_csrf": forged})  # fmt: skip
+    assert r.status_code == 403
+    http.cookies.clear()
+    assert _web_login(http, "office").status_code == 303

@@ -187,3 +187,34 @@ def test_a_backup_taken_before_a_grade_change_still_reads_after_restore(
     assert {k: v["SJHM"] for k, v in _read(db, settings).items()} == dict(
         zip(frame["XH"], frame["SJHM"], strict=True)
     )
+
+
+def test_a_table_left_behind_by_a_catalogue_change_is_refused_until_migrated(
+    http: httpx.Client, world: dict, db: Database, settings: Settings
+) -> None:
+    """A grade changed without its migration (as an earlier release did): the store refuses to read the dataset
+    with a 409 naming the element instead of mixing plaintext and ciphertext; ``follow_catalogue`` (what
+    ``edudata catalog migrate-storage`` runs) repairs it."""
+    from edudata.catalog import service as catalog
+    from edudata.catalog.storage import follow_catalogue
+
+    up = world["up"]
+    frame = student_frame(3, seed=13)
+    _approved(up, csv_bytes(frame))
+    with db.session() as s:
+        catalog.update_element(s, "student_basic", "SJHM", {"grade": "important"}, updated_by="old-release")
+        s.commit()
+    r = http.get("/api/v1/data/student_basic", headers=world["h"]["xgb"])
+    assert (
+        r.status_code == 409 and "SJHM" in r.json()["detail"] and "migrate-storage" in r.json()["detail_en"]
+    )
+    with db.session() as s:
+        result = follow_catalogue(s, settings, db, Office(), "student_basic")
+        s.commit()
+    assert (
+        result["elements"] == [{"element": "SJHM", "from": "text", "to": "binary"}] and result["values"] == 3
+    )
+    assert all(isinstance(v, bytes | memoryview) for (v,) in _raw(db, "gd_student_basic", "sjhm"))
+    assert {k: v["SJHM"] for k, v in _read(db, settings).items()} == dict(
+        zip(frame["XH"], frame["SJHM"], strict=True)
+    )

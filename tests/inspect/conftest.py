@@ -10,6 +10,7 @@ import pytest
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.inspect.runs import run_changes, run_inspection
+from support import clock
 from support.catalog import ensure_units
 
 
@@ -78,7 +79,9 @@ def compliant_lifecycle(db: Database) -> None:
                 detail={},
             )
         )
-        s.add(Drill(scenario="数据泄露应急", held_on=now.date(), participants="网信办", created_by="tests"))
+        s.add(
+            Drill(scenario="数据泄露应急", held_on=clock.today(), participants="网信办", created_by="tests")
+        )
         s.commit()
 
 

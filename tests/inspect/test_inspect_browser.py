@@ -17,6 +17,7 @@ from edudata.db import utcnow
 from edudata.inspect.runs import run_inspection
 from edudata.org.models import RoleAssignment
 from edudata.org.service import find_account
+from support import clock
 from support.org import PASSWORD
 from support.server import LiveServer
 
@@ -86,7 +87,7 @@ def test_office_runs_a_year_end_check_and_assigns_the_finding(
     expect(row).to_contain_text("账户 both 同时持有不相容岗位")
     page.screenshot(path=str(output_dir / "inspect_office_report.png"), full_page=True)
     row.get_by_role("link").first.click()
-    page.fill("#deadline", (utcnow() + timedelta(days=5)).date().isoformat())
+    page.fill("#deadline", clock.iso(5))
     page.get_by_role("button", name="交办").click()
     expect(page.locator("#status")).to_contain_text("已交办")
     page.screenshot(path=str(output_dir / "inspect_office_assigned.png"), full_page=True)

@@ -17,6 +17,7 @@ from edudata.org.models import RoleAssignment
 from edudata.org.service import find_account
 from edudata.store.guard import datapath_scope
 from edudata.store.service import tables_for
+from support import clock
 
 
 def test_a_clean_database_has_no_finding(inspector, accounts, catalog) -> None:  # noqa: ANN001
@@ -29,7 +30,7 @@ def test_a_clean_database_has_no_finding(inspector, accounts, catalog) -> None: 
 def test_a_purge_that_kept_less_than_180_days_is_found(inspector, in_session) -> None:  # noqa: ANN001
     def plant(s):  # noqa: ANN001, ANN202
         record(s, operation="login", username="someone")
-        too_recent = (utcnow() - timedelta(days=30)).date().isoformat()
+        too_recent = clock.iso(-30)
         record(s, operation="purge", dataset="audit_record", detail={"before": too_recent, "last_seq": 0})
 
     in_session(plant)

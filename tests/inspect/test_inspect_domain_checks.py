@@ -19,16 +19,14 @@ from edudata.privacy.models import InformationSystem, PersonCount
 from edudata.sharing.models import ShareApplication, ShareReview
 from edudata.store.guard import datapath_scope
 from edudata.store.service import tables_for
-
-YEAR = utcnow().year
-
+from support import clock
 
 # ---------------------------------------------------------------- sharing (Art. 64(2), 50)
 
 
 def _application(s, accounts_fixture=None, **fields) -> ShareApplication:  # noqa: ANN001, ANN003
     account = find_account(s, "applicant")
-    today = utcnow().date()
+    today = clock.today()
     values = dict(
         applicant_account_id=account.id, applicant_username="applicant", applicant_unit_code="0110",
         contact_name="李老师", contact_phone="13800000000", purpose="教学评估", business_basis="评估方案",
@@ -62,12 +60,12 @@ def _review(in_session, due_on: date) -> int:  # noqa: ANN001
 
 
 def test_a_review_past_its_due_day_is_overdue(inspector, applicant, in_session) -> None:  # noqa: ANN001
-    rid = _review(in_session, utcnow().date() - timedelta(days=3))
+    rid = _review(in_session, clock.today() - timedelta(days=3))
     assert inspector.found() == [("sharing.review_overdue", f"review:{rid}")]
 
 
 def test_a_review_due_next_week_is_not_overdue(inspector, applicant, in_session) -> None:  # noqa: ANN001
-    _review(in_session, utcnow().date() + timedelta(days=7))
+    _review(in_session, clock.today() + timedelta(days=7))
     assert inspector.found() == []
 
 
@@ -196,12 +194,39 @@ def test_a_backup_without_an_offsite_copy_is_found(inspector, in_session) -> Non
 
 def test_no_restore_drill_this_year_is_found(inspector, in_session) -> None:  # noqa: ANN001
     in_session(lambda s: s.execute(delete(RestoreDrill)))
-    assert inspector.found() == [("lifecycle.restore_drill", f"restore:{YEAR}")]
+    assert inspector.found() == [("lifecycle.restore_drill", f"restore:{clock.today().year}")]
 
 
 def test_no_emergency_drill_this_year_is_found(inspector, in_session) -> None:  # noqa: ANN001
-    in_session(lambda s: s.execute(update(Drill).values(held_on=date(YEAR - 1, 6, 1))))
-    assert inspector.found() == [("lifecycle.emergency_drill", f"drill:{YEAR}")]
+    in_session(lambda s: s.execute(update(Drill).values(held_on=date(clock.today().year - 1, 6, 1))))
+    assert inspector.found() == [("lifecycle.emergency_drill", f"drill:{clock.today().year}")]
+
+
+# 01:00 on 1 January 2027 in Beijing is still 31 December 2026 (17:00) in UTC: the year is Beijing's.
+@pytest.mark.frozen_clock(clock.beijing(2027, 1, 1, hour=1))
+def test_the_yearly_drills_fall_due_at_new_year_in_beijing_not_in_utc(inspector, in_session) -> None:  # noqa: ANN001
+    last_evening = clock.beijing(2026, 12, 31, hour=18)  # 10:00 UTC: the old year, in both zones
+    in_session(lambda s: s.execute(update(RestoreDrill).values(finished_at=last_evening)))
+    in_session(lambda s: s.execute(update(Drill).values(held_on=date(2026, 12, 31))))
+    assert inspector.found() == [
+        ("lifecycle.emergency_drill", "drill:2027"),
+        ("lifecycle.restore_drill", "restore:2027"),
+    ]
+
+
+# 07:30 on Monday 2 March 2026 in Beijing is still Sunday 1 March in UTC.
+@pytest.mark.frozen_clock(clock.beijing(2026, 3, 2, hour=7, minute=30))
+def test_a_finding_s_deadline_counts_from_the_beijing_day(inspector, in_session, db) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from edudata.inspect.models import Finding
+    from edudata.inspect.registry import DEADLINE_DAYS
+
+    in_session(lambda s: s.execute(update(BackupRecord).values(offsite_path=None)))
+    assert inspector.found() == [("lifecycle.offsite_backup", "offsite")]
+    with db.session() as s:
+        deadline = s.scalar(select(Finding.deadline).where(Finding.check_code == "lifecycle.offsite_backup"))
+    assert deadline == date(2026, 3, 2) + timedelta(days=DEADLINE_DAYS["medium"])
 
 
 def _support_staff(accounts, in_session, signed: bool) -> None:  # noqa: ANN001
@@ -215,7 +240,7 @@ def _support_staff(accounts, in_session, signed: bool) -> None:  # noqa: ANN001
                 Agreement(
                     account_id=account.id,
                     kind="annex3",
-                    signed_on=utcnow().date(),
+                    signed_on=clock.today(),
                     document_ref="BM-2026-01",
                     recorded_by="office",
                 )

@@ -14,6 +14,7 @@ from edudata.db import utcnow
 from edudata.inspect.models import Finding, InspectionRun
 from edudata.org.models import RoleAssignment
 from edudata.org.service import find_account
+from support import clock
 
 HTML = {"accept": "text/html"}
 
@@ -120,7 +121,7 @@ def test_home_panels_count_the_share_reviews_waiting_and_overdue(
     applicant = accounts.create(username="app", roles=("applicant",), unit_code="0110")
 
     def plant(s):  # noqa: ANN001, ANN202
-        today = utcnow().date()
+        today = clock.today()
         app = ShareApplication(
             applicant_account_id=applicant.id, applicant_username="app", applicant_unit_code="0110",
             contact_name="李", contact_phone="13800000000", purpose="评估", business_basis="方案",

@@ -11,6 +11,13 @@ from support.students import PASSWORD, student
 USERS = ("xgb", "office", "office2", "destroyer", "aud")
 
 
+@pytest.fixture(autouse=True)
+def backup_root(settings, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """Each test's backups go under its own folder: the configured backup root (the live server shares it)."""
+    monkeypatch.setattr(settings, "backup_root", tmp_path)
+    return tmp_path
+
+
 @pytest.fixture
 def world(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
     """The demo catalogue and 12 students (one updated, so it has history) loaded through the data path."""

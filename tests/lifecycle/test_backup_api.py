@@ -100,6 +100,33 @@ def test_scheduled_backups_run_when_due_and_retention_keeps_the_newest(
     assert listed == {made[0]: True, made[1]: False, made[2]: False}
 
 
-def test_a_schedule_outside_an_absolute_folder_is_refused(http: httpx.Client, world: dict) -> None:
-    body = {"name": "bad", "every_hours": 24, "keep_last": 2, "keep_days": 0, "local_dir": "relative/path"}
-    assert http.post(f"{API}/backup-schedules", json=body, headers=world["h"]["office"]).status_code == 422
+def test_a_schedule_outside_the_backup_root_is_refused_and_nothing_is_created(
+    http: httpx.Client, world: dict, tmp_path: Path
+) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    for i, (local, offsite) in enumerate([
+        (str(outside), None), ("/etc/cron.d", None), ("../../x", None), ("ok/../../x", None),
+        ("nightly", str(outside / "off")), ("a\x00b", None), ("a\u202eb", None),
+    ]):  # fmt: skip
+        body = {"name": f"bad{i}", "every_hours": 24, "keep_last": 2, "keep_days": 0, "local_dir": local}
+        if offsite:
+            body["offsite_dir"] = offsite
+        r = http.post(f"{API}/backup-schedules", json=body, headers=world["h"]["office"])
+        assert r.status_code == 422, (local, r.text)
+        assert r.json()["field"] in ("local_dir", "offsite_dir")
+    assert not outside.exists()
+
+
+def test_backups_are_private_files_in_private_folders(
+    http: httpx.Client, world: dict, tmp_path: Path
+) -> None:
+    body = {"name": "nightly", "every_hours": 24, "keep_last": 2, "keep_days": 0, "local_dir": "a/b",
+            "offsite_dir": "off"}  # fmt: skip
+    assert http.post(f"{API}/backup-schedules", json=body, headers=world["h"]["office"]).status_code == 201
+    assert http.post(f"{API}/backup-schedules/nightly/run", headers=world["h"]["office"]).status_code == 201
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "off"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+        for f in folder.iterdir():
+            if f.is_file():
+                assert f.stat().st_mode & 0o777 == 0o600, f
+    assert len(list((tmp_path / "off").iterdir())) == 2  # archive and manifest

@@ -65,6 +65,12 @@ def test_ckanapi_action_for_every_read_action(site: str) -> None:
     assert "2.10" in action(site, "status_show")["ckan_version"]
 
 
+def test_ckanapi_search_datasets_pages_through_package_search(site: str) -> None:
+    lines = ckanapi("search", "datasets", "fq=res_format:CSV", "-r", site).stdout.splitlines()
+    assert sorted(json.loads(line)["name"] for line in lines) == ["course-info", "research-output"]
+    assert httpx.get(f"{site}/api/3").json() == {"version": 3}
+
+
 def test_ckanapi_action_shows_ckans_errors(site: str) -> None:
     refused = ckanapi("action", "package_create", "name=x", "-r", site, check=False)
     assert refused.returncode != 0 and "NotAuthorized" in refused.stderr

@@ -4,7 +4,6 @@ records officers, filings, assessments and decisions through forms; in a real br
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from edudata.db import Database
 from edudata.privacy import register
+from support import clock
 from support.server import LiveServer
 
 HTML = {"accept": "text/html"}
@@ -90,7 +90,7 @@ def test_a_bad_filing_date_is_shown_beside_the_form_and_nothing_is_saved(
 
 
 def test_assessment_then_decision_with_minutes_through_the_forms(http: httpx.Client, web: str) -> None:
-    today = date.today().isoformat()
+    today = clock.iso()
     r = http.post(
         "/privacy/sensitive",
         data={

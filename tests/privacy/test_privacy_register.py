@@ -11,6 +11,7 @@ from sqlalchemy import select
 from edudata.db import Database
 from edudata.privacy import register
 from edudata.privacy.models import InformationSystem, PersonCount
+from support import clock
 from support.students import student
 
 
@@ -82,7 +83,7 @@ def _pretend_count(db: Database, people: int, when: date | None = None) -> None:
     bench; the thresholds are judged on the kept counts)."""
     from datetime import UTC, datetime, time
 
-    at = datetime.combine(when or date.today(), time(9), tzinfo=UTC)
+    at = datetime.combine(when or clock.today(), time(9), tzinfo=UTC)
     with db.session() as s:
         s.add(PersonCount(counted_at=at, system_code="edudata", people=people, counted_by="office"))
         s.commit()
@@ -100,7 +101,7 @@ def test_200000_people_require_an_officer_and_a_filing_until_both_are_on_file(
     assert r.status_code == 200, r.text
     r = http.post(
         "/api/v1/privacy/systems/edudata/filings",
-        json={"reference_no": "津教备〔2026〕12号", "filed_on": date.today().isoformat()},
+        json={"reference_no": "津教备〔2026〕12号", "filed_on": clock.today().isoformat()},
         headers=h,
     )
     assert r.status_code == 201, r.text
@@ -117,7 +118,7 @@ def test_a_million_people_require_level_3_and_a_yearly_audit_with_a_due_date(
     http: httpx.Client, world: dict, db: Database
 ) -> None:
     h = world["h"]["office"]
-    reached = date.today() - timedelta(days=10)
+    reached = clock.today() - timedelta(days=10)
     _pretend_count(db, 1_000_000, reached)
     kinds = _kinds(db)
     assert {"protection_level", "annual_pi_audit"} <= set(kinds)
@@ -128,7 +129,7 @@ def test_a_million_people_require_level_3_and_a_yearly_audit_with_a_due_date(
         http.patch("/api/v1/privacy/systems/edudata", json={"protection_level": 3}, headers=h).status_code
         == 200
     )
-    audited = date.today() - timedelta(days=5)
+    audited = clock.today() - timedelta(days=5)
     r = http.post(
         "/api/v1/privacy/systems/edudata/pi-audits",
         json={"audited_on": audited.isoformat(), "auditor": "天津某测评中心"},

@@ -1,19 +1,38 @@
-"""Item 2, 用而不存 (Art. 51): the verification service answers yes or no only — never a value — is
-rate-limited per account and audited without the values asked."""
+"""Item 2, 用而不存 (Art. 51): the verification service answers yes or no only — never a value — only on
+elements the caller is granted for verification (or may see unmasked), is rate-limited per account and audited
+without the values asked."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from edudata.access.grants import create_grant
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
 from edudata.privacy.verify import VERIFY_LIMIT
 from support.students import id_number
 
 TRUE, FALSE = b'{"match":true}', b'{"match":false}'
+
+
+def _grant(db: Database, elements: list[str], kind: str = "verify", **extra) -> int:  # noqa: ANN003
+    with db.session() as s:
+        g = create_grant(
+            s, dataset_code="student_basic", grantee_unit_code="0110", elements=elements,
+            purpose="读者身份核验", created_by="office", kind=kind, **extra,
+        )  # fmt: skip
+        s.commit()
+        return g.id
+
+
+@pytest.fixture(autouse=True)
+def verify_grant(world: dict, db: Database) -> int:
+    """图书馆 (0110) holds a verification grant (用而不存) on 身份证件号 and 姓名 of student_basic."""
+    return _grant(db, ["SFZJH", "XM"])
 
 
 def _ask(http: httpx.Client, h: dict, key: tuple[str, str], check: tuple[str, str]) -> httpx.Response:
@@ -117,3 +136,70 @@ def test_the_audit_names_the_elements_and_answer_but_never_the_values(
     assert elements == ["SFZJH", "XM"] and detail["matched"] is True
     stored = " ".join(str(v) for v in (rec.elements, rec.detail, rec.filter))
     assert row["SFZJH"] not in stored and row["XM"] not in stored
+
+
+def test_an_applicant_without_a_grant_cannot_verify(http: httpx.Client, world: dict, db: Database) -> None:
+    with db.session() as s:
+        from edudata.access.models import AccessGrant
+
+        s.query(AccessGrant).delete()
+        s.commit()
+    row = world["rows"][0]
+    r = _ask(http, world["h"]["lib"], ("SFZJH", row["SFZJH"]), ("XM", row["XM"]))
+    assert r.status_code == 403 and "Art. 51" in r.json()["detail_en"]
+    with db.session() as s:
+        denied = (
+            s.execute(
+                select(AuditRecord).where(AuditRecord.operation == "verify", AuditRecord.result == "denied")
+            )
+            .scalars()
+            .all()
+        )
+    assert [a.username for a in denied] == ["lib"]
+
+
+def test_an_element_outside_the_verification_grant_cannot_be_checked(http: httpx.Client, world: dict) -> None:
+    row = world["rows"][0]
+    r = _ask(http, world["h"]["lib"], ("SFZJH", row["SFZJH"]), ("MZM", row["MZM"]))
+    assert r.status_code == 403 and "Art. 51" in r.json()["detail_en"]
+
+
+def test_an_element_seen_only_masked_cannot_be_checked_even_by_the_office(
+    http: httpx.Client, world: dict
+) -> None:
+    row = world["rows"][0]
+    # 民族码 is sensitive PI: masked even for the office, so the office may not confirm it either.
+    r = _ask(http, world["h"]["office"], ("XH", row["XH"]), ("MZM", row["MZM"]))
+    assert r.status_code == 403
+    assert _ask(http, world["h"]["office"], ("XH", row["XH"]), ("XM", row["XM"])).content == TRUE
+
+
+def test_a_read_grant_verifies_only_what_it_shows_unmasked(
+    http: httpx.Client, world: dict, db: Database
+) -> None:
+    with db.session() as s:
+        from edudata.access.models import AccessGrant
+
+        s.query(AccessGrant).delete()
+        s.commit()
+    _grant(db, ["XH", "XM", "MZM"], kind="read", masking={"XM": "name"})
+    row = world["rows"][0]
+    assert _ask(http, world["h"]["lib"], ("XH", row["XH"]), ("MZM", row["MZM"])).status_code == 403
+    assert _ask(http, world["h"]["lib"], ("XH", row["XH"]), ("XM", row["XM"])).status_code == 403
+    assert _ask(http, world["h"]["lib"], ("XM", row["XM"]), ("XH", row["XH"])).status_code == 403
+
+
+def test_a_verification_grant_keeps_to_its_rows_and_reads_nothing(
+    http: httpx.Client, world: dict, db: Database
+) -> None:
+    with db.session() as s:
+        from edudata.access.models import AccessGrant
+
+        s.query(AccessGrant).delete()
+        s.commit()
+    _grant(db, ["SFZJH", "XM"], row_filter={"element": "YXDM", "op": "eq", "value": "0202"})
+    inside, outside = world["rows"][9], world["rows"][0]  # rows 8.. are of 0202
+    assert _ask(http, world["h"]["lib"], ("SFZJH", inside["SFZJH"]), ("XM", inside["XM"])).content == TRUE
+    assert _ask(http, world["h"]["lib"], ("SFZJH", outside["SFZJH"]), ("XM", outside["XM"])).content == FALSE
+    read = http.get("/api/v1/data/student_basic", headers=world["h"]["lib"])
+    assert read.status_code == 403

@@ -30,7 +30,9 @@ def test_the_nudge_counts_people_and_names_sensitive_elements(http: httpx.Client
     body = {"dataset_code": "student_basic", "elements": ["XH", "MZM"], "row_filter": None}
     r = http.post("/api/v1/sharing/estimate", json=body, headers=world["h"]["lib"])
     assert r.status_code == 200, r.text
-    assert r.json()["people"] == 12 and r.json()["sensitive_elements"] == ["MZM"]
+    # 12 people, told to an applicant as the bucket 10–14 (k = 5), never exactly
+    assert r.json()["people_range"] == [10, 14] and r.json()["exact"] is False
+    assert r.json()["sensitive_elements"] == ["MZM"]
     assert len(r.json()["advice"]) == 2
 
 

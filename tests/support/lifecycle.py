@@ -31,6 +31,7 @@ def run_cli(
         "EDUDATA_DATABASE_URL": url or settings.resolved_database_url(),
         "EDUDATA_DATA_DIR": str(settings.data_dir),
         "EDUDATA_MASTER_KEY_FILE": str(settings.resolved_master_key_file()),
+        "EDUDATA_BACKUP_ROOT": str(settings.resolved_backup_root()),
         "EDUDATA_CONFIG_FILE": "/nonexistent",
         "COLUMNS": "200",
         **extra,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import httpx
+
+from support import clock
 
 
 def attachment(http: httpx.Client, headers: dict, name: str = "minutes.pdf") -> int:
@@ -31,7 +31,7 @@ def assess(
             "ethics": "仅用于资助评定，不作他用",
             "impact": "泄露可能造成歧视，已加密存储",
             "conclusion": conclusion,
-            "assessed_on": date.today().isoformat(),
+            "assessed_on": clock.iso(),
         },
         headers=headers,
     )
@@ -49,7 +49,7 @@ def decide(
         json={
             "body": "学生工作部党政联席会",
             "meeting": "2026 年第 5 次党政联席会",
-            "meeting_date": date.today().isoformat(),
+            "meeting_date": clock.iso(),
             "outcome": outcome,
             "attendees": "部长、副部长、书记",
             "attachment_id": attachment_id if attachment_id is not None else attachment(http, headers),

@@ -8,6 +8,8 @@ import time
 
 import uvicorn
 
+from edudata.api.security import uvicorn_options
+
 
 class LiveServer:
     """``ssl_certfile``/``ssl_keyfile`` (PEM paths) serve HTTPS instead, as ``edudata serve --certfile`` does."""
@@ -20,8 +22,9 @@ class LiveServer:
         scheme = "https" if ssl_certfile else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
-        )
+            app, log_level="warning", access_log=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+            **uvicorn_options(),  # as `edudata serve` starts it
+        )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -129,6 +129,7 @@ def _decide(
     operation: str,
     grant_id: int | None,
     preview: GrantView | None = None,
+    wanted: frozenset[str] = frozenset(),
 ) -> tuple[DatasetSpec, Decision]:
     try:
         spec = load_spec(ctx.session, dataset_code)
@@ -137,7 +138,7 @@ def _decide(
         roles = frozenset() if bound is not None else frozenset(caller.roles)
         grants = (
             active_grants(ctx.session, dataset_code, caller.unit_code)
-            if operation in {"query", "export"}
+            if operation in {"query", "export", "verify"}
             else ()
         )
         unit_code, account_id = caller.unit_code, caller.account_id
@@ -160,6 +161,7 @@ def _decide(
             grants=grants,
             grant_id=grant_id,
             now=utcnow(),
+            wanted=wanted,
         )
     except EduDataError as err:
         raise _refuse(err, caller, ctx, operation, dataset_code) from None
@@ -201,9 +203,15 @@ def _requested_elements(
     return [e for e in spec.element_codes if e in set(requested)]
 
 
+def unmasked_elements(decision: Decision) -> set[str]:
+    """The elements a caller may filter, sort or page on: granted and seen in the clear."""
+    return set(decision.elements) - set(decision.masking)
+
+
 def _where(caller: Caller, ctx: Context, spec: DatasetSpec, decision: Decision, user_filter: Any):  # noqa: ANN202
     """The rows in scope: the decision's filter (which may use any element — it is the approver's) AND the
-    caller's own filter (only on elements the caller may see, so it cannot probe hidden ones)."""
+    caller's own filter — only on elements the caller sees *unmasked*: filtering on a hidden or masked element
+    would label every row with its value while the column itself stays masked (Art. 30, 51)."""
     crypto = ctx.field_crypto()
     try:
         mine = filters.parse(user_filter)
@@ -214,7 +222,7 @@ def _where(caller: Caller, ctx: Context, spec: DatasetSpec, decision: Decision, 
             return crypto.blind_index_one(spec, el, v)
 
         granted = filters.compile_filter(decision.row_filter, spec, current, set(spec.element_codes), index)
-        asked = filters.compile_filter(mine, spec, current, set(decision.elements), index)
+        asked = filters.compile_filter(mine, spec, current, unmasked_elements(decision), index)
         node = filters.conjoin(decision.row_filter, mine)
     except EduDataError as err:
         raise _refuse(
@@ -474,23 +482,93 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
 COUNT_ROLES = frozenset({"office_admin", "applicant", "unit_data_officer", "unit_reviewer"})
 
 
-def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any = None) -> tuple[int, int]:
+ESTIMATE_OPS = frozenset({"eq", "in"})
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Rows and people a row scope covers, as far as the caller may know them (see docs/privacy.md).
+
+    ``exact`` for the office and the producer unit; otherwise both numbers are rounded down to a multiple of
+    the small-cell threshold k (``bucket``), and a scope of fewer than k people is ``suppressed`` (reported as 0).
+    """
+
+    rows: int
+    people: int
+    exact: bool = True
+    suppressed: bool = False
+    bucket: int = 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows, "people": self.people, "exact": self.exact, "suppressed": self.suppressed,
+            "people_range": [self.people, self.people + self.bucket - 1] if not self.exact else [self.people] * 2,
+        }  # fmt: skip
+
+
+def _estimate_filter_allowed(spec: DatasetSpec, node: filters.Node | None) -> set[str]:
+    """An estimate's scope for a caller who gets no exact count: only ``eq`` / ``in`` (under ``all`` / ``any``)
+    on coded (or unit), clear, non-sensitive, shareable elements — no operator that narrows to one person (prefix,
+    ranges, ``ne`` / ``not``), no identifier (Art. 30, 51)."""
+
+    def walk(n: filters.Node) -> None:
+        if isinstance(n, filters.Group):
+            if n.kind == "not":
+                raise ValidationFailed(
+                    "覆盖范围估算不支持“not”", "an estimate's scope cannot use 'not'", field="row_filter"
+                )
+            for i in n.items:
+                walk(i)
+        elif n.op not in ESTIMATE_OPS:
+            raise ValidationFailed(
+                f"覆盖范围估算只支持 eq、in，不支持 {n.op}（防止逐步缩小到个人）",
+                f"an estimate's scope uses eq or in only, not {n.op} (no narrowing to one person)",
+                field="row_filter",
+            )
+
+    if node is not None:
+        walk(node)
+    return {
+        e.code
+        for e in spec.elements
+        if (e.code_set or e.code == spec.unit_element)
+        and not e.encrypted
+        and not e.sensitive_type
+        and e.share_category != "none"
+    }
+
+
+def estimable(filter: Any, spec: DatasetSpec) -> bool:
+    """Whether a row scope is one an estimate answers for everyone (no side effect, no audit)."""
+    try:
+        node = filters.parse(filter)
+        allowed = _estimate_filter_allowed(spec, node)
+    except ValidationFailed:
+        return False
+    return filters.elements_used(node) <= allowed
+
+
+def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any = None) -> Coverage:
     """Rows and distinct people (by the dataset's subject element) a row scope covers: an aggregate, no record
     leaves. For the 最小化 nudge of a share application and the Art. 50 threshold (200,000 people).
 
-    The office may filter on any element; others only on shareable elements stored in the clear, so a count
-    cannot probe an encrypted identifier. Audited as ``count``."""
+    The office and the producer unit get exact counts on any scope. Anyone else (an applicant) may scope only by
+    ``eq`` / ``in`` on coded elements and the unit element, and gets counts rounded down to a multiple of k (the open-data small-cell
+    threshold) with fewer than k people suppressed, so neither a prefix nor repeated narrowing rebuilds a value
+    (docs/privacy.md, the inference model). Audited as ``count``."""
+    k = int(ctx.settings.opendata_min_cell)
     try:
         spec = load_spec(ctx.session, dataset_code)
         if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & COUNT_ROLES):
             raise PermissionDenied(
                 f"无权统计数据集“{spec.name}”的覆盖人数", f"not permitted to count dataset {spec.code}"
             )
-        office = "office_admin" in caller.roles
-        visible = {
-            e.code for e in spec.elements if office or (not e.encrypted and e.share_category != "none")
-        }
+        exact = "office_admin" in caller.roles or (
+            caller.unit_code == spec.owner_unit_code
+            and bool(frozenset(caller.roles) & {"unit_data_officer", "unit_reviewer"})
+        )
         node = filters.parse(filter)
+        visible = set(spec.element_codes) if exact else _estimate_filter_allowed(spec, node)
         crypto = ctx.field_crypto()
         with datapath_scope("compile"):
             current, _ = store.tables_for(ctx.session, spec)
@@ -503,20 +581,25 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
         rows = store.count_rows(ctx.session, spec, where)
         subject = spec.element(spec.subject_element) if spec.subject_element else None
         people = store.count_distinct(ctx.session, spec, where, subject) if subject else rows
+    if exact:
+        result = Coverage(rows, people)
+    elif people < k or rows < k:
+        result = Coverage(0, 0, exact=False, suppressed=True, bucket=k)
+    else:
+        result = Coverage(rows - rows % k, people - people % k, exact=False, bucket=k)
     audit.record(
         ctx.session,
         operation="count",
         dataset=spec.code,
         row_count=rows,
         filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
-        detail={"people": people},
+        detail={"people": people, "exact": exact, "suppressed": result.suppressed},
         **_audit_fields(caller, ctx),
     )
-    return rows, people
+    return result
 
 
 REGISTER_ROLES = frozenset({"office_admin", "data_protection_officer"})
-VERIFY_ROLES = frozenset({"office_admin", "unit_data_officer", "unit_reviewer", "applicant"})
 
 
 def count_people_across(
@@ -561,11 +644,12 @@ def verify_pair(
     from edudata.crypto.blind_index import normalise
 
     (key_el, key_value), (check_el, check_value) = key, check
+    if getattr(caller, "grant_id", None) is not None:
+        raise _refuse(
+            PermissionDenied("共享凭证不能用于核验服务", "a grant credential cannot use the verification service"),
+            caller, ctx, "verify", dataset_code, elements=[key_el, check_el],
+        )  # fmt: skip
     try:
-        if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & VERIFY_ROLES):
-            raise PermissionDenied(
-                "无权使用核验服务", "not permitted to use the verification service", dataset=dataset_code
-            )
         spec = load_spec(ctx.session, dataset_code)
         missing = [e for e in (key_el, check_el) if spec.element(e) is None]
         if missing or key_el == check_el:
@@ -574,12 +658,30 @@ def verify_pair(
                 f"dataset {spec.code} cannot verify {check_el} by {key_el}",
                 field="elements",
             )
+    except EduDataError as err:
+        raise _refuse(err, caller, ctx, "verify", dataset_code, elements=[key_el, check_el]) from None
+    spec, decision = _decide(caller, ctx, dataset_code, "verify", None, wanted=frozenset({key_el, check_el}))
+    try:
+        hidden = [e for e in (key_el, check_el) if e not in decision.elements]
+        if hidden:
+            raise PermissionDenied(
+                f"无权核验数据项 {', '.join(hidden)}：不在核验授权内，或对您仅以脱敏形式可见（第五十一条）",
+                f"you may not verify {', '.join(hidden)}: outside your verification grant, or seen masked only "
+                "(Art. 51)",
+                dataset=spec.code,
+                field="elements",
+            )
         crypto = ctx.field_crypto()
         node = filters.parse({"element": key_el, "op": "eq", "value": key_value})
         with datapath_scope("compile"):
             current, _ = store.tables_for(ctx.session, spec)
-        where = filters.compile_filter(
-            node, spec, current, set(spec.element_codes), lambda el, v: crypto.blind_index_one(spec, el, v)
+
+        def index(el, v):  # noqa: ANN001, ANN202
+            return crypto.blind_index_one(spec, el, v)
+
+        where = and_(
+            filters.compile_filter(decision.row_filter, spec, current, set(spec.element_codes), index),
+            filters.compile_filter(node, spec, current, set(spec.element_codes), index),
         )
     except EduDataError as err:
         raise _refuse(err, caller, ctx, "verify", dataset_code, elements=[key_el, check_el]) from None
@@ -597,7 +699,7 @@ def verify_pair(
         dataset=spec.code,
         elements=[key_el, check_el],
         row_count=0,
-        detail={"matched": matched},
+        detail={"matched": matched, "basis": decision.basis},
         **_audit_fields(caller, ctx),
     )
     return matched
@@ -665,12 +767,17 @@ def bulk_load(
     *,
     batch: str,
     key: str | None = None,
+    cleared: Mapping[str, Sequence[str]] | None = None,
     checked_at: datetime | None = None,
 ) -> dict[str, int]:
     """Load a batch ingest has validated (one typed column per element): rows whose ``key`` is stored already
-    are updated with history, the rest inserted in bulk; encrypted as the store always does. A load that would
-    break the table's uniqueness is refused whole (409, the conflicting keys listed, audited)."""
-    spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
+    are updated with history, the rest inserted in bulk; encrypted as the store always does. Decided as the
+    review chain's ``load`` (the office loads the batch it approved). A load that would break the table's
+    uniqueness is refused whole (409, the conflicting keys listed, audited).
+
+    An update never erases a stored value by saying nothing: a null (absent, empty, dropped by a rule) keeps
+    it; only ``cleared`` (element → keys whose value the officer cleared explicitly) sets it to null."""
+    spec, _decision = _decide(caller, ctx, dataset_code, "load", None)
     unknown = [c for c in columns.columns if spec.element(c) is None]
     if unknown or (key is not None and key not in columns.columns):
         raise _refuse(
@@ -688,7 +795,7 @@ def bulk_load(
         with datapath_scope("insert"):
             counts = bulk.load_columns(
                 ctx.session, spec, columns, actor=caller.username, crypto=ctx.field_crypto(), batch=batch,
-                key=key, checked_at=checked_at,
+                key=key, cleared=cleared, checked_at=checked_at,
             )  # fmt: skip
     except Conflict as err:
         raise _refuse(err, caller, ctx, "insert", spec.code, batch=batch) from None
@@ -702,7 +809,12 @@ def bulk_load(
         dataset=spec.code,
         elements=sorted(columns.columns),
         row_count=counts["inserted"] + counts["updated"],
-        detail={"batch": batch, "bulk": True, **counts},
+        detail={
+            "batch": batch,
+            "bulk": True,
+            **counts,
+            **({"cleared": {e: len(k) for e, k in cleared.items()}} if cleared else {}),
+        },
         **_audit_fields(caller, ctx),
     )
     return counts
@@ -747,7 +859,7 @@ def existing_values(
 
 def revert_batch(caller: Caller, ctx: Context, dataset_code: str, batch: str) -> dict[str, int]:
     """Roll back one loaded batch (the office only): its new rows deleted, its changed rows restored."""
-    spec, decision = _decide(caller, ctx, dataset_code, "delete", None)
+    spec, decision = _decide(caller, ctx, dataset_code, "rollback", None)
     if decision.basis != "office":
         raise _refuse(
             PermissionDenied("只有网信办可以回滚数据版本", "only the office rolls back a version"),

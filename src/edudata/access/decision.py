@@ -2,12 +2,19 @@
 
 The rules, in order (the first that applies decides):
 
-- **Office** (``office_admin``, 网信办): reads and exports every element of every dataset, and corrects data.
-  Sensitive personal information (Art. 51) stays masked for the office too unless a grant says otherwise.
+- **Office** (``office_admin``, 网信办): reads and exports every element of every dataset; it does not insert,
+  update or delete governed rows itself (least privilege, Art. 30 — a correction comes from the producer unit).
+  Its writes are the review chain's: loading a batch it approved (``load``) and rolling back a version
+  (``rollback``). Sensitive personal information (Art. 51) stays masked for the office too unless a grant says
+  otherwise.
 - **Producer unit** (数据生产单位): the unit that owns a dataset reads and writes it (``unit_data_officer``);
   its ``unit_reviewer`` reads it (to review submissions) but does not write.
 - **Grant** (共享授权): any other unit reads only what an active grant gives it — the granted elements, the
   granted rows (a filter), masked as granted, until the grant expires or is revoked.
+- **Verification** (用而不存, Art. 51; operation ``verify``): one bit — does this record hold that value? — is
+  answered only on elements the caller may see unmasked (office, producer, a read grant's unmasked elements), or
+  on the elements of a grant of the kind ``verify`` (a grant to check, never to read), within the grant's rows.
+  A grant of the kind ``verify`` gives no read at all.
 - Everyone else, including the auditor, the destruction officer and the leadership group, reads no records:
   separation of duties (Art. 30) — they see the audit log, destruction requests and reports instead.
 
@@ -27,6 +34,8 @@ from edudata.store.spec import DatasetSpec
 
 READ_OPS = frozenset({"query", "export"})
 WRITE_OPS = frozenset({"insert", "update", "delete"})
+# The review chain's writes (ingest): an approved batch loaded, a loaded version rolled back.
+REVIEW_WRITE_OPS = frozenset({"load", "rollback"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class GrantView:
     revoked: bool
     deidentified: bool = False
     grantee_account_id: int | None = None
+    kind: str = "read"  # read | verify (用而不存: check values, never read them)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,9 @@ _OP_ZH = {
     "update": "修改",
     "delete": "删除",
     "history": "查看历史版本",
+    "verify": "核验",
+    "load": "载入审核通过的批次",
+    "rollback": "回滚版本",
 }
 
 
@@ -93,37 +106,52 @@ def decide(
     grants: Sequence[GrantView] = (),
     grant_id: int | None = None,
     now: datetime,
+    wanted: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Decide or raise :class:`PermissionDenied` with a reason a person can act on."""
+    """Decide or raise :class:`PermissionDenied` with a reason a person can act on (``wanted``: the elements a
+    verification checks, so the grant that covers them all is chosen)."""
     all_elements = spec.element_codes
     if operation == "history":
         if "office_admin" in roles:
             return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
         raise _deny(spec, operation, "历史版本仅网信办可查看", "earlier versions are for the office only")
-    if "office_admin" in roles and grant_id is None:
-        return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
+    if operation == "verify":
+        return _decide_verify(roles, unit_code, account_id, spec, grants, now, wanted)
     owner = unit_code == spec.owner_unit_code
+    if operation in REVIEW_WRITE_OPS:
+        if "office_admin" in roles and grant_id is None:
+            return Decision(operation, spec.code, "office", all_elements)
+        if operation == "load" and owner and grant_id is None and "unit_data_officer" in roles:
+            return Decision(operation, spec.code, "producer", all_elements)
+        raise _deny(
+            spec,
+            operation,
+            "只有网信办可以执行审核链的写入",
+            "only the office writes through the review chain",
+        )
+    if "office_admin" in roles and grant_id is None and operation not in WRITE_OPS:
+        return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
     if owner and grant_id is None:
         if operation in WRITE_OPS and "unit_data_officer" in roles:
             return Decision(operation, spec.code, "producer", all_elements)
         if operation in READ_OPS and roles & {"unit_data_officer", "unit_reviewer"}:
             return Decision(operation, spec.code, "producer", all_elements)
     if operation in WRITE_OPS:
+        if "office_admin" in roles:
+            raise _deny(
+                spec,
+                operation,
+                "网信办只读取和导出数据，不直接录入、修改或删除；更正请由数据生产单位提交",
+                "the office reads and exports; it does not insert, update or delete rows — the producer unit "
+                "submits corrections",
+            )
         raise _deny(
             spec,
             operation,
             "只有数据生产单位的数据专员可以写入",
             "only the producer unit's data officer writes",
         )
-    usable = [
-        g
-        for g in grants
-        if g.dataset_code == spec.code
-        and g.grantee_unit_code == unit_code
-        and (g.grantee_account_id is None or g.grantee_account_id == account_id)
-        and not g.revoked
-        and (g.expires_at is None or g.expires_at > now)
-    ]
+    usable = [g for g in _usable(grants, spec, unit_code, account_id, now) if g.kind == "read"]
     if grant_id is not None:
         usable = [g for g in usable if g.id == grant_id]
         if not usable:
@@ -148,12 +176,67 @@ def decide(
             "several grants apply; name one with grant_id",
         )
     g = usable[0]
-    elements = tuple(c for c in all_elements if c in set(g.elements))
-    masking = dict(sensitive_masking(spec))
-    masking.update({k: v for k, v in g.masking.items() if k in elements})
-    masking = {k: v for k, v in masking.items() if k in elements}
+    elements, masking = _granted(spec, g)
     return Decision(
         operation, spec.code, f"grant:{g.id}", elements, filters.parse(g.row_filter), masking, g.id
+    )
+
+
+def _usable(
+    grants: Sequence[GrantView], spec: DatasetSpec, unit_code: str, account_id: int, now: datetime
+) -> list[GrantView]:
+    return [
+        g
+        for g in grants
+        if g.dataset_code == spec.code
+        and g.grantee_unit_code == unit_code
+        and (g.grantee_account_id is None or g.grantee_account_id == account_id)
+        and not g.revoked
+        and (g.expires_at is None or g.expires_at > now)
+    ]
+
+
+def _granted(spec: DatasetSpec, g: GrantView) -> tuple[tuple[str, ...], dict[str, str]]:
+    elements = tuple(c for c in spec.element_codes if c in set(g.elements))
+    masking = dict(sensitive_masking(spec))
+    masking.update({k: v for k, v in g.masking.items() if k in elements})
+    return elements, {k: v for k, v in masking.items() if k in elements}
+
+
+def _decide_verify(
+    roles: frozenset[str],
+    unit_code: str,
+    account_id: int,
+    spec: DatasetSpec,
+    grants: Sequence[GrantView],
+    now: datetime,
+    wanted: frozenset[str],
+) -> Decision:
+    """The elements a caller may check one value of (Art. 51 用而不存): never one it only sees masked.
+
+    A verify decision's ``elements`` are exactly the verifiable ones (``masking`` is empty: nothing is read).
+    """
+
+    def unmasked(elements: Sequence[str], masking: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(e for e in elements if e not in masking)
+
+    if "office_admin" in roles:
+        return Decision("verify", spec.code, "office", unmasked(spec.element_codes, sensitive_masking(spec)))
+    if unit_code == spec.owner_unit_code and roles & {"unit_data_officer", "unit_reviewer"}:
+        return Decision("verify", spec.code, "producer", spec.element_codes)
+    usable = _usable(grants, spec, unit_code, account_id, now)
+    for g in sorted(usable, key=lambda g: (g.kind != "verify", g.id)):
+        elements, masking = _granted(spec, g)
+        allowed = elements if g.kind == "verify" else unmasked(elements, masking)
+        if allowed and wanted <= set(allowed):
+            return Decision(
+                "verify", spec.code, f"grant:{g.id}", allowed, filters.parse(g.row_filter), {}, g.id
+            )
+    raise _deny(
+        spec,
+        "verify",
+        "本单位没有该数据集的核验授权（用而不存，第五十一条），请先申请交付方式为“核验”的共享",
+        "your unit holds no verification grant on this dataset (Art. 51); apply for one with delivery verify",
     )
 
 

@@ -32,6 +32,7 @@ MAX_DEPTH = 5
 MAX_CONDITIONS = 50
 MAX_IN_VALUES = 1000
 MAX_TEXT = 200
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 BlindIndexer = Callable[[ElementSpec, str], str]
 
@@ -67,6 +68,8 @@ def parse(raw: str | Mapping[str, Any] | None) -> Node | None:
             raw = json.loads(raw)
         except ValueError:
             raise _bad("不是合法的 JSON", "not valid JSON") from None
+        except RecursionError:  # "[[[[…" deeper than the parser's stack: refused before any use
+            raise _bad(f"嵌套超过 {MAX_DEPTH} 层", f"nested deeper than {MAX_DEPTH}") from None
     count = [0]
     return _parse_node(raw, 0, count)
 
@@ -135,7 +138,10 @@ def _coerce(element: ElementSpec, value: Any) -> Any:
         if t == "integer":
             if isinstance(value, bool):
                 raise ValueError
-            return int(value)
+            number = int(value)
+            if not INT64_MIN <= number <= INT64_MAX:  # both databases store 64-bit integers
+                raise ValueError
+            return number
         if t == "decimal":
             return Decimal(str(value))
         if t == "date":

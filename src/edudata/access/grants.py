@@ -14,6 +14,8 @@ from edudata.access.policy_cache import cached
 from edudata.db import utcnow
 from edudata.errors import NotFound
 
+GRANT_KINDS = ("read", "verify")
+
 
 def _view(g: AccessGrant) -> GrantView:
     return GrantView(
@@ -30,6 +32,7 @@ def _view(g: AccessGrant) -> GrantView:
         revoked=g.revoked_at is not None,
         deidentified=g.deidentified,
         grantee_account_id=g.grantee_account_id,
+        kind=g.kind or "read",
     )
 
 
@@ -63,8 +66,12 @@ def create_grant(
     deidentified: bool = False,
     grantee_account_id: int | None = None,
     source: str | None = None,
+    kind: str = "read",
 ) -> AccessGrant:
+    if kind not in GRANT_KINDS:
+        raise ValueError(f"grant kind {kind!r}")
     grant = AccessGrant(
+        kind=kind,
         dataset_code=dataset_code,
         grantee_unit_code=grantee_unit_code,
         grantee_account_id=grantee_account_id,

@@ -48,6 +48,8 @@ class AccessGrant(Base):
     created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     source: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # read: the elements are delivered; verify (用而不存, Art. 51): the elements are only checked, never read.
+    kind: Mapped[str] = mapped_column(String(16), default="read", server_default="read")
 
 
 class PolicyEpoch(Base):

@@ -38,7 +38,7 @@ class QueryBody(BaseModel):
     elements: list[str] | None = Field(None, max_length=200)
     filter: dict[str, Any] | None = None
     page_size: int = Field(100, ge=1, le=datapath.MAX_PAGE_SIZE)
-    after: int | None = Field(None, ge=0)
+    after: int | None = Field(None, ge=0, le=2**63 - 1)
     grant_id: int | None = None
     total: bool = False
 
@@ -83,7 +83,9 @@ def query_records(
         None, max_length=20000, description='JSON, e.g. {"element":"NJ","op":"ge","value":2023}'
     ),
     page_size: int = Query(100, ge=1, le=datapath.MAX_PAGE_SIZE),
-    after: int | None = Query(None, ge=0, description="keyset cursor: the last _id of the previous page"),
+    after: int | None = Query(
+        None, ge=0, le=2**63 - 1, description="keyset cursor: the last _id of the previous page"
+    ),
     grant_id: int | None = Query(None),
     total: bool = Query(False),
     principal: Principal = Depends(current_principal),

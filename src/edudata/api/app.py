@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from edudata import __version__
-from edudata.api import problems
+from edudata.api import docs, openapi, problems
 from edudata.api.limits import BodyLimitMiddleware, RequestIdMiddleware
+from edudata.api.security import SecurityHeadersMiddleware, TrustedProxyMiddleware
 from edudata.config import Settings, get_settings
 from edudata.db import Database
 from edudata.schema import DOMAINS
@@ -35,7 +36,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="教育数据目录、一数一源、共享审批、开放数据与审计 / "
         "Education-data catalogue, one data one source, governed sharing, open data and audit.",
-        docs_url="/docs",
+        docs_url=None,  # served by edudata.api.docs from the app's own assets (no CDN), or off
+        redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
@@ -46,6 +48,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         BodyLimitMiddleware, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)  # outermost: sets the client
+    if settings.api_docs:
+        docs.install(app)  # its asset mount must precede /static
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/v1/health", tags=["system"])
@@ -54,6 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return {"status": "ok", "version": __version__}
 
     _include_domain_routers(app)
+    openapi.install(app)
     for domain in DOMAINS:  # domains may attach hooks (audit of refusals, caches) at start-up
         name = f"edudata.{domain}.hooks"
         if importlib.util.find_spec(f"edudata.{domain}") and importlib.util.find_spec(name):

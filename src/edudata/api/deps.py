@@ -25,5 +25,11 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies carry ``Secure`` whenever the request came over HTTPS (directly, or from a trusted proxy that
+    says so), and always when the operator sets ``cookie_secure``."""
+    return bool(request.app.state.settings.cookie_secure) or request.url.scheme == "https"
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"

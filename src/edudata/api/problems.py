@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edudata.errors import EduDataError, NotFound, ValidationFailed
@@ -94,6 +94,13 @@ def _validation_problem(exc: RequestValidationError) -> ValidationFailed:
     )
 
 
+def _out_of_range() -> ValidationFailed:
+    return ValidationFailed(
+        "数值超出范围（整数须在 -2^63 到 2^63-1 之间）",
+        "a number is out of range (integers are 64-bit: below 2^63)",
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(EduDataError)
     async def _edudata(request: Request, exc: EduDataError) -> Response:
@@ -126,6 +133,25 @@ def install(app: FastAPI) -> None:
         )
         err.status, err.code = 503, "busy"
         return problem_response(request, err, {"Retry-After": str(BUSY_RETRY_AFTER)})
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # An id or number past the databases' 64-bit integers (SQLite's driver refuses it): the caller's input.
+        return problem_response(request, _out_of_range())
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        text = str(exc.orig).lower()
+        # PostgreSQL's numeric value out of range (22003), or the driver refusing an int past 64 bits
+        if getattr(exc.orig, "sqlstate", None) == "22003" or "out of range" in text or "too large" in text:
+            return problem_response(request, _out_of_range())
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(RecursionError)
+    async def _deep(request: Request, exc: RecursionError) -> Response:
+        err = ValidationFailed("请求内容嵌套过深", "the request is nested too deeply")
+        err.status = 400
+        return problem_response(request, err)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -231,18 +231,21 @@ class SequencerThread:
 
 def attach(app) -> None:  # noqa: ANN001 - FastAPI app
     """Run a sequencer thread for the app's lifetime (``edudata serve``) unless the interval is 0."""
+    import contextlib
+
     settings = app.state.settings
     if settings.audit_sequence_interval <= 0:
         return
-    holder: dict[str, SequencerThread] = {}
+    inner = app.router.lifespan_context
 
-    def start() -> None:
-        holder["t"] = SequencerThread(app.state.db, settings)
-        holder["t"].start()
+    @contextlib.asynccontextmanager
+    async def lifespan(application):  # noqa: ANN001, ANN202 - Starlette's lifespan protocol
+        thread = SequencerThread(app.state.db, settings)
+        thread.start()
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            thread.stop()
 
-    def stop() -> None:
-        if "t" in holder:
-            holder["t"].stop()
-
-    app.add_event_handler("startup", start)
-    app.add_event_handler("shutdown", stop)
+    app.router.lifespan_context = lifespan

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from edudata.api.deps import client_address, get_session
 from edudata.db import utcnow
 from edudata.errors import NotAuthenticated, PermissionDenied
-from edudata.identity import blacklist
+from edudata.identity import blacklist, csrf
 from edudata.identity.principal import Principal
 from edudata.identity.service import principal_for
 from edudata.identity.tokens import SESSION_COOKIE, as_utc, find_session, find_token, is_live
@@ -180,9 +180,12 @@ async def verify_csrf(request: Request) -> None:
     expected = None
     if secret and len(secret) <= 200:
         expected = await run_in_threadpool(_session_csrf, request, secret)
-    if expected is None:
+    if expected is not None:
+        ok = bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
+    else:  # before login: only a pair this server issued and signed (identity.csrf), never one made up
         expected = request.cookies.get(CSRF_COOKIE)
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        ok = await run_in_threadpool(csrf.check_pair, request, sent, expected)
+    if not ok or not expected:
         raise PermissionDenied(
             "表单已失效或缺少 CSRF 令牌，请刷新页面后重试",
             "the form has expired or lacks its CSRF token; reload the page and try again",

@@ -6,7 +6,6 @@ carries the session's CSRF token. Before login, the form's token is checked agai
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Request
@@ -14,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from edudata.api.deps import client_address, get_session
+from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.errors import EduDataError, NotAuthenticated, PermissionDenied, ValidationFailed
-from edudata.identity import blacklist, totp
+from edudata.identity import blacklist, csrf, totp
 from edudata.identity.actions import audit, commit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
@@ -48,7 +47,7 @@ def _safe_next(value: str) -> str:
 
 def _login_page(request: Request, next_path: str, *, username: str = "", errors: dict | None = None,
                 message: tuple[str, str] | None = None, status: int = 200, totp_needed: bool = False) -> Response:  # fmt: skip
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = csrf.current_or_new(request, request.cookies.get(CSRF_COOKIE))
     request.state.csrf_token = token
     ctx = {
         "next": next_path,
@@ -59,7 +58,7 @@ def _login_page(request: Request, next_path: str, *, username: str = "", errors:
     }
     resp = render(request, "identity/login.html", ctx, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != token:
-        secure = request.app.state.settings.cookie_secure
+        secure = secure_cookies(request)
         resp.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
     return resp
 
@@ -111,7 +110,7 @@ def login(
     resp = RedirectResponse(next_path, status_code=303)
     resp.set_cookie(
         SESSION_COOKIE, issued.secret, max_age=settings.session_ttl_minutes * 60, httponly=True, samesite="lax",
-        secure=settings.cookie_secure, path="/",
+        secure=secure_cookies(request), path="/",
     )  # fmt: skip
     return resp
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.clock import UtcDateTime
 from edudata.errors import NotAuthenticated
 from edudata.identity import blacklist, totp
 from edudata.identity.actions import audit
@@ -37,7 +36,7 @@ class TokenRequest(_Body):
 class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the scheme name, not a secret
-    expires_at: datetime
+    expires_at: UtcDateTime
 
 
 @router.post("/auth/token", response_model=TokenResponse)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edudata.errors import PayloadTooLarge, ValidationFailed
+from edudata.safe_text import check_filename
 
 CHUNK = 1024 * 1024
 SAMPLE = 64 * 1024
@@ -24,7 +25,15 @@ SAMPLE = 64 * 1024
 MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200
 MAX_XLSX_ENTRIES = 10_000
-ENCODINGS = {"auto": None, "utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk": "gb18030", "gb18030": "gb18030"}
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCODINGS = {
+    "auto": None,
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "gbk": "gb18030",
+    "gb18030": "gb18030",
+    "utf-16": "utf-16",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class Received:
 
 def receive(read: Callable[[int], bytes], directory: Path, filename: str, limit: int) -> Received:
     """Copy a stream to ``directory`` in 1 MB chunks, hashing as it goes; over ``limit`` nothing is kept."""
+    check_filename(filename)  # the name is stored and shown: no NUL, no bidi override (edudata.safe_text)
     directory.mkdir(parents=True, exist_ok=True)
     safe = (
         "".join(ch for ch in Path(filename or "upload").name if ch.isalnum() or ch in "._-")[:100] or "upload"
@@ -87,7 +97,11 @@ def sniff(path: Path, filename: str) -> str:
             )
         check_xlsx_archive(path, filename)
         return "xlsx"
-    if b"\x00" in head or head.startswith((b"\xd0\xcf\x11\xe0", b"%PDF", b"\x1f\x8b", b"\x89PNG")):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "csv"  # Excel's "Unicode text" (UTF-16 with BOM, tab-separated) holds NUL bytes by nature
+    if head.startswith(OLE) and filename.lower().endswith(".xls"):
+        return "xls"  # a legacy Excel 97-2003 workbook (an OLE compound file)
+    if b"\x00" in head or head.startswith((OLE, b"%PDF", b"\x1f\x8b", b"\x89PNG")):
         raise _not_text(filename)
     return "csv"
 
@@ -130,12 +144,14 @@ def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
     key = (chosen or "auto").lower().replace("_", "-")
     if key not in ENCODINGS:
         raise ValidationFailed(
-            "编码应为 auto、utf-8、gbk 或 gb18030 之一",
-            "encoding must be auto, utf-8, gbk or gb18030",
+            "编码应为 auto、utf-8、gbk、gb18030 或 utf-16 之一",
+            "encoding must be auto, utf-8, gbk, gb18030 or utf-16",
             field="encoding",
         )
     with path.open("rb") as f:
         head = f.read(SAMPLE)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # the BOM says so, whatever was chosen (Excel's "Unicode text")
     utf8 = _decodes(head, "utf-8")
     if head.startswith(codecs.BOM_UTF8):
         detected = "utf-8-sig"
@@ -146,6 +162,12 @@ def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
     else:
         raise _not_text(filename)
     wanted = ENCODINGS[key]
+    if wanted == "utf-16":  # UTF-16 with its BOM returned above; without one the byte order is a guess
+        raise ValidationFailed(
+            f"文件“{filename}”不是带 BOM 的 UTF-16 文本，请选择自动识别",
+            f"'{filename}' is not UTF-16 text with a byte-order mark; choose auto",
+            field="encoding",
+        )
     if wanted is None:
         return detected
     if wanted.startswith("utf-8") and detected == "gb18030":
@@ -164,12 +186,24 @@ def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
     return detected if wanted.startswith("utf-8") else wanted
 
 
+def _cr_only(path: Path) -> bool:
+    """Classic Mac line endings (CR alone): Polars and the csv module would read the file as one line."""
+    with path.open("rb") as f:
+        head = f.read(SAMPLE)
+    return b"\r" in head and b"\n" not in head.replace(b"\x00", b"")
+
+
 def to_utf8(path: Path, encoding: str, filename: str) -> Path:
-    """A UTF-8 file Polars can read: the same file when it already is, otherwise transcoded chunk by chunk.
+    """A UTF-8 file with LF or CRLF line ends Polars can read: the same file when it already is, otherwise
+    transcoded chunk by chunk (GBK, UTF-16), CR-only line ends becoming LF.
 
     A file whose later bytes break the encoding (the sample looked fine) is refused as a wrong encoding.
     """
-    if encoding in ("utf-8", "utf-8-sig"):
+    cr_only = _cr_only(path) if encoding != "utf-16" else False
+    if encoding == "utf-16":
+        with path.open("rb") as f:
+            cr_only = _cr_only_text(f.read(SAMPLE).decode("utf-16", errors="ignore"))
+    if encoding in ("utf-8", "utf-8-sig") and not cr_only:
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             with path.open("rb") as f:
@@ -180,16 +214,21 @@ def to_utf8(path: Path, encoding: str, filename: str) -> Path:
             raise _wrong_encoding(filename, encoding) from None
         return path
     out = path.with_suffix(path.suffix + ".utf8")
-    decoder = codecs.getincrementaldecoder(encoding)()
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if encoding.startswith("utf-8") else encoding)()
     try:
         with path.open("rb") as f, out.open("w", encoding="utf-8", newline="") as w:
             while chunk := f.read(CHUNK):
-                w.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
+                w.write(text.replace("\r", "\n") if cr_only else text)
             w.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError:
         out.unlink(missing_ok=True)
         raise _wrong_encoding(filename, encoding) from None
     return out
+
+
+def _cr_only_text(text: str) -> bool:
+    return "\r" in text and "\n" not in text
 
 
 def _wrong_encoding(filename: str, encoding: str) -> ValidationFailed:

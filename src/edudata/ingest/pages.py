@@ -3,6 +3,7 @@ quality report with its charts (inline SVG, no script). Same rules as the API; e
 
 from __future__ import annotations
 
+import polars as pl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -11,11 +12,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from edudata.access.specs import load_spec
 from edudata.api.deps import get_session
+from edudata.audit import service as audit
 from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
 from edudata.identity.principal import Principal
-from edudata.ingest import quality, review, service
+from edudata.ingest import labels, mappings, quality, review, service, staging
 from edudata.ingest.models import Batch
 from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.org.models import Unit
@@ -47,25 +49,39 @@ def _own_datasets(session: Session, who: Principal) -> list[tuple[str, str]]:
     return [(c, n) for c, n in session.execute(stmt).all()]
 
 
-@router.get("/ingest")
-def ingest_page(
-    request: Request, who: Principal = Depends(web_principal), session: Session = Depends(get_session)
-) -> Response:
-    _may_collect(who)
+def _correctable(session: Session, who: Principal) -> list[Batch]:
+    """The unit's batches with quarantined rows: what a correction can name (picked, never typed)."""
+    stmt = (
+        select(Batch)
+        .where(Batch.unit_code == who.unit_code, Batch.rows_quarantined > 0)
+        .order_by(Batch.id.desc())
+        .limit(100)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def _index(session: Session, who: Principal, **extra: object) -> dict:
     stmt = select(Batch).order_by(Batch.id.desc()).limit(100)
     if not who.has("office_admin", "leadership"):
         stmt = stmt.where(Batch.unit_code == who.unit_code)
-    batches = list(session.execute(stmt).scalars())
-    return render(
-        request,
-        "ingest/index.html",
-        {
-            "batches": batches,
-            "datasets": _own_datasets(session, who),
-            "status": STATUS,
-            "can_upload": who.has("unit_data_officer"),
-        },
-    )
+    return {
+        "batches": list(session.execute(stmt).scalars()), "datasets": _own_datasets(session, who),
+        "status": STATUS, "can_upload": who.has("unit_data_officer"), "correctable": _correctable(session, who),
+        **extra,
+    }  # fmt: skip
+
+
+@router.get("/ingest")
+def ingest_page(
+    request: Request,
+    parent: str | None = None,
+    dataset: str | None = None,
+    who: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    _may_collect(who)
+    chosen = {"parent": (parent or "")[:32], "dataset": (dataset or "")[:64]}
+    return render(request, "ingest/index.html", _index(session, who, chosen=chosen))
 
 
 @router.post("/ingest/upload", dependencies=[Depends(verify_csrf)])
@@ -87,38 +103,81 @@ def upload_page(
         session.commit()
     except EduDataError as err:
         session.rollback()
-        stmt = select(Batch).order_by(Batch.id.desc()).limit(100).where(Batch.unit_code == who.unit_code)
-        ctx = {
-            "batches": list(session.execute(stmt).scalars()), "datasets": _own_datasets(session, who), "status": STATUS,
-            "can_upload": True, "error": err,
-        }  # fmt: skip
+        ctx = _index(
+            session,
+            who,
+            error=err,
+            chosen={"parent": form_text(form, "parent"), "dataset": form_text(form, "dataset")},
+        )
         return render(request, "ingest/index.html", ctx, status_code=err.status)
     return RedirectResponse(f"/ingest/batches/{batch.code}", status_code=303)
+
+
+def _source_values(
+    request: Request, session: Session, who: Principal, batch: Batch, items: list[dict]
+) -> None:
+    """The producer unit's own data officer sees the failing values as typed (they are the value's source,
+    Art. 19, and cannot fix what they cannot see); everyone else sees them masked. Audited as a read."""
+    if not (who.has("unit_data_officer") and who.unit_code == batch.unit_code) or not items:
+        return
+    frame = staging.read_frame(session, request.app.state.settings, batch.code, "quarantine")
+    rows = frame.filter(pl.col("_row").is_in([i["row"] for i in items]))
+    values = {(r["_row"], c): v for r in rows.iter_rows(named=True) for c, v in r.items() if c != "_row"}
+    for item in items:
+        if (item["row"], item["element"]) in values:
+            shown = values[(item["row"], item["element"])]
+            item["value"] = "" if shown is None else str(shown)[:200]
+    audit.record(
+        session, operation="query", dataset=batch.dataset_code, row_count=len(items),
+        detail={"what": "quarantined values on the batch page", "batch": batch.code},
+        **service.actor(who, ctx_of(request, session)),
+    )  # fmt: skip
+    session.commit()
 
 
 @router.get("/ingest/batches/{code}")
 def batch_page(
     code: str,
     request: Request,
+    page: int = 1,
     who: Principal = Depends(web_principal),
     session: Session = Depends(get_session),
 ) -> Response:
     batch = visible_batch(session, who, code)
     spec = load_spec(session, batch.dataset_code)
+    s = service.setup(session, batch.dataset_code)
     report = batch.report or {}
-    rules = [(f"{r['element']} · {r['rule']}", r["count"]) for r in report.get("by_rule", [])]
-    completeness = [
-        (spec.element(k).name if spec.element(k) else k, round(v * 100, 1))
-        for k, v in report.get("completeness", {}).items()
+    rules = [
+        (
+            f"{labels.element_label(spec, r['element'])} · {labels.rule_label(r['rule'], s.rules)[0]}",
+            r["count"],
+        )
+        for r in report.get("by_rule", [])
     ]
+    collected = report.get("completeness", {})
+    completeness = [(labels.element_label(spec, k), round(v * 100, 1)) for k, v in collected.items()]
+    page = max(1, min(page, 100_000))
+    items, total = quality.quarantine_page(session, batch, page)
+    _source_values(request, session, who, batch, items)
+    for i in items:
+        i["element_name"] = labels.element_label(spec, i["element"])
+        i["rule_zh"], i["rule_en"] = labels.rule_label(i["rule"], s.rules)
+    dropped = quality.dropped_summary(session, batch)
+    for d in dropped:
+        d["element_name"] = labels.element_label(spec, d["element"])
+        d["rule_zh"], d["rule_en"] = labels.rule_label(d["rule"], s.rules)
     can_review = (
         batch.status == "validated" and who.has("unit_reviewer") and who.unit_code == batch.unit_code
     ) or (batch.status == "unit_approved" and who.has("office_admin"))
+    normalised = [(labels.element_label(spec, e), e, n) for e, n in report.get("normalised", {}).items()]
     return render(
         request,
         "ingest/batch.html",
         {
-            "b": batch, "spec": spec, "status": STATUS, "issues": quality.issues(session, batch, limit=200),
+            "b": batch, "spec": spec, "status": STATUS, "issues": items, "total": total, "page": page,
+            "pages": max(1, -(-total // quality.PAGE_SIZE)), "page_size": quality.PAGE_SIZE, "dropped": dropped,
+            "normalised": normalised,
+            "not_collected": [labels.element_label(spec, e) for e in report.get("not_collected", [])],
             "rules_svg": quality.bar_chart(rules, title="failures per rule"),
             "completeness_svg": quality.bar_chart(completeness, title="completeness %"),
             "can_review": can_review and who.account_id != batch.uploaded_by_id,
@@ -170,3 +229,60 @@ def quality_page(
             "rules_svg": quality.bar_chart([(f"{x['element']} · {x['rule']}", x["count"]) for x in report["by_rule"][:15]], title="failures per rule"),
         },
     )  # fmt: skip
+
+
+@router.get("/ingest/mappings")
+def mappings_page(
+    request: Request,
+    dataset: str | None = None,
+    who: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    """列名映射: the saved header → element mappings of the datasets the caller maintains."""
+    return render(request, "ingest/mappings.html", _mappings_ctx(session, who, dataset))
+
+
+def _mappings_ctx(session: Session, who: Principal, dataset: str | None, **extra: object) -> dict:
+    _may_collect(who)
+    own = [(c, n) for c, n in _own_datasets(session, who) if mappings.may_edit(who, load_spec(session, c))]
+    if not own:
+        raise PermissionDenied(
+            "只有网信办或数据生产单位的数据管理员可以维护列名映射",
+            "only the office or the producer's data officer maintains header mappings",
+        )
+    code = dataset if dataset in {c for c, _ in own} else own[0][0]
+    spec = load_spec(session, code)
+    return {
+        "datasets": own, "dataset": code, "items": mappings.listed(session, code),
+        "elements": [(e.code, e.name) for e in spec.elements], **extra,
+    }  # fmt: skip
+
+
+@router.post("/ingest/mappings", dependencies=[Depends(verify_csrf)])
+def save_mapping_page(
+    request: Request,
+    form: FormData = Depends(form_data),
+    who: Principal = Depends(web_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    dataset = form_text(form, "dataset")
+    try:
+        if form_text(form, "delete"):
+            mappings.delete(
+                session,
+                who,
+                dataset,
+                int(form_text(form, "delete")),
+                service.actor(who, ctx_of(request, session)),
+            )
+        else:
+            mappings.save(session, who, dataset, {form_text(form, "header"): form_text(form, "element")},
+                          service.actor(who, ctx_of(request, session)))  # fmt: skip
+        session.commit()
+    except (EduDataError, ValueError) as err:
+        session.rollback()
+        if not isinstance(err, EduDataError):
+            err = EduDataError("请求有误", "bad request")
+        ctx = _mappings_ctx(session, who, dataset, error=err)
+        return render(request, "ingest/mappings.html", ctx, status_code=err.status)
+    return RedirectResponse(f"/ingest/mappings?dataset={dataset}", status_code=303)

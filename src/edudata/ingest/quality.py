@@ -27,6 +27,9 @@ from edudata.store.spec import DatasetSpec
 MAX_TREND = 30
 
 
+PAGE_SIZE = 100
+
+
 def batch_view(batch: Batch) -> dict[str, Any]:
     return {
         "code": batch.code,
@@ -48,6 +51,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "reject_reason": batch.reject_reason or None,
         "version": batch.version_no,
         "report": batch.report or {},
+        "warnings": (batch.report or {}).get("warnings", []),
     }
 
 
@@ -226,3 +230,40 @@ def quarantine_xlsx(session: Session, settings, spec: DatasetSpec, batch: Batch)
     sheet.set_column(len(headers) - 1, len(headers) - 1, 60)
     book.close()
     return out.getvalue()
+
+
+def quarantine_page(
+    session: Session, batch: Batch, page: int, size: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the batch's quarantine reasons (rows that were not taken) and how many there are."""
+    where = (Issue.batch_id == batch.id, Issue.action == "quarantine")
+    total = int(session.execute(select(func.count()).select_from(Issue).where(*where)).scalar_one())
+    rows = session.execute(
+        select(Issue).where(*where).order_by(Issue.row_number, Issue.id).limit(size).offset((page - 1) * size)
+    ).scalars()
+    items = [
+        {
+            "id": i.id, "row": i.row_number, "element": i.element, "rule": i.rule, "code": i.code,
+            "value": i.value_shown, "message_zh": i.message_zh, "message_en": i.message_en,
+            "resolved_by": i.resolved_by_batch_id,
+        }
+        for i in rows
+    ]  # fmt: skip
+    return items, total
+
+
+def dropped_summary(session: Session, batch: Batch) -> list[dict[str, Any]]:
+    """Values dropped by a rule (the row was taken without them): one line per rule and element, not per row."""
+    found = session.execute(
+        select(
+            Issue.element, Issue.rule, func.min(Issue.message_zh), func.min(Issue.message_en),
+            func.count(), func.min(Issue.row_number), func.max(Issue.row_number),
+        )
+        .where(Issue.batch_id == batch.id, Issue.action != "quarantine")
+        .group_by(Issue.element, Issue.rule)
+        .order_by(Issue.element, Issue.rule)
+    ).all()  # fmt: skip
+    return [
+        {"element": e, "rule": r, "message_zh": zh, "message_en": en, "rows": n, "first": lo, "last": hi}
+        for e, r, zh, en, n, lo, hi in found
+    ]

@@ -21,7 +21,7 @@ from edudata.access.masking import apply_masking
 from edudata.audit import service as audit
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from edudata.ingest import staging
+from edudata.ingest import merge, staging
 from edudata.ingest.models import Batch, Version
 from edudata.ingest.service import actor, get_batch, setup
 from edudata.store.spec import DatasetSpec
@@ -158,8 +158,16 @@ def typed_columns(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
             col = col.cast(pl.Float64, strict=False)
         elif t == "date":
             col = col.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        elif t == "boolean":
-            col = col.str.to_lowercase().is_in(["true", "1", "y", "yes", "是", "t"])
+        elif t == "boolean":  # an absent value stays absent (it keeps the stored one), not "false"
+            col = (
+                pl.select(
+                    pl.when(col.is_not_null()).then(
+                        col.str.to_lowercase().is_in(["true", "1", "y", "yes", "是", "t"])
+                    )
+                )
+                .to_series()
+                .alias(code)
+            )
         out.append(col)
     return pl.DataFrame(out)
 
@@ -170,8 +178,10 @@ def _load(caller: Caller, ctx: datapath.Context, batch: Batch) -> None:
     transition.lock_name(session, f"ingest-load:{batch.dataset_code}")
     s = setup(session, batch.dataset_code)
     good = staging.read_frame(session, ctx.settings, batch.code, "good").drop("_row")
+    good, cleared = merge.split_cleared(good, s.key)
     counts = datapath.bulk_load(
         caller, ctx, batch.dataset_code, typed_columns(s.spec, good), batch=batch.code, key=s.key,
+        cleared=cleared,
         checked_at=batch.uploaded_at,
     )  # fmt: skip
     latest = session.execute(
@@ -214,7 +224,11 @@ def _state(ctx: datapath.Context, dataset_code: str, upto: int, key: str) -> pl.
             frames.append(staging.read_frame(ctx.session, ctx.settings, batch.code, "good").drop("_row"))
     if not frames:
         return pl.DataFrame(schema={key: pl.String})
-    return pl.concat(frames, how="diagonal_relaxed").unique(subset=[key], keep="last", maintain_order=True)
+    # As the store merges (ingest/merge.py): per key, each element's last value a batch gave; a batch that
+    # said nothing keeps it, the marker [清空] clears it.
+    both = pl.concat(frames, how="diagonal_relaxed")
+    others = [c for c in both.columns if c != key]
+    return both.group_by(key, maintain_order=True).agg(pl.col(c).drop_nulls().last() for c in others)
 
 
 def diff(
@@ -236,8 +250,20 @@ def diff(
     if common and both.height:
         flags = both.select(s.key, *[(pl.col(c).ne_missing(pl.col(f"{c}__old"))).alias(c) for c in common])
         changed = flags.filter(pl.any_horizontal(common))
+        cleared = both.select(
+            s.key,
+            *[
+                (pl.col(c).eq_missing(merge.CLEAR) & pl.col(f"{c}__old").ne_missing(merge.CLEAR)).alias(c)
+                for c in common
+            ],
+        )
+        shown_clear = {
+            r[s.key]: [c for c in common if r[c]]
+            for r in cleared.filter(pl.any_horizontal(common)).iter_rows(named=True)
+        }
         for row in changed.head(limit).iter_rows(named=True):
-            changes.append({"key": row[s.key], "elements": [c for c in common if row[c]]})
+            changes.append({"key": row[s.key], "elements": [c for c in common if row[c]],
+                            "cleared": shown_clear.get(row[s.key], [])})  # fmt: skip
         n_changed = changed.height
     else:
         n_changed = 0

@@ -19,11 +19,11 @@ from edudata.audit import service as audit
 from edudata.errors import NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.deps import current_principal
 from edudata.identity.principal import Principal
-from edudata.ingest import jobs, pull, quality, review, service, snapshots
-from edudata.ingest.models import Batch, HeaderMapping, Job, Rule
+from edudata.ingest import jobs, mappings, pull, quality, review, service, snapshots
+from edudata.ingest.models import Batch, Job, Rule
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
-RULE_KINDS = ("regex", "range", "allowed", "cross_field")
+RULE_KINDS = ("regex", "range", "allowed", "cross_field", "width")
 
 
 def ctx_of(request: Request, session: Session) -> datapath.Context:
@@ -223,7 +223,7 @@ def dataset_quality(
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     element: str = Field(..., max_length=64)
-    kind: Literal["regex", "range", "allowed", "cross_field"]
+    kind: Literal["regex", "range", "allowed", "cross_field", "width"]
     params: dict[str, Any] = Field(default_factory=dict)
     message_zh: str = Field("", max_length=500)
     message_en: str = Field("", max_length=500)
@@ -237,7 +237,8 @@ def add_rule(
     who: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    """The office adds a rule beyond the data standard (regex, range, allowed values, cross-field)."""
+    """The office adds a rule beyond the data standard (regex, range, allowed values, cross-field, a fixed
+    width of digits)."""
     _office(who)
     spec = load_spec(session, dataset)
     if spec.element(body.element) is None:
@@ -277,6 +278,8 @@ def _check_params(body: RuleIn) -> None:
         ok = isinstance(p.get("values"), list) and 0 < len(p["values"]) <= 1000
     elif body.kind == "cross_field":
         ok = p.get("check") in ("id_birth_date", "id_gender") and bool(p.get("id_element"))
+    elif body.kind == "width":  # a fixed number of digits (学号 of 12): leading zeros Excel lost are restored
+        ok = isinstance(p.get("digits"), int) and 1 <= p["digits"] <= 64
     if not ok:
         raise ValidationFailed("规则参数不正确", f"invalid parameters for a {body.kind} rule", field="params")
 
@@ -308,44 +311,31 @@ def save_mappings(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The producer's own column names → elements, used for every later upload of the dataset."""
-    spec = load_spec(session, dataset)
-    if not (
-        who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == spec.owner_unit_code)
-    ):
-        raise PermissionDenied(
-            "只有网信办或数据生产单位的数据管理员可以保存列名映射",
-            "only the office or the producer's data officer saves mappings",
-        )
-    bad = [e for e in body.mappings.values() if spec.element(e) is None]
-    if bad:
-        raise ValidationFailed(
-            f"数据集没有数据项 {', '.join(bad)[:100]}",
-            f"the dataset has no element {', '.join(bad)[:100]}",
-            field="mappings",
-        )
-    for header, element in body.mappings.items():
-        row = session.execute(
-            select(HeaderMapping).where(
-                HeaderMapping.dataset_code == dataset, HeaderMapping.header == header[:200]
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            session.add(
-                HeaderMapping(
-                    dataset_code=dataset, header=header[:200], element=element, created_by=who.username
-                )
-            )
-        else:
-            row.element = element
-    audit.record(
-        session,
-        operation="ingest_mapping",
-        dataset=dataset,
-        detail={"headers": list(body.mappings)[:50]},
-        **service.actor(who, ctx_of(request, session)),
-    )
+    saved = mappings.save(session, who, dataset, body.mappings, service.actor(who, ctx_of(request, session)))
     session.commit()
-    return {"dataset": dataset, "saved": len(body.mappings)}
+    return {"dataset": dataset, "saved": saved}
+
+
+@router.get("/{dataset}/mappings")
+def list_mappings(
+    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    if not mappings.may_edit(who, load_spec(session, dataset)):
+        raise PermissionDenied("无权查看该数据集的列名映射", "not permitted to see this dataset's mappings")
+    return {"dataset": dataset, "items": mappings.listed(session, dataset)}
+
+
+@router.delete("/{dataset}/mappings/{mapping_id}", status_code=204)
+def delete_mapping(
+    dataset: str,
+    mapping_id: int,
+    request: Request,
+    who: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    mappings.delete(session, who, dataset, mapping_id, service.actor(who, ctx_of(request, session)))
+    session.commit()
+    return Response(status_code=204)
 
 
 class SnapshotIn(BaseModel):

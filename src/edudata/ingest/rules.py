@@ -32,6 +32,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 SERIAL_MIN, SERIAL_MAX = 10_000, 80_000
 _YMD = r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
 _COMPACT = r"^([0-9]{4})([0-9]{2})([0-9]{2})$"
+_ZERO_TIME = r"[T\s\u3000]+0{1,2}:00(?::00(?:\.0+)?)?[\s\u3000]*$"
 _EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+$"
 _NAME = r"^\p{L}+(?:[ ·•.\-'’]\p{L}+)*$"
 TRUE_WORDS = ("true", "1", "y", "yes", "是", "t")
@@ -66,6 +67,8 @@ class CheckContext:
     # The collecting request's database session and settings, for checks that must look things up (consent).
     session: Any = None
     settings: Any = None
+    # code set → {label (and English label) → code}, for values typed as labels (男 for 1)
+    code_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,18 @@ def _trim(v: pl.Expr) -> pl.Expr:
     return v.str.strip_chars(_WS_CHARS)
 
 
+_HAN_GAP = "(\\p{Han})[" + _WS_CHARS + "]+(\\p{Han})"
+
+
+def _name(v: pl.Expr) -> pl.Expr:
+    """A person's name: a Chinese name has no spaces (GB/T 28039-2011 writes the characters together, an
+    ideographic space between them is layout, 王　芳 → 王芳); elsewhere a run of spaces becomes one ASCII space
+    (Zhang San, 买买提·艾力)."""
+    trimmed = _trim(v)
+    joined = trimmed.str.replace_all(_HAN_GAP, "${1}${2}").str.replace_all(_HAN_GAP, "${1}${2}")
+    return joined.str.replace_all("[" + _WS_CHARS + "]+", " ")
+
+
 def _digits_only_wide(v: pl.Expr) -> pl.Expr:
     """White space at the ends trimmed, full-width digits folded (names of places and majors keep the rest)."""
 
@@ -169,7 +184,9 @@ def parse_date_expr(v: pl.Expr) -> pl.Expr:
     ISO dates take the fast path; only the others run the pattern matching."""
 
     def run(series: pl.Series) -> pl.Series:
-        frame = pl.DataFrame({"v": series.cast(pl.String)}).with_columns(_clean_all(pl.col("v")).alias("c"))
+        # A date-time with a zero time (2008-09-10 00:00:00, as Excel and databases export dates) is the date.
+        text = series.cast(pl.String).str.replace(_ZERO_TIME, "")
+        frame = pl.DataFrame({"v": text}).with_columns(_clean_all(pl.col("v")).alias("c"))
         fast = frame.get_column("c").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         todo = fast.is_null() & frame.get_column("c").is_not_null()
         if not todo.any():
@@ -257,7 +274,9 @@ def normalise_expr(element: ElementSpec, raw: pl.Expr) -> pl.Expr:
         n = pl.coalesce(parse_date_expr(raw).dt.to_string("%Y-%m-%d"), _clean_all(raw))
     elif t in ("integer", "decimal", "code", "boolean", "email"):
         n = _clean_all(raw)
-    elif t in ("name", "address"):
+    elif t == "name":
+        n = _name(raw)
+    elif t == "address":
         n = _trim(raw)
     else:
         n = _digits_only_wide(raw)
@@ -334,7 +353,9 @@ def builtin_checks(norm: pl.DataFrame, ctx: CheckContext) -> list[Check]:
             continue
         raw, n = pl.col(e.code), N(e.code)
         if e.required:
-            checks.append(Check("required", e.code, "completeness", _code(n.is_null(), p.EMPTY)))
+            cleared = pl.col(f"_clear|{e.code}") if f"_clear|{e.code}" in norm.columns else pl.lit(False)
+            checks.append(Check("required", e.code, "completeness", _code(cleared, "cannot_clear_required")
+                                .when(n.is_null()).then(pl.lit(p.EMPTY))))  # fmt: skip
         typed = _type_check(e, raw, n, ctx)
         if typed is not None:
             checks.append(Check(f"type:{e.data_type}", e.code, "accuracy", typed))
@@ -408,6 +429,9 @@ def office_rule_expr(rule: RuleSpec, norm: pl.DataFrame) -> pl.Expr | None:
         if high is not None:
             bad = bad | (x > float(high))
         return _code(n.is_not_null() & (x.is_null() | bad), "out_of_range")
+    if rule.kind == "width":
+        digits = int(params.get("digits") or 0)
+        return _code(n.is_not_null() & ~n.str.contains(f"^[0-9]{{{digits}}}$"), "bad_width")
     if rule.kind == "allowed":
         values = pl.Series([str(v) for v in params.get("values", [])], dtype=pl.String)
         return _code(n.is_not_null() & ~n.is_in(values.implode()), "not_allowed")

@@ -24,9 +24,9 @@ from edudata.audit import service as audit
 from edudata.catalog.models import DataElement, Dataset
 from edudata.db import utcnow
 from edudata.errors import EduDataError, NotFound, PermissionDenied
-from edudata.ingest import files, readers, staging
+from edudata.ingest import corrections, files, readers, staging
 from edudata.ingest.models import Batch, HeaderMapping, Issue, Rule
-from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules
+from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules, registered_checks
 from edudata.ingest.validate import Outcome, run
 from edudata.org.models import Unit
 from edudata.store.spec import DatasetSpec
@@ -129,9 +129,36 @@ def _context(caller: Caller, ctx: datapath.Context, s: Setup, frame: pl.DataFram
         found = datapath.existing_values(caller, ctx, spec.code, u, values, key=s.key) if values else {}
         if found:
             existing[u] = {k: v for k, v in found.items()}
+    labels = {e.code_set: code_labels(session, e.code_set) for e in spec.elements if e.code_set}
     return CheckContext(
-        spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing, session, ctx.settings
-    )
+        spec, caller.unit_code, code_sets, units, s.unique, s.key, s.rules, existing, session, ctx.settings,
+        labels,
+    )  # fmt: skip
+
+
+def code_labels(session: Session, code_set: str) -> dict[str, str]:
+    """Label and English label → code in the version of ``code_set`` in effect today (男 → 1, 汉族 → 01)."""
+    from edudata.catalog.models import Code, CodeSet, CodeSetVersion
+    from edudata.clock import today_in_china
+
+    version = session.execute(
+        select(CodeSetVersion.id)
+        .join(CodeSet, CodeSet.id == CodeSetVersion.code_set_id)
+        .where(CodeSet.code == code_set, CodeSetVersion.effective_from <= today_in_china())
+        .order_by(CodeSetVersion.effective_from.desc(), CodeSetVersion.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    out: dict[str, str] = {}
+    if version is None:
+        return out
+    rows = session.execute(
+        select(Code.value, Code.label, Code.label_en).where(Code.version_id == version, Code.active.is_(True))
+    ).all()
+    for value, label, label_en in rows:
+        for text in (label, label_en):
+            if text and text not in out:
+                out[text] = value
+    return out
 
 
 def new_code() -> str:
@@ -162,16 +189,15 @@ def process(
     session, spec = ctx.session, s.spec
     frame = table.frame
     already = 0
+    extra: list = []
     if parent is not None:
-        parent_good = staging.read_frame(session, ctx.settings, parent.code, "good").get_column(s.key)
-        keyed = _normalised_keys(frame, s)
-        repeat = keyed.get_column("_key").is_in(parent_good.implode())
-        already = int(repeat.sum())
-        frame = frame.filter(~repeat)
+        frame, already, conflict_check = corrections.split_repeats(session, ctx.settings, s, parent, frame)
+        extra.append(conflict_check)
     checks = _context(caller, ctx, s, _normalised_keys(frame, s).with_columns(pl.col("_key").alias(s.key)))
     if progress:
         progress("validate")
-    outcome: Outcome = run(frame, checks)
+    outcome: Outcome = run(frame, checks, registered_checks(spec.code) + extra)
+    warnings = _same_file(session, spec.code, sha256) if sha256 else []
     batch = Batch(
         code=new_code(),
         dataset_code=spec.code,
@@ -198,6 +224,7 @@ def process(
             "mapping": table.mapping,
             "blank_rows": table.blank_rows,
             "already_received": already,
+            "warnings": warnings,
         },
     )
     session.add(batch)
@@ -222,7 +249,7 @@ def process(
     for start in range(0, len(rows), 5000):
         session.execute(insert(Issue), rows[start : start + 5000])
     if parent is not None:
-        _resolve(session, parent, outcome.good.get_column(s.key).to_list(), batch.id)
+        corrections.resolve(session, parent, frame, outcome.good.get_column(s.key).to_list(), batch.id)
     if progress:
         progress("stage")
     staging.write_frame(session, ctx.settings, batch.code, "good", outcome.good)
@@ -231,7 +258,7 @@ def process(
         session,
         operation="ingest_upload",
         dataset=spec.code,
-        elements=[c for c in frame.columns if c != "_row"],
+        elements=[c for c in frame.columns if not c.startswith("_")],
         row_count=batch.rows_total,
         detail={
             "batch": batch.code,
@@ -245,17 +272,28 @@ def process(
     return batch
 
 
-def _resolve(session: Session, parent: Batch, fixed_keys: list[str], batch_id: int) -> None:
-    """Quarantine reasons of the parent whose row came back valid are resolved by the new batch."""
-    wanted = [str(k) for k in fixed_keys if k is not None]
-    for start in range(0, len(wanted), 5000):
-        part = wanted[start : start + 5000]
-        for issue in session.execute(
-            select(Issue).where(
-                Issue.batch_id == parent.id, Issue.row_key.in_(part), Issue.resolved_by_batch_id.is_(None)
-            )
-        ).scalars():
-            issue.resolved_by_batch_id = batch_id
+def _same_file(session: Session, dataset_code: str, sha256: str) -> list[dict[str, Any]]:
+    """A file submitted before (same SHA-256 of its bytes): the officer is told which batches it became."""
+    earlier = list(
+        session.execute(
+            select(Batch.code, Batch.status)
+            .where(Batch.dataset_code == dataset_code, Batch.sha256 == sha256)
+            .order_by(Batch.id)
+            .limit(20)
+        ).all()
+    )
+    if not earlier:
+        return []
+    codes = [c for c, _ in earlier]
+    return [
+        {
+            "code": "same_file",
+            "batches": codes,
+            "zh": f"同一文件（内容完全相同）此前已提交过：{'、'.join(codes[:5])}；请确认不是重复提交",
+            "en": f"the same file (identical content) was submitted before as {', '.join(codes[:5])}; "
+            "make sure this is not a repeat",
+        }
+    ]
 
 
 def get_batch(session: Session, code: str) -> Batch:
@@ -297,9 +335,10 @@ def upload(
         if progress:
             progress("read")
         lookup = readers.header_lookup(s.spec, s.saved, s.names_en)
-        if kind == "xlsx":
-            used = "xlsx"
-            table = readers.read_xlsx(received.path, lookup, s.spec, received.filename)
+        if kind in ("xlsx", "xls"):
+            used = kind
+            read_book = readers.read_xlsx if kind == "xlsx" else readers.read_xls
+            table = read_book(received.path, lookup, s.spec, received.filename)
         else:
             used = files.detect_encoding(received.path, encoding, received.filename)
             utf8 = files.to_utf8(received.path, used, received.filename)

@@ -15,6 +15,7 @@ import polars as pl
 from edudata.access.decision import sensitive_masking
 from edudata.access.masking import OFFICE_DEFAULT, apply_masking
 from edudata.catalog.messages import error_message
+from edudata.ingest import merge, repair
 from edudata.ingest.rules import (
     FAILURE_SCHEMA,
     CheckContext,
@@ -47,6 +48,26 @@ _OWN = {
         "is not the code of an existing unit of the school (Art. 22)",
     ),
     "regex_mismatch": ("不符合规定的格式", "does not match the required pattern"),
+    "cannot_clear_required": ("是必填项，不能清空", "is required and cannot be cleared"),
+    "bad_width": ("位数不符合规定的定长", "does not have the declared fixed number of digits"),
+    "excel_scientific": (
+        "是科学计数法（如 1.1E+17）：Excel 把该列当作数字，只保留 15 位有效数字，后面的数字已丢失；"
+        "请在原表中把该列设为“文本”格式，从原系统重新导出后再上传",
+        "is in scientific notation (like 1.1E+17): Excel treated the column as numbers and kept only 15 "
+        "significant digits; set the column to Text and export again from the source system",
+    ),
+    "excel_precision": (
+        "在 Excel 中是数字单元格，Excel 只保留 15 位有效数字，第 16 位起已变成 0；"
+        "请把该列设为“文本”格式，从原系统重新导出后再上传",
+        "is a number cell in Excel, which keeps 15 significant digits (the 16th on became 0); set the column "
+        "to Text and export again from the source system",
+    ),
+    "excel_number_cell": (
+        "在 Excel 中是数字单元格，Excel 会去掉开头的 0，无法判断原值是否完整；"
+        "请把该列设为“文本”格式后重新导出（或请网信办为该数据项声明定长）",
+        "is a number cell in Excel, which drops leading zeros, so the value cannot be trusted; set the column "
+        "to Text and export again (or ask the office to declare the element's fixed width)",
+    ),
     "out_of_range": ("超出允许范围", "is out of the allowed range"),
     "not_allowed": ("不在允许的取值中", "is not one of the allowed values"),
 }
@@ -120,13 +141,32 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
     """Normalise, check every rule, and split the batch (Art. 20-23). ``checks`` replaces the registered batch
     checks of other domains (``None``: every one registered for the dataset)."""
     spec = ctx.spec
-    elements = [c for c in frame.columns if c != "_row"]
+    elements = [c for c in frame.columns if not c.startswith("_")]  # _row, _num|… (number cells) are not data
+    # The clearing marker ([清空], ingest/merge.py) is no value to the rules: it is checked as an empty cell,
+    # and put back on the good rows at the end so the load clears the stored value.
     # Lazy, then collected: the query optimiser shares the work common to several rules (the ID number's
-    # shape, birth date and gender serve three of them), which eager evaluation repeats for each.
+    # shape, birth date and gender serve three of them), which eager evaluation repeats for each. The look for
+    # the marker runs beside it, in the same collection.
     normalised = [normalise_expr(spec.element(e), pl.col(e)).alias(f"n|{e}") for e in elements]
-    work = frame.lazy().with_columns(normalised).collect()
+    maybe_frame, work = pl.collect_all(
+        [
+            frame.lazy().select([merge.may_clear(pl.col(e)).alias(e) for e in elements]),
+            frame.lazy().with_columns(normalised),
+        ]
+    )
+    maybe = maybe_frame.row(0) if elements else ()
+    candidates = [e for e, hit in zip(elements, maybe, strict=True) if hit]
+    exact = frame.select([merge.is_clear(pl.col(e)).any() for e in candidates]).row(0) if candidates else ()
+    marked = [e for e, hit in zip(candidates, exact, strict=True) if hit]
+    if marked:  # rare: normalise again with the marker taken out
+        frame = frame.with_columns(
+            [merge.is_clear(pl.col(e)).alias(merge.clear_column(e)) for e in marked]
+            + [pl.when(merge.is_clear(pl.col(e))).then(None).otherwise(pl.col(e)).alias(e) for e in marked]
+        )
+        work = frame.lazy().with_columns(normalised).collect()
+    work, habits = repair.apply(work, elements, ctx)
     registered = registered_checks(spec.code) if checks is None else checks
-    built_in = builtin_checks(work, ctx)
+    built_in = builtin_checks(work, ctx) + repair.excel_checks(work, elements, ctx)
     results = (
         work.lazy().select(pl.col("_row"), *[c.expr.alias(f"c{i}") for i, c in enumerate(built_in)]).collect()
     )
@@ -154,6 +194,7 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
             }
         )
     )
+    built = repair.without_masked_failures(built)
     combos = built.select("element", "rule", "code").unique()
     texts = [message(spec, el, rule, code, ctx) for el, rule, code in combos.iter_rows()]
     combos = combos.with_columns(
@@ -191,24 +232,50 @@ def run(frame: pl.DataFrame, ctx: CheckContext, checks: list | None = None) -> O
                 .otherwise(pl.col(element))
                 .alias(element)
             )
+    if marked:
+        flags = work.select("_row", *[merge.clear_column(e) for e in marked])
+        good = good.join(flags.lazy(), on="_row", how="left").with_columns(
+            pl.when(pl.col(merge.clear_column(e))).then(pl.lit(merge.CLEAR)).otherwise(pl.col(e)).alias(e)
+            for e in marked
+        )
+        good = good.drop([merge.clear_column(e) for e in marked])
     quarantined = work.lazy().filter(pl.col("_row").is_in(bad_rows.implode())).select("_row", *elements)
+    if marked:  # the file as typed: the marker where the officer wrote it
+        quarantined = quarantined.join(flags.lazy(), on="_row", how="left").with_columns(
+            pl.when(pl.col(merge.clear_column(e))).then(pl.lit(merge.CLEAR)).otherwise(pl.col(e)).alias(e)
+            for e in marked
+        )
+        quarantined = quarantined.drop([merge.clear_column(e) for e in marked])
     good, quarantined = pl.collect_all([good, quarantined])
-    return Outcome(
-        good,
-        quarantined,
-        failures,
-        normalisation_report(work, elements),
-        _summary(work, elements, failures, good.height),
-    )
+    dropped_counts = dict(dropped.group_by("element").agg(pl.col("_row").n_unique()).iter_rows())
+    summary = _summary(work, elements, failures, good.height, dropped_counts)
+    summary["not_collected"] = [e.code for e in spec.elements if e.code not in elements]
+    if marked:
+        counts = good.select([(pl.col(e) == merge.CLEAR).sum().alias(e) for e in marked]).row(0, named=True)
+        summary["cleared"] = {e: int(n) for e, n in counts.items() if n}
+    report = normalisation_report(work, elements)
+    for element, counts in habits.items():
+        report.setdefault(element, {"changed": 0, "whitespace": 0, "fullwidth": 0, "format": 0}).update(
+            counts
+        )
+    return Outcome(good, quarantined, failures, report, summary)
 
 
-def _summary(work: pl.DataFrame, elements: list[str], failures: pl.DataFrame, good: int) -> dict[str, Any]:
+def _summary(
+    work: pl.DataFrame,
+    elements: list[str],
+    failures: pl.DataFrame,
+    good: int,
+    dropped: dict[str, int] | None = None,
+) -> dict[str, Any]:
     total = work.height
     filled = (
         work.select([N(e).is_not_null().sum().alias(e) for e in elements]).row(0, named=True)
         if elements
         else {}
     )
+    # Honest completeness: a value a rule dropped (Art. 51) was not collected, whatever the file held.
+    filled = {e: max(0, n - (dropped or {}).get(e, 0)) for e, n in filled.items()}
     by_rule = failures.group_by("element", "rule", "dimension").len().sort("element", "rule").to_dicts()
     by_dimension = failures.group_by("dimension").agg(pl.col("_row").n_unique().alias("rows")).to_dicts()
     return {

@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from edudata.clock import today_in_china
 from edudata.config import Settings, get_settings
-from edudata.db import Database, utcnow
+from edudata.db import Database
 from edudata.errors import EduDataError
 from edudata.inspect.registry import all_checks
 from edudata.inspect.report import build_report, render_pdf
@@ -106,7 +107,7 @@ def report(
     from edudata.inspect.pages import report_html
 
     with _session() as (session, settings):
-        data = build_report(session, get_run(session, run_id), utcnow().date())
+        data = build_report(session, get_run(session, run_id), today_in_china())
         if pdf is None:
             console.print_json(json.dumps(data, ensure_ascii=False, default=str))
             return

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.identity.principal import Principal
 from edudata.inspect.findings import list_findings
@@ -282,7 +283,7 @@ def leadership_panel(session: Session) -> Panel:
 
 def panels(session: Session, principal: Principal) -> list[Panel]:
     """The panels for every role ``principal`` holds, most urgent role first."""
-    today = utcnow().date()
+    today = today_in_china()
     out: list[Panel] = []
     if principal.has("office_admin"):
         out.append(office_panel(session, today))

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from edudata import transition
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
@@ -116,7 +117,7 @@ def assign(
             f"单位代码 {unit_code[:40]} 不存在", f"unknown unit code {unit_code[:40]}", field="unit_code"
         )
     when = _parse_deadline(deadline) or finding.deadline
-    if when is not None and when < utcnow().date():
+    if when is not None and when < today_in_china():
         raise ValidationFailed("整改期限不能早于今天", "the deadline cannot be in the past", field="deadline")
     finding.assigned_unit_code = unit_code
     finding.deadline = when

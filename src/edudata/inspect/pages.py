@@ -19,7 +19,6 @@ from edudata.api.deps import get_session, get_settings_dep
 from edudata.audit.service import record
 from edudata.clock import today_in_china
 from edudata.config import Settings
-from edudata.db import utcnow
 from edudata.errors import EduDataError
 from edudata.identity.actions import commit, refused
 from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
@@ -137,7 +136,7 @@ def start(
 def _report_data(session: Session, principal: Principal, run_id: int, form: str) -> dict[str, Any]:
     service.require_oversight(principal)
     run = get_run(session, run_id)
-    data = build_report(session, run, utcnow().date())
+    data = build_report(session, run, today_in_china())
     record(
         session, operation="query", dataset="inspect_report", row_count=data["counts"]["current"],
         detail={"run_id": run_id, "format": form}, **service.actor_fields(principal),
@@ -203,7 +202,7 @@ def findings_page(
         check_code=check or None, limit=10_000 if overdue else PAGE, offset=0 if overdue else (page - 1) * PAGE,
         order=sort,
     )  # fmt: skip
-    today = utcnow().date()
+    today = today_in_china()
     names = unit_names(session)
     items = [finding_dict(f, today, names) for f in rows]
     if overdue:
@@ -246,7 +245,7 @@ def _finding_page(
         principal,
         "inspect/finding.html",
         {
-            "f": finding_dict(finding, utcnow().date(), unit_names(session)),
+            "f": finding_dict(finding, today_in_china(), unit_names(session)),
             "units": [u for u in list_units(session) if u.unit_type != "school"],
             "may_office": principal.has("office_admin"),
             "may_answer": principal.has("office_admin")

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
 from edudata.audit.service import record
+from edudata.clock import today_in_china
 from edudata.config import Settings
-from edudata.db import utcnow
 from edudata.identity.actions import commit
 from edudata.identity.deps import current_principal
 from edudata.identity.principal import Principal
@@ -88,7 +88,7 @@ def start_run(
         session, principal, body.mode, checks=body.checks, units=body.units, seed=body.seed, title=body.title,
         settings=settings,
     )  # fmt: skip
-    report = build_report(session, run, utcnow().date())
+    report = build_report(session, run, today_in_china())
     commit(session)
     return report
 
@@ -121,7 +121,7 @@ def _report(
 ) -> dict[str, Any]:
     service.require_oversight(principal)
     run = get_run(session, run_id)
-    report = build_report(session, run, utcnow().date())
+    report = build_report(session, run, today_in_china())
     record(
         session, operation="query", dataset="inspect_report", row_count=report["counts"]["current"],
         detail={"run_id": run_id, "format": form}, **service.actor_fields(principal, _rid(request)),
@@ -141,7 +141,10 @@ def report(
     return _report(session, principal, request, run_id, "json")
 
 
-@router.get("/runs/{run_id}/report.pdf")
+@router.get(
+    "/runs/{run_id}/report.pdf", response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the report as PDF"}},
+)  # fmt: skip
 def report_pdf(
     run_id: int,
     request: Request,
@@ -178,7 +181,7 @@ def findings(
         session, principal=principal, status=status, article=article, unit_code=unit, check_code=check,
         current=not include_resolved, limit=limit, offset=offset,
     )  # fmt: skip
-    today = utcnow().date()
+    today = today_in_china()
     names = unit_names(session)
     return {
         "items": [finding_dict(f, today, names) for f in rows],
@@ -195,7 +198,9 @@ def finding(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     service.require_reader(principal)
-    return finding_dict(visible_finding(session, principal, finding_id), utcnow().date(), unit_names(session))
+    return finding_dict(
+        visible_finding(session, principal, finding_id), today_in_china(), unit_names(session)
+    )
 
 
 @router.post("/findings/{finding_id}/assign")
@@ -209,7 +214,7 @@ def assign(
         session, principal, visible_finding(session, principal, finding_id), body.unit_code, body.deadline
     )
     commit(session)
-    return finding_dict(f, utcnow().date())
+    return finding_dict(f, today_in_china())
 
 
 @router.post("/findings/{finding_id}/answer")
@@ -221,7 +226,7 @@ def answer(
     service.require_reader(principal)
     f = service.answer(session, principal, visible_finding(session, principal, finding_id), body.answer)
     commit(session)
-    return finding_dict(f, utcnow().date())
+    return finding_dict(f, today_in_china())
 
 
 @router.post("/findings/{finding_id}/close")
@@ -233,4 +238,4 @@ def close(
     service.require_office(principal)
     f = service.close(session, principal, visible_finding(session, principal, finding_id), body.evidence)
     commit(session)
-    return finding_dict(f, utcnow().date())
+    return finding_dict(f, today_in_china())

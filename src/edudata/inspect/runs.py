@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.db import utcnow
 from edudata.errors import NotFound, ValidationFailed
@@ -201,7 +202,7 @@ def _record(
                 first_run_id=run.id,
                 last_run_id=run.id,
                 detected_at=now,
-                deadline=now.date() + timedelta(days=DEADLINE_DAYS[check.severity]),
+                deadline=today_in_china(now) + timedelta(days=DEADLINE_DAYS[check.severity]),
                 reopened=0,
             )
             session.add(finding)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from typing import Any
 from edudata.config import Settings
 from edudata.crypto import signing
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound
+from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.lifecycle import archive, snapshot
 from edudata.lifecycle.archive import BackupInvalid
 from edudata.lifecycle.ledger import canonical
+from edudata.safe_text import check_name
 
 SUFFIX_ARCHIVE, SUFFIX_MANIFEST = ".edbk", ".manifest.json"
 
@@ -73,6 +75,37 @@ def manifest_signed(manifest: dict[str, Any], trusted: bytes | None) -> bool:
     return signing.verify(public, canonical(body), signature)
 
 
+def target_dir(settings: Settings, raw: str | Path, *, offsite: bool = False) -> Path:
+    """The folder ``raw`` names under the configured backup root (relative to it, or absolute inside it).
+
+    Refused (422, both languages): ``..``, control characters, or anything that resolves outside the root —
+    a backup holds the whole database, and the office must not be able to write it anywhere the server can."""
+    root = settings.resolved_backup_offsite_root() if offsite else settings.resolved_backup_root()
+    text = str(raw)
+    path = Path(text)
+    field = "offsite_dir" if offsite else "local_dir"
+    check_name(text, field, "备份目录", "a backup folder")
+    if not text or ".." in path.parts:
+        raise ValidationFailed("备份目录不能含“..”", "a backup folder may not contain '..'", field=field)
+    full = (path if path.is_absolute() else root / path).resolve()
+    if full != root and root not in full.parents:
+        raise ValidationFailed(
+            f"备份目录须位于备份根目录 {root} 之内",
+            f"a backup folder must lie inside the backup root {root}",
+            field=field,
+        )
+    return full
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) as 0700 folders; an existing one is tightened to 0700."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for p in [*missing, path]:
+        os.chmod(p, 0o700)
+    return path
+
+
 def create(
     settings: Settings,
     url: str,
@@ -89,7 +122,10 @@ def create(
     backend = snapshot.backend_of(url)
     now = utcnow()
     name = f"edudata-{backend}-{now.strftime('%Y%m%dT%H%M%S%fZ')}"
-    local_dir.mkdir(parents=True, exist_ok=True)
+    local_dir = private_dir(target_dir(settings, local_dir))
+    offsite_dir = (
+        private_dir(target_dir(settings, offsite_dir, offsite=True)) if offsite_dir is not None else None
+    )
     with tempfile.TemporaryDirectory(dir=local_dir, prefix=".tmp-") as tmp:
         plain = Path(tmp) / "payload"
         if backend == "sqlite":
@@ -100,6 +136,7 @@ def create(
         target = local_dir / f"{name}{SUFFIX_ARCHIVE}"
         meta = {"name": name, "backend": backend, "created_at": now.isoformat()}
         digest = archive.encrypt_file(settings, plain, target, meta)
+        os.chmod(target, 0o600)
         payload_size = plain.stat().st_size
     manifest = _sign(
         {
@@ -114,25 +151,39 @@ def create(
         },
         settings,
     )
-    (local_dir / f"{name}{SUFFIX_MANIFEST}").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    _write_private(local_dir / f"{name}{SUFFIX_MANIFEST}", json.dumps(manifest, indent=1, sort_keys=True))
     offsite = None
     if offsite_dir is not None:
         offsite = copy_set(local_dir / f"{name}{SUFFIX_MANIFEST}", offsite_dir)
     return BackupSet(name, manifest, local_dir / f"{name}{SUFFIX_MANIFEST}", offsite)
 
 
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        shutil.copyfileobj(src, out, 1024 * 1024)
+    os.chmod(target, 0o600)
+
+
 def copy_set(manifest_path: Path, target_dir: Path) -> Path:
     """Copy a backup set to another folder (the off-site target, Art. 60) and check the copy's digest."""
     manifest = load_manifest(manifest_path)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(target_dir)
     source = manifest_path.parent / manifest["archive"]
     partial = target_dir / f".{manifest['archive']}.partial"
-    shutil.copyfile(source, partial)
+    _copy_private(source, partial)
     if archive.sha256_file(partial) != manifest["sha256"]:
         partial.unlink()
         raise BackupInvalid("异地副本校验不符", "the off-site copy does not match its digest")
     partial.rename(target_dir / manifest["archive"])
-    shutil.copyfile(manifest_path, target_dir / manifest_path.name)
+    _copy_private(manifest_path, target_dir / manifest_path.name)
     return target_dir / manifest_path.name
 
 

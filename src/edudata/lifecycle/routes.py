@@ -20,7 +20,7 @@ from edudata.errors import NotFound
 from edudata.identity.actions import audit, commit
 from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
-from edudata.lifecycle import destruction, incidents, operations, people_routes
+from edudata.lifecycle import backup, destruction, incidents, operations, people_routes
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, Drill, Incident, RestoreDrill
 from edudata.lifecycle.schemas import (
     DecisionIn,
@@ -133,7 +133,12 @@ def _backup(session: Session, name: str) -> BackupRecord:
 def add_schedule(
     body: ScheduleIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
-    row = operations.add_schedule(session, **body.model_dump(), created_by=principal.username)
+    settings = request.app.state.settings
+    values = body.model_dump()
+    values["local_dir"] = str(backup.target_dir(settings, body.local_dir))
+    if body.offsite_dir:
+        values["offsite_dir"] = str(backup.target_dir(settings, body.offsite_dir, offsite=True))
+    row = operations.add_schedule(session, **values, created_by=principal.username)
     audit(session, request, principal, "backup_schedule", name=row.name, every_hours=row.every_hours)
     commit(session)
     return {

@@ -31,8 +31,9 @@ class ScheduleIn(_In):
     every_hours: int = Field(ge=1, le=24 * 31)
     keep_last: int = Field(ge=1, le=1000)
     keep_days: int = Field(ge=0, le=3650)
-    local_dir: str = Field(min_length=2, max_length=500, pattern=r"^/")
-    offsite_dir: str | None = Field(None, min_length=2, max_length=500, pattern=r"^/")
+    # Folders under the backup root (relative to it, or absolute inside it); checked by lifecycle.backup.target_dir
+    local_dir: str = Field(min_length=1, max_length=500)
+    offsite_dir: str | None = Field(None, min_length=1, max_length=500)
 
 
 class PlanIn(_In):

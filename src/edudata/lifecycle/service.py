@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.lifecycle.incidents import compute_alerts, current_plan
 from edudata.lifecycle.models import BackupRecord, DestructionRequest, Drill, Offboarding, RestoreDrill
@@ -85,7 +86,7 @@ def outstanding_obligations(session: Session, now: datetime | None = None) -> li
             Obligation("no_emergency_plan", "Art. 55", "未制定应急预案", "no emergency plan on file")
         )
     emergency = last_emergency_drill(session)
-    if emergency is None or now.date() - emergency.held_on > EMERGENCY_DRILL_MAX_AGE:
+    if emergency is None or today_in_china(now) - emergency.held_on > EMERGENCY_DRILL_MAX_AGE:
         found.append(Obligation("emergency_drill_due", "Art. 55",
                                 "一年内没有应急演练记录", "no emergency drill in the last year"))  # fmt: skip
     for username in unsigned_with_access(session):

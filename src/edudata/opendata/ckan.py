@@ -249,6 +249,12 @@ async def ckan_action(action: str, request: Request, session: Session = Depends(
     return await _action(action, request, session)
 
 
+@router.get("/api/3", include_in_schema=False)
+def ckan_api_version() -> dict[str, int]:
+    """CKAN's API root: the version of the Action API served."""
+    return {"version": 3}
+
+
 @router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
 async def ckan_action_unversioned(
     action: str, request: Request, session: Session = Depends(get_session)

@@ -215,7 +215,10 @@ def _serve(request: Request, session: Session, fmt: str) -> Response:
     return Response(body, media_type=media)
 
 
-@router.get("/api/v1/open/dcat.{fmt}")
+@router.get(
+    "/api/v1/open/dcat.{fmt}", response_class=Response,
+    responses={200: {"description": "DCAT catalogue", "content": {m.split(";")[0]: {} for _f, m in FORMATS.values()}}},
+)  # fmt: skip
 def dcat_catalogue(
     fmt: str,
     request: Request,

@@ -8,11 +8,13 @@ SHA-256 is stored; a key is shown once, to its holder, and is bound to the one v
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,11 +25,13 @@ from edudata.db import utcnow
 from edudata.errors import (
     Conflict,
     EduDataError,
+    Locked,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from edudata.identity.models import LoginAttempt
 from edudata.identity.passwords import check_policy, hash_password, verify_password
 from edudata.identity.principal import OpenKeyCaller, Principal
 from edudata.identity.tokens import as_utc, digest
@@ -72,8 +76,14 @@ def register(
         raise ValidationFailed("email：电子邮箱格式不正确", "email: not an e-mail address", field="email")
     password = values.get("password") if isinstance(values.get("password"), str) else ""
     check_policy(password, email)
-    if session.scalar(select(PublicUser.id).where(PublicUser.email == email)) is not None:
-        raise Conflict("该电子邮箱已注册", "this e-mail address is already registered", field="email")
+    existing = session.scalar(select(PublicUser).where(PublicUser.email == email))
+    if existing is not None:
+        # The same answer as a new registration (no 409): whether an address is registered is not told to
+        # whoever asks. The owner of the address learns of the attempt by mail.
+        hash_password(password)  # the same work as a new registration, so the time tells nothing either
+        _tell_owner(settings, existing, base_url)
+        _audit(session, "opendata_register_existing", email, source_ip, user_id=existing.id)
+        return PublicUser(email=email, name=existing.name)
     token = secrets.token_urlsafe(32)
     user = PublicUser(
         email=email, name=_text(values.get("name"), "name", 100),
@@ -100,6 +110,55 @@ def register(
     return user
 
 
+def _tell_owner(settings: Settings, user: PublicUser, base_url: str) -> None:
+    link = f"{(settings.public_base_url or base_url).rstrip('/')}/open/login"
+    # The caller must see the same answer either way.
+    with contextlib.suppress(MailFailed):
+        send_mail(
+            settings,
+            user.email,
+            f"{settings.school_name}开放数据平台：有人用您的邮箱注册 / a registration with your address",
+            f"{user.name}，您好：\n\n有人用本邮箱再次注册。如是您本人，请直接登录：{link}\n如不是，请忽略本邮件。\n\n"
+            f"Someone registered again with this address. If it was you, log in: {link}\nIf not, ignore this mail.\n",
+        )
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real Argon2 hash no password matches: an unknown address costs the same time as a wrong password."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+def _portal_name(email: str) -> str:
+    return ("open:" + email)[:150]
+
+
+def _lock_remaining(session: Session, settings: Settings, name: str, now: datetime) -> int | None:
+    """Seconds left of a lockout after ``lockout_threshold`` failures within ``lockout_minutes`` (Art. 54)."""
+    window = now - timedelta(minutes=settings.lockout_minutes)
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == name, LoginAttempt.success.is_(True))
+    )
+    since = max(window, as_utc(last_ok)) if last_ok else window
+    failures = session.scalars(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.username == name, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc())
+        .limit(settings.lockout_threshold)
+    ).all()
+    if len(failures) < settings.lockout_threshold:
+        return None
+    ends = as_utc(failures[0]) + timedelta(minutes=settings.lockout_minutes)
+    return max(1, int((ends - now).total_seconds()))
+
+
+def _attempt(session: Session, name: str, address: str, ok: bool, reason: str) -> None:
+    """Record a login attempt in its own transaction, so a refusal's rollback keeps it."""
+    with Session(bind=session.get_bind()) as own:
+        own.add(LoginAttempt(username=name, address=address[:64], success=ok, reason=reason, at=utcnow()))
+        own.commit()
+
+
 def verify(session: Session, token: str, source_ip: str) -> PublicUser:
     user = session.scalar(select(PublicUser).where(PublicUser.verify_hash == digest(token[:200])))
     if user is None or user.verify_expires_at is None or as_utc(user.verify_expires_at) < utcnow():
@@ -110,11 +169,30 @@ def verify(session: Session, token: str, source_ip: str) -> PublicUser:
     return user
 
 
-def login(session: Session, email: str, password: str, source_ip: str) -> tuple[PublicUser, str]:
-    """A session secret (8 hours) for a verified public user."""
-    user = session.scalar(select(PublicUser).where(PublicUser.email == str(email).strip().lower()[:254]))
-    if user is None or not verify_password(user.password_hash, str(password)[:500]):
+def login(
+    session: Session, email: str, password: str, source_ip: str, settings: Settings | None = None
+) -> tuple[PublicUser, str]:
+    """A session secret (8 hours) for a verified public user.
+
+    Locked for ``lockout_minutes`` after ``lockout_threshold`` failures (423, as for staff accounts, Art. 54);
+    an unknown address is checked against a dummy hash, so it answers like a wrong password, in the same time."""
+    settings = settings or Settings()
+    address = str(email).strip().lower()[:254]
+    name, now = _portal_name(address), utcnow()
+    remaining = _lock_remaining(session, settings, name, now)
+    if remaining is not None:
+        _attempt(session, name, source_ip, False, "locked")
+        raise Locked(
+            f"登录失败次数过多，请 {remaining // 60 + 1} 分钟后再试",
+            f"too many failed logins; try again in {remaining // 60 + 1} minute(s)",
+            retry_after=remaining,
+        )
+    user = session.scalar(select(PublicUser).where(PublicUser.email == address))
+    good = verify_password(user.password_hash if user else _dummy_hash(), str(password)[:500])
+    if user is None or not good:
+        _attempt(session, name, source_ip, False, "bad_password")
         raise NotAuthenticated("电子邮箱或密码不正确", "wrong e-mail address or password")
+    _attempt(session, name, source_ip, True, "ok")
     if user.verified_at is None:
         raise PermissionDenied(
             "请先打开验证邮件中的链接", "verify your e-mail address first (see the mail we sent)"

@@ -7,8 +7,6 @@ staff session in the same browser never interferes; the public session is the ``
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from edudata.api.deps import client_address, get_session
+from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.errors import EduDataError, PermissionDenied
+from edudata.identity import csrf
 from edudata.identity.deps import CSRF_COOKIE, verify_csrf, web_principal
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, public
@@ -29,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = csrf.current_or_new(request, request.cookies.get(CSRF_COOKIE))
     request.state.csrf_token = token
     resp = render(request, name, ctx, status_code=status_code)
     if request.cookies.get(CSRF_COOKIE) != token:
@@ -38,7 +37,7 @@ def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 2
             token,
             httponly=True,
             samesite="lax",
-            secure=request.app.state.settings.cookie_secure,
+            secure=secure_cookies(request),
             path="/",
         )
     return resp
@@ -48,7 +47,7 @@ async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     sent, expected = values.pop("csrf_token", ""), request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not await run_in_threadpool(csrf.check_pair, request, sent, expected):
         raise PermissionDenied(
             "表单已失效，请刷新页面后重试",
             "the form has expired; reload the page and try again",
@@ -110,8 +109,9 @@ def _login(request: Request, values: dict[str, str]) -> Response:
         deps.open_caller(request, session)
         try:
             _user, secret = public.login(
-                session, values.get("email", ""), values.get("password", ""), client_address(request)
-            )
+                session, values.get("email", ""), values.get("password", ""), client_address(request),
+                request.app.state.settings,
+            )  # fmt: skip
             session.commit()
         except EduDataError as err:
             session.rollback()
@@ -119,14 +119,13 @@ def _login(request: Request, values: dict[str, str]) -> Response:
                 request, "opendata/login.html", {"error": err, "email": values.get("email", "")}, err.status
             )
     resp = RedirectResponse("/open/account", status_code=303)
-    settings = request.app.state.settings
     resp.set_cookie(
         deps.PUBLIC_COOKIE,
         secret,
         max_age=public.SESSION_HOURS * 3600,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=secure_cookies(request),
         path="/",
     )
     return resp

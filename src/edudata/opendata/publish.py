@@ -86,7 +86,7 @@ def refresh(
     The view is locked first, so two refreshes at the same moment never make the same version twice."""
     transition.lock_row(session, OpenView, view.id, what=("开放数据", "open-data view"))
     now = now or utcnow()
-    rows, suppressed = _derive(session, view, settings, database, now.date())
+    rows, suppressed = _derive(session, view, settings, database, today_in_china(now))
     digest = _digest(rows)
     latest = current_version(session, view)
     view.refreshed_at = now

@@ -300,7 +300,9 @@ def login(
     caller: Any = Depends(deps.open_caller),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    user, secret = public.login(session, body.email, body.password, client_address(request))
+    user, secret = public.login(
+        session, body.email, body.password, client_address(request), request.app.state.settings
+    )
     session.commit()
     return {"access_token": secret, "token_type": "bearer", "email": user.email}
 

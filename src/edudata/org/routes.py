@@ -6,13 +6,12 @@ office administrator's, and the auditor may read accounts and rules. Every chang
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.clock import UtcDateTime
 from edudata.errors import NotFound
 from edudata.identity import totp
 from edudata.identity.actions import audit, commit
@@ -48,7 +47,7 @@ class UnitOut(BaseModel):
     unit_type: str
     parent_code: str | None
     active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class PersonIn(_Body):

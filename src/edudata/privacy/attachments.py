@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from edudata.errors import NotFound, ValidationFailed
 from edudata.privacy.models import PrivacyAttachment
+from edudata.safe_text import check_filename
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
@@ -16,7 +17,7 @@ def store_attachment(
     session: Session, name: str, content: bytes, content_type: str | None, actor: str | None
 ) -> PrivacyAttachment:
     """Keep a document and its SHA-256 (so a later copy can be checked against the one on file)."""
-    name = (name or "").strip()
+    name = check_filename((name or "").strip(), "attachment")
     if not name or len(name) > 200 or any(c in name for c in "<>\"'/\\\x00"):
         raise ValidationFailed(
             "附件文件名不合法", "the attachment's file name is not acceptable", field="attachment"

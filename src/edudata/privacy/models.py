@@ -166,13 +166,15 @@ class Consent(Base):
 
 
 class VerificationCall(Base):
-    """One call of the verification service, for its rate limit (the answer and values are not kept here)."""
+    """One call of an inference-bearing service (``verify``, ``estimate``), for its per-account rate limit (the
+    answer and values are not kept here)."""
 
     __tablename__ = "privacy_verification_call"
     __table_args__ = (Index("ix_privacy_verification_call_account_at", "account_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="verify", server_default="verify")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -363,7 +363,7 @@ def outstanding_obligations(session: Session, today: date | None = None) -> list
     """Every Art. 50 / Art. 51 obligation not met on the platform's own records, for the privacy dashboard and
     the inspection domain: register not counted or stale, PI-protection officer, commission filing,
     protection level 3, yearly PI audit (with its due date), sensitive elements without assessment/decision."""
-    today = today or utcnow().date()
+    today = today or today_in_china()
     found: list[Obligation] = []
     systems = list(session.execute(select(InformationSystem).order_by(InformationSystem.id)).scalars())
     if not any(s.code == PLATFORM_SYSTEM for s in systems):

@@ -22,28 +22,42 @@ VERIFY_LIMIT = 20
 VERIFY_WINDOW = timedelta(minutes=1)
 
 
-def _admit(caller: datapath.Caller, ctx: datapath.Context) -> None:
-    """Count this call against the caller's window, or refuse (429) and record the refusal."""
+def admit(
+    caller: datapath.Caller,
+    ctx: datapath.Context,
+    kind: str = "verify",
+    limit: int = VERIFY_LIMIT,
+    window: timedelta = VERIFY_WINDOW,
+    what: tuple[str, str] = ("核验", "verifications"),
+) -> None:
+    """Count this call of ``kind`` against the caller's window, or refuse (429) and record the refusal.
+
+    Counted in the database, so every app server shares one allowance per account (verify, estimate)."""
     session = ctx.session
     now = utcnow()
-    since = now - VERIFY_WINDOW
+    since = now - window
     # Calls older than a day are of no use to the limit; the audit log keeps the history.
     session.execute(delete(VerificationCall).where(VerificationCall.at < now - timedelta(days=1)))
     recent = session.execute(
         select(func.count())
         .select_from(VerificationCall)
-        .where(VerificationCall.account_id == caller.account_id, VerificationCall.at >= since)
+        .where(
+            VerificationCall.account_id == caller.account_id,
+            VerificationCall.kind == kind,
+            VerificationCall.at >= since,
+        )
     ).scalar_one()
-    if recent >= VERIFY_LIMIT:
+    if recent >= limit:
         session.rollback()
+        minutes = max(1, int(window.total_seconds() // 60))
         err = RateLimited(
-            f"核验过于频繁：每分钟最多 {VERIFY_LIMIT} 次，请稍后再试",
-            f"too many verifications: at most {VERIFY_LIMIT} a minute; try again later",
-            retry_after=int(VERIFY_WINDOW.total_seconds()),
+            f"{what[0]}过于频繁：每 {minutes} 分钟最多 {limit} 次，请稍后再试",
+            f"too many {what[1]}: at most {limit} in {minutes} minute(s); try again later",
+            retry_after=int(window.total_seconds()),
         )
         audit.record_now(
             ctx.database,
-            operation="verify",
+            operation=kind,
             result="denied",
             account_id=caller.account_id,
             username=caller.username,
@@ -54,7 +68,7 @@ def _admit(caller: datapath.Caller, ctx: datapath.Context) -> None:
         )
         err.audited = True  # type: ignore[attr-defined]
         raise err
-    session.add(VerificationCall(account_id=caller.account_id, at=now))
+    session.add(VerificationCall(account_id=caller.account_id, kind=kind, at=now))
     session.flush()
 
 
@@ -66,5 +80,5 @@ def verify(
     check: tuple[str, str],
 ) -> bool:
     """True when a record with ``key`` (element, value) also holds ``check`` (element, value)."""
-    _admit(caller, ctx)
+    admit(caller, ctx)
     return datapath.verify_pair(caller, ctx, dataset_code, key, check)

@@ -34,6 +34,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
+from edudata.safe_text import check_filename
 from edudata.sharing import credentials, notify
 from edudata.sharing.models import GrantCredential, ShareApplication, ShareReview
 from edudata.sharing.service import (
@@ -92,7 +93,8 @@ def _office(actor: Principal, what_zh: str, what_en: str) -> None:
 def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
     """The last approval: count the people (Art. 50 gate), then release or hold for de-identification."""
     session = ctx.session
-    rows, people = datapath.count_people(actor, ctx, app.dataset_code, filter=app.row_filter)
+    coverage = datapath.count_people(actor, ctx, app.dataset_code, filter=app.row_filter)
+    rows, people = coverage.rows, coverage.people
     app.row_count, app.people_count = rows, people
     spec = load_spec(session, app.dataset_code)
     if (
@@ -135,7 +137,7 @@ def upload_commission_approval(
         raise ValidationFailed(
             "批准文件为空或超过 10 MB", "the document is empty or larger than 10 MB", field="file"
         )
-    app.commission_doc, app.commission_doc_name = content, (filename or "approval")[:255]
+    app.commission_doc, app.commission_doc_name = content, check_filename(filename or "approval")[:255]
     app.commission_doc_sha256 = hashlib.sha256(content).hexdigest()
     app.commission_doc_by, app.commission_doc_at = actor.username, utcnow()
     ctx.session.flush()
@@ -222,6 +224,7 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
         created_by=actor.username,
         deidentified=app.third_party,
         source=grant_source(app),
+        kind="verify" if app.delivery == "verify" else "read",
     )
     app.grant_id, app.status, app.decided_at, app.updated_at = grant.id, "granted", utcnow(), utcnow()
     session.flush()

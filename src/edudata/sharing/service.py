@@ -34,7 +34,13 @@ from edudata.sharing.models import (
     SharingPolicy,
 )
 
-DELIVERY = {"api": ("接口调用", "API"), "export": ("一次性导出", "one-off export")}
+ESTIMATE_LIMIT = 30  # estimates per account per minute
+DELIVERY = {
+    "api": ("接口调用", "API"),
+    "export": ("一次性导出", "one-off export"),
+    # 用而不存 (Art. 51): the grant only answers yes/no checks of the elements; nothing is delivered.
+    "verify": ("核验（用而不存）", "verification only (use without storing)"),
+}
 MAX_PERIOD_DAYS = 3 * 366
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "draft": ("草稿（待签署承诺书并提交）", "draft (sign and submit)"),
@@ -235,9 +241,16 @@ def sensitive_of(session: Session, dataset_code: str, elements: Sequence[str]) -
 def estimate(
     ctx: datapath.Context, actor: Principal, dataset_code: str, elements: Sequence[str], row_filter: Any
 ) -> dict[str, Any]:
-    """The 最小化 nudge: rows and distinct people covered, the sensitive elements chosen, and advice."""
+    """The 最小化 nudge: rows and distinct people covered, the sensitive elements chosen, and advice.
+
+    Rate-limited per account (``ESTIMATE_LIMIT`` a minute): each answer is an aggregate, but many answers are
+    what an inference attack needs (docs/privacy.md)."""
+    from edudata.privacy.verify import admit
+
+    admit(actor, ctx, "estimate", ESTIMATE_LIMIT, timedelta(minutes=1), ("覆盖范围估算", "estimates"))
     dataset, chosen, node = check_selection(ctx.session, dataset_code, elements, row_filter)
-    rows, people = datapath.count_people(actor, ctx, dataset.code, filter=node)
+    coverage = datapath.count_people(actor, ctx, dataset.code, filter=node)
+    people = coverage.people
     sensitive = sensitive_of(ctx.session, dataset.code, chosen)
     advice: list[dict[str, str]] = []
     if sensitive:
@@ -256,7 +269,12 @@ def estimate(
             "zh": "覆盖人数超过 20 万，须经市教委批准（第五十条），审批时间较长",
             "en": "more than 200,000 people: the city commission must approve (Art. 50)",
         })  # fmt: skip
-    return {"dataset": dataset.code, "elements": chosen, "filter": node, "rows": rows, "people": people,
+    if coverage.suppressed:
+        advice.append({
+            "zh": f"所选范围少于 {coverage.bucket} 人：为保护个人信息，不显示确切人数",
+            "en": f"fewer than {coverage.bucket} people: the exact count is not shown, to protect them",
+        })  # fmt: skip
+    return {"dataset": dataset.code, "elements": chosen, "filter": node, **coverage.as_json(),
             "sensitive_elements": sensitive, "advice": advice}  # fmt: skip
 
 
@@ -289,13 +307,17 @@ def create_application(
     delivery = str(values.get("delivery") or "api")
     if delivery not in DELIVERY:
         raise ValidationFailed(
-            "交付方式应为 api 或 export", "delivery must be api or export", field="delivery"
+            "交付方式应为 api、export 或 verify", "delivery must be api, export or verify", field="delivery"
         )
     third = bool(values.get("third_party"))
     third_name = str(values.get("third_party_name") or "").strip()[:200]
     if third and not third_name:
         raise ValidationFailed("请填写第三方机构名称", "name the third party", field="third_party_name")
-    rows, people = datapath.count_people(actor, ctx, dataset.code, filter=node)
+    # The applicant's own view of the scope (rounded, suppressed below k); the approval counts it exactly.
+    rows = people = None
+    if datapath.estimable(node, load_spec(session, dataset.code)):
+        coverage = datapath.count_people(actor, ctx, dataset.code, filter=node)
+        rows, people = coverage.rows, coverage.people
     app = ShareApplication(
         applicant_account_id=actor.account_id,
         applicant_username=actor.username,

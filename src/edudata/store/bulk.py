@@ -8,7 +8,7 @@ encrypted column-wise with their blind index, and PostgreSQL takes the rows by `
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -252,12 +252,15 @@ def load_columns(
     crypto: FieldCrypto,
     batch: str,
     key: str | None = None,
+    cleared: Mapping[str, Sequence[str]] | None = None,
     checked_at: datetime | None = None,
 ) -> dict[str, int]:
     """Load validated values, one typed column per element code: rows whose ``key`` is already stored are
     updated (the earlier version kept in history), the others inserted in bulk (PostgreSQL ``COPY``).
 
-    A load that would break the table's uniqueness (:func:`load_conflicts`) is refused whole, naming the keys."""
+    Merge semantics (docs/ingest.md): an update sets only the values the batch holds; a null keeps the stored
+    value, unless ``cleared`` names the row's key for that element (the officer's explicit clearing). A load that
+    would break the table's uniqueness (:func:`load_conflicts`) is refused whole, naming the keys."""
     current, _ = tables_for(session, spec)
     if key:
         clash = load_conflicts(session, spec, frame, key=key, crypto=crypto, checked_at=checked_at)
@@ -296,8 +299,15 @@ def load_columns(
         element = spec.element(key)
         keys = [str(k) for k in changed.get_column(key).to_list()]
         by_key = _ids_by_key(session, spec, current, element, keys, crypto)
-        for changes in changed.iter_rows(named=True):
-            row_id = by_key[str(changes[key])]
+        clears: dict[str, set[str]] = {}
+        for code, cleared_keys in (cleared or {}).items():
+            for k in cleared_keys:
+                clears.setdefault(str(k), set()).add(code)
+        for row in changed.iter_rows(named=True):
+            row_key = str(row[key])
+            wanted = clears.get(row_key, set())
+            changes = {k: v for k, v in row.items() if v is not None or k in wanted}
+            row_id = by_key[row_key]
             update_row(
                 session, spec, row_id, changes, actor=actor, crypto=crypto, scope=current.c._id == row_id
             )

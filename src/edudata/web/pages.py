@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from edudata.api.deps import secure_cookies
 from edudata.errors import NotFound
 from edudata.web.i18n import LANGS
 
@@ -20,5 +21,7 @@ def switch_language(code: str, request: Request) -> RedirectResponse:
     # Only go back to a path on this site: never an open redirect.
     back = urlparse(request.headers.get("referer", "/")).path or "/"
     resp = RedirectResponse(back if back.startswith("/") else "/", status_code=303)
-    resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    resp.set_cookie(
+        "lang", code, max_age=365 * 24 * 3600, samesite="lax", httponly=True, secure=secure_cookies(request)
+    )
     return resp

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
+from edudata.clock import CHINA, today_in_china
 from edudata.inspect.registry import CheckContext, Hit, check
 from edudata.lifecycle.models import BackupRecord, Drill, RestoreDrill
 
@@ -73,8 +74,14 @@ def offsite_backup(ctx: CheckContext) -> Iterator[Hit]:
     )
 
 
+def _year(now: datetime) -> int:
+    """The calendar year in Beijing: a drill on 31 December at 18:00 Beijing time (10:00 UTC) counts for that
+    year, and at 01:00 on 1 January (17:00 UTC the day before) the new year's duty is due."""
+    return today_in_china(now).year
+
+
 def _year_start(now: datetime) -> datetime:
-    return datetime(now.year, 1, 1, tzinfo=now.tzinfo)
+    return datetime(_year(now), 1, 1, tzinfo=CHINA)
 
 
 @check(
@@ -88,6 +95,7 @@ def _year_start(now: datetime) -> datetime:
 )
 def restore_drill(ctx: CheckContext) -> Iterator[Hit]:
     """No successful restore drill recorded in the current calendar year."""
+    year = _year(ctx.now)
     done = ctx.session.execute(
         select(RestoreDrill.id)
         .where(RestoreDrill.ok.is_(True), RestoreDrill.finished_at >= _year_start(ctx.now))
@@ -96,9 +104,9 @@ def restore_drill(ctx: CheckContext) -> Iterator[Hit]:
     if done:
         return
     yield Hit(
-        ctx.office_unit_code, f"restore:{ctx.now.year}",
-        f"{ctx.now.year} 年尚未成功开展备份恢复演练", f"no successful restore drill in {ctx.now.year}",
-        {"year": ctx.now.year},
+        ctx.office_unit_code, f"restore:{year}",
+        f"{year} 年尚未成功开展备份恢复演练", f"no successful restore drill in {year}",
+        {"year": year},
     )  # fmt: skip
 
 
@@ -113,15 +121,14 @@ def restore_drill(ctx: CheckContext) -> Iterator[Hit]:
 )
 def emergency_drill(ctx: CheckContext) -> Iterator[Hit]:
     """No emergency drill (应急演练) held in the current calendar year."""
-    done = ctx.session.execute(
-        select(Drill.id).where(Drill.held_on >= date(ctx.now.year, 1, 1)).limit(1)
-    ).first()
+    year = _year(ctx.now)
+    done = ctx.session.execute(select(Drill.id).where(Drill.held_on >= date(year, 1, 1)).limit(1)).first()
     if done:
         return
     yield Hit(
-        ctx.office_unit_code, f"drill:{ctx.now.year}",
-        f"{ctx.now.year} 年尚未开展数据安全应急演练", f"no emergency drill held in {ctx.now.year}",
-        {"year": ctx.now.year},
+        ctx.office_unit_code, f"drill:{year}",
+        f"{year} 年尚未开展数据安全应急演练", f"no emergency drill held in {year}",
+        {"year": year},
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from edudata.clock import today_in_china
 from edudata.inspect.registry import CheckContext, Hit, check
 from edudata.privacy.models import InformationSystem
 from edudata.privacy.register import outstanding_obligations
@@ -31,7 +32,7 @@ def pi_thresholds(ctx: CheckContext) -> Iterator[Hit]:
     owners = dict(
         ctx.session.execute(select(InformationSystem.code, InformationSystem.owner_unit_code)).all()
     )
-    for o in outstanding_obligations(ctx.session, ctx.now.date()):
+    for o in outstanding_obligations(ctx.session, today_in_china(ctx.now)):
         if o.kind not in THRESHOLD_KINDS:
             continue
         yield Hit(
