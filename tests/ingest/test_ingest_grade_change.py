@@ -178,7 +178,8 @@ def test_a_backup_taken_before_a_grade_change_still_reads_after_restore(
     up = world["up"]
     frame = student_frame(5, seed=11)
     _approved(up, csv_bytes(frame))
-    made = operations.run_backup(settings, db, tmp_path / "local", tmp_path / "offsite", actor=ACTOR)
+    root = settings.resolved_backup_root()
+    made = operations.run_backup(settings, db, root / "local", root / "offsite", actor=ACTOR)
     assert _grade(http, world, "important").status_code == 200
     with operations.scratch_database(db.url) as url:
         operations.restore(settings, made.local, url, actor=ACTOR)

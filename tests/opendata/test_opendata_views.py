@@ -15,6 +15,7 @@ def destinations(od: httpx.Client, staff: dict, catalog) -> None:  # noqa: ANN00
         code="graduate_destination", owner_unit_code="0104", grade="general", open_category="unconditional",
         subject_element="XH",
         elements=[
+            {"code": "JLBH", "name": "去向记录编号"},  # the row's key: one person may hold several records
             {"code": "XH", "name": "学号"}, {"code": "YXDM", "name": "院系代码"},
             {"code": "CSRQ", "name": "出生日期", "data_type": "date"}, {"code": "QXLB", "name": "去向类别"},
             {"code": "YX", "name": "月薪", "data_type": "integer"},
@@ -29,6 +30,7 @@ def destinations(od: httpx.Client, staff: dict, catalog) -> None:  # noqa: ANN00
         rows += [{"XH": f"B{i}", "YXDM": "0202", "CSRQ": "2001-07-09", "QXLB": "升学", "YX": 0}] * 3
     for i in range(5):
         rows.append({"XH": f"C{i}", "YXDM": "0203", "CSRQ": f"2002-0{i + 1}-11", "QXLB": "就业", "YX": 5000})
+    rows = [{"JLBH": f"R{n:03d}"} | row for n, row in enumerate(rows)]
     r = od.post("/api/v1/data/graduate_destination/rows", json={"rows": rows}, headers=staff["xgb"])
     assert r.status_code == 201, r.text
 

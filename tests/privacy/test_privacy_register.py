@@ -178,10 +178,12 @@ def test_an_unknown_dataset_in_a_system_is_refused_and_changes_nothing(
         assert s.execute(select(InformationSystem.code)).scalars().all() == ["edudata"]
 
 
-def test_new_rows_of_a_known_person_do_not_raise_the_count(http: httpx.Client, world: dict) -> None:
+def test_a_second_row_of_a_known_person_is_refused_and_does_not_raise_the_count(
+    http: httpx.Client, world: dict
+) -> None:
     again = [student(100 + i) | {"SFZJH": world["rows"][i]["SFZJH"]} for i in range(2)]
     r = http.post("/api/v1/data/student_basic/rows", json={"rows": again}, headers=world["h"]["xgb"])
-    assert r.status_code == 201, r.text
+    assert r.status_code == 409 and r.json()["constraint"] == "uq_gd_student_basic_person", r.text
     assert _count(http, world["h"]["office"])["edudata"]["people"] == 12
 
 
