@@ -7,14 +7,15 @@ from sqlalchemy import func, select
 
 from edudata.db import Database
 from edudata.lifecycle.models import Offboarding
+from support import clock
 from support.race import ROUNDS, audit_seq, audit_since, one_won, race, refusals
 
 API = "/api/v1/lifecycle/offboarding"
 
 
 def _offboard(username: str, headers: dict):  # noqa: ANN202 - a call for race()
-    body = {"username": username, "left_on": "2026-12-01", "devices": [],
-            "commitment": {"signed_on": "2026-11-30", "document_ref": f"离岗承诺书-{username}.pdf"}}  # fmt: skip
+    body = {"username": username, "left_on": clock.iso(), "devices": [],
+            "commitment": {"signed_on": clock.iso(-1), "document_ref": f"离岗承诺书-{username}.pdf"}}  # fmt: skip
     return lambda client: client.post(API, json=body, headers=headers)
 
 
