@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from edudata.api.deps import get_session, get_settings_dep
 from edudata.audit.checkpoints import latest_checkpoint
 from edudata.audit.head import read_head
-from edudata.audit.routes import WHEN, actor, parse_when
+from edudata.audit.routes import WHEN, actor, parse_when, retention_status
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
 from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
@@ -106,5 +106,6 @@ def audit_page(
             "since": since,
             "until": until,
             "query_string": urlencode(kept),
+            "retention": retention_status(),
         },
     )
