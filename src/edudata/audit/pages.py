@@ -17,7 +17,7 @@ from edudata.api.deps import get_session, get_settings_dep
 from edudata.api.policy import allow
 from edudata.audit.checkpoints import latest_checkpoint
 from edudata.audit.head import read_head
-from edudata.audit.routes import WHEN, actor, parse_when
+from edudata.audit.routes import WHEN, actor, parse_when, retention_status
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
 from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
@@ -100,5 +100,6 @@ def audit_page(
             "since": since,
             "until": until,
             "query_string": urlencode(kept),
+            "retention": retention_status(),
         },
     )
