@@ -1,6 +1,6 @@
 """Audit log API for the auditor role only (审计员; Art. 30 安全审计的权限分离): search, verification, proofs.
 
-``office_admin`` may not read the log unless also an auditor; a refused attempt is recorded by the audit hooks.
+The office administrator may not read the log unless also an auditor; a refused attempt is recorded by the audit hooks.
 Every search and verification is itself recorded, in the reader's own transaction.
 """
 
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.policy import allow
 from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint, log_vkey
 from edudata.audit.models import AuditCosignature, AuditEpoch
@@ -24,11 +25,10 @@ from edudata.audit.verify import verify_log
 from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.errors import ValidationFailed
-from edudata.identity.deps import require_roles
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit 审计"])
-Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
+Auditor = Annotated[Principal, Depends(allow("audit.log.read"))]
 WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 
 
