@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.crypto.models import RecipientKey
 from edudata.crypto.recipient import register_key
 from edudata.errors import EduDataError
 from edudata.identity.actions import audit, commit, refused
-from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
+from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.web.templating import render
 
@@ -27,7 +28,9 @@ def _page(request: Request, session: Session, principal: Principal, status: int 
 
 @router.get("/account/package-key")
 def package_key_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("crypto.package_key.self")),
 ) -> Response:
     return _page(request, session, principal, done=request.query_params.get("done") == "1")
 
@@ -37,7 +40,7 @@ def package_key_submit(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("crypto.package_key.self")),
 ) -> Response:
     typed = form_text(form, "public_key")[:400]
     try:

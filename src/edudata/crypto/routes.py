@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.crypto.models import RecipientKey
 from edudata.crypto.recipient import register_key
 from edudata.identity.actions import audit
-from edudata.identity.deps import current_principal
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/me", tags=["crypto 加密"])
@@ -38,7 +38,7 @@ def _shape(row: RecipientKey | None) -> dict[str, Any]:
 
 @router.get("/package-key")
 def get_package_key(
-    session: Session = Depends(get_session), principal: Principal = Depends(current_principal)
+    session: Session = Depends(get_session), principal: Principal = Depends(allow("crypto.package_key.self"))
 ) -> dict[str, Any]:
     """The X25519 public key packages of important data are sealed to when this account exports them."""
     return _shape(session.get(RecipientKey, principal.account_id))
@@ -49,7 +49,7 @@ def put_package_key(
     body: PackageKeyBody,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("crypto.package_key.self")),
 ) -> dict[str, Any]:
     """Register (or replace) this account's recipient public key (the private key never leaves its holder)."""
     row = register_key(session, principal.account_id, body.public_key)

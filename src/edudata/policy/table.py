@@ -47,6 +47,7 @@ OVERSIGHT = (OA, L, AU)  # the office, the leadership group and the auditor over
 ACTIONS: dict[str, Rule] = {
     # ---- identity: one's own account, sessions, tokens, TOTP (Art. 54)
     "identity.account.self": _everyone("Art. 54"),
+    "crypto.package_key.self": _everyone("Art. 26"),  # one's own recipient key for sealed packages
     "identity.blacklist.read": _rule("Art. 59", OA, AU),
     "identity.blacklist.edit": _rule("Art. 59", OA),
     # ---- org: units, accounts, roles, separation of duties (Art. 6, 30)
