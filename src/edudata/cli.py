@@ -61,6 +61,7 @@ def serve(
     """Serve the web pages and the API."""
     import uvicorn
 
+    from edudata.api.access_log import log_config
     from edudata.api.app import create_app
     from edudata.api.security import uvicorn_options
     from edudata.api.transport import check_listen
@@ -82,6 +83,7 @@ def serve(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         log_level="info",
+        log_config=log_config(),  # request URLs without query values (Art. 35)
         **uvicorn_options(),  # X-Forwarded-* only from settings.trusted_proxies
     )
 
