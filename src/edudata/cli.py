@@ -67,6 +67,9 @@ def serve(
     from edudata.audit.sequencer import attach
 
     settings = get_settings()
+    from edudata.ingest.incoming import sweep
+
+    sweep(settings)  # uploads a killed server was receiving: sealed noise whose key died with it (Art. 35)
     application = create_app(settings)
     attach(application)  # the audit log's sequencer runs in the server (one per deployment wins each round)
     uvicorn.run(

@@ -316,7 +316,7 @@ def upload(
     progress: Callable[[str], None] | None = None,
 ) -> Batch:
     """Receive a CSV/XLSX file and process it; any refusal is audited and leaves nothing behind."""
-    incoming = staging.directory(ctx.settings) / "incoming"
+    incoming = staging.directory(ctx.settings) / "incoming"  # = edudata.ingest.incoming.directory
     received: files.Received | None = None
     cleanup: list[Path] = []
     try:
@@ -331,19 +331,21 @@ def upload(
             progress("receive")
         received = files.receive(read, incoming, filename, ctx.settings.max_upload_bytes)
         cleanup.append(received.path)
-        kind = files.sniff(received.path, received.filename)
+        data = received.clear()  # sealed on disk under a key in memory; checked and read from memory
+        kind = files.sniff(data, received.filename)
         if progress:
             progress("read")
         lookup = readers.header_lookup(s.spec, s.saved, s.names_en)
         if kind in ("xlsx", "xls"):
             used = kind
             read_book = readers.read_xlsx if kind == "xlsx" else readers.read_xls
-            table = read_book(received.path, lookup, s.spec, received.filename)
+            table = read_book(data, lookup, s.spec, received.filename)
         else:
-            used = files.detect_encoding(received.path, encoding, received.filename)
-            utf8 = files.to_utf8(received.path, used, received.filename)
-            cleanup.append(utf8)
-            table = readers.read_csv(utf8, lookup, s.spec, received.filename)
+            used = files.detect_encoding(data, encoding, received.filename)
+            table = readers.read_csv(
+                files.to_utf8(data, used, received.filename), lookup, s.spec, received.filename
+            )
+        del data
         return process(
             caller, ctx, s, table, source_kind=kind, filename=received.filename, encoding=used,
             size=received.size, sha256=received.sha256, parent=parent, progress=progress,
