@@ -215,7 +215,7 @@ def test_a_made_up_ticket_is_refused_by_the_cas_server_and_audited(
 
 
 def _csrf(client: httpx.Client, sso: LiveServer) -> str:
-    page = client.get(f"{sso.url}/account")
+    page = client.get(f"{sso.url}/")
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
@@ -226,7 +226,7 @@ def test_logout_ends_the_session_here_and_at_the_cas_server(
     db: Database,
     accounts,  # noqa: ANN001
 ) -> None:
-    _staff(db, accounts, "zhou9", "T1005")
+    _staff(db, accounts, "zhou9", "T1005", roles=("applicant",))
     cas_server.add_user("zhou9", "cas-pw", "T1005", "周九", "0110")
     assert _sign_on(browser_client, sso, cas_server, "zhou9").status_code == 303
     out = browser_client.post(f"{sso.url}/logout", data={"csrf_token": _csrf(browser_client, sso)})
@@ -248,7 +248,7 @@ def test_single_logout_from_the_cas_server_ends_the_platform_session(
     db: Database,
     accounts,  # noqa: ANN001
 ) -> None:
-    _staff(db, accounts, "wu10", "T1006")
+    _staff(db, accounts, "wu10", "T1006", roles=("applicant",))
     cas_server.add_user("wu10", "cas-pw", "T1006", "吴十", "0110")
     assert _sign_on(browser_client, sso, cas_server, "wu10").status_code == 303
     assert browser_client.get(f"{sso.url}/api/v1/me").status_code == 200
