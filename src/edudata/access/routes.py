@@ -145,7 +145,9 @@ def export_records(
     """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26);
     a package of important data is also sealed to the caller's registered recipient key (Art. 26)."""
     from edudata.crypto.recipient import sealing_key
+    from edudata.secrecy.guard import refuse_secret
 
+    refuse_secret(session, dataset, _elements(elements), "export")  # 涉密 never exported (Art. 57)
     seal_to = sealing_key(session, principal.account_id, dataset) if format == "package" else None
     page, frames = datapath.export_frames(
         principal,
