@@ -64,9 +64,16 @@ def serve(
     from edudata.api.access_log import log_config
     from edudata.api.app import create_app
     from edudata.api.security import uvicorn_options
+    from edudata.api.transport import check_listen
     from edudata.audit.sequencer import attach
+    from edudata.errors import EduDataError
 
     settings = get_settings()
+    try:
+        check_listen(host or settings.host, bool(certfile), settings)
+    except EduDataError as err:
+        console.print(f"[red]{err.zh}[/red]\n{err.en}")
+        raise typer.Exit(code=2) from None
     from edudata.ingest.incoming import sweep
 
     sweep(settings)  # uploads a killed server was receiving: sealed noise whose key died with it (Art. 35)

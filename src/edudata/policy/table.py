@@ -47,6 +47,7 @@ OVERSIGHT = (OA, L, AU)  # the office, the leadership group and the auditor over
 ACTIONS: dict[str, Rule] = {
     # ---- identity: one's own account, sessions, tokens, TOTP (Art. 54)
     "identity.account.self": _everyone("Art. 54"),
+    "crypto.package_key.self": _everyone("Art. 26"),  # one's own recipient key for sealed packages
     "identity.blacklist.read": _rule("Art. 59", OA, AU),
     "identity.blacklist.edit": _rule("Art. 59", OA),
     # ---- org: units, accounts, roles, separation of duties (Art. 6, 30)
@@ -103,6 +104,12 @@ ACTIONS: dict[str, Rule] = {
     "privacy.register.read": _rule("Art. 47-51", OA, DPO, L),
     "privacy.register.keep": _rule("Art. 47-51", OA, DPO),
     "privacy.consent.record": _rule("Art. 51", OA, DPO, UDO),
+    # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
+    "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
+    "secrecy.marking.edit": _rule("Art. 57", OA),
+    "secrecy.register.read": _rule("Art. 57", *OVERSIGHT),
+    "secrecy.register.request": _rule("Art. 57", OA),
+    "secrecy.register.approve": _rule("Art. 57", OA, L),
     # ---- inspection, findings, dashboards (Art. 6, 59-60)
     "inspect.report.read": _rule("Art. 59", *OVERSIGHT),
     "inspect.run": _rule("Art. 6, 59", OA),

@@ -30,6 +30,7 @@ from edudata.crypto.keys import KeyManager
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
+from edudata.secrecy.guard import refuse_secret
 from edudata.sharing.models import (
     ShareApplication,
     ShareReview,
@@ -235,6 +236,7 @@ def check_selection(
                 f"the row scope cannot use element {code} (unknown, encrypted or not shared)",
                 field="row_filter",
             )
+    refuse_secret(session, dataset.code, chosen, "sharing")  # 涉密 never shared (Art. 56-57)
     order = [e.code for e in dataset.elements]
     return dataset, sorted(chosen, key=order.index), filters.to_json(node)
 
