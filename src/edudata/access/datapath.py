@@ -7,7 +7,6 @@ audited in its own transaction before the error leaves, so no rollback can erase
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,9 @@ from edudata.access.masking import apply_masking
 from edudata.access.specs import load_spec
 from edudata.access.validation import validate_rows
 from edudata.audit import service as audit
+from edudata.audit.redact import recorded_filter
 from edudata.config import Settings
+from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
 from edudata.errors import Conflict, EduDataError, PermissionDenied, ValidationFailed
 from edudata.store import bulk, relayout
@@ -87,6 +88,12 @@ def _audit_fields(caller: Caller, ctx: Context) -> dict[str, Any]:
     }
 
 
+def _recorded_filter(ctx: Context, node: Any) -> str | None:
+    """A filter as the audit log keeps it: element names and operators, every value a keyed hash (Art. 35):
+    a sequenced record cannot be rewritten, so it must never hold a value a destruction would have to reach."""
+    return recorded_filter(ctx.field_crypto().keys, node)
+
+
 def _refuse(
     err: EduDataError, caller: Caller, ctx: Context, operation: str, dataset: str, **extra: Any
 ) -> EduDataError:
@@ -95,12 +102,18 @@ def _refuse(
     # The request fails whole: drop anything it began (no partial write), and free SQLite's single writer lock
     # so the refusal's own transaction can commit.
     ctx.session.rollback()
+    recorded = None
+    if "filter" in extra:  # the caller's filter as sent: hashed, under a key committed on its own
+        with ctx.database.session() as session:
+            recorded = recorded_filter(KeyManager(session, ctx.settings), extra.pop("filter"))
+            session.commit()
     audit.record_now(
         ctx.database,
         operation=operation,
         result=result,
         dataset=dataset,
         detail={"reason": err.en, **extra},
+        filter=recorded,
         **_audit_fields(caller, ctx),
     )
     err.audited = True  # type: ignore[attr-defined]
@@ -225,9 +238,7 @@ def _where(caller: Caller, ctx: Context, spec: DatasetSpec, decision: Decision, 
         asked = filters.compile_filter(mine, spec, current, unmasked_elements(decision), index)
         node = filters.conjoin(decision.row_filter, mine)
     except EduDataError as err:
-        raise _refuse(
-            err, caller, ctx, decision.operation, spec.code, filter=str(user_filter)[:500]
-        ) from None
+        raise _refuse(err, caller, ctx, decision.operation, spec.code, filter=user_filter) from None
     return node, and_(granted, asked)
 
 
@@ -294,7 +305,7 @@ def query(
         dataset=spec.code,
         elements=chosen,
         row_count=len(ids),
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={"basis": decision.basis, "masking": decision.masking, "after_id": after_id},
         **_audit_fields(caller, ctx),
     )
@@ -349,7 +360,7 @@ def export_frames(
         dataset=spec.code,
         elements=chosen,
         row_count=count,
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={
             "basis": decision.basis,
             "masking": decision.masking,
@@ -585,7 +596,7 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
             node, spec, current, visible, lambda el, v: crypto.blind_index_one(spec, el, v)
         )
     except EduDataError as err:
-        raise _refuse(err, caller, ctx, "count", dataset_code, filter=str(filter)[:500]) from None
+        raise _refuse(err, caller, ctx, "count", dataset_code, filter=filter) from None
     with datapath_scope("count"):
         rows = store.count_rows(ctx.session, spec, where)
         subject = spec.element(spec.subject_element) if spec.subject_element else None
@@ -601,7 +612,7 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
         operation="count",
         dataset=spec.code,
         row_count=rows,
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={"people": people, "exact": exact, "suppressed": result.suppressed},
         **_audit_fields(caller, ctx),
     )
@@ -760,7 +771,7 @@ def open_read(
         dataset=view.dataset_code,
         elements=list(frame.columns),
         row_count=frame.height,
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={"basis": decision.basis, **audit_extra},
         **_audit_fields(caller, ctx),
     )
