@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.access import datapath, write_rules
 from edudata.access.specs import current_code_values, load_spec
 from edudata.audit import service as audit
 from edudata.catalog.models import DataElement, Dataset
@@ -187,7 +187,10 @@ def process(
 ) -> Batch:
     """Validate a read table and keep it as a batch awaiting review (good rows staged, bad ones quarantined)."""
     session, spec = ctx.session, s.spec
-    frame = table.frame
+    # 一数一源 on write: elements of another source are not collected from this unit (access/write_rules.py).
+    foreign = write_rules.not_source(spec, caller.unit_code, table.frame.columns)
+    frame = table.frame.drop([e.code for e in foreign])
+    not_source = [write_rules.notice(e, caller.unit_code) for e in foreign]
     already = 0
     extra: list = []
     if parent is not None:
@@ -224,7 +227,8 @@ def process(
             "mapping": table.mapping,
             "blank_rows": table.blank_rows,
             "already_received": already,
-            "warnings": warnings,
+            "warnings": warnings + not_source,
+            "not_source": [n["element"] for n in not_source],
         },
     )
     session.add(batch)
@@ -266,6 +270,7 @@ def process(
             "quarantined": batch.rows_quarantined,
             "source": source_kind,
             "parent": parent.code if parent else None,
+            **({"not_source": [n["element"] for n in not_source]} if not_source else {}),
         },
         **actor(caller, ctx),
     )
