@@ -24,6 +24,7 @@ DOMAINS = (
     "privacy",
     "lifecycle",
     "inspect",
+    "secrecy",
     "worker",
 )
 
