@@ -50,6 +50,8 @@ ACTIONS: dict[str, Rule] = {
     "crypto.package_key.self": _everyone("Art. 26"),  # one's own recipient key for sealed packages
     "identity.blacklist.read": _rule("Art. 59", OA, AU),
     "identity.blacklist.edit": _rule("Art. 59", OA),
+    "identity.directory.sync": _rule("Art. 30, 53", OA),  # people and units from the school's directory
+    "identity.service_account.manage": _rule("Art. 30, 54", OA),  # business systems' client credentials
     # ---- org: units, accounts, roles, separation of duties (Art. 6, 30)
     "org.unit.read": _everyone("Art. 6"),
     "org.unit.edit": _rule("Art. 6", OA),
