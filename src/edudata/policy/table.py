@@ -103,6 +103,9 @@ ACTIONS: dict[str, Rule] = {
     "privacy.register.read": _rule("Art. 47-51", OA, DPO, L),
     "privacy.register.keep": _rule("Art. 47-51", OA, DPO),
     "privacy.consent.record": _rule("Art. 51", OA, DPO, UDO),
+    "privacy.sensitive.read": _everyone("Art. 51"),
+    # ---- governed data itself: the data path decides by role, grant and category (Art. 40, 54)
+    "data.read": _everyone("Art. 40, 54"),
     # ---- inspection, findings, dashboards (Art. 6, 59-60)
     "inspect.report.read": _rule("Art. 59", *OVERSIGHT),
     "inspect.run": _rule("Art. 6, 59", OA),
@@ -118,6 +121,7 @@ ACTIONS: dict[str, Rule] = {
     "lifecycle.oversee": _rule("Art. 52-58", *OVERSIGHT),
     "lifecycle.manage": _rule("Art. 52-58", OA),
     "lifecycle.alert.handle": _rule("Art. 57", OA),
+    "lifecycle.plan.read": _everyone("Art. 57"),
     "lifecycle.destruction.read": _rule("Art. 30, 34", OA, DO, AU),
     "lifecycle.destruction.request": _rule("Art. 34", OA),
     "lifecycle.destruction.approve": _rule("Art. 30, 34", OA),
