@@ -94,11 +94,15 @@ ACTIONS: dict[str, Rule] = {
     "sharing.release.prepare": _rule("Art. 42, 50", OA),
     "sharing.release.read": _rule("Art. 42", OA, unit=(UDO,)),
     # ---- open data (数据开放, Art. 43-46): proposal, unit -> office -> leadership review, keys
+    "opendata.proposal.read": _everyone("Art. 46"),
     "opendata.view.propose": _rule("Art. 44", OA, unit=(UDO,)),
-    "opendata.review.unit": _rule("Art. 45", UR),
+    "opendata.view.refresh": _rule("Art. 46", OA),
+    "opendata.review": _rule("Art. 45, 46", OA, L, unit=(UR,)),
+    "opendata.review.unit": _rule("Art. 45", unit=(UR,)),
     "opendata.review.office": _rule("Art. 45", OA),
     "opendata.review.leadership": _rule("Art. 5, 45", L),
     "opendata.key.manage": _rule("Art. 44(2)", OA),
+    "opendata.application.decide": _rule("Art. 44(2)", OA),
     # ---- privacy: register, assessments, consent, releases (Art. 47-51)
     "privacy.register.read": _rule("Art. 47-51", OA, DPO, L),
     "privacy.register.keep": _rule("Art. 47-51", OA, DPO),
