@@ -115,6 +115,7 @@ ACTIONS: dict[str, Rule] = {
     "inspect.run": _rule("Art. 6, 59", OA),
     "inspect.finding.read": _rule("Art. 60", *OVERSIGHT, unit=(UDO, UR)),
     "inspect.finding.answer": _rule("Art. 60", OA, unit=(UDO, UR)),
+    "inspect.finding.assign": _rule("Art. 61", OA),
     "inspect.dashboard.office": _rule("Art. 6", OA),
     "inspect.dashboard.unit": _rule("Art. 7-8", UDO, UR),
     "inspect.dashboard.applicant": _rule("Art. 9", AP),
