@@ -17,6 +17,7 @@ from edudata.api.policy import allow
 from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint, log_vkey
 from edudata.audit.models import AuditCosignature, AuditEpoch
+from edudata.audit.redact import value_hash
 from edudata.audit.retention import RETENTION_MONTHS, latest_cutoff
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
 from edudata.audit.sequencer import sequence_all
@@ -24,6 +25,7 @@ from edudata.audit.service import record
 from edudata.audit.verify import verify_log
 from edudata.clock import today_in_china
 from edudata.config import Settings
+from edudata.crypto.keys import KeyManager
 from edudata.errors import ValidationFailed
 from edudata.identity.principal import Principal
 
@@ -69,8 +71,18 @@ def list_records(
     until: str | None = Query(None, pattern=WHEN, description="含当日 / a date includes that day"),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+    value: str | None = Query(
+        None,
+        max_length=200,
+        description="筛选条件中用过的值（如身份证件号），按其密钥哈希查找 / a value used in filters, matched by its keyed hash",
+    ),
+    settings: Settings = Depends(get_settings_dep),
 ) -> dict[str, Any]:
-    """Search the audit log, newest first (auditor only; the search is itself recorded)."""
+    """Search the audit log, newest first (auditor only; the search is itself recorded).
+
+    ``value`` answers "who queried this person" (Art. 30, 59): the log keeps filter values as keyed hashes only
+    (docs/audit.md), so the value is hashed here and the hash searched; the value itself is not recorded."""
+    mentions = value_hash(KeyManager(session, settings), value) if value else None
     query = AuditQuery(
         account,
         unit,
@@ -81,6 +93,7 @@ def list_records(
         parse_when(until, "until"),
         page,
         page_size,
+        mentions,
     )
     rows, total = search(session, query)
     items = [as_dict(r) for r in rows]

@@ -40,6 +40,11 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # How the person signed in: "password" (local, with TOTP when enrolled), "cas" or "oidc" (the school's
+    # sign-on; its second factor is the IdP's). ``sso_ref`` is the SHA-256 of the CAS service ticket or the
+    # OIDC session id, so the IdP's single-logout message can find this session.
+    auth_method: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
+    sso_ref: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
 
 
 class LoginAttempt(Base):

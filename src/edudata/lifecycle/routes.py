@@ -90,7 +90,7 @@ def execute_destruction(request_id: int, principal: Destroyer, request: Request,
     ctx = _ctx(request, session)
     cert = destruction.execute(principal, ctx, request_id)
     commit(session)
-    destruction.after_commit(ctx)
+    destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
     return _certificate(cert)
 
 

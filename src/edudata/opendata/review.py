@@ -33,6 +33,7 @@ from edudata.opendata import definitions
 from edudata.opendata.models import OpenReview, OpenView
 from edudata.org.models import Unit
 from edudata.policy import may_attempt, require
+from edudata.secrecy.guard import refuse_secret
 
 VIEW_CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 #: status → (the level that acts next, the policy action it takes, the status after approval)
@@ -112,6 +113,9 @@ def propose(session: Session, who: Principal, values: Mapping[str, Any], setting
     kind = str(values.get("kind") or "dataset")
     definition = definitions.clean_definition(
         dataset, kind, values.get("definition"), settings.opendata_min_cell
+    )
+    refuse_secret(  # 涉密 never opened (Art. 44(1), 56-57)
+        session, dataset.code, definitions.source_elements(definition, dataset.subject_element), "opendata"
     )
     code = str(values.get("code") or dataset.code.replace("_", "-")).strip().lower()
     if not VIEW_CODE.match(code):

@@ -47,8 +47,11 @@ OVERSIGHT = (OA, L, AU)  # the office, the leadership group and the auditor over
 ACTIONS: dict[str, Rule] = {
     # ---- identity: one's own account, sessions, tokens, TOTP (Art. 54)
     "identity.account.self": _everyone("Art. 54"),
+    "crypto.package_key.self": _everyone("Art. 26"),  # one's own recipient key for sealed packages
     "identity.blacklist.read": _rule("Art. 59", OA, AU),
     "identity.blacklist.edit": _rule("Art. 59", OA),
+    "identity.directory.sync": _rule("Art. 30, 53", OA),  # people and units from the school's directory
+    "identity.service_account.manage": _rule("Art. 30, 54", OA),  # business systems' client credentials
     # ---- org: units, accounts, roles, separation of duties (Art. 6, 30)
     "org.unit.read": _everyone("Art. 6"),
     "org.unit.edit": _rule("Art. 6", OA),
@@ -112,6 +115,12 @@ ACTIONS: dict[str, Rule] = {
     "privacy.sensitive.read": _everyone("Art. 51"),
     # ---- governed data itself: the data path decides by role, grant and category (Art. 40, 54)
     "data.read": _everyone("Art. 40, 54"),
+    # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
+    "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
+    "secrecy.marking.edit": _rule("Art. 57", OA),
+    "secrecy.register.read": _rule("Art. 57", *OVERSIGHT),
+    "secrecy.register.request": _rule("Art. 57", OA),
+    "secrecy.register.approve": _rule("Art. 57", OA, L),
     # ---- inspection, findings, dashboards (Art. 6, 59-60)
     "inspect.report.read": _rule("Art. 59", *OVERSIGHT),
     "inspect.run": _rule("Art. 6, 59", OA),

@@ -36,6 +36,7 @@ from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
 from edudata.policy import require
 from edudata.safe_text import check_filename
+from edudata.secrecy.guard import refuse_secret
 from edudata.sharing import credentials, notify
 from edudata.sharing.models import GrantCredential, ShareApplication, ShareReview
 from edudata.sharing.service import (
@@ -203,6 +204,7 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
 
     Called with the application locked by the approval or release that leads here; the schema holds at most one
     unrevoked grant per application as well (``uq_access_grant_active_source``)."""
+    refuse_secret(session, app.dataset_code, app.elements, "sharing")  # marked since it was applied for
     live = _live_grants(session, app)
     if live:
         raise transition.conflict(

@@ -42,9 +42,9 @@ def _app(session: Session, who: Principal, app_id: int) -> Any:
 
 
 def committed(request: Request, session: Session) -> None:
-    """Commit, then mail what the change put in people's inboxes (never fails the request, see ``mailing``)."""
+    """Queue the mail of what the change put in people's inboxes (the outbox, same transaction), then commit."""
+    mailing.queue(session, request.app.state.settings, str(request.base_url))
     session.commit()
-    mailing.deliver(session, request.app.state.settings, str(request.base_url))
 
 
 def _done(request: Request, session: Session, app: Any) -> dict[str, Any]:

@@ -23,12 +23,15 @@ from edudata import transition
 from edudata.access import datapath, filters
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
+from edudata.audit.redact import redact
 from edudata.catalog.service import get_dataset
 from edudata.clock import CHINA, today_in_china  # noqa: F401 - today_in_china is re-exported
+from edudata.crypto.keys import KeyManager
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.policy import allowed, require
+from edudata.secrecy.guard import refuse_secret
 from edudata.sharing.models import (
     ShareApplication,
     ShareReview,
@@ -75,6 +78,11 @@ def audit_step(
             "unit_code": actor.unit_code,
             "source_ip": actor.source_ip,
         }
+    if detail.get("filter") is not None:  # the row scope's values as keyed hashes (docs/audit.md)
+        scope = detail["filter"]
+        detail["filter"] = redact(
+            KeyManager(session), scope if isinstance(scope, dict | str) else filters.to_json(scope)
+        )
     audit.record(
         session,
         operation=operation,
@@ -228,6 +236,7 @@ def check_selection(
                 f"the row scope cannot use element {code} (unknown, encrypted or not shared)",
                 field="row_filter",
             )
+    refuse_secret(session, dataset.code, chosen, "sharing")  # 涉密 never shared (Art. 56-57)
     order = [e.code for e in dataset.elements]
     return dataset, sorted(chosen, key=order.index), filters.to_json(node)
 
