@@ -61,11 +61,22 @@ def serve(
     """Serve the web pages and the API."""
     import uvicorn
 
+    from edudata.api.access_log import log_config
     from edudata.api.app import create_app
     from edudata.api.security import uvicorn_options
+    from edudata.api.transport import check_listen
     from edudata.audit.sequencer import attach
+    from edudata.errors import EduDataError
 
     settings = get_settings()
+    try:
+        check_listen(host or settings.host, bool(certfile), settings)
+    except EduDataError as err:
+        console.print(f"[red]{err.zh}[/red]\n{err.en}")
+        raise typer.Exit(code=2) from None
+    from edudata.ingest.incoming import sweep
+
+    sweep(settings)  # uploads a killed server was receiving: sealed noise whose key died with it (Art. 35)
     application = create_app(settings)
     attach(application)  # the audit log's sequencer runs in the server (one per deployment wins each round)
     uvicorn.run(
@@ -75,6 +86,7 @@ def serve(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         log_level="info",
+        log_config=log_config(),  # request URLs without query values (Art. 35)
         **uvicorn_options(),  # X-Forwarded-* only from settings.trusted_proxies
     )
 

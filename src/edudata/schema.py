@@ -24,6 +24,8 @@ DOMAINS = (
     "privacy",
     "lifecycle",
     "inspect",
+    "secrecy",
+    "worker",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 
@@ -222,15 +221,18 @@ def test_signed_package_verifies_and_one_changed_byte_fails(
     http: httpx.Client, world: dict, tmp_path
 ) -> None:
     from edudata.crypto.package import verify_package
+    from edudata.crypto.recipient import generate_private_key, load_private_key, open_sealed
 
+    pem, public = generate_private_key()  # important data: the package is sealed to the recipient (Art. 26)
+    http.put("/api/v1/me/package-key", json={"public_key": public.hex()}, headers=world["h"]["office"])
     r = http.get(
         "/api/v1/data/student_basic/export", params={"format": "package"}, headers=world["h"]["office"]
     )
     assert r.status_code == 200
     good = tmp_path / "good.zip"
-    good.write_bytes(r.content)
+    good.write_bytes(open_sealed(r.content, load_private_key(pem)))
     assert verify_package(good).ok
-    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+    with zipfile.ZipFile(good) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     data_name = next(n for n in members if n.endswith(".csv"))
     tampered = bytearray(members[data_name])

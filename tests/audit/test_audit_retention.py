@@ -41,7 +41,7 @@ def _count(db: Database) -> int:
         return s.scalar(select(func.count()).select_from(AuditRecord))
 
 
-def test_purging_records_younger_than_180_days_is_refused(
+def test_purging_records_younger_than_six_months_is_refused(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     _history(db, settings)

@@ -27,7 +27,7 @@ def test_a_clean_database_has_no_finding(inspector, accounts, catalog) -> None: 
     assert inspector.found() == []
 
 
-def test_a_purge_that_kept_less_than_180_days_is_found(inspector, in_session) -> None:  # noqa: ANN001
+def test_a_purge_that_kept_less_than_six_months_is_found(inspector, in_session) -> None:  # noqa: ANN001
     def plant(s):  # noqa: ANN001, ANN202
         record(s, operation="login", username="someone")
         too_recent = clock.iso(-30)

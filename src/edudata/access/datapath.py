@@ -7,8 +7,7 @@ audited in its own transaction before the error leaves, so no rollback can erase
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,7 +16,7 @@ import polars as pl
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
-from edudata.access import filters
+from edudata.access import filters, write_rules
 from edudata.access.crypto_bridge import StoreCrypto
 from edudata.access.decision import Decision, GrantView, OpenView, decide, decide_open
 from edudata.access.grants import active_grants
@@ -25,7 +24,9 @@ from edudata.access.masking import apply_masking
 from edudata.access.specs import load_spec
 from edudata.access.validation import validate_rows
 from edudata.audit import service as audit
+from edudata.audit.redact import recorded_filter
 from edudata.config import Settings
+from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
 from edudata.errors import Conflict, EduDataError, PermissionDenied, ValidationFailed
 from edudata.store import bulk, relayout
@@ -87,6 +88,12 @@ def _audit_fields(caller: Caller, ctx: Context) -> dict[str, Any]:
     }
 
 
+def _recorded_filter(ctx: Context, node: Any) -> str | None:
+    """A filter as the audit log keeps it: element names and operators, every value a keyed hash (Art. 35):
+    a sequenced record cannot be rewritten, so it must never hold a value a destruction would have to reach."""
+    return recorded_filter(ctx.field_crypto().keys, node)
+
+
 def _refuse(
     err: EduDataError, caller: Caller, ctx: Context, operation: str, dataset: str, **extra: Any
 ) -> EduDataError:
@@ -95,12 +102,18 @@ def _refuse(
     # The request fails whole: drop anything it began (no partial write), and free SQLite's single writer lock
     # so the refusal's own transaction can commit.
     ctx.session.rollback()
+    recorded = None
+    if "filter" in extra:  # the caller's filter as sent: hashed, under a key committed on its own
+        with ctx.database.session() as session:
+            recorded = recorded_filter(KeyManager(session, ctx.settings), extra.pop("filter"))
+            session.commit()
     audit.record_now(
         ctx.database,
         operation=operation,
         result=result,
         dataset=dataset,
         detail={"reason": err.en, **extra},
+        filter=recorded,
         **_audit_fields(caller, ctx),
     )
     err.audited = True  # type: ignore[attr-defined]
@@ -225,9 +238,7 @@ def _where(caller: Caller, ctx: Context, spec: DatasetSpec, decision: Decision, 
         asked = filters.compile_filter(mine, spec, current, unmasked_elements(decision), index)
         node = filters.conjoin(decision.row_filter, mine)
     except EduDataError as err:
-        raise _refuse(
-            err, caller, ctx, decision.operation, spec.code, filter=str(user_filter)[:500]
-        ) from None
+        raise _refuse(err, caller, ctx, decision.operation, spec.code, filter=user_filter) from None
     return node, and_(granted, asked)
 
 
@@ -294,7 +305,7 @@ def query(
         dataset=spec.code,
         elements=chosen,
         row_count=len(ids),
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={"basis": decision.basis, "masking": decision.masking, "after_id": after_id},
         **_audit_fields(caller, ctx),
     )
@@ -349,7 +360,7 @@ def export_frames(
         dataset=spec.code,
         elements=chosen,
         row_count=count,
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={
             "basis": decision.basis,
             "masking": decision.masking,
@@ -382,6 +393,7 @@ def insert(
     """Insert rows (all or none): each value checked against its element's data standard first."""
     spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
     try:
+        _one_source(caller, spec, {k for r in rows for k in r})
         clean = validate_rows(ctx.session, spec, rows)
     except EduDataError as err:
         raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
@@ -404,10 +416,18 @@ def insert(
     return ids
 
 
+def _one_source(caller: Caller, spec: DatasetSpec, elements: Iterable[str]) -> None:
+    """一数一源 on write (Art. 8(4), 19): a direct write naming another source's element is refused whole."""
+    refused = write_rules.not_source(spec, caller.unit_code, elements)
+    if refused:
+        raise write_rules.refusal(spec, caller.unit_code, refused)
+
+
 def update(caller: Caller, ctx: Context, dataset_code: str, row_id: int, changes: Mapping[str, Any]) -> int:
     """Change one row; the earlier version is kept (readable by the office)."""
     spec, decision = _decide(caller, ctx, dataset_code, "update", None)
     try:
+        _one_source(caller, spec, changes)
         clean = validate_rows(ctx.session, spec, [changes], partial=True)[0]
         _node, where = _where(caller, ctx, spec, decision, None)
         with datapath_scope("update"), unique_guard(spec):
@@ -576,7 +596,7 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
             node, spec, current, visible, lambda el, v: crypto.blind_index_one(spec, el, v)
         )
     except EduDataError as err:
-        raise _refuse(err, caller, ctx, "count", dataset_code, filter=str(filter)[:500]) from None
+        raise _refuse(err, caller, ctx, "count", dataset_code, filter=filter) from None
     with datapath_scope("count"):
         rows = store.count_rows(ctx.session, spec, where)
         subject = spec.element(spec.subject_element) if spec.subject_element else None
@@ -592,7 +612,7 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
         operation="count",
         dataset=spec.code,
         row_count=rows,
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={"people": people, "exact": exact, "suppressed": result.suppressed},
         **_audit_fields(caller, ctx),
     )
@@ -751,7 +771,7 @@ def open_read(
         dataset=view.dataset_code,
         elements=list(frame.columns),
         row_count=frame.height,
-        filter=json.dumps(filters.to_json(node), ensure_ascii=False) if node else None,
+        filter=_recorded_filter(ctx, filters.to_json(node)),
         detail={"basis": decision.basis, **audit_extra},
         **_audit_fields(caller, ctx),
     )

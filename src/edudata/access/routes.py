@@ -142,7 +142,13 @@ def export_records(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> Response:
-    """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26)."""
+    """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26);
+    a package of important data is also sealed to the caller's registered recipient key (Art. 26)."""
+    from edudata.crypto.recipient import sealing_key
+    from edudata.secrecy.guard import refuse_secret
+
+    refuse_secret(session, dataset, _elements(elements), "export")  # 涉密 never exported (Art. 57)
+    seal_to = sealing_key(session, principal.account_id, dataset) if format == "package" else None
     page, frames = datapath.export_frames(
         principal,
         _ctx(request, session),
@@ -169,6 +175,10 @@ def export_records(
         content = formats.to_json(frame, meta)
     else:
         content = _package(request, page, frame, meta)
+    if seal_to is not None:
+        from edudata.crypto.recipient import SUFFIX, seal
+
+        content, media, ext = seal(content, seal_to), "application/octet-stream", ext + SUFFIX
     session.commit()
     return Response(
         content,

@@ -186,7 +186,7 @@ def purge(
     ),
     archive: Path = typer.Option(..., help="归档文件（.zip）或目录 / archive file (.zip) or directory"),
 ) -> None:
-    """Archive (signed) and then remove records older than BEFORE; refused unless BEFORE is 180+ days ago."""
+    """Archive (signed) and then remove records older than BEFORE; refused unless BEFORE is six calendar months ago (Beijing) or earlier."""
     with _database() as (database, settings), database.session() as session:
         result = purge_records(session, before.date(), archive, settings=settings, actor=_actor())
         session.commit()

@@ -14,16 +14,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.policy import allow
 from edudata.audit.checkpoints import latest_checkpoint
 from edudata.audit.head import read_head
-from edudata.audit.routes import WHEN, actor, parse_when
+from edudata.audit.routes import WHEN, actor, parse_when, retention_status
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
 from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
 from edudata.audit.verify import verify_log as verify_chain
 from edudata.config import Settings
-from edudata.errors import PermissionDenied
-from edudata.identity.deps import web_principal
 from edudata.identity.principal import Principal
 from edudata.web.templating import render
 
@@ -40,7 +39,7 @@ RESULT_LABELS = [
 @router.get("/audit")
 def audit_page(
     request: Request,
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("audit.log.read")),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
     account: str | None = Query(None, max_length=150),
@@ -54,11 +53,6 @@ def audit_page(
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
     verify: bool = False,
 ) -> Response:
-    if not principal.has("auditor"):
-        raise PermissionDenied(
-            "只有审计员可以查看审计日志（数据处理与安全审计权限分离，第三十条）",
-            "Only auditors may read the audit log (separation of duties, Art. 30)",
-        )
     filters = {"account": account, "unit": unit, "dataset": dataset, "operation": operation, "result": result}
     filters = {k: v for k, v in filters.items() if v}
     query = AuditQuery(
@@ -106,5 +100,6 @@ def audit_page(
             "since": since,
             "until": until,
             "query_string": urlencode(kept),
+            "retention": retention_status(),
         },
     )

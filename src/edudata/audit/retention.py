@@ -1,6 +1,8 @@
 """Retention of the audit log: keep at least six months, archive before removing (Art. 30; 网络安全法 第二十一条).
 
-:func:`purge` refuses any cut-off younger than 180 days. Otherwise it integrates what is pending, verifies the
+:func:`purge` refuses any cut-off later than :func:`latest_cutoff`: six *calendar* months before today in Beijing
+(not 180 days — "不少于六个月" is counted in months of the school's calendar, Art. 30), so a record made on the
+Beijing day D may go only from the day after D + 6 months. Otherwise it integrates what is pending, verifies the
 whole log (a broken log is never purged), writes the oldest records of the current epoch to a signed archive
 (JSON Lines + manifest with SHA-256 and Ed25519 signature, see :mod:`edudata.crypto.package`), removes them and
 leaves a signed anchor: the compact range of the removed leaves (the roots of the perfect subtrees covering
@@ -26,13 +28,14 @@ from edudata.audit.models import AuditCheckpoint, AuditRecord
 from edudata.audit.sequencer import sequence
 from edudata.audit.service import record
 from edudata.audit.tree import decode_nodes, encode_nodes, lock_tree, save_tree
+from edudata.clock import CHINA, today_in_china
 from edudata.config import Settings
 from edudata.crypto import signing
 from edudata.crypto.package import PackageReader, PackageWriter, verify_package
 from edudata.db import utcnow
 from edudata.errors import Conflict
 
-RETENTION_DAYS = 180
+RETENTION_MONTHS = 6
 RECORDS_FILE = "records.jsonl"
 CHECKPOINTS_FILE = "checkpoints.jsonl"
 ARCHIVE_KIND = "edudata-audit-archive"
@@ -68,6 +71,27 @@ class ArchiveCheck:
             return f"归档完整 / archive intact: {self.records} 条记录 / records"
         where = f"seq {self.first_bad_seq}" if self.first_bad_seq is not None else self.bad_file
         return f"{where}: {self.reason_zh} / {self.reason_en}"
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier; a day the earlier month lacks goes to its last day
+    (31 August − 6 months = 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def latest_cutoff(now: datetime | None = None) -> date:
+    """The latest cut-off a purge may name (Art. 30): six calendar months before today in Beijing. Records made
+    before that Beijing day's midnight are at least six months and a day old; everything younger stays."""
+    return months_before(today_in_china(now), RETENTION_MONTHS)
+
+
+def cutoff_instant(before: date) -> datetime:
+    """The instant a cut-off day begins: midnight in Beijing (the school's day), as UTC."""
+    return datetime.combine(before, time.min, tzinfo=CHINA).astimezone(UTC)
 
 
 def _record_dict(row: Any) -> dict[str, Any]:
@@ -110,19 +134,20 @@ def purge(
     settings: Settings | None = None,
     actor: dict[str, Any] | None = None,
 ) -> PurgeResult:
-    """Archive, then remove, the records made before ``before`` (UTC midnight); at least 180 days old.
+    """Archive, then remove, the records made before ``before`` (midnight in Beijing); ``before`` may be at most
+    :func:`latest_cutoff` — six calendar months ago (Art. 30).
 
     ``actor`` holds the audit fields of who asked (username, account_id, source_ip, …); the purge is itself
     recorded. The caller commits; if the archive cannot be written nothing is removed.
     """
     now = now or utcnow()
-    youngest = now.date() - timedelta(days=RETENTION_DAYS)
+    youngest = latest_cutoff(now)
     if before > youngest:
         raise RetentionNotReached(
-            f"审计日志至少保留六个月（《教育数据管理办法》第三十条、《网络安全法》第二十一条）：清理截止日期最晚为 "
+            f"审计日志至少保留六个月（《教育数据管理办法》第三十条、《网络安全法》第二十一条）：清理截止日期（北京时间，按自然月计）最晚为 "
             f"{youngest.isoformat()}，{before.isoformat()} 过新",
             f"audit logs are kept at least six months (regulation Art. 30, Cybersecurity Law Art. 21): the cut-off "
-            f"may be {youngest.isoformat()} at the latest, {before.isoformat()} is too recent",
+            f"(a Beijing day, counted in calendar months) may be {youngest.isoformat()} at the latest, {before.isoformat()} is too recent",
             field="before",
         )
     from edudata.audit.verify import verify_log
@@ -131,7 +156,7 @@ def purge(
         pass
     state = lock_tree(session)
     start = state.base + state.anchor_size
-    cutoff = datetime.combine(before, time.min, tzinfo=UTC)
+    cutoff = cutoff_instant(before)
     table = AuditRecord.__table__
     first_young = session.scalar(
         select(func.min(table.c.leaf)).where(table.c.leaf >= start, table.c.at >= cutoff)

@@ -1,6 +1,6 @@
 """Audit log API for the auditor role only (审计员; Art. 30 安全审计的权限分离): search, verification, proofs.
 
-``office_admin`` may not read the log unless also an auditor; a refused attempt is recorded by the audit hooks.
+The office administrator may not read the log unless also an auditor; a refused attempt is recorded by the audit hooks.
 Every search and verification is itself recorded, in the reader's own transaction.
 """
 
@@ -13,20 +13,24 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.policy import allow
 from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint, log_vkey
 from edudata.audit.models import AuditCosignature, AuditEpoch
+from edudata.audit.redact import value_hash
+from edudata.audit.retention import RETENTION_MONTHS, latest_cutoff
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
 from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
 from edudata.audit.verify import verify_log
+from edudata.clock import today_in_china
 from edudata.config import Settings
+from edudata.crypto.keys import KeyManager
 from edudata.errors import ValidationFailed
-from edudata.identity.deps import require_roles
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit 审计"])
-Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
+Auditor = Annotated[Principal, Depends(allow("audit.log.read"))]
 WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 
 
@@ -67,8 +71,18 @@ def list_records(
     until: str | None = Query(None, pattern=WHEN, description="含当日 / a date includes that day"),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+    value: str | None = Query(
+        None,
+        max_length=200,
+        description="筛选条件中用过的值（如身份证件号），按其密钥哈希查找 / a value used in filters, matched by its keyed hash",
+    ),
+    settings: Settings = Depends(get_settings_dep),
 ) -> dict[str, Any]:
-    """Search the audit log, newest first (auditor only; the search is itself recorded)."""
+    """Search the audit log, newest first (auditor only; the search is itself recorded).
+
+    ``value`` answers "who queried this person" (Art. 30, 59): the log keeps filter values as keyed hashes only
+    (docs/audit.md), so the value is hashed here and the hash searched; the value itself is not recorded."""
+    mentions = value_hash(KeyManager(session, settings), value) if value else None
     query = AuditQuery(
         account,
         unit,
@@ -79,6 +93,7 @@ def list_records(
         parse_when(until, "until"),
         page,
         page_size,
+        mentions,
     )
     rows, total = search(session, query)
     items = [as_dict(r) for r in rows]
@@ -232,3 +247,22 @@ def consistency_proof(
     )
     session.commit()
     return proof
+
+
+def retention_status() -> dict[str, Any]:
+    """Art. 30's rule as it stands today: six calendar months in Beijing time, the latest cut-off a purge may name."""
+    return {
+        "today": today_in_china().isoformat(),
+        "months": RETENTION_MONTHS,
+        "timezone": "Asia/Shanghai",
+        "latest_cutoff": latest_cutoff().isoformat(),
+        "rule_zh": "审计日志保留不少于六个自然月（北京时间）；只能清理截止日之前的记录（第三十条）",
+        "rule_en": "audit logs are kept at least six calendar months (Beijing time); only records before the "
+        "cut-off may be purged (Art. 30)",
+    }
+
+
+@router.get("/retention")
+def retention(principal: Auditor) -> dict[str, Any]:
+    """Today's retention boundary (Art. 30): a purge naming a later cut-off than ``latest_cutoff`` is refused."""
+    return retention_status()

@@ -26,6 +26,9 @@ class AuditQuery:
     until: datetime | date | None = None  # a date includes that whole day (UTC)
     page: int = 1
     page_size: int = 50
+    # Records whose filter used a value, given as its keyed hash (``edudata.audit.redact.value_hash``): the log
+    # never holds the value, nor does this query (it is recorded with the hash).
+    mentions: str | None = None
 
     def describe(self) -> str:
         """The filter as one line, for the audit record of the search itself."""
@@ -57,6 +60,8 @@ def _filtered(query: AuditQuery) -> Select:
     ):
         if value:
             stmt = stmt.where(column == value)
+    if query.mentions:
+        stmt = stmt.where(AuditRecord.filter.contains(f'"{query.mentions}"', autoescape=True))
     if query.since:
         stmt = stmt.where(AuditRecord.at >= _instant(query.since))
     if isinstance(query.until, datetime):

@@ -11,15 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.catalog import classification as cls
-from edudata.catalog import codesets, service, views
+from edudata.catalog import codesets, edits, service, views
 from edudata.catalog.search import search_datasets
-from edudata.catalog.storage import follow_catalogue
 from edudata.catalog.units import units_by_id
-from edudata.errors import EduDataError, PermissionDenied
-from edudata.identity.deps import verify_csrf, web_principal
+from edudata.errors import EduDataError
+from edudata.identity.deps import verify_csrf
 from edudata.identity.principal import Principal
 from edudata.org.models import Unit
+from edudata.policy import allowed
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -54,23 +55,16 @@ def _labels(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
     return out
 
 
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
 def _choices(session: Session) -> dict[str, Any]:
     return {
         "labels": _labels(session),
         "units": [(u.code, u.name) for u in session.scalars(select(Unit).order_by(Unit.code))],
         "code_sets": [(c.code, c.name) for c in codesets.list_code_sets(session)],
     }
-
-
-def _is_office(principal: Principal) -> bool:
-    return principal.has("office_admin")
-
-
-def _office_only(principal: Principal) -> None:
-    if not _is_office(principal):
-        raise PermissionDenied(
-            "只有网信办可以编辑数据资源目录", "only the office may edit the data catalogue"
-        )
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -100,7 +94,7 @@ def catalog_page(
     open: str = Query("", max_length=16),
     page: int = Query(1, ge=1, le=100_000),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.read")),
 ) -> Response:
     found = search_datasets(
         session, q=q, unit_code=unit or None, subject_area=subject or None, grade=grade or None,
@@ -112,7 +106,7 @@ def catalog_page(
         "page": found.page,
         "pages": max(1, -(-found.total // PAGE_SIZE)),
         "filters": {"q": q, "unit": unit, "subject": subject, "grade": grade, "share": share, "open": open},
-        "is_office": _is_office(principal),
+        "is_office": allowed(principal, "catalog.dataset.edit"),
         **_choices(session),
     }
     return render(request, "catalog/list.html", ctx)
@@ -122,9 +116,8 @@ def catalog_page(
 def new_dataset_page(
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.dataset.edit")),
 ) -> Response:
-    _office_only(principal)
     values = {"share_category": "conditional", "open_category": "none", "update_frequency": "daily"}
     return render(
         request, "catalog/dataset_form.html", {"values": values, "creating": True, **_choices(session)}
@@ -136,9 +129,8 @@ def create_dataset_page(
     request: Request,
     form: dict[str, str] = Depends(_form),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.dataset.edit")),
 ) -> Response:
-    _office_only(principal)
     values: dict[str, Any] = {k: form.get(k, "") for k in DATASET_FORM_FIELDS}
     _blank_to_none(
         values,
@@ -150,7 +142,7 @@ def create_dataset_page(
         "subject_element",
     )
     try:
-        dataset = service.create_dataset(session, **values, created_by=principal.username)
+        dataset = edits.create_dataset(session, principal, values, request_id=_request_id(request))
         session.commit()
     except EduDataError as err:
         session.rollback()
@@ -164,19 +156,18 @@ def dataset_page(
     code: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.read")),
 ) -> Response:
     dataset = views.dataset_view(session, service.get_dataset(session, code))
-    ctx = {"dataset": dataset, "is_office": _is_office(principal), **_choices(session)}
+    ctx = {"dataset": dataset, "is_office": allowed(principal, "catalog.dataset.edit"), **_choices(session)}
     return render(request, "catalog/detail.html", ctx)
 
 
 @router.get("/catalog/{code}/edit")
 def edit_dataset_page(
     code: str, request: Request, session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.dataset.edit")),
 ) -> Response:  # fmt: skip
-    _office_only(principal)
     view = views.dataset_view(session, service.get_dataset(session, code), with_elements=False)
     values = {k: view.get(k) or "" for k in DATASET_FORM_FIELDS}
     values["owner_unit_code"] = view["owner_unit"]["code"] if view["owner_unit"] else ""
@@ -188,9 +179,8 @@ def edit_dataset_page(
 @router.post("/catalog/{code}/edit", dependencies=[Depends(verify_csrf)])
 def update_dataset_page(
     code: str, request: Request, form: dict[str, str] = Depends(_form), session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.dataset.edit")),
 ) -> Response:  # fmt: skip
-    _office_only(principal)
     changes: dict[str, Any] = {k: form.get(k, "") for k in DATASET_FORM_FIELDS if k != "code"}
     _blank_to_none(
         changes,
@@ -202,7 +192,7 @@ def update_dataset_page(
         "subject_element",
     )
     try:
-        service.update_dataset(session, code, changes, updated_by=principal.username)
+        edits.update_dataset(session, principal, code, changes, request_id=_request_id(request))
         session.commit()
     except EduDataError as err:
         session.rollback()
@@ -226,9 +216,8 @@ def _element_values(form: dict[str, str]) -> dict[str, Any]:
 @router.get("/catalog/{code}/elements/new")
 def new_element_page(
     code: str, request: Request, session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.element.edit")),
 ) -> Response:  # fmt: skip
-    _office_only(principal)
     dataset = service.get_dataset(session, code)
     ctx = {
         "dataset_code": dataset.code,
@@ -242,11 +231,10 @@ def new_element_page(
 @router.post("/catalog/{code}/elements/new", dependencies=[Depends(verify_csrf)])
 def create_element_page(
     code: str, request: Request, form: dict[str, str] = Depends(_form), session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.element.edit")),
 ) -> Response:  # fmt: skip
-    _office_only(principal)
     try:
-        service.add_element(session, code, _element_values(form), created_by=principal.username)
+        edits.add_element(session, principal, code, _element_values(form), request_id=_request_id(request))
         session.commit()
     except EduDataError as err:
         session.rollback()
@@ -264,9 +252,8 @@ def create_element_page(
 @router.get("/catalog/{code}/elements/{element_code}/edit")
 def edit_element_page(
     code: str, element_code: str, request: Request, session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("catalog.element.edit")),
 ) -> Response:  # fmt: skip
-    _office_only(principal)
     dataset = service.get_dataset(session, code)
     element = service.get_element(dataset, element_code)
     view = views.element_view(element, units_by_id(session, [element.source_unit_id]))
@@ -281,17 +268,15 @@ def edit_element_page(
 @router.post("/catalog/{code}/elements/{element_code}/edit", dependencies=[Depends(verify_csrf)])
 def update_element_page(
     code: str, element_code: str, request: Request, form: dict[str, str] = Depends(_form),
-    session: Session = Depends(get_session), principal: Principal = Depends(web_principal),
+    session: Session = Depends(get_session), principal: Principal = Depends(allow("catalog.element.edit")),
 ) -> Response:  # fmt: skip
-    _office_only(principal)
     changes = _element_values(form)
     for key in ("code", "standard_code"):
         changes.pop(key, None)
     try:
-        service.update_element(session, code, element_code, changes, updated_by=principal.username)
-        follow_catalogue(
-            session, request.app.state.settings, request.app.state.db, principal, code,
-            request_id=getattr(request.state, "request_id", None),
+        edits.update_element(
+            session, request.app.state.settings, request.app.state.db, principal, code, element_code, changes,
+            request_id=_request_id(request),
         )  # fmt: skip
         session.commit()
     except EduDataError as err:

@@ -1,6 +1,6 @@
 """HTTP API of the catalogue and the data standards (``/api/v1/catalog``, ``/api/v1/standards``).
 
-Every signed-in user may browse catalogue metadata; only the office (office_admin) writes it (Art. 8, 39).
+Every signed-in user may browse catalogue metadata; only the office writes it (policy: ``catalog.*.edit``) (Art. 8, 39).
 Changes are audited in the same transaction (Art. 30).
 """
 
@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.audit.service import record
-from edudata.catalog import codesets, service, sources, views
+from edudata.catalog import codesets, edits, service, sources, views
 from edudata.catalog.schemas import (
     CodeSetIn,
     CodeSetVersionIn,
@@ -26,15 +27,16 @@ from edudata.catalog.schemas import (
 )
 from edudata.catalog.search import MAX_PAGE_SIZE, search_datasets
 from edudata.catalog.standards import validate_values
-from edudata.catalog.storage import follow_catalogue
 from edudata.catalog.units import units_by_id
-from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 standards = APIRouter(prefix="/api/v1/standards", tags=["standards"])
-office = require_roles("office_admin")
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
 
 
 def _audit(session: Session, who: Principal, request: Request, operation: str, **fields: Any) -> None:
@@ -63,7 +65,7 @@ def list_datasets(
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
     session: Session = Depends(get_session),
-    _who: Principal = Depends(current_principal),
+    _who: Principal = Depends(allow("catalog.read")),
 ) -> dict[str, Any]:
     """Search the catalogue (any signed-in user)."""
     found = search_datasets(
@@ -80,7 +82,7 @@ def list_datasets(
 
 @api.get("/datasets/{code}")
 def dataset_detail(
-    code: str, session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+    code: str, session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
 ) -> dict[str, Any]:
     return views.dataset_view(session, service.get_dataset(session, code))
 
@@ -90,13 +92,11 @@ def create_dataset(
     body: DatasetIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.dataset.edit")),
 ) -> dict[str, Any]:
     fields = body.model_dump(exclude={"elements"})
     elements = [e.model_dump(exclude_unset=True) for e in body.elements]
-    dataset = service.create_dataset(session, **fields, elements=elements, created_by=who.username)
-    _audit(session, who, request, "insert", dataset=dataset.code, elements=[e.code for e in dataset.elements],
-           detail={"object": "catalog_dataset"})  # fmt: skip
+    dataset = edits.create_dataset(session, who, fields, elements, request_id=_request_id(request))
     session.commit()
     return views.dataset_view(session, service.get_dataset(session, dataset.code))
 
@@ -104,17 +104,10 @@ def create_dataset(
 @api.patch("/datasets/{code}")
 def update_dataset(
     code: str, body: DatasetChange, request: Request, session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.dataset.edit")),
 ) -> dict[str, Any]:  # fmt: skip
-    changes = body.model_dump(exclude_unset=True)
-    service.update_dataset(session, code, changes, updated_by=who.username)
-    _audit(
-        session,
-        who,
-        request,
-        "update",
-        dataset=code,
-        detail={"object": "catalog_dataset", "fields": sorted(changes)},
+    edits.update_dataset(
+        session, who, code, body.model_dump(exclude_unset=True), request_id=_request_id(request)
     )
     session.commit()
     return views.dataset_view(session, service.get_dataset(session, code))
@@ -123,18 +116,10 @@ def update_dataset(
 @api.post("/datasets/{code}/elements", status_code=201)
 def add_element(
     code: str, body: ElementIn, request: Request, session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.element.edit")),
 ) -> dict[str, Any]:  # fmt: skip
-    element = service.add_element(session, code, body.model_dump(exclude_unset=True), created_by=who.username)
-    _audit(
-        session,
-        who,
-        request,
-        "insert",
-        dataset=code,
-        elements=[element.code],
-        detail={"object": "catalog_data_element"},
-    )
+    spec = body.model_dump(exclude_unset=True)
+    element = edits.add_element(session, who, code, spec, request_id=_request_id(request))
     session.commit()
     dataset = service.get_dataset(session, code)
     element = service.get_element(dataset, element.code)
@@ -144,17 +129,12 @@ def add_element(
 @api.patch("/datasets/{code}/elements/{element_code}")
 def update_element(
     code: str, element_code: str, body: ElementChange, request: Request, session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.element.edit")),
 ) -> dict[str, Any]:  # fmt: skip
-    changes = body.model_dump(exclude_unset=True)
-    service.update_element(session, code, element_code, changes, updated_by=who.username)
-    migrated = follow_catalogue(
-        session, request.app.state.settings, request.app.state.db, who, code,
-        request_id=getattr(request.state, "request_id", None),
+    edits.update_element(
+        session, request.app.state.settings, request.app.state.db, who, code, element_code,
+        body.model_dump(exclude_unset=True), request_id=_request_id(request),
     )  # fmt: skip
-    _audit(session, who, request, "update", dataset=code, elements=[element_code],
-           detail={"object": "catalog_data_element", "fields": sorted(changes),
-                   "migrated_values": migrated["values"]})  # fmt: skip
     session.commit()
     element = service.get_element(service.get_dataset(session, code), element_code)
     return views.element_view(element, units_by_id(session, [element.source_unit_id]))
@@ -162,7 +142,7 @@ def update_element(
 
 @api.get("/sources")
 def list_sources(
-    session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+    session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
 ) -> list[dict]:
     """The 一数一源 register: each standard data element and its one authoritative source unit."""
     entries = sources.list_sources(session)
@@ -173,7 +153,7 @@ def list_sources(
 @api.put("/sources/{standard_code}")
 def assign_source(
     standard_code: str, body: SourceAssignmentIn, request: Request, session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.source.assign")),
 ) -> dict[str, Any]:  # fmt: skip
     """The office (re)assigns the authoritative source unit of a standard data element (Art. 8(4))."""
     entry = sources.assign_source(
@@ -191,7 +171,7 @@ def assign_source(
 
 @api.get("/code-sets")
 def list_code_sets(
-    session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+    session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
 ) -> list[dict]:
     return [views.code_set_view(c) for c in codesets.list_code_sets(session)]
 
@@ -201,7 +181,7 @@ def create_code_set(
     body: CodeSetIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.codeset.edit")),
 ) -> dict[str, Any]:
     data = body.model_dump()
     code_set = codesets.create_code_set(session, **data, created_by=who.username)
@@ -215,7 +195,7 @@ def code_set_detail(
     code: str,
     version: str | None = Query(None, max_length=64),
     session: Session = Depends(get_session),
-    _who: Principal = Depends(current_principal),
+    _who: Principal = Depends(allow("catalog.read")),
 ) -> dict[str, Any]:
     """A code set with the codes of its current version (or of ``version``)."""
     view = views.code_set_view(codesets.get_code_set(session, code))
@@ -225,7 +205,7 @@ def code_set_detail(
 
 @api.get("/code-sets/{code}/versions")
 def code_set_versions(
-    code: str, session: Session = Depends(get_session), _who: Principal = Depends(current_principal)
+    code: str, session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
 ) -> list[dict]:
     return [views.version_view(v, with_codes=False) for v in codesets.get_code_set(session, code).versions]
 
@@ -235,7 +215,7 @@ def code_set_version(
     code: str,
     version: str,
     session: Session = Depends(get_session),
-    _who: Principal = Depends(current_principal),
+    _who: Principal = Depends(allow("catalog.read")),
 ) -> dict[str, Any]:
     return views.version_view(codesets.get_version(session, code, version))
 
@@ -243,7 +223,7 @@ def code_set_version(
 @api.post("/code-sets/{code}/versions", status_code=201)
 def publish_version(
     code: str, body: CodeSetVersionIn, request: Request, session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("catalog.codeset.edit")),
 ) -> dict[str, Any]:  # fmt: skip
     """Publish a new version of a code set (office); earlier versions stay readable."""
     version = codesets.publish_version(
@@ -259,7 +239,7 @@ def publish_version(
 @standards.post("/validate")
 def validate(
     body: ValidateIn, request: Request, session: Session = Depends(get_session),
-    _who: Principal = Depends(current_principal),
+    _who: Principal = Depends(allow("catalog.read")),
 ) -> dict[str, Any]:  # fmt: skip
     """Check values against a data standard, for business systems (数据标准, Art. 8(2), 24)."""
     school = body.school_code or request.app.state.settings.school_code

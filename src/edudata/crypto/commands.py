@@ -1,7 +1,9 @@
-"""``edudata package …``: check a signed export package, show the platform's public signing key (Art. 25–26)."""
+"""``edudata package …``: check a signed export package, open a sealed one, make a recipient key, show the
+platform's public signing key (Art. 25–26)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -67,3 +69,48 @@ def public_key() -> None:
     )
     sys.stdout.write(pem.decode())
     sys.stderr.write(f"key id {signing.key_id(raw)}  hex {raw.hex()}\n")
+
+
+@app.command("keygen")
+def keygen(
+    out: Path = typer.Option(..., "--out", help="私钥文件（PEM，仅本人可读）/ private key file to write"),
+) -> None:
+    """Make a recipient key pair (X25519): the private key to OUT (mode 600), the public key on stdout to
+    register on the platform's package-key page (Art. 26)."""
+    from edudata.crypto.recipient import generate_private_key, key_id
+
+    pem, public = generate_private_key()
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    sys.stdout.write(public.hex() + "\n")
+    sys.stderr.write(f"key id {key_id(public)}; private key in {out}\n")
+
+
+@app.command("open")
+def open_package(
+    path: Path = typer.Argument(..., help="加密数据包 / sealed package (.zip.sealed)"),
+    key: Path = typer.Option(..., "--key", help="接收方私钥（PEM）/ recipient's private key"),
+    out: Path = typer.Option(..., "--out", help="解密后的数据包（zip）/ where to write the opened package"),
+    public_key: str = typer.Option(
+        None, "--public-key", help="发送方公钥（十六进制或 PEM 文件）/ sender's key"
+    ),
+) -> None:
+    """Decrypt a sealed package with the recipient's private key, then check its signature and every file's
+    SHA-256; exit 1 when it does not open or is not intact (Art. 25–26)."""
+    from edudata.crypto.recipient import open_file
+    from edudata.errors import EduDataError
+
+    trusted = read_public_key(public_key) if public_key else None
+    try:
+        open_file(path, key.read_bytes(), out)
+    except (EduDataError, FileExistsError, OSError) as err:
+        message = f"{err.zh} / {err.en}" if isinstance(err, EduDataError) else str(err)
+        console.print(f"[red]无法打开 / cannot open[/red]: {message}")
+        raise typer.Exit(code=1) from None
+    check = verify_package(out, trusted)
+    if not check.ok:
+        out.unlink(missing_ok=True)
+        console.print(f"[red]不完整 / NOT intact[/red]: {check.summary()}")
+        raise typer.Exit(code=1)
+    console.print(f"[green]已解密 / opened: {out}[/green] — {check.summary()}")

@@ -55,3 +55,15 @@ class SubjectKey(Base):
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RecipientKey(Base):
+    """An account's X25519 public key: packages of important data exported to it are sealed to this key
+    (Art. 26 重要数据传输加密). Only the public half is ever here; the private key stays with the recipient."""
+
+    __tablename__ = "crypto_recipient_key"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

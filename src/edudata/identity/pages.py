@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from edudata.api.deps import client_address, get_session, secure_cookies
-from edudata.errors import EduDataError, NotAuthenticated, PermissionDenied, ValidationFailed
-from edudata.identity import blacklist, csrf, totp
+from edudata.api.policy import allow
+from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
+from edudata.identity import blacklist, cas, csrf, directory_pages, sso_pages, totp
 from edudata.identity.actions import audit, commit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
@@ -23,18 +24,20 @@ from edudata.identity.deps import (
     form_data,
     form_text,
     verify_csrf,
-    web_principal,
 )
 from edudata.identity.passwords import verify_password
 from edudata.identity.principal import Principal
 from edudata.identity.service import authenticate, set_password
-from edudata.identity.tokens import SESSION_COOKIE, open_session, revoke_session
+from edudata.identity.tokens import SESSION_COOKIE, find_session, open_session, revoke_session
 from edudata.org.models import Account
-from edudata.org.roles import Role, role_name
+from edudata.org.roles import role_name
 from edudata.org.service import set_email
+from edudata.policy import may_attempt
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(sso_pages.router)
+router.include_router(directory_pages.router)
 
 
 def _safe_next(value: str) -> str:
@@ -50,6 +53,7 @@ def _login_page(request: Request, next_path: str, *, username: str = "", errors:
     token = csrf.current_or_new(request, request.cookies.get(CSRF_COOKIE))
     request.state.csrf_token = token
     ctx = {
+        "sso_links": sso_pages.sso_links(request, next_path),
         "next": next_path,
         "username": username,
         "errors": errors or {},
@@ -122,30 +126,40 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
         principal = current_principal(request, session)
     except EduDataError:
         principal = None
-    if secret and len(secret) <= 200 and revoke_session(session, secret) and principal is not None:
-        audit(session, request, principal, "logout", via="session")
+    web = find_session(session, secret) if secret and len(secret) <= 200 else None
+    method = web.auth_method if web is not None else "password"
+    if web is not None and revoke_session(session, secret) and principal is not None:
+        audit(session, request, principal, "logout", via="session", auth_method=method)
     session.commit()
-    resp = RedirectResponse("/login", status_code=303)
+    resp = RedirectResponse(_after_logout(request, method), status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
 
 
+def _after_logout(request: Request, method: str) -> str:
+    """Where logging out leads: a session opened by the school's sign-on ends there too (single logout)."""
+    settings = request.app.state.settings
+    back = sso_pages.base_url(request) + "/login"
+    if method == "cas" and settings.cas_url:
+        return cas.logout_url(settings, back)
+    return "/login"
+
+
 def _links(principal: Principal) -> list[tuple[str, str, str]]:
     links = [("/catalog", "数据资源目录", "Data catalogue")]
-    if principal.has(Role.AUDITOR):
+    if may_attempt(principal, "audit.log.read"):
         links.append(("/audit", "审计日志", "Audit log"))
-    if principal.has(Role.OFFICE_ADMIN, Role.LEADERSHIP, Role.AUDITOR):
+    if may_attempt(principal, "inspect.report.read"):
         links.append(("/inspect", "检查与报告", "Inspections and reports"))
-    if principal.has(
-        Role.OFFICE_ADMIN, Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER, Role.LEADERSHIP, Role.AUDITOR
-    ):
+    if may_attempt(principal, "inspect.finding.read"):
         links.append(("/inspect/findings", "检查问题", "Inspection findings"))
-    if principal.has(Role.OFFICE_ADMIN):
+    if may_attempt(principal, "org.account.edit"):
         links += [
             ("/admin/units", "单位管理", "Units"),
             ("/admin/accounts", "账户与角色", "Accounts and roles"),
             ("/admin/sod", "不相容岗位", "Separation of duties"),
             ("/admin/blacklist", "黑名单", "Blacklist"),
+            ("/admin/directory", "人员与单位同步", "Directory sync"),
         ]
     links.append(("/account", "账户安全", "Account security"))
     return links
@@ -153,7 +167,9 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
 
 @router.get("/")
 def home(
-    request: Request, principal: Principal = Depends(web_principal), session: Session = Depends(get_session)
+    request: Request,
+    principal: Principal = Depends(allow("identity.account.self")),
+    session: Session = Depends(get_session),
 ) -> Response:
     roles = [(r, *role_name(r)) for r in sorted(principal.roles)]
     return render(
@@ -183,7 +199,9 @@ def _account_page(
 
 @router.get("/account")
 def account_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     return _account_page(request, session, principal, done=request.query_params.get("done", "")[:32])
 
@@ -193,7 +211,7 @@ def email_change(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     """Set or clear one's own address for the platform's reminders (待办提醒), as ``PUT /api/v1/me/email`` does."""
     typed = "" if form_text(form, "clear") == "1" else form_text(form, "email")[:300]
@@ -211,7 +229,9 @@ def email_change(
 
 @router.post("/account/totp", dependencies=[Depends(verify_csrf)])
 def totp_enrol(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     """Show a new secret once; it becomes required only after a code from it is confirmed."""
     account = session.get(Account, principal.account_id)
@@ -230,7 +250,7 @@ def totp_confirm(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     account = session.get(Account, principal.account_id)
     try:
@@ -248,7 +268,7 @@ def password_change(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     """Change one's password; every session ends, this one included (log in again)."""
     account = session.get(Account, principal.account_id)
@@ -270,13 +290,6 @@ def password_change(
 # ---------------------------------------------------------------- blacklist (黑名单, Art. 59)
 
 
-def _office(principal: Principal) -> None:
-    if not principal.has(Role.OFFICE_ADMIN):
-        raise PermissionDenied(
-            "只有网信办管理员可以管理黑名单", "only the office administrator manages the blacklist"
-        )
-
-
 def _blacklist_page(request: Request, session: Session, status: int = 200, **ctx) -> Response:  # noqa: ANN003
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
@@ -290,9 +303,10 @@ def _blacklist_page(request: Request, session: Session, status: int = 200, **ctx
 
 @router.get("/admin/blacklist")
 def blacklist_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("identity.blacklist.edit")),
 ) -> Response:
-    _office(principal)
     return _blacklist_page(request, session)
 
 
@@ -301,9 +315,8 @@ def blacklist_add(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("identity.blacklist.edit")),
 ) -> Response:
-    _office(principal)
     values = {k: form_text(form, k) for k in ("kind", "value", "reason")}
     try:
         if len(values["value"]) > 150:
@@ -325,9 +338,8 @@ def blacklist_remove(
     entry_id: int,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("identity.blacklist.edit")),
 ) -> Response:
-    _office(principal)
     entry = blacklist.deactivate(session, entry_id)
     audit(session, request, principal, "blacklist_remove", kind=entry.kind, value=entry.value)
     commit(session)

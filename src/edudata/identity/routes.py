@@ -7,17 +7,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.api.policy import allow
 from edudata.clock import UtcDateTime
 from edudata.errors import NotAuthenticated
 from edudata.identity import blacklist, totp
 from edudata.identity.actions import audit
-from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.passwords import verify_password
 from edudata.identity.principal import Principal
 from edudata.identity.service import authenticate, set_password
 from edudata.identity.tokens import SESSION_COOKIE, issue_token, revoke_session, revoke_token
 from edudata.org.models import Account
-from edudata.org.roles import Role, role_name
+from edudata.org.roles import role_name
 from edudata.org.service import set_email
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -67,7 +67,7 @@ def login_for_token(
 def logout(
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     """Revoke the token (or the session) this request was made with."""
     if principal.via == "token":
@@ -95,7 +95,9 @@ def _me(principal: Principal, account: Account) -> dict:
 
 
 @router.get("/me")
-def me(session: Session = Depends(get_session), principal: Principal = Depends(current_principal)) -> dict:
+def me(
+    session: Session = Depends(get_session), principal: Principal = Depends(allow("identity.account.self"))
+) -> dict:
     """Who the caller is: account, unit, roles, whether the second factor is on."""
     return _me(principal, session.get(Account, principal.account_id))
 
@@ -109,7 +111,7 @@ def change_email(
     body: EmailChange,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> dict:
     """Set or clear one's own address for the platform's reminders (422 for a malformed address)."""
     account = set_email(session, session.get(Account, principal.account_id), body.email)
@@ -127,7 +129,7 @@ class TotpConfirm(_Body):
 def enrol_totp(
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> dict:
     """Start enrolment: a new secret, shown this once; logins need the code after :func:`confirm_totp`."""
     secret, uri = totp.begin(session, session.get(Account, principal.account_id), request.app.state.settings)
@@ -141,7 +143,7 @@ def confirm_totp(
     body: TotpConfirm,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> dict:
     totp.confirm(session, session.get(Account, principal.account_id), body.code, request.app.state.settings)
     _audit(session, request, principal, "totp_enable")
@@ -159,7 +161,7 @@ def change_password(
     body: PasswordChange,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("identity.account.self")),
 ) -> Response:
     """Change one's own password; every token and session of the account ends (log in again)."""
     account = session.get(Account, principal.account_id)
@@ -195,7 +197,7 @@ def _entry(e) -> dict:  # noqa: ANN001
 @router.get("/blacklist")
 def list_blacklist(
     session: Session = Depends(get_session),
-    _p: Principal = Depends(require_roles(Role.OFFICE_ADMIN, Role.AUDITOR)),
+    _p: Principal = Depends(allow("identity.blacklist.read")),
 ) -> list[dict]:
     return [_entry(e) for e in blacklist.active_entries(session)]
 
@@ -205,7 +207,7 @@ def add_blacklist(
     body: BlacklistIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(require_roles(Role.OFFICE_ADMIN)),
+    principal: Principal = Depends(allow("identity.blacklist.edit")),
 ) -> dict:
     """Refuse an account or an address (IP/CIDR) at once: at login and on every request."""
     entry = blacklist.add(
@@ -221,7 +223,7 @@ def remove_blacklist(
     entry_id: int,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(require_roles(Role.OFFICE_ADMIN)),
+    principal: Principal = Depends(allow("identity.blacklist.edit")),
 ) -> Response:
     entry = blacklist.deactivate(session, entry_id)
     _audit(session, request, principal, "blacklist_remove", {"kind": entry.kind, "value": entry.value})
@@ -233,3 +235,9 @@ def _audit(
     session: Session, request: Request, principal: Principal, operation: str, detail: dict | None = None
 ) -> None:
     audit(session, request, principal, operation, **(detail or {}))
+
+
+# Service accounts' client credentials and the office's management of them (identity.client_routes).
+from edudata.identity import client_routes as _client_routes  # noqa: E402 - after this router exists
+
+router.include_router(_client_routes.router)

@@ -26,6 +26,7 @@ from edudata.db import Database, utcnow
 from edudata.opendata import definitions, search
 from edudata.opendata.models import OpenVersion, OpenView
 from edudata.opendata.review import dataset_of
+from edudata.secrecy.guard import refuse_secret
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def _derive(
 ) -> tuple[pl.DataFrame, int]:
     dataset = dataset_of(session, view.dataset_code)
     wanted = definitions.source_elements(view.definition, dataset.subject_element)
+    refuse_secret(session, view.dataset_code, wanted, "opendata")  # marked after publication: stop (Art. 57)
     caller = PublisherCaller(username=f"opendata-publisher:{view.code}", unit_code=view.unit_code)
     ctx = datapath.Context(session=session, settings=settings, database=database)
     page, frames = datapath.export_frames(caller, ctx, view.dataset_code, elements=wanted)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from edudata.api.deps import get_session
-from edudata.errors import EduDataError, PermissionDenied
+from edudata.api.policy import allow
+from edudata.errors import EduDataError
 from edudata.identity.actions import audit, commit, refused
-from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
+from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.identity.service import unlock
 from edudata.identity.tokens import revoke_all
@@ -33,13 +34,6 @@ UNIT_TYPE_NAMES = {
     UnitType.USER: ("数据使用单位", "data user"),
     UnitType.SUPPORT: ("技术支持或服务单位", "technical support / service"),
 }
-
-
-def _office(principal: Principal) -> None:
-    if not principal.has(Role.OFFICE_ADMIN):
-        raise PermissionDenied(
-            "只有网信办管理员可以管理单位和账户", "only the office administrator manages units and accounts"
-        )
 
 
 def _errors(err: EduDataError, default: str) -> dict[str, tuple[str, str]]:
@@ -67,9 +61,10 @@ def _units_page(request: Request, session: Session, status: int = 200, **ctx) ->
 
 @router.get("/admin/units")
 def units_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("org.unit.edit")),
 ) -> Response:
-    _office(principal)
     return _units_page(request, session, created=request.query_params.get("created", "")[:32])
 
 
@@ -78,9 +73,8 @@ def unit_create(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.unit.edit")),
 ) -> Response:
-    _office(principal)
     values = {k: form_text(form, k) for k in ("code", "name", "name_en", "unit_type", "parent_code")}
     try:
         unit = service.create_unit(
@@ -109,9 +103,10 @@ def _accounts_page(request: Request, session: Session, status: int = 200, **ctx)
 
 @router.get("/admin/accounts")
 def accounts_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
-    _office(principal)
     return _accounts_page(request, session)
 
 
@@ -120,9 +115,8 @@ def account_create(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
-    _office(principal)
     values = {k: form_text(form, k) for k in ("username", "display_name", "unit_code", "password")}
     roles = [r for r in form.getlist("roles") if isinstance(r, str)][: len(Role)]
     try:
@@ -159,9 +153,8 @@ def account_page(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
-    _office(principal)
     return _account_page(request, session, username, done=request.query_params.get("done", "")[:32])
 
 
@@ -169,7 +162,6 @@ def _account_action(
     request: Request, session: Session, principal: Principal, username: str, action, error_field: str
 ) -> Response:  # noqa: ANN001
     """Run ``action(account)`` (which audits), commit and go back to the account; a refusal is shown inline."""
-    _office(principal)
     account = service.get_account(session, username)
     try:
         done = action(account)
@@ -186,7 +178,7 @@ def account_grant(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     """Grant a role; a separation-of-duties refusal (Art. 30) is shown beside the role field."""
     role = form_text(form, "role")[:32]
@@ -205,7 +197,7 @@ def account_revoke(
     role: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     def revoke(account) -> str:  # noqa: ANN001
         service.revoke_role(session, account, role, principal.username)
@@ -221,7 +213,7 @@ def account_email(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     """Set or clear the address the platform's reminders go to, as ``PUT /api/v1/accounts/{username}/email``."""
     typed = "" if form_text(form, "clear") == "1" else form_text(form, "email")[:300]
@@ -239,7 +231,7 @@ def account_disable(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     """Offboarding (离岗): refused at once, every token and session ended."""
 
@@ -257,7 +249,7 @@ def account_enable(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     def enable(account) -> str:  # noqa: ANN001
         service.set_disabled(session, account, False, principal.username)
@@ -272,7 +264,7 @@ def account_unlock(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     def do_unlock(account) -> str:  # noqa: ANN001
         unlock(session, account.username, principal.username)
@@ -294,9 +286,10 @@ def _sod_page(request: Request, session: Session, status: int = 200, **ctx) -> R
 
 @router.get("/admin/sod")
 def sod_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("org.sod.edit")),
 ) -> Response:
-    _office(principal)
     return _sod_page(request, session)
 
 
@@ -305,9 +298,8 @@ def sod_add(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.sod.edit")),
 ) -> Response:
-    _office(principal)
     values = {k: form_text(form, k)[:32] for k in ("role_a", "role_b")}
     try:
         rule = service.add_sod_rule(session, values["role_a"], values["role_b"], principal.username)
@@ -332,9 +324,8 @@ def sod_remove(
     role_b: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("org.sod.edit")),
 ) -> Response:
-    _office(principal)
     service.remove_sod_rule(session, role_a, role_b)
     audit(
         session,

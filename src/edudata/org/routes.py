@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.clock import UtcDateTime
 from edudata.errors import NotFound
 from edudata.identity import totp
 from edudata.identity.actions import audit, commit
-from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
 from edudata.identity.service import set_password, unlock
 from edudata.identity.tokens import revoke_all
@@ -24,8 +24,6 @@ from edudata.org.models import Account, Unit
 from edudata.org.roles import ROLE_NAMES, Role
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
-office = require_roles(Role.OFFICE_ADMIN)
-office_or_auditor = require_roles(Role.OFFICE_ADMIN, Role.AUDITOR)
 
 
 class _Body(BaseModel):
@@ -119,7 +117,7 @@ def _account_out(session: Session, account: Account) -> dict:
 
 @router.get("/units", response_model=list[UnitOut])
 def list_units(
-    session: Session = Depends(get_session), _p: Principal = Depends(current_principal)
+    session: Session = Depends(get_session), _p: Principal = Depends(allow("org.unit.read"))
 ) -> list[UnitOut]:
     units = service.list_units(session)
     codes = {u.id: u.code for u in units}
@@ -128,7 +126,7 @@ def list_units(
 
 @router.get("/units/{code}", response_model=UnitOut)
 def get_unit(
-    code: str, session: Session = Depends(get_session), _p: Principal = Depends(current_principal)
+    code: str, session: Session = Depends(get_session), _p: Principal = Depends(allow("org.unit.read"))
 ) -> UnitOut:
     unit = service.find_unit(session, code)
     if unit is None:
@@ -142,7 +140,7 @@ def create_unit(
     body: UnitIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.unit.edit")),
 ) -> UnitOut:
     """Register a unit: the school's 10-digit 学校标识码 or a 4-digit unit code (一校一码); 409 when taken,
     422 for an unknown parent or a malformed code."""
@@ -161,7 +159,7 @@ def create_person(
     body: PersonIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.unit.edit")),
 ) -> dict:
     person = service.create_person(session, **body.model_dump())
     audit(session, request, principal, "create_person", number=person.number)
@@ -173,7 +171,7 @@ def create_person(
 
 
 @router.get("/roles")
-def list_roles(_p: Principal = Depends(current_principal)) -> list[dict]:
+def list_roles(_p: Principal = Depends(allow("org.unit.read"))) -> list[dict]:
     return [{"role": r.value, "name_zh": ROLE_NAMES[r][0], "name_en": ROLE_NAMES[r][1]} for r in Role]
 
 
@@ -181,14 +179,14 @@ def list_roles(_p: Principal = Depends(current_principal)) -> list[dict]:
 def list_accounts(
     unit_code: str | None = Query(None, max_length=32),
     session: Session = Depends(get_session),
-    _p: Principal = Depends(office_or_auditor),
+    _p: Principal = Depends(allow("org.account.read")),
 ) -> list[dict]:
     return [_account_out(session, a) for a in service.list_accounts(session, unit_code)]
 
 
 @router.get("/accounts/{username}")
 def get_account(
-    username: str, session: Session = Depends(get_session), _p: Principal = Depends(office_or_auditor)
+    username: str, session: Session = Depends(get_session), _p: Principal = Depends(allow("org.account.read"))
 ) -> dict:
     return _account_out(session, service.get_account(session, username))
 
@@ -198,7 +196,7 @@ def create_account(
     body: AccountIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     """Open an account in a unit with roles; a role pair forbidden by separation of duties is refused (409)."""
     account = service.create_account(session, **body.model_dump(), granted_by=principal.username)
@@ -214,7 +212,7 @@ def set_email(
     body: EmailIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     """Set or clear the address the platform's reminders are mailed to (422 for a malformed address)."""
     account = service.set_email(session, service.get_account(session, username), body.email)
@@ -229,7 +227,7 @@ def move_account(
     body: MoveIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     """Transfer to another unit (调岗): every role is revoked (the office grants the new post's roles), and what
     the account held for its old unit — grant credentials — ends (Art. 30)."""
@@ -248,7 +246,7 @@ def grant_role(
     body: RoleIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     """Grant a role; refused with 409 naming both roles when it conflicts with one held (Art. 30)."""
     account = service.get_account(session, username)
@@ -264,7 +262,7 @@ def revoke_role(
     role: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     account = service.get_account(session, username)
     service.revoke_role(session, account, role, principal.username)
@@ -278,7 +276,7 @@ def disable_account(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     """Offboarding (离岗): the account is refused at once and all its tokens and sessions end (C8)."""
     account = service.get_account(session, username)
@@ -294,7 +292,7 @@ def enable_account(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
     account = service.get_account(session, username)
     service.set_disabled(session, account, False, principal.username)
@@ -308,7 +306,7 @@ def unlock_account(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     """Clear the failed-login count of an account before its lockout window ends."""
     service.get_account(session, username)
@@ -324,7 +322,7 @@ def reset_password(
     body: PasswordIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     account = service.get_account(session, username)
     set_password(session, account, body.password)
@@ -338,7 +336,7 @@ def reset_totp(
     username: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
     """Remove a lost second factor (after the office has checked the person's identity)."""
     totp.reset(session, service.get_account(session, username))
@@ -361,7 +359,7 @@ def _rule_out(rule) -> dict:  # noqa: ANN001
 
 @router.get("/sod-rules")
 def list_sod_rules(
-    session: Session = Depends(get_session), _p: Principal = Depends(office_or_auditor)
+    session: Session = Depends(get_session), _p: Principal = Depends(allow("org.sod.read"))
 ) -> list[dict]:
     return [_rule_out(r) for r in service.list_sod_rules(session)]
 
@@ -371,7 +369,7 @@ def add_sod_rule(
     body: SodIn,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.sod.edit")),
 ) -> dict:
     rule = service.add_sod_rule(session, body.role_a, body.role_b, principal.username)
     audit(
@@ -387,7 +385,7 @@ def remove_sod_rule(
     role_b: str,
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(office),
+    principal: Principal = Depends(allow("org.sod.edit")),
 ) -> Response:
     service.remove_sod_rule(session, role_a, role_b)
     audit(

@@ -26,6 +26,7 @@ from edudata.access import datapath, deidentify
 from edudata.audit import service as audit
 from edudata.errors import ValidationFailed
 from edudata.privacy.models import DeidentifiedRelease
+from edudata.secrecy.guard import refuse_secret
 
 DIRECT_TYPES = frozenset({"id_number", "name", "mobile", "email", "bank_card"})
 Step = Callable[[pl.Expr], pl.Expr]
@@ -158,6 +159,7 @@ def build_release(
         )
     others = [e for e in (*([sensitive] if sensitive else []), *extra) if e not in qis]
     chosen = qis + list(dict.fromkeys(others))
+    refuse_secret(ctx.session, dataset_code, chosen, "release")  # 涉密 never released (Art. 56-57)
     types = _refuse_identifiers(ctx, dataset_code, chosen)
     _page, frames = datapath.export_frames(caller, ctx, dataset_code, elements=chosen)
     raw = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame({c: [] for c in chosen})

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from edudata.policy import allowed, may_attempt
 from edudata.web.i18n import request_lang, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -19,10 +20,24 @@ def render(
 ) -> HTMLResponse:
     """Render ``name`` with the caller's language, principal and CSRF token in the context."""
     lang = request_lang(request)
+    principal = getattr(request.state, "principal", None)
+
+    def can(action: str, unit_code: str | None = None) -> bool:
+        """Show a link or button only when the same policy as the route allows it (Art. 30).
+
+        Without ``unit_code``: may the caller take the action on some object (a navigation link); with it: on an
+        object of that unit (a button beside one batch or application)."""
+        if principal is None:
+            return False
+        if unit_code is None:
+            return may_attempt(principal, action)
+        return allowed(principal, action, unit_code=unit_code)
+
     ctx: dict[str, Any] = {
+        "can": can,
         "lang": lang,
         "_": translator(lang),
-        "principal": getattr(request.state, "principal", None),
+        "principal": principal,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "school_name": request.app.state.settings.school_name,
     }

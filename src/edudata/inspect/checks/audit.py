@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from edudata.audit.head import read_head
 from edudata.audit.models import AuditRecord
-from edudata.audit.retention import RETENTION_DAYS
+from edudata.audit.retention import RETENTION_MONTHS, latest_cutoff
 from edudata.audit.verify import verify_chain
+from edudata.clock import today_in_china
 from edudata.inspect.registry import CheckContext, Hit, check
 
 
@@ -25,7 +26,7 @@ from edudata.inspect.registry import CheckContext, Hit, check
     en="Audit log kept at least six months",
 )
 def audit_retention(ctx: CheckContext) -> Iterator[Hit]:
-    """A purge whose cut-off was younger than 180 days when it ran, or records removed from the start of the chain
+    """A purge whose cut-off was later than six calendar months before its day in Beijing when it ran, or records removed from the start of the chain
     that no recorded purge accounts for (the anchor lies beyond every purge's last seq)."""
     purges = ctx.session.execute(
         select(AuditRecord.seq, AuditRecord.at, AuditRecord.detail_json).where(
@@ -39,13 +40,14 @@ def audit_retention(ctx: CheckContext) -> Iterator[Hit]:
         before = detail.get("before")
         if not before:
             continue
-        kept = (ctx.aware(at).date() - date.fromisoformat(before)).days
-        if kept < RETENTION_DAYS:
+        kept = (today_in_china(ctx.aware(at)) - date.fromisoformat(before)).days
+        if date.fromisoformat(before) > latest_cutoff(ctx.aware(at)):
             yield Hit(
                 ctx.office_unit_code,
                 f"purge:{seq}",
-                f"第 {seq} 条审计记录所载清理只保留了 {kept} 天日志（少于 {RETENTION_DAYS} 天）",
-                f"the purge recorded at seq {seq} kept only {kept} days of log (fewer than {RETENTION_DAYS})",
+                f"第 {seq} 条审计记录所载清理只保留了 {kept} 天日志（不足 {RETENTION_MONTHS} 个自然月）",
+                f"the purge recorded at seq {seq} kept only {kept} days of log (less than {RETENTION_MONTHS} "
+                "calendar months)",
                 {
                     "audit_seq": seq,
                     "purged_at": ctx.aware(at).isoformat(),
