@@ -24,6 +24,8 @@ from support.mail import Catcher, free_port
 from support.server import LiveServer
 from support.sharing import apply, approve, sign_and_submit
 
+REMIND = "/api/v1/sharing/reviews/remind"
+
 SENDER = "edudata@tjufe.edu.cn"
 ADDRESS = {u: f"{u}@tjufe.edu.cn" for u in ("xgb", "office", "lib", "rsc")}  # lib2 and xgb2 have none
 
@@ -190,11 +192,13 @@ def test_a_grant_about_to_end_is_mailed_to_the_applicant_once(
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
     smtp.reset()
-    assert mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"]).status_code == 200
+    mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"])
+    assert smtp.sent() == []  # reading the inbox mails nobody
+    assert mailing.post(REMIND, headers=people["h"]["office"]).status_code == 200
     mail = _only(smtp, "lib")["lib"]
     assert "授权即将到期" in mail["Subject"] and end in _body(mail)
     smtp.reset()
-    mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"])
+    mailing.post(REMIND, headers=people["h"]["office"])
     assert smtp.sent() == []
 
 
@@ -205,7 +209,7 @@ def test_a_grant_far_from_its_end_is_not_announced(
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
     smtp.reset()
-    mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"])
+    mailing.post(REMIND, headers=people["h"]["office"])
     assert smtp.sent() == []
 
 
@@ -218,6 +222,8 @@ def test_an_overdue_review_is_mailed_to_the_office(
         s.commit()
     smtp.reset()
     assert mailing.get("/api/v1/sharing/reviews/overdue", headers=people["h"]["office"]).status_code == 200
+    assert smtp.sent() == []  # the list is read-only (Build 5: no GET sends mail)
+    assert mailing.post(REMIND, headers=people["h"]["office"]).status_code == 200
     mail = _only(smtp, "office")["office"]
     assert f"#{app['id']}" in mail["Subject"] and "审核已超期" in mail["Subject"]
     assert "数据生产单位审核已超期" in _body(mail)

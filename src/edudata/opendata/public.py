@@ -37,6 +37,7 @@ from edudata.identity.principal import OpenKeyCaller, Principal
 from edudata.identity.tokens import as_utc, digest
 from edudata.opendata.models import OpenApplication, OpenKey, OpenView, PublicSession, PublicUser
 from edudata.opendata.review import get_view
+from edudata.policy import require
 from edudata.worker import outbox
 
 EMAIL = mail.EMAIL
@@ -251,10 +252,7 @@ def decide(
     session: Session, who: Principal, application_id: int, decision: str, reason: str
 ) -> OpenApplication:
     """The office approves or refuses (a refusal needs a reason)."""
-    if not who.has("office_admin"):
-        raise PermissionDenied(
-            "只有网信办可以审批开放数据申请", "only the office decides open-data applications"
-        )
+    require(who, "opendata.application.decide")
     app = session.get(OpenApplication, application_id)
     if app is None:
         raise NotFound(f"没有申请 {application_id}", f"no application {application_id}")

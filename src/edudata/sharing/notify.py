@@ -17,15 +17,18 @@ from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
 from edudata.org.models import Account, RoleAssignment, Unit
+from edudata.policy.table import rule as policy_rule
 from edudata.sharing.models import Notification
 
 
-def holders(session: Session, role: str, unit_code: str | None = None) -> list[int]:
-    """Ids of enabled accounts holding ``role`` (in ``unit_code`` when given)."""
+def holders(session: Session, action: str, unit_code: str | None = None) -> list[int]:
+    """Ids of enabled accounts that may take ``action`` (of ``unit_code`` when given): whom a step waits for."""
+    rule = policy_rule(action)
+    roles = rule.unit_roles if unit_code is not None and rule.unit_roles else rule.roles
     stmt = (
         select(Account.id)
         .join(RoleAssignment, RoleAssignment.account_id == Account.id)
-        .where(RoleAssignment.role == role, Account.disabled.is_(False))
+        .where(RoleAssignment.role.in_(sorted(roles)), Account.disabled.is_(False))
     )
     if unit_code is not None:
         stmt = stmt.join(Unit, Unit.id == Account.unit_id).where(Unit.code == unit_code)
