@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,38 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / -Proto are believed (addresses or CIDR); none by default, so no
     # local process can forge the address the audit log and the lockout see.
     trusted_proxies: list[str] = []
+    # Campus sign-on (统一身份认证, docs/identity.md). CAS: the server's base URL (its /login, /logout and
+    # /p3/serviceValidate are under it), "" = off; protocol 3.0 (attributes) or 2.0 (/serviceValidate).
+    cas_url: str = ""
+    cas_version: Literal["3", "2"] = "3"
+    # OpenID Connect: the issuer (discovery at <issuer>/.well-known/openid-configuration), "" = off.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile"
+    # Which released attribute (CAS) or claim (OIDC) carries the 工号/学号, the name and the unit code;
+    # "" for the number = the CAS user / the OIDC subject itself.
+    sso_attr_number: str = ""
+    sso_attr_name: str = ""
+    sso_attr_unit: str = ""
+    # An SSO user without an account is refused; name a role (e.g. "applicant") to let such users open an
+    # account of their own, with that role only, in the unit their attribute names.
+    sso_self_provision_role: str = ""
+    # Break-glass: when set, only these usernames may still log in with a local password (Art. 54).
+    password_login_accounts: list[str] = []
+    # Directory sync (LDAP/AD, ldap3): server URL (ldap:// or ldaps://), bind DN and password, people base
+    # and filter, and the attributes that carry the number, name, unit code and login name.
+    ldap_url: str = ""
+    ldap_bind_dn: str = ""
+    ldap_bind_password: str = ""
+    ldap_people_base: str = ""
+    ldap_people_filter: str = "(objectClass=inetOrgPerson)"
+    ldap_attr_number: str = "employeeNumber"
+    ldap_attr_name: str = "cn"
+    ldap_attr_unit: str = "departmentNumber"
+    ldap_attr_username: str = "uid"
+    # Service accounts (client credentials): how long a rotated-out secret still works.
+    client_secret_grace_hours: int = Field(24, ge=0)
     # /docs (Swagger UI) and /redoc, served from the app's own assets; turn off in production if not wanted.
     api_docs: bool = True
 

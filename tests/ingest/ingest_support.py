@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import polars as pl
+from sqlalchemy import create_engine, text
 
+from edudata.db import normalise_url
 from edudata.synth.people import students
 
 
 def student_frame(n: int, seed: int = 0) -> pl.DataFrame:
-    """``n`` synthetic students (valid), every value as text, as a producer system exports them."""
-    frame = students(n, seed=seed)
+    """``n`` synthetic students (valid), every value as text, as 学生工作部's system exports them: without 学籍状态,
+    whose authoritative source is 教务处 (一数一源, Art. 19)."""
+    frame = students(n, seed=seed).drop("XJZT")
     return frame.with_columns(pl.col("CSRQ").dt.to_string("%Y-%m-%d"), pl.col("NJ").cast(pl.String))
 
 
@@ -29,7 +36,7 @@ def csv_bytes(
 HEADERS_ZH = {
     "XH": "学号", "XM": "姓名", "XBM": "性别码", "MZM": "民族码", "SFZJH": "身份证件号", "CSRQ": "出生日期",
     "YXDM": "院系代码", "ZYMC": "专业名称", "NJ": "年级", "SJHM": "手机号码", "YHKH": "银行卡号", "DZYX": "电子邮箱",
-    "JTDZ": "家庭地址", "XJZT": "学籍状态",
+    "JTDZ": "家庭地址",
 }  # fmt: skip
 
 
@@ -57,3 +64,48 @@ class Uploader:
         return self.http.post(
             f"/api/v1/ingest/batches/{code}/review", json={"decision": decision, **body}, headers=self.h[user]
         )
+
+
+def run_cli(settings, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:  # noqa: ANN001
+    """``edudata …`` in a process of its own, on the test's database and data directory."""
+    full = {
+        **os.environ,
+        "EDUDATA_DATABASE_URL": settings.resolved_database_url(),
+        "EDUDATA_DATA_DIR": str(settings.data_dir),
+        "COLUMNS": "200",
+        **(env or {}),
+    }
+    exe = Path(sys.executable).with_name("edudata")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full, timeout=300)
+
+
+def business_table(url: str, frame: pl.DataFrame, name: str = "xs_jbxx") -> None:
+    """A producer's business table with Chinese column names (学生信息), as a 学工 system keeps it."""
+    engine = create_engine(normalise_url(url))
+    zh = frame.rename(HEADERS_ZH, strict=False)
+    cols = ", ".join(f'"{c}" VARCHAR(200)' for c in zh.columns)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {name} ({cols})"))
+        names = ", ".join(f'"{c}"' for c in zh.columns)
+        marks = ", ".join(f":p{i}" for i in range(len(zh.columns)))
+        conn.execute(
+            text(f"INSERT INTO {name} ({names}) VALUES ({marks})"),
+            [{f"p{i}": v for i, v in enumerate(r)} for r in zh.iter_rows()],
+        )
+    engine.dispose()
+
+
+def pull_source(http: httpx.Client, h: dict, connection: str, table: str = "xs_jbxx") -> int:
+    """Register a pull source as the office and map it as 学生工作部's officer; returns its id."""
+    r = http.post(
+        "/api/v1/ingest/student_basic/sources",
+        json={"name": "学工系统", "unit": "0104", "connection": connection},
+        headers=h["office"],
+    )
+    assert r.status_code == 201, r.text
+    source = r.json()["id"]
+    r = http.put(
+        f"/api/v1/ingest/sources/{source}/mapping", json={"table": table, "columns": {}}, headers=h["xgb"]
+    )
+    assert r.status_code == 200, r.text
+    return source

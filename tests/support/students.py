@@ -13,6 +13,7 @@ def id_number(seq: int, birth: str = "20030501", region: str = "120101") -> str:
 
 
 def student(i: int, college: str = "0201", year: int = 2023) -> dict:
+    """A row 学生工作部 (0104) writes: its own elements only, not 学籍状态 (its source is 教务处, Art. 19)."""
     return {
         "XH": f"{year}{college}{i:04d}",
         "XM": ["张伟", "王芳", "欧阳娜娜", "李强"][i % 4],
@@ -27,5 +28,4 @@ def student(i: int, college: str = "0201", year: int = 2023) -> dict:
         "YHKH": "6222020200112233445",
         "DZYX": f"s{i}@stu.tjufe.edu.cn",
         "JTDZ": "天津市河西区友谊路1号",
-        "XJZT": "01",
     }

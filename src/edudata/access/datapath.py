@@ -7,7 +7,7 @@ audited in its own transaction before the error leaves, so no rollback can erase
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,7 +16,7 @@ import polars as pl
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
-from edudata.access import filters
+from edudata.access import filters, write_rules
 from edudata.access.crypto_bridge import StoreCrypto
 from edudata.access.decision import Decision, GrantView, OpenView, decide, decide_open
 from edudata.access.grants import active_grants
@@ -393,6 +393,7 @@ def insert(
     """Insert rows (all or none): each value checked against its element's data standard first."""
     spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
     try:
+        _one_source(caller, spec, {k for r in rows for k in r})
         clean = validate_rows(ctx.session, spec, rows)
     except EduDataError as err:
         raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
@@ -415,10 +416,18 @@ def insert(
     return ids
 
 
+def _one_source(caller: Caller, spec: DatasetSpec, elements: Iterable[str]) -> None:
+    """一数一源 on write (Art. 8(4), 19): a direct write naming another source's element is refused whole."""
+    refused = write_rules.not_source(spec, caller.unit_code, elements)
+    if refused:
+        raise write_rules.refusal(spec, caller.unit_code, refused)
+
+
 def update(caller: Caller, ctx: Context, dataset_code: str, row_id: int, changes: Mapping[str, Any]) -> int:
     """Change one row; the earlier version is kept (readable by the office)."""
     spec, decision = _decide(caller, ctx, dataset_code, "update", None)
     try:
+        _one_source(caller, spec, changes)
         clean = validate_rows(ctx.session, spec, [changes], partial=True)[0]
         _node, where = _where(caller, ctx, spec, decision, None)
         with datapath_scope("update"), unique_guard(spec):

@@ -23,7 +23,7 @@ _unit = table("org_unit", column("id"), column("code"))
 ENCRYPTED_GRADES = frozenset({"important"})
 
 
-def _element_spec(e: DataElement, code_set: str | None) -> ElementSpec:
+def _element_spec(e: DataElement, code_set: str | None, source: str | None = None) -> ElementSpec:
     return ElementSpec(
         code=e.code,
         name=e.name,
@@ -34,6 +34,7 @@ def _element_spec(e: DataElement, code_set: str | None) -> ElementSpec:
         code_set=code_set,
         sensitive_type=e.sensitive_type if e.sensitive else None,
         share_category=e.share_category,
+        source_unit_code=source,
     )
 
 
@@ -55,11 +56,16 @@ def spec_from_catalogue(session: Session, dataset_code: str) -> DatasetSpec:
             f"no dataset '{dataset_code[:64]}' in the catalogue",
         )
     owner = session.execute(select(_unit.c.code).where(_unit.c.id == ds.owner_unit_id)).scalar_one()
+    ids = {ds.owner_unit_id, *(e.source_unit_id for e in ds.elements)}
+    unit_codes = dict(session.execute(select(_unit.c.id, _unit.c.code).where(_unit.c.id.in_(ids))).all())
     return DatasetSpec(
         code=ds.code,
         name=ds.name,
         owner_unit_code=owner,
-        elements=tuple(_element_spec(e, e.code_set.code if e.code_set else None) for e in ds.elements),
+        elements=tuple(
+            _element_spec(e, e.code_set.code if e.code_set else None, unit_codes.get(e.source_unit_id))
+            for e in ds.elements
+        ),
         unit_element=ds.unit_element,
         subject_element=ds.subject_element,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +30,16 @@ def _include_domain_routers(app: FastAPI) -> None:
                 app.include_router(importlib.import_module(name).router)
 
 
+def sso_origins(settings: Settings) -> list[str]:
+    """The origins of the configured CAS server and OIDC issuer (their logout pages follow a logout form)."""
+    origins = []
+    for url in (settings.cas_url, settings.oidc_issuer):
+        parts = urlsplit(url) if url else None
+        if parts and parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -48,7 +59,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         BodyLimitMiddleware, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes
     )
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, form_targets=sso_origins(settings))
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)  # outermost: sets the client
     if settings.api_docs:
         docs.install(app)  # its asset mount must precede /static

@@ -77,8 +77,12 @@ def _valid(address: str) -> bool:
 class SecurityHeadersMiddleware:
     """Add the security headers to every HTTP response (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_targets: Iterable[str] = ()) -> None:
+        """``form_targets``: origins a form may lead to besides this site — the school's sign-on server, whose
+        logout a logout form redirects to (browsers apply ``form-action`` to the redirect too)."""
         self.app = app
+        extra = " ".join(dict.fromkeys(t for t in form_targets if t))
+        self.csp = CSP.replace("form-action 'self'", f"form-action 'self' {extra}") if extra else CSP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,7 +99,7 @@ class SecurityHeadersMiddleware:
                     if k.lower() not in (b"cache-control", b"pragma") or static
                 ]
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
+                    (b"content-security-policy", self.csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.api.policy import allow
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
-from edudata.identity import blacklist, csrf, totp
+from edudata.identity import blacklist, cas, csrf, directory_pages, oidc, oidc_pages, sso_pages, totp
 from edudata.identity.actions import audit, commit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
@@ -28,7 +28,7 @@ from edudata.identity.deps import (
 from edudata.identity.passwords import verify_password
 from edudata.identity.principal import Principal
 from edudata.identity.service import authenticate, set_password
-from edudata.identity.tokens import SESSION_COOKIE, open_session, revoke_session
+from edudata.identity.tokens import SESSION_COOKIE, find_session, open_session, revoke_session
 from edudata.org.models import Account
 from edudata.org.roles import role_name
 from edudata.org.service import set_email
@@ -36,6 +36,9 @@ from edudata.policy import may_attempt
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(sso_pages.router)
+router.include_router(directory_pages.router)
+router.include_router(oidc_pages.router)
 
 
 def _safe_next(value: str) -> str:
@@ -51,6 +54,7 @@ def _login_page(request: Request, next_path: str, *, username: str = "", errors:
     token = csrf.current_or_new(request, request.cookies.get(CSRF_COOKIE))
     request.state.csrf_token = token
     ctx = {
+        "sso_links": sso_pages.sso_links(request, next_path),
         "next": next_path,
         "username": username,
         "errors": errors or {},
@@ -123,12 +127,25 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
         principal = current_principal(request, session)
     except EduDataError:
         principal = None
-    if secret and len(secret) <= 200 and revoke_session(session, secret) and principal is not None:
-        audit(session, request, principal, "logout", via="session")
+    web = find_session(session, secret) if secret and len(secret) <= 200 else None
+    method = web.auth_method if web is not None else "password"
+    if web is not None and revoke_session(session, secret) and principal is not None:
+        audit(session, request, principal, "logout", via="session", auth_method=method)
     session.commit()
-    resp = RedirectResponse("/login", status_code=303)
+    resp = RedirectResponse(_after_logout(request, method), status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+def _after_logout(request: Request, method: str) -> str:
+    """Where logging out leads: a session opened by the school's sign-on ends there too (single logout)."""
+    settings = request.app.state.settings
+    back = sso_pages.base_url(request) + "/login"
+    if method == "cas" and settings.cas_url:
+        return cas.logout_url(settings, back)
+    if method == "oidc" and settings.oidc_issuer:
+        return oidc.logout_url(settings, back) or "/login"
+    return "/login"
 
 
 def _links(principal: Principal) -> list[tuple[str, str, str]]:
@@ -145,6 +162,7 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
             ("/admin/accounts", "账户与角色", "Accounts and roles"),
             ("/admin/sod", "不相容岗位", "Separation of duties"),
             ("/admin/blacklist", "黑名单", "Blacklist"),
+            ("/admin/directory", "人员与单位同步", "Directory sync"),
         ]
     links.append(("/account", "账户安全", "Account security"))
     return links

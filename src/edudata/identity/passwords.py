@@ -19,6 +19,9 @@ MAX_LENGTH = 128
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+#: Stored for accounts that sign on through the school's IdP or are service accounts: no password matches it
+#: (it is no Argon2 hash), so such an account can never log in with a password.
+UNUSABLE_PASSWORD = "!no-local-password"  # noqa: S105 - a marker, not a secret
 
 
 def check_policy(password: str, username: str = "") -> None:

@@ -146,6 +146,16 @@ def _check(
             "blacklisted_account",
             account,
         )
+    if settings.password_login_accounts and account.username not in settings.password_login_accounts:
+        raise _Refused(
+            PermissionDenied(
+                "本平台使用统一身份认证登录；本地密码仅限应急账户",
+                "this platform signs in through the school's sign-on; local passwords are for break-glass "
+                "accounts only",
+            ),
+            "password_login_off",
+            account,
+        )
     if account.disabled:
         raise _Refused(PermissionDenied("账户已停用", "this account is disabled"), "disabled", account)
     for condition in LOGIN_CONDITIONS:

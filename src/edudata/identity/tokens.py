@@ -47,8 +47,15 @@ def issue_token(session: Session, account_id: int, settings: Settings, now: date
 
 
 def open_session(
-    session: Session, account_id: int, settings: Settings, now: datetime | None = None
+    session: Session,
+    account_id: int,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    auth_method: str = "password",
+    sso_ref: str | None = None,
 ) -> Issued:
+    """A new browser session; ``sso_ref`` (a CAS ticket or OIDC session id) is stored as its SHA-256."""
     now = now or utcnow()
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -61,6 +68,8 @@ def open_session(
             expires_at=expires,
             created_at=now,
             last_seen_at=now,
+            auth_method=auth_method,
+            sso_ref=digest(sso_ref) if sso_ref else None,
         )
     )
     session.flush()
@@ -102,6 +111,19 @@ def revoke_session(session: Session, secret: str, now: datetime | None = None) -
     web.revoked_at = now or utcnow()
     session.flush()
     return True
+
+
+def revoke_sso_sessions(session: Session, sso_ref: str, now: datetime | None = None) -> list[int]:
+    """End the live sessions the IdP's single-logout names; returns their accounts."""
+    rows = session.execute(
+        select(WebSession).where(WebSession.sso_ref == digest(sso_ref), WebSession.revoked_at.is_(None))
+    ).scalars()
+    ended = []
+    for web in rows:
+        web.revoked_at = now or utcnow()
+        ended.append(web.account_id)
+    session.flush()
+    return ended
 
 
 def revoke_all(session: Session, account_id: int, now: datetime | None = None) -> None:

@@ -48,9 +48,11 @@ def ingest_command(
     from edudata.audit.service import enable_checkpoints
     from edudata.identity.service import principal_for
     from edudata.ingest import service
+    from edudata.ingest.incoming import sweep
     from edudata.org.service import find_account
 
     settings = get_settings()
+    sweep(settings)  # what a killed ingest left: sealed under a key that died with it, removed now
     database = Database(settings.resolved_database_url())
     enable_checkpoints(database, settings)
     try:

@@ -105,7 +105,31 @@ def unregister_check(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+_DOMAINS_LOADED = False
+
+
+def load_domain_checks() -> None:
+    """Install every domain's batch checks once per process — web app, CLI, worker, demo loader alike — so a
+    batch passes the same rules on every channel (Art. 51's among them). A domain offers them as
+    ``edudata.<domain>.batch_checks.install()``; found by name, as the app finds routes, so ingest imports no
+    other feature domain."""
+    global _DOMAINS_LOADED
+    if _DOMAINS_LOADED:
+        return
+    import importlib
+    import importlib.util
+
+    from edudata.schema import DOMAINS
+
+    for domain in DOMAINS:
+        name = f"edudata.{domain}.batch_checks"
+        if importlib.util.find_spec(f"edudata.{domain}") and importlib.util.find_spec(name):
+            importlib.import_module(name).install()
+    _DOMAINS_LOADED = True
+
+
 def registered_checks(dataset: str) -> list[tuple[str, BatchCheck]]:
+    load_domain_checks()
     return [(n, fn) for n, (fn, only) in _REGISTRY.items() if only is None or dataset in only]
 
 

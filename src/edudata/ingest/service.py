@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.access import datapath, write_rules
 from edudata.access.specs import current_code_values, load_spec
 from edudata.audit import service as audit
 from edudata.catalog.models import DataElement, Dataset
@@ -187,7 +187,10 @@ def process(
 ) -> Batch:
     """Validate a read table and keep it as a batch awaiting review (good rows staged, bad ones quarantined)."""
     session, spec = ctx.session, s.spec
-    frame = table.frame
+    # 一数一源 on write: elements of another source are not collected from this unit (access/write_rules.py).
+    foreign = write_rules.not_source(spec, caller.unit_code, table.frame.columns)
+    frame = table.frame.drop([e.code for e in foreign])
+    not_source = [write_rules.notice(e, caller.unit_code) for e in foreign]
     already = 0
     extra: list = []
     if parent is not None:
@@ -224,7 +227,8 @@ def process(
             "mapping": table.mapping,
             "blank_rows": table.blank_rows,
             "already_received": already,
-            "warnings": warnings,
+            "warnings": warnings + not_source,
+            "not_source": [n["element"] for n in not_source],
         },
     )
     session.add(batch)
@@ -266,6 +270,7 @@ def process(
             "quarantined": batch.rows_quarantined,
             "source": source_kind,
             "parent": parent.code if parent else None,
+            **({"not_source": [n["element"] for n in not_source]} if not_source else {}),
         },
         **actor(caller, ctx),
     )
@@ -316,7 +321,7 @@ def upload(
     progress: Callable[[str], None] | None = None,
 ) -> Batch:
     """Receive a CSV/XLSX file and process it; any refusal is audited and leaves nothing behind."""
-    incoming = staging.directory(ctx.settings) / "incoming"
+    incoming = staging.directory(ctx.settings) / "incoming"  # = edudata.ingest.incoming.directory
     received: files.Received | None = None
     cleanup: list[Path] = []
     try:
@@ -331,19 +336,21 @@ def upload(
             progress("receive")
         received = files.receive(read, incoming, filename, ctx.settings.max_upload_bytes)
         cleanup.append(received.path)
-        kind = files.sniff(received.path, received.filename)
+        data = received.clear()  # sealed on disk under a key in memory; checked and read from memory
+        kind = files.sniff(data, received.filename)
         if progress:
             progress("read")
         lookup = readers.header_lookup(s.spec, s.saved, s.names_en)
         if kind in ("xlsx", "xls"):
             used = kind
             read_book = readers.read_xlsx if kind == "xlsx" else readers.read_xls
-            table = read_book(received.path, lookup, s.spec, received.filename)
+            table = read_book(data, lookup, s.spec, received.filename)
         else:
-            used = files.detect_encoding(received.path, encoding, received.filename)
-            utf8 = files.to_utf8(received.path, used, received.filename)
-            cleanup.append(utf8)
-            table = readers.read_csv(utf8, lookup, s.spec, received.filename)
+            used = files.detect_encoding(data, encoding, received.filename)
+            table = readers.read_csv(
+                files.to_utf8(data, used, received.filename), lookup, s.spec, received.filename
+            )
+        del data
         return process(
             caller, ctx, s, table, source_kind=kind, filename=received.filename, encoding=used,
             size=received.size, sha256=received.sha256, parent=parent, progress=progress,

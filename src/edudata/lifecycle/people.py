@@ -135,6 +135,54 @@ def _plus_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def end_grants(
+    session: Session, account: Account, *, by: str, reason: str, now: datetime | None = None
+) -> int:
+    """End every data grant issued to the account itself (Art. 30): on leaving, and on a move between units,
+    since a grant was given for the work of the old post. Returns how many ended."""
+    grants = session.execute(
+        update(AccessGrant)
+        .where(AccessGrant.grantee_account_id == account.id, AccessGrant.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow(), revoked_by=by, revoke_reason=reason[:200])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if grants:
+        from edudata.access.policy_cache import bump_epoch
+
+        bump_epoch(session)  # the bulk update bypasses the ORM's watch: raise the epoch ourselves
+    return int(grants or 0)
+
+
+def cut_off(
+    session: Session, account: Account, *, performed_by: str, reason: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """The offboarding path's revocations (Art. 30, 53): every role, every grant issued to the account, every
+    token and session, its officer appointments; then the account is disabled. Returns what was revoked.
+
+    :func:`offboard` calls it with the signed 附件4; the directory sync calls it when a person leaves the
+    personnel directory (the office completes the 附件4 record and the devices afterwards with ``offboard``).
+    """
+    now = now or utcnow()
+    roles = sorted(roles_of(session, account.id))
+    for role in roles:
+        revoke_role(session, account, role, performed_by)
+    grants = end_grants(session, account, by=performed_by, reason=reason, now=now)
+    live = {}
+    for label, model in (("tokens", ApiToken), ("sessions", WebSession)):
+        live[label] = session.execute(
+            select(func.count())
+            .select_from(model)
+            .where(model.account_id == account.id, model.revoked_at.is_(None))
+        ).scalar_one()
+    revoke_all(session, account.id, now)
+    ended = session.execute(
+        update(UnitOfficer).where(UnitOfficer.account_id == account.id, UnitOfficer.ended_at.is_(None))
+        .values(ended_at=now)
+    ).rowcount  # fmt: skip
+    set_disabled(session, account, True, performed_by)
+    return {"roles": roles, "grants": int(grants or 0), "officer_appointments": int(ended or 0), **live}
+
+
 def offboard(
     session: Session,
     *,
@@ -182,38 +230,13 @@ def offboard(
             "离岗须先签署离岗保密承诺书（附件4）", "offboarding requires the signed leaving commitment (Annex 4)",
             field="commitment",
         )  # fmt: skip
-    roles = sorted(roles_of(session, account.id))
-    for role in roles:
-        revoke_role(session, account, role, performed_by)
-    grants = session.execute(
-        update(AccessGrant)
-        .where(AccessGrant.grantee_account_id == account.id, AccessGrant.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=performed_by, revoke_reason="offboarding 离岗")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if grants:
-        from edudata.access.policy_cache import bump_epoch
-
-        bump_epoch(session)  # the bulk update bypasses the ORM's watch: raise the epoch ourselves
-    live = {}
-    for label, model in (("tokens", ApiToken), ("sessions", WebSession)):
-        live[label] = session.execute(
-            select(func.count())
-            .select_from(model)
-            .where(model.account_id == account.id, model.revoked_at.is_(None))
-        ).scalar_one()
-    revoke_all(session, account.id, now)
-    ended = session.execute(
-        update(UnitOfficer).where(UnitOfficer.account_id == account.id, UnitOfficer.ended_at.is_(None))
-        .values(ended_at=now)
-    ).rowcount  # fmt: skip
-    set_disabled(session, account, True, performed_by)
+    revoked = cut_off(session, account, performed_by=performed_by, reason="offboarding 离岗", now=now)
     row = Offboarding(
         account_id=account.id, left_on=left_on, off_duty_until=_plus_years(left_on, OFF_DUTY_YEARS),
         commitment_id=annex4.id,
         devices=[{"asset": str(d.get("asset", ""))[:100], "returned": bool(d.get("returned")),
                   "note": str(d.get("note", ""))[:200]} for d in devices],
-        revoked={"roles": roles, "grants": int(grants or 0), "officer_appointments": int(ended or 0), **live},
+        revoked=revoked,
         performed_by=performed_by, performed_at=now, device_exception=excepted, exit_education_on=exit_education_on,
     )  # fmt: skip
     session.add(row)

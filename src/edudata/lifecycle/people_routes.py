@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.identity.actions import audit, commit
-from edudata.identity.deps import require_roles
 from edudata.identity.principal import Principal
 from edudata.lifecycle import people
 from edudata.lifecycle.models import Agreement, TrainingRecord
@@ -19,8 +19,8 @@ from edudata.org.models import Account
 from edudata.org.service import get_account
 
 router = APIRouter()
-Office = Annotated[Principal, Depends(require_roles("office_admin"))]
-Overseer = Annotated[Principal, Depends(require_roles("office_admin", "auditor", "leadership"))]
+Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
+Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
 
 
 @router.post("/agreements", status_code=201)

@@ -7,8 +7,8 @@
   with their row, so the producer can resubmit once consent is on file (nothing is lost, nothing is kept
   without consent).
 
-Registered with :func:`edudata.ingest.rules.register_check` when the app starts (``hooks.py``); a separate
-worker process calls :func:`install` once. A check called without a session is a dry validation (nothing is
+Registered with :func:`edudata.ingest.rules.register_check` in every process that collects (the ingest domain
+loads ``privacy/batch_checks.py`` before its first batch: web app, CLI, worker and demo loader alike). A check called without a session is a dry validation (nothing is
 collected: the ingest service always passes the batch's session), so it returns no failure.
 """
 

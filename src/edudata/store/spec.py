@@ -23,6 +23,9 @@ class ElementSpec:
     code_set: str | None = None
     sensitive_type: str | None = None
     share_category: str = "conditional"
+    # 一数一源 (Art. 8(4), 19): the one unit whose values of this element are authoritative; writes of any
+    # other unit are refused (docs/data-path.md). None for specs built outside the catalogue.
+    source_unit_code: str | None = None
 
     @property
     def column(self) -> str:

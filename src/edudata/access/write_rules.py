@@ -1,0 +1,63 @@
+"""The rules every write of governed data obeys, whatever the channel (docs/data-path.md, *One write path*).
+
+一数一源 on write (Art. 8(4), 19): a unit writes only the elements whose authoritative source it is. The elements
+that say which row, person or unit a record is about — the dataset's key, its subject element and its unit
+element — are identifiers, not facts the writer asserts: every unit holding the dataset names them (their
+values are checked for uniqueness and against the unit register instead). Any other element whose source is
+another unit is not the writer's to give: a reviewed batch does not collect it (reported per element), a direct
+write is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from edudata.errors import PermissionDenied
+from edudata.store.spec import DatasetSpec, ElementSpec
+
+ARTICLE_ZH = "一数一源，《教育数据管理办法》第八条第（四）项、第十九条"
+ARTICLE_EN = "one data, one source; Art. 8(4) and 19"
+
+
+def identifiers(spec: DatasetSpec) -> set[str]:
+    """The elements naming the row, the person and the unit (written by every holder of the dataset)."""
+    out = {spec.key_element.code} if spec.key_element else set()
+    person = spec.person_element
+    return out | {e for e in (spec.unit_element, spec.subject_element, person.code if person else None) if e}
+
+
+def not_source(spec: DatasetSpec, unit_code: str, elements: Iterable[str]) -> list[ElementSpec]:
+    """The elements among ``elements`` whose authoritative source is a unit other than ``unit_code``."""
+    ids = identifiers(spec)
+    out = []
+    for code in elements:
+        element = spec.element(code)
+        if element is None or code in ids or element.source_unit_code in (None, unit_code):
+            continue
+        out.append(element)
+    return out
+
+
+def notice(element: ElementSpec, unit_code: str) -> dict[str, str]:
+    """One element a batch did not collect, with the reason (the batch report and the audit record)."""
+    return {
+        "code": "not_source",
+        "element": element.code,
+        "source_unit": element.source_unit_code or "",
+        "zh": f"数据项“{element.name}”（{element.code}）的权威来源单位是 {element.source_unit_code}，"
+        f"单位 {unit_code} 提交的该项值不予采集（{ARTICLE_ZH}）",
+        "en": f"the authoritative source of element {element.code} is unit {element.source_unit_code}; "
+        f"values of it submitted by unit {unit_code} are not collected ({ARTICLE_EN})",
+    }
+
+
+def refusal(spec: DatasetSpec, unit_code: str, refused: list[ElementSpec]) -> PermissionDenied:
+    """The 403 of a direct write naming elements of another source."""
+    names = "、".join(f"{e.name}（{e.code}，来源 {e.source_unit_code}）" for e in refused[:10])
+    codes = ", ".join(f"{e.code} (source {e.source_unit_code})" for e in refused[:10])
+    return PermissionDenied(
+        f"单位 {unit_code} 不是数据项 {names} 的权威来源单位，不能写入（{ARTICLE_ZH}）",
+        f"unit {unit_code} is not the authoritative source of {codes} in {spec.code} and cannot write it "
+        f"({ARTICLE_EN})",
+        elements=[e.code for e in refused],
+    )
