@@ -54,11 +54,11 @@ class Inspector:
 @pytest.fixture(autouse=True)
 def compliant_lifecycle(db: Database) -> None:
     """The office's yearly duties done (Art. 55, 60): a backup verified today with an off-site copy, a restore
-    drill and an emergency drill this year — so a test sees only the violation it plants."""
+    drill and an emergency drill this year and an approved emergency plan — so a test sees only the violation it plants."""
     from datetime import timedelta
 
     from edudata.db import utcnow
-    from edudata.lifecycle.models import BackupRecord, Drill, RestoreDrill
+    from edudata.lifecycle.models import BackupRecord, Drill, EmergencyPlan, RestoreDrill
 
     now = utcnow()
     with db.session() as s:
@@ -90,6 +90,10 @@ def compliant_lifecycle(db: Database) -> None:
         s.add(
             Drill(scenario="数据泄露应急", held_on=clock.today(), participants="网信办", created_by="tests")
         )
+        s.add(
+            EmergencyPlan(title="数据安全应急预案", version="1", body="…", approved_by="领导小组",
+                          approved_on=clock.today(), created_by="tests")
+        )  # fmt: skip
         s.commit()
 
 

@@ -214,6 +214,16 @@ def drill(
 # ------------------------------------------------------------------ schedules and retention
 
 
+def holds_important_data(session: Session) -> bool:
+    """Whether any dataset or element of the catalogue is graded 重要数据 (a backup then carries it, Art. 60)."""
+    from edudata.catalog.models import DataElement, Dataset
+
+    return (
+        session.scalar(select(Dataset.id).where(Dataset.grade == "important").limit(1)) is not None
+        or session.scalar(select(DataElement.id).where(DataElement.grade == "important").limit(1)) is not None
+    )
+
+
 def add_schedule(
     session: Session,
     *,
@@ -231,6 +241,12 @@ def add_schedule(
         )
     if session.execute(select(BackupSchedule).where(BackupSchedule.name == name)).scalar_one_or_none():
         raise Conflict(f"备份计划 {name} 已存在", f"backup schedule {name} exists")
+    if not offsite_dir and holds_important_data(session):
+        raise ValidationFailed(
+            "数据库存有重要数据，备份计划须设置异地备份目标（第六十条）",
+            "the database holds important data: a backup schedule needs an off-site target (Art. 60)",
+            field="offsite_dir",
+        )
     row = BackupSchedule(
         name=name, every_hours=every_hours, keep_last=keep_last, keep_days=keep_days, local_dir=local_dir,
         offsite_dir=offsite_dir, enabled=True, created_by=created_by, created_at=utcnow(),

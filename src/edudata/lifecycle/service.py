@@ -14,16 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.clock import today_in_china
 from edudata.db import utcnow
+from edudata.lifecycle import drills
 from edudata.lifecycle.incidents import compute_alerts, current_plan
 from edudata.lifecycle.models import BackupRecord, DestructionRequest, Drill, Offboarding, RestoreDrill
 from edudata.lifecycle.people import has_agreement, needs_annex3
 from edudata.org.models import Account
 
 BACKUP_MAX_AGE = timedelta(days=7)  # a verified backup at least weekly
-RESTORE_DRILL_MAX_AGE = timedelta(days=183)  # a successful restore drill at least every half year
-EMERGENCY_DRILL_MAX_AGE = timedelta(days=365)  # an emergency drill at least yearly
+# How often drills are due is defined once, in edudata.lifecycle.drills (the inspection uses it too).
 
 
 @dataclass(frozen=True)
@@ -77,18 +76,16 @@ def outstanding_obligations(session: Session, now: datetime | None = None) -> li
     if backup is None or now - _aware(backup.created_at) > BACKUP_MAX_AGE:
         found.append(Obligation("backup_not_verified", "Art. 55, 60",
                                 "最近 7 天内没有经校验的备份", "no verified backup in the last 7 days"))  # fmt: skip
-    drill = last_restore_drill(session)
-    if drill is None or now - _aware(drill.finished_at) > RESTORE_DRILL_MAX_AGE:
+    if drills.restore_drill(session, now).due:
         found.append(Obligation("restore_drill_due", "Art. 55",
-                                "半年内没有成功的恢复演练", "no successful restore drill in the last six months"))  # fmt: skip
+                                "本年度（北京时间）尚无成功的恢复演练", "no successful restore drill this year (Beijing)"))  # fmt: skip
     if current_plan(session) is None:
         found.append(
             Obligation("no_emergency_plan", "Art. 55", "未制定应急预案", "no emergency plan on file")
         )
-    emergency = last_emergency_drill(session)
-    if emergency is None or today_in_china(now) - emergency.held_on > EMERGENCY_DRILL_MAX_AGE:
+    if drills.emergency_drill(session, now).due:
         found.append(Obligation("emergency_drill_due", "Art. 55",
-                                "一年内没有应急演练记录", "no emergency drill in the last year"))  # fmt: skip
+                                "本年度（北京时间）尚无应急演练记录", "no emergency drill this year (Beijing)"))  # fmt: skip
     for username in unsigned_with_access(session):
         found.append(Obligation("annex3_missing", "Art. 12", f"{username} 未备案保密协议（附件3）",
                                 f"{username} has no confidentiality agreement (Annex 3) on file", username))  # fmt: skip

@@ -58,6 +58,8 @@ class InformationSystem(Base):
     pi_officer_username: Mapped[str | None] = mapped_column(String(150), nullable=True)
     pi_officer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     pi_officer_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # An education app (教育 APP) the school develops or uses: at 200,000 people it needs 个人信息安全认证 (Art. 50).
+    is_app: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -201,3 +203,18 @@ class DeidentifiedRelease(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AppCertification(Base):
+    """An education app's personal-information security certification (个人信息安全认证, Art. 50), on file."""
+
+    __tablename__ = "privacy_app_certification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("privacy_system.id"), index=True)
+    certifier: Mapped[str] = mapped_column(String(200))
+    certificate_no: Mapped[str] = mapped_column(String(100))
+    certified_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    recorded_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

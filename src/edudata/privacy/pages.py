@@ -36,6 +36,7 @@ OBLIGATION_NAMES = {
     "register_stale": ("统计已过期", "count out of date"),
     "pi_officer": ("个人信息保护负责人", "PI-protection officer"),
     "commission_filing": ("市教育两委备案", "city commission filing"),
+    "app_certification": ("教育 APP 个人信息安全认证", "education-app PI security certification"),
     "protection_level": ("等级保护三级", "protection level 3"),
     "annual_pi_audit": ("年度安全审计", "yearly PI audit"),
     "sensitive_assessment": ("敏感个人信息论证与决策", "sensitive-PI assessment and decision"),

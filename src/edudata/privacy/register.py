@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath
@@ -26,7 +26,7 @@ from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.org.service import find_account, roles_of
-from edudata.privacy.models import CommissionFiling, InformationSystem, PersonCount, PIAudit
+from edudata.privacy.models import AppCertification, CommissionFiling, InformationSystem, PersonCount, PIAudit
 from edudata.privacy.sensitive import sensitive_elements
 
 OFFICER_THRESHOLD = 200_000
@@ -87,7 +87,14 @@ def _known_datasets(session: Session) -> list[str]:
 
 
 def create_system(
-    session: Session, *, code: str, name: str, owner_unit_code: str, datasets: list[str], actor: str | None
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    owner_unit_code: str,
+    datasets: list[str],
+    actor: str | None,
+    is_app: bool = False,
 ) -> InformationSystem:
     """Register a business system and the datasets it stores (Art. 50 counts people per system)."""
     if not code.isascii() or not code.replace("_", "").isalnum() or not 2 <= len(code) <= 48:
@@ -109,6 +116,7 @@ def create_system(
     system = InformationSystem(
         code=code,
         name=name,
+        is_app=is_app,
         owner_unit_code=owner_unit_code,
         datasets=sorted(set(datasets)),
         created_by=actor,
@@ -188,6 +196,45 @@ def record_filing(
     session.add(row)
     session.flush()
     return row
+
+
+def record_certification(
+    session: Session, code: str, *, certifier: str, certificate_no: str, certified_on: date,
+    valid_until: date | None = None, actor: str | None = None,
+) -> AppCertification:  # fmt: skip
+    """Put an education app's PI security certification on file (Art. 50)."""
+    system = get_system(session, code)
+    if not system.is_app:
+        raise ValidationFailed("该系统不是教育 APP", "this system is not an education app", field="code")
+    if certified_on > today_in_china():
+        raise ValidationFailed(
+            "认证日期不能晚于今天", "the certification date is in the future", field="certified_on"
+        )
+    if valid_until is not None and valid_until < certified_on:
+        raise ValidationFailed(
+            "有效期早于认证日期", "valid_until is before certified_on", field="valid_until"
+        )
+    row = AppCertification(system_id=system.id, certifier=certifier.strip(), certificate_no=certificate_no.strip(),
+                           certified_on=certified_on, valid_until=valid_until, recorded_by=actor)  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def valid_certification(session: Session, system: InformationSystem, today: date) -> AppCertification | None:
+    """The app's certification in force on ``today`` (no end date, or not yet past it)."""
+    return (
+        session.execute(
+            select(AppCertification)
+            .where(
+                AppCertification.system_id == system.id,
+                or_(AppCertification.valid_until.is_(None), AppCertification.valid_until >= today),
+            )
+            .order_by(AppCertification.certified_on.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def record_pi_audit(
@@ -332,6 +379,7 @@ def system_view(session: Session, system: InformationSystem) -> dict[str, Any]:
         "name": system.name,
         "owner_unit_code": system.owner_unit_code,
         "datasets": system.datasets,
+        "is_app": system.is_app,
         "people": people,
         "counted_at": total.counted_at.isoformat() if total else None,
         "per_dataset": [
@@ -412,6 +460,17 @@ def outstanding_obligations(session: Session, today: date | None = None) -> list
                         people,
                     )
                 )  # fmt: skip
+        uncertified = system.is_app and valid_certification(session, system, today) is None
+        if people >= OFFICER_THRESHOLD and system.id is not None and uncertified:
+            found.append(
+                Obligation(
+                    "app_certification", "Art. 50", system.code, label,
+                    f"教育 APP {label}存储 {people:,} 人的个人信息（≥ 20 万），须通过个人信息安全认证并备案",
+                    f"education app {system.code} stores PI of {people:,} people (≥ 200,000): it needs a valid "
+                    "personal-information security certification on file",
+                    people,
+                )
+            )  # fmt: skip
         if people >= LEVEL3_THRESHOLD and system.id is not None:
             if (system.protection_level or 0) < 3:
                 found.append(

@@ -25,6 +25,7 @@ from edudata.privacy.attachments import MAX_ATTACHMENT_BYTES, store_attachment
 from edudata.privacy.models import DeidentifiedRelease
 from edudata.privacy.schemas import (
     AssessmentIn,
+    CertificationIn,
     ConsentIn,
     DecisionIn,
     FilingIn,
@@ -130,6 +131,21 @@ def add_filing(
     row = register.record_filing(session, code, **body.model_dump(), actor=principal.username)
     _done(session, principal, request, "privacy_filing", detail={"system": code, "id": row.id})
     return {"id": row.id, "reference_no": row.reference_no, "filed_on": row.filed_on.isoformat()}
+
+
+@router.post("/systems/{code}/certifications", status_code=201)
+def add_certification(
+    code: str,
+    body: CertificationIn,
+    principal: Keeper,
+    request: Request,
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Put an education app's personal-information security certification on file (Art. 50)."""
+    row = register.record_certification(session, code, **body.model_dump(), actor=principal.username)
+    _done(session, principal, request, "privacy_certification", detail={"system": code, "id": row.id})
+    return {"id": row.id, "certificate_no": row.certificate_no, "certified_on": row.certified_on.isoformat(),
+            "valid_until": row.valid_until.isoformat() if row.valid_until else None}  # fmt: skip
 
 
 @router.post("/systems/{code}/pi-audits", status_code=201)

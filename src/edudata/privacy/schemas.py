@@ -16,6 +16,7 @@ class SystemIn(_Body):
     name: str = Field(..., max_length=100)
     owner_unit_code: str = Field(..., max_length=32)
     datasets: list[str] = Field(..., min_length=1, max_length=500)
+    is_app: bool = False  # an education app (教育 APP): certification at 200,000 people (Art. 50)
 
 
 class SystemPatch(_Body):
@@ -94,3 +95,10 @@ class ReleaseIn(_Body):
     extra: list[str] = Field(default_factory=list, max_length=50)
     max_suppression: float = Field(0.05, ge=0, le=0.5)
     purpose: str = Field(..., max_length=1000)
+
+
+class CertificationIn(_Body):
+    certifier: str = Field(..., min_length=2, max_length=200)
+    certificate_no: str = Field(..., min_length=2, max_length=100)
+    certified_on: date
+    valid_until: date | None = None

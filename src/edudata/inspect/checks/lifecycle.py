@@ -4,13 +4,13 @@ confidentiality agreements of support staff with live access (Art. 12, 53), anom
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
-from edudata.clock import CHINA, today_in_china
 from edudata.inspect.registry import CheckContext, Hit, check
-from edudata.lifecycle.models import BackupRecord, Drill, RestoreDrill
+from edudata.lifecycle import drills
+from edudata.lifecycle.models import BackupRecord
 
 #: A verified backup younger than this many days must exist (Art. 55 数据备份灾难恢复制度).
 BACKUP_DAYS = 7
@@ -74,14 +74,28 @@ def offsite_backup(ctx: CheckContext) -> Iterator[Hit]:
     )
 
 
-def _year(now: datetime) -> int:
-    """The calendar year in Beijing: a drill on 31 December at 18:00 Beijing time (10:00 UTC) counts for that
-    year, and at 01:00 on 1 January (17:00 UTC the day before) the new year's duty is due."""
-    return today_in_china(now).year
+@check(
+    "lifecycle.emergency_plan",
+    article="55",
+    severity="high",
+    scope="school",
+    requires=("lifecycle",),
+    zh="制定数据安全应急预案",
+    en="A data-security emergency plan is on file",
+)
+def emergency_plan(ctx: CheckContext) -> Iterator[Hit]:
+    """No emergency plan (应急预案) on file, or the one on file not approved."""
+    from edudata.lifecycle.incidents import current_plan
 
-
-def _year_start(now: datetime) -> datetime:
-    return datetime(_year(now), 1, 1, tzinfo=CHINA)
+    plan = current_plan(ctx.session)
+    if plan is not None and plan.approved_by:
+        return
+    yield Hit(
+        ctx.office_unit_code, "plan",
+        "未制定数据安全应急预案" if plan is None else f"应急预案 {plan.version} 未经批准",
+        "no emergency plan on file" if plan is None else f"emergency plan {plan.version} is not approved",
+        {"plan": None if plan is None else plan.id},
+    )  # fmt: skip
 
 
 @check(
@@ -94,14 +108,10 @@ def _year_start(now: datetime) -> datetime:
     en="A restore drill this year",
 )
 def restore_drill(ctx: CheckContext) -> Iterator[Hit]:
-    """No successful restore drill recorded in the current calendar year."""
-    year = _year(ctx.now)
-    done = ctx.session.execute(
-        select(RestoreDrill.id)
-        .where(RestoreDrill.ok.is_(True), RestoreDrill.finished_at >= _year_start(ctx.now))
-        .limit(1)
-    ).first()
-    if done:
+    """No successful restore drill recorded in the current calendar year (:mod:`edudata.lifecycle.drills`)."""
+    status = drills.restore_drill(ctx.session, ctx.now)
+    year = status.year
+    if not status.due:
         return
     yield Hit(
         ctx.office_unit_code, f"restore:{year}",
@@ -120,10 +130,10 @@ def restore_drill(ctx: CheckContext) -> Iterator[Hit]:
     en="An emergency drill this year",
 )
 def emergency_drill(ctx: CheckContext) -> Iterator[Hit]:
-    """No emergency drill (应急演练) held in the current calendar year."""
-    year = _year(ctx.now)
-    done = ctx.session.execute(select(Drill.id).where(Drill.held_on >= date(year, 1, 1)).limit(1)).first()
-    if done:
+    """No emergency drill (应急演练) held in the current calendar year (:mod:`edudata.lifecycle.drills`)."""
+    status = drills.emergency_drill(ctx.session, ctx.now)
+    year = status.year
+    if not status.due:
         return
     yield Hit(
         ctx.office_unit_code, f"drill:{year}",

@@ -14,7 +14,13 @@ from edudata.privacy.register import outstanding_obligations
 from edudata.privacy.sensitive import sensitive_elements
 from edudata.store.models import StoreTable
 
-THRESHOLD_KINDS = ("pi_officer", "commission_filing", "protection_level", "annual_pi_audit")
+THRESHOLD_KINDS = (
+    "pi_officer",
+    "commission_filing",
+    "app_certification",
+    "protection_level",
+    "annual_pi_audit",
+)
 
 
 @check(
@@ -22,7 +28,7 @@ THRESHOLD_KINDS = ("pi_officer", "commission_filing", "protection_level", "annua
     article="50",
     severity="high",
     requires=("privacy",),
-    zh="存储 20 万 / 100 万人以上个人信息的系统履行负责人、备案、等保三级与年度审计义务",
+    zh="存储 20 万 / 100 万人以上个人信息的系统履行负责人、备案、APP 认证、等保三级与年度审计义务",
     en="Systems storing PI of 200,000 / 1,000,000+ people meet the officer, filing, level 3 and audit duties",
 )
 def pi_thresholds(ctx: CheckContext) -> Iterator[Hit]:
