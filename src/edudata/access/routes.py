@@ -13,20 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, formats
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.identity.deps import current_principal
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
-
-
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _elements(raw: str | None) -> list[str] | None:
