@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.api.policy import allow
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
-from edudata.identity import blacklist, cas, csrf, directory_pages, sso_pages, totp
+from edudata.identity import blacklist, cas, csrf, directory_pages, oidc, oidc_pages, sso_pages, totp
 from edudata.identity.actions import audit, commit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
@@ -38,6 +38,7 @@ from edudata.web.templating import render
 router = APIRouter(include_in_schema=False)
 router.include_router(sso_pages.router)
 router.include_router(directory_pages.router)
+router.include_router(oidc_pages.router)
 
 
 def _safe_next(value: str) -> str:
@@ -142,6 +143,8 @@ def _after_logout(request: Request, method: str) -> str:
     back = sso_pages.base_url(request) + "/login"
     if method == "cas" and settings.cas_url:
         return cas.logout_url(settings, back)
+    if method == "oidc" and settings.oidc_issuer:
+        return oidc.logout_url(settings, back) or "/login"
     return "/login"
 
 
