@@ -31,7 +31,7 @@ def allowed(who: Caller | Iterable[str], action: str, *, unit_code: str | None =
     """
     r = rule(action)
     roles = _roles(who)
-    if not roles.isdisjoint(r.roles):
+    if r.signed_in or not roles.isdisjoint(r.roles):
         return True
     if unit_code is None or roles.isdisjoint(r.unit_roles):
         return False
@@ -41,7 +41,7 @@ def allowed(who: Caller | Iterable[str], action: str, *, unit_code: str | None =
 def may_attempt(who: Caller | Iterable[str], action: str) -> bool:
     """Does ``who`` hold a role that may take ``action`` on some object (the route-level check)?"""
     r = rule(action)
-    return not _roles(who).isdisjoint(r.roles | r.unit_roles)
+    return r.signed_in or not _roles(who).isdisjoint(r.roles | r.unit_roles)
 
 
 def holders(action: str) -> frozenset[Role]:

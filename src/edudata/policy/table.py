@@ -32,6 +32,8 @@ class Rule:
     article: str
     roles: frozenset[Role]
     unit_roles: frozenset[Role] = frozenset()
+    #: Any authenticated caller, a grant-scoped credential (no roles) included; the service decides the rest.
+    signed_in: bool = False
 
 
 def _rule(article: str, *roles: Role, unit: tuple[Role, ...] = ()) -> Rule:
@@ -39,7 +41,7 @@ def _rule(article: str, *roles: Role, unit: tuple[Role, ...] = ()) -> Rule:
 
 
 def _everyone(article: str) -> Rule:
-    return Rule(article, SIGNED_IN)
+    return Rule(article, SIGNED_IN, signed_in=True)
 
 
 OVERSIGHT = (OA, L, AU)  # the office, the leadership group and the auditor oversee (Art. 5, 6, 59)
@@ -121,6 +123,7 @@ ACTIONS: dict[str, Rule] = {
     "privacy.sensitive.read": _everyone("Art. 51"),
     # ---- governed data itself: the data path decides by role, grant and category (Art. 40, 54)
     "data.read": _everyone("Art. 40, 54"),
+    "data.write": _everyone("Art. 8(4), 19, 22, 51"),
     # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
     "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
     "secrecy.marking.edit": _rule("Art. 57", OA),
