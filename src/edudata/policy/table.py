@@ -67,6 +67,7 @@ ACTIONS: dict[str, Rule] = {
     "catalog.codeset.edit": _rule("Art. 8, 21", OA),
     # ---- audit log (Art. 30, 59): the auditor reads it; the office may not unless also an auditor
     "audit.log.read": _rule("Art. 30, 59", AU),
+    "audit.access_trace.read": _rule("Art. 30, 59", AU),  # who read, and who could have read, what (行为追溯)
     # ---- ingest: collection, review chain unit -> office (Art. 4(1), 22)
     "ingest.batch.upload": _rule("Art. 22", unit=(UDO,)),
     "ingest.batch.read": _rule("Art. 22", OA, unit=(UDO, UR)),
