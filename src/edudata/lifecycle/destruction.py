@@ -35,6 +35,7 @@ from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from edudata.lifecycle import ledger, side_stores
 from edudata.lifecycle.ledger import canonical
 from edudata.lifecycle.models import DestructionCertificate, DestructionRequest
+from edudata.policy import allowed, require
 from edudata.store.guard import datapath_scope
 
 SCOPES = ("person", "dataset", "before")
@@ -167,8 +168,7 @@ def decide(
     caller: Caller, ctx: Context, request_id: int, *, approve: bool, note: str | None
 ) -> DestructionRequest:
     """Approve or reject (office, never the requester)."""
-    if "office_admin" not in caller.roles:
-        raise PermissionDenied("只有网信办可以审批销毁申请", "only the office approves destruction requests")
+    require(caller, "lifecycle.destruction.approve")
     req = _locked(ctx.session, request_id, "requested")
     if req.requested_by == caller.username:
         raise PermissionDenied(
@@ -203,13 +203,13 @@ def _tombstone(ctx: Context, ref: str) -> None:
 def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertificate:
     """Destroy an approved request's scope (destruction officer); returns the signed certificate."""
     req = _locked(ctx.session, request_id, "approved", "requested")
-    if "destruction_officer" in caller.roles and req.status != "approved":
+    if allowed(caller, "lifecycle.destruction.execute") and req.status != "approved":
         raise Conflict(
             f"销毁申请 {req.id} 未获批准（状态：{req.status}），不能执行",
             f"destruction request {req.id} is not approved (status: {req.status})",
         )
     scope = scope_of(req)
-    if "destruction_officer" in caller.roles and req.subject_ref:
+    if allowed(caller, "lifecycle.destruction.execute") and req.subject_ref:
         _tombstone(ctx, req.subject_ref)
     numbers = side_stores.person_numbers(ctx, scope["targets"]) if req.scope_kind == "person" else set()
     done = datapath_destruction.destroy(

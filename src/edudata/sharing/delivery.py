@@ -31,9 +31,10 @@ from edudata.access.models import AccessGrant
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
 from edudata.db import utcnow
-from edudata.errors import Conflict, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
+from edudata.policy import require
 from edudata.safe_text import check_filename
 from edudata.secrecy.guard import refuse_secret
 from edudata.sharing import credentials, notify
@@ -86,11 +87,6 @@ def grant_masking(session: Session, app: ShareApplication) -> dict[str, str]:
     return {**base, **app.masking}
 
 
-def _office(actor: Principal, what_zh: str, what_en: str) -> None:
-    if not actor.has("office_admin"):
-        raise PermissionDenied(f"只有网信办可以{what_zh}", f"only the office may {what_en}")
-
-
 def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
     """The last approval: count the people (Art. 50 gate), then release or hold for de-identification."""
     session = ctx.session
@@ -106,7 +102,7 @@ def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplicatio
         app.status = "pending_commission"
         session.flush()
         notify.send(
-            session, notify.holders(session, "office_admin"), kind="art50", application_id=app.id,
+            session, notify.holders(session, "sharing.release.prepare"), kind="art50", application_id=app.id,
             zh=f"共享申请 #{app.id} 涉及 {people} 人的个人信息，超过 20 万人，须上传市教委批准文件（第五十条）",
             en=f"application #{app.id} covers {people} people (> 200,000): upload the commission's approval (Art. 50)",
         )  # fmt: skip
@@ -120,7 +116,7 @@ def _ready(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> No
         app.status = "pending_release"
         ctx.session.flush()
         notify.send(
-            ctx.session, notify.holders(ctx.session, "office_admin"), kind="release", application_id=app.id,
+            ctx.session, notify.holders(ctx.session, "sharing.release.prepare"), kind="release", application_id=app.id,
             zh=f"共享申请 #{app.id} 为第三方分析，请预览去标识化结果（k 匿名）后发布",
             en=f"application #{app.id} is for third-party analysis: preview the k-anonymity, then release",
         )  # fmt: skip
@@ -132,7 +128,7 @@ def upload_commission_approval(
     ctx: datapath.Context, actor: Principal, app: ShareApplication, *, filename: str, content: bytes
 ) -> None:
     """The office files the city education commission's approval document (Art. 50); the hold lifts."""
-    _office(actor, "上传市教委批准文件", "upload the commission's approval")
+    require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_commission")
     if not content or len(content) > MAX_DOCUMENT_BYTES:
         raise ValidationFailed(
@@ -169,7 +165,7 @@ def quasi_identifiers(session: Session, app: ShareApplication) -> list[str]:
 
 def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> dict[str, Any]:
     """k-anonymity of what the grant would deliver, computed on the data path's own output (Art. 42)."""
-    _office(actor, "预览去标识化结果", "preview a de-identified release")
+    require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_release")
     qi = quasi_identifiers(ctx.session, app)
     if qi:
@@ -190,7 +186,7 @@ def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplicati
 
 
 def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> AccessGrant:
-    _office(actor, "发布去标识化数据", "release de-identified data")
+    require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_release")
     if app.k_anonymity is None:
         raise Conflict("发布前须先预览 k 匿名结果", "preview the k-anonymity before release")
@@ -250,13 +246,7 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
 
 def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason: str) -> None:
     """The office or the producer unit's officer ends a grant at once; its credentials die with it."""
-    if not (
-        actor.has("office_admin")
-        or (actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code)
-    ):
-        raise PermissionDenied(
-            "只有网信办或数据生产单位可以撤销授权", "only the office or the producer revokes"
-        )
+    require(actor, "sharing.grant.revoke", unit_code=app.owner_unit_code)
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed(

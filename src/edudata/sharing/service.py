@@ -28,8 +28,9 @@ from edudata.catalog.service import get_dataset
 from edudata.clock import CHINA, today_in_china  # noqa: F401 - today_in_china is re-exported
 from edudata.crypto.keys import KeyManager
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.identity.principal import Principal
+from edudata.policy import allowed, require
 from edudata.secrecy.guard import refuse_secret
 from edudata.sharing.models import (
     ShareApplication,
@@ -142,8 +143,7 @@ def policy(session: Session) -> SharingPolicy:
 
 def set_policy(session: Session, actor: Principal, values: Mapping[str, Any]) -> SharingPolicy:
     """The office sets auto-approval of 无条件共享, the review deadline, the minimum k and the Art. 50 threshold."""
-    if not actor.has("office_admin"):
-        raise PermissionDenied("只有网信办可以设置共享策略", "only the office sets the sharing policy")
+    require(actor, "sharing.policy.edit")
     p = policy(session)
     limits = {"review_working_days": (1, 30), "min_k": (2, 1000), "large_scale_threshold": (1, 10**9)}
     for key, value in values.items():
@@ -291,10 +291,7 @@ def create_application(
     ctx: datapath.Context, actor: Principal, values: Mapping[str, Any]
 ) -> ShareApplication:
     """A draft application (附件1); the nudge's counts are stored with it."""
-    if not actor.has("applicant"):
-        raise PermissionDenied(
-            "只有数据申请人可以提交共享申请", "only an applicant may apply for shared data"
-        )
+    require(actor, "sharing.application.apply")
     session = ctx.session
     dataset, chosen, node = check_selection(
         session, str(values.get("dataset_code") or ""), values.get("elements") or [], values.get("row_filter")
@@ -373,10 +370,8 @@ def get_application(session: Session, app_id: int) -> ShareApplication:
 
 def may_see(actor: Principal, app: ShareApplication) -> bool:
     """The applicant's unit, the producer unit's officers and the office see an application; nobody else."""
-    return (
-        actor.has("office_admin")
-        or (actor.unit_code == app.applicant_unit_code and actor.has("applicant"))
-        or (actor.unit_code == app.owner_unit_code and actor.has("unit_data_officer"))
+    return allowed(actor, "sharing.application.read", unit_code=app.applicant_unit_code) or allowed(
+        actor, "sharing.application.read", unit_code=app.owner_unit_code
     )
 
 
@@ -391,11 +386,11 @@ def list_applications(
     session: Session, actor: Principal, status: str | None = None
 ) -> list[ShareApplication]:
     stmt = select(ShareApplication).order_by(ShareApplication.id.desc()).limit(500)
-    if not actor.has("office_admin"):
+    if not allowed(actor, "sharing.application.read"):
         mine = []
-        if actor.has("applicant"):
+        if allowed(actor, "sharing.application.submit", unit_code=actor.unit_code):
             mine.append(ShareApplication.applicant_unit_code == actor.unit_code)
-        if actor.has("unit_data_officer"):
+        if allowed(actor, "sharing.application.review_producer", unit_code=actor.unit_code):
             mine.append(ShareApplication.owner_unit_code == actor.unit_code)
         if not mine:
             return []
