@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete, select
 
 from edudata.access.datapath import Context
 from edudata.access.destruction import IDENTIFIER_CODES
 from edudata.access.specs import load_spec
 from edudata.crypto.subject_keys import subject_refs
-from edudata.errors import NotFound
+from edudata.errors import EduDataError, NotFound
 from edudata.ingest import staging
 from edudata.ingest.models import Batch, Issue, Snapshot
 from edudata.store import destruction as store
@@ -70,7 +71,13 @@ def _parts(folder: Path) -> list[str]:
 def shred(ctx: Context, refs: Iterable[str], numbers: Iterable[str]) -> dict[str, Any]:
     """Remove the person from every staged batch, snapshot and issue list; returns counts (no value)."""
     refs, numbers = set(refs), set(numbers)
-    done: dict[str, Any] = {"staged_rows": 0, "snapshot_rows": 0, "issue_rows": 0, "files": 0}
+    done: dict[str, Any] = {
+        "staged_rows": 0,
+        "snapshot_rows": 0,
+        "issue_rows": 0,
+        "files": 0,
+        "unreadable_files": 0,
+    }
     if not refs and not numbers:
         return done
     from edudata.ingest.snapshots import _digest
@@ -81,7 +88,11 @@ def shred(ctx: Context, refs: Iterable[str], numbers: Iterable[str]) -> dict[str
     for folder in folders:
         code = folder.name
         for part in _parts(folder):
-            frame = staging.read_frame(session, settings, code, part)
+            try:
+                frame = staging.read_frame(session, settings, code, part)
+            except (InvalidTag, EduDataError):  # not openable with the key ring: no one can read it either
+                done["unreadable_files"] += 1
+                continue
             hit = _matches(ctx, frame, refs, numbers)
             if not hit.any():
                 continue
