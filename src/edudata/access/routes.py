@@ -148,6 +148,7 @@ def export_records(
         elements=_elements(elements),
         filter=filter,
         grant_id=grant_id,
+        copy="package" if format == "package" else "export",  # registered with its people (Art. 35 副本)
     )
     frame = formats.concat(frames, page.elements)
     meta = {
