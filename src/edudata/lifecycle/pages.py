@@ -38,3 +38,8 @@ def lifecycle_page(
         "plan": current_plan(session),
     }  # fmt: skip
     return render(request, "lifecycle/overview.html", context)
+
+
+from edudata.lifecycle import duties_pages  # noqa: E402 - the people page, a router of its own
+
+router.include_router(duties_pages.router)

@@ -22,6 +22,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, EduDataError, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.models import ApiToken, WebSession
 from edudata.identity.tokens import revoke_all
+from edudata.lifecycle import duties
 from edudata.lifecycle.models import Agreement, Offboarding, TrainingRecord, UnitOfficer
 from edudata.org.models import Account, RoleAssignment, Unit, UnitType
 from edudata.org.roles import Role
@@ -191,11 +192,23 @@ def offboard(
     commitment: dict[str, Any] | None,
     performed_by: str,
     now: datetime | None = None,
+    device_exception: dict[str, Any] | None = None,
+    exit_education_on: date | None = None,
 ) -> Offboarding:
-    """One action (离岗): 附件4 required; roles, grants, tokens, sessions, appointments revoked; account disabled."""
+    """One action (离岗): 附件4 required; devices back or an approved exception (Art. 53); roles, grants, tokens,
+    sessions, appointments revoked; account disabled; the off-duty year then refuses any role granted back."""
     now = now or utcnow()
     if account.username == performed_by:
         raise PermissionDenied("不能为本人办理离岗", "you cannot offboard yourself")
+    if exit_education_on is not None and exit_education_on > today_in_china():
+        raise ValidationFailed(
+            "离岗保密教育日期不能晚于今天",
+            "the exit education date is in the future",
+            field="exit_education_on",
+        )
+    excepted = duties.device_exception(
+        session, devices, device_exception, leaver=account, performed_by=performed_by
+    )
     # Compare-and-set (edudata.transition): the account is locked, so two offboardings at once record one.
     account = transition.lock_row(session, Account, account.id, what=("账户", "account"))
     done = session.scalar(select(Offboarding).where(Offboarding.account_id == account.id))
@@ -224,7 +237,7 @@ def offboard(
         devices=[{"asset": str(d.get("asset", ""))[:100], "returned": bool(d.get("returned")),
                   "note": str(d.get("note", ""))[:200]} for d in devices],
         revoked=revoked,
-        performed_by=performed_by, performed_at=now,
+        performed_by=performed_by, performed_at=now, device_exception=excepted, exit_education_on=exit_education_on,
     )  # fmt: skip
     session.add(row)
     session.flush()
@@ -251,4 +264,6 @@ def offboarding_view(row: Offboarding, username: str) -> dict[str, Any]:
         "revoked": row.revoked,
         "performed_by": row.performed_by,
         "performed_at": row.performed_at.isoformat(),
+        "device_exception": row.device_exception,
+        "exit_education_on": row.exit_education_on.isoformat() if row.exit_education_on else None,
     }

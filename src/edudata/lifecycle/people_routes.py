@@ -111,7 +111,9 @@ def offboard(
     row = people.offboard(session, account=account, left_on=body.left_on,
                           devices=[d.model_dump() for d in body.devices],
                           commitment=body.commitment.model_dump() if body.commitment else None,
-                          performed_by=principal.username)  # fmt: skip
+                          performed_by=principal.username,
+                          device_exception=body.device_exception.model_dump() if body.device_exception else None,
+                          exit_education_on=body.exit_education_on)  # fmt: skip
     audit(session, request, principal, "offboarding", target=account.username, revoked=row.revoked,
           off_duty_until=row.off_duty_until.isoformat())  # fmt: skip
     commit(session)

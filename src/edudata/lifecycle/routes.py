@@ -20,7 +20,7 @@ from edudata.api.policy import allow
 from edudata.errors import NotFound
 from edudata.identity.actions import audit, commit
 from edudata.identity.principal import Principal
-from edudata.lifecycle import backup, destruction, incidents, operations, people_routes
+from edudata.lifecycle import backup, destruction, duties_routes, incidents, operations, people_routes
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, Drill, Incident, RestoreDrill
 from edudata.lifecycle.schemas import (
     DecisionIn,
@@ -304,3 +304,4 @@ def obligations(_p: Overseer, session: Session = Depends(get_session)) -> list[d
 
 
 router.include_router(people_routes.router)
+router.include_router(duties_routes.router)

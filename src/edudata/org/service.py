@@ -30,7 +30,8 @@ UNIT_TYPES = frozenset(t.value for t in UnitType)
 
 #: Told when an account loses something other domains relied on when they trusted it: ``(session, account,
 #: event, role, by)`` with event ``"role_revoked"`` (``role`` names it), ``"disabled"`` or ``"moved"`` (to another
-#: unit). Called inside the change's transaction, so what a listener revokes is revoked exactly when the change
+#: unit), or ``"role_granting"`` before a role is given (a listener refuses it by raising: lifecycle's off-duty
+#: year, Art. 53). Called inside the change's transaction, so what a listener revokes is revoked exactly when the change
 #: is. Sharing registers here to end the account's grant credentials (Art. 30); see ``edudata.sharing``.
 AccountListener = Callable[[Session, Account, str, "str | None", "str | None"], None]
 ACCOUNT_LISTENERS: list[AccountListener] = []
@@ -324,6 +325,7 @@ def grant_role(session: Session, account: Account, role: str, granted_by: str | 
     if existing is not None:
         return existing
     _check_sod(session, [*held, role])
+    _tell(session, account, "role_granting", role, granted_by)  # a listener may refuse (the off-duty year)
     assignment = RoleAssignment(account_id=account.id, role=role, granted_by=granted_by, granted_at=utcnow())
     session.add(assignment)
     session.flush()
