@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     ldap_attr_name: str = "cn"
     ldap_attr_unit: str = "departmentNumber"
     ldap_attr_username: str = "uid"
+    # Where the school has no directory: 人事处's authoritative staff dataset in the governed store (ingest),
+    # read through the data path as the office; the elements holding the number, name and unit code.
+    directory_source: Literal["ldap", "staff_dataset"] = "ldap"
+    directory_staff_dataset: str = "staff_basic"
+    directory_staff_number: str = "GH"
+    directory_staff_name: str = "XM"
+    directory_staff_unit: str = "DWDM"
     # Service accounts (client credentials): how long a rotated-out secret still works.
     client_secret_grace_hours: int = Field(24, ge=0)
     # /docs (Swagger UI) and /redoc, served from the app's own assets; turn off in production if not wanted.

@@ -13,20 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, formats
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
-from edudata.identity.deps import current_principal
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
-
-
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _elements(raw: str | None) -> list[str] | None:
@@ -88,7 +80,7 @@ def query_records(
     ),
     grant_id: int | None = Query(None),
     total: bool = Query(False),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """A page of records, only the permitted elements and rows, masked as decided, audited."""
@@ -112,7 +104,7 @@ def query_records_post(
     dataset: str,
     body: QueryBody,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Same as GET, with the filter as a JSON body (for long filters)."""
@@ -139,7 +131,7 @@ def export_records(
     elements: str | None = Query(None, max_length=2000),
     filter: str | None = Query(None, max_length=20000),
     grant_id: int | None = Query(None),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26);
@@ -216,7 +208,7 @@ def insert_records(
     dataset: str,
     body: RowsBody,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.write")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Insert records (all or none; each value checked against its data standard)."""
@@ -231,7 +223,7 @@ def update_record(
     row_id: int,
     body: ChangesBody,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.write")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     version = datapath.update(principal, _ctx(request, session), dataset, row_id, body.changes)
@@ -244,7 +236,7 @@ def delete_record(
     dataset: str,
     row_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.write")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     count = datapath.delete(principal, _ctx(request, session), dataset, [row_id])
@@ -257,7 +249,7 @@ def record_history(
     dataset: str,
     row_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Earlier versions of a record (office only)."""

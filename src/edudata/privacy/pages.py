@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from edudata.access import datapath
+from edudata.api.context import request_context
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.errors import EduDataError, ValidationFailed
@@ -91,13 +91,7 @@ def count_now(
     session: Session = Depends(get_session),
     principal: Principal = Depends(allow("privacy.register.keep")),
 ) -> Response:
-    ctx = datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
-    register.refresh_register(principal, ctx)
+    register.refresh_register(principal, request_context(request, session))
     commit(session)
     return RedirectResponse("/privacy?done=counted", status_code=303)
 

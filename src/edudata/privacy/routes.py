@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.audit.routes import actor
@@ -40,15 +40,6 @@ router = APIRouter(prefix="/api/v1/privacy", tags=["privacy 个人信息保护"]
 Keeper = Annotated[Principal, Depends(allow("privacy.register.keep"))]
 Reader = Annotated[Principal, Depends(allow("privacy.register.read"))]
 Collector = Annotated[Principal, Depends(allow("privacy.consent.record"))]
-
-
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _done(session: Session, principal: Principal, request: Request, operation: str, **fields: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
@@ -26,15 +26,6 @@ from edudata.sharing.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
-
-
-def ctx_of(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _app(session: Session, who: Principal, app_id: int) -> Any:
