@@ -80,3 +80,49 @@ def test_request_urls_in_the_server_log_keep_parameter_names_only() -> None:
     assert scrub(target) == "/api/v1/data/student_basic?filter=…&page_size=…"
     assert scrub("/api/v1/data/student_basic") == "/api/v1/data/student_basic"
     assert "13912345678" not in scrub("/x?13912345678")
+
+
+def test_the_server_log_of_edudata_serve_holds_no_searched_value(world: dict, settings, tmp_path) -> None:  # noqa: ANN001
+    """A search by mobile number through `edudata serve`: its log names the path and parameters, not the value."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "EDUDATA_DATABASE_URL": settings.resolved_database_url(),
+           "EDUDATA_DATA_DIR": str(settings.data_dir), "EDUDATA_CONFIG_FILE": "/nonexistent",
+           "EDUDATA_MASTER_KEY_FILE": str(settings.resolved_master_key_file())}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("edudata")), "serve", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    httpx.get(f"{base}/api/v1/health", timeout=5)
+                    break
+                except httpx.HTTPError:
+                    assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            mobile = world["rows"][2]["SJHM"]
+            wanted = json.dumps({"element": "SJHM", "op": "eq", "value": mobile})
+            r = httpx.get(f"{base}/api/v1/data/student_basic", params={"filter": wanted, "page_size": 5},
+                          headers=world["h"]["xgb"], timeout=60)  # fmt: skip
+            assert r.status_code == 200 and r.json()["count"] == 1, r.text
+            r = httpx.get(f"{base}/api/v1/data/student_basic?{mobile}", headers=world["h"]["xgb"], timeout=60)
+            time.sleep(0.5)
+        finally:
+            server.terminate()
+            server.wait(20)
+    text = log.read_text(errors="replace")
+    assert "/api/v1/data/student_basic?filter=…&page_size=…" in text, text[-2000:]
+    assert mobile not in text and mobile[-4:] + "%22" not in text
