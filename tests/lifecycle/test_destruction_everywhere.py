@@ -114,9 +114,9 @@ def _destroy(http: httpx.Client, world: dict) -> dict:
     assert req.status_code == 201, req.text
     rid = req.json()["id"]
     assert http.post(f"{API}/{rid}/decision", json={"approve": True}, headers=h["office2"]).status_code == 200
-    r = http.post(f"{API}/{rid}/execute", headers=h["destroyer"])
+    r = http.post(f"{API}/{rid}/execute", headers=h["destroyer"], timeout=120)
     assert r.status_code == 200, r.text
-    return r.json()["certificate"]
+    return r.json()
 
 
 def _database_files(backend_url: str) -> list[Path]:
@@ -185,8 +185,18 @@ def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
             found
         )
         return
-    certificate = _destroy(http, world)
-    what = certificate["what"]
+    executed = _destroy(http, world)
+    if not executed["reclaimed"]:
+        # A transaction older than the destruction ran somewhere in the cluster (the machine is shared): the
+        # platform said so; its rewrite is run again once that transaction ends, as an operator would.
+        from edudata.access.datapath import Context
+        from edudata.lifecycle import destruction
+
+        with db.session() as s:
+            ctx = Context(session=s, settings=settings, database=db)
+            tables = ["gd_student_basic", "gd_student_basic__history", *destruction.RECLAIMED]
+            assert destruction.after_commit(ctx, tables, wait=900), "an older transaction is still running"
+    what = executed["certificate"]["what"]
     assert what["side_stores"]["staged_rows"] == 2 and what["side_stores"]["snapshot_rows"] == 1
     assert what["side_stores"]["issue_rows"] >= 1
     assert sorted(c["kind"] for c in what["copies_handed_out"]) == ["export", "package"]

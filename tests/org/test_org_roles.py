@@ -76,7 +76,8 @@ def test_compatible_roles_are_granted_and_revoked(
 ) -> None:  # noqa: ANN001
     accounts.create(username="xgb", roles=("unit_data_officer",), unit_code="0104")
     assert (
-        http.post("/api/v1/accounts/xgb/roles", json={"role": "unit_reviewer"}, headers=office).status_code == 201
+        http.post("/api/v1/accounts/xgb/roles", json={"role": "unit_reviewer"}, headers=office).status_code
+        == 201
     )
     assert _roles(db, "xgb") == {"unit_data_officer", "unit_reviewer"}
     r = http.delete("/api/v1/accounts/xgb/roles/unit_reviewer", headers=office)
