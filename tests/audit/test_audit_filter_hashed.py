@@ -12,6 +12,7 @@ from sqlalchemy import select
 from edudata.api.access_log import scrub
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
+from support.collect import collect
 from support.students import PASSWORD, student
 
 
@@ -22,8 +23,7 @@ def world(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
     accounts.create(username="aud", roles=("auditor",), unit_code="0002")
     h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "aud")}
     rows = [student(i, "0201", 2023) for i in range(4)]
-    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
-    assert r.status_code == 201, r.text
+    collect(http, accounts, "student_basic", rows, headers=h["xgb"], unit="0104")
     return {"h": h, "rows": rows}
 
 

@@ -75,6 +75,39 @@ def submit_rows(
         ) from None
 
 
+def submit_frame(
+    caller: Caller,
+    ctx: datapath.Context,
+    dataset_code: str,
+    frame: pl.DataFrame,
+    *,
+    source_kind: str,
+    filename: str,
+) -> Batch:
+    """A table of typed columns named by element code (a loader's, the demo's) collected as a batch awaiting
+    review — the same rules as every channel; a refusal is audited, nothing kept."""
+    try:
+        s = setup(ctx.session, dataset_code)
+        check_submitter(caller, s.spec, caller.unit_code)
+        unknown = [c for c in frame.columns if s.spec.element(c) is None]
+        if unknown:
+            raise ValidationFailed(
+                f"数据集 {dataset_code} 没有数据元素 {', '.join(unknown[:10])}",
+                f"dataset {dataset_code} has no element {', '.join(unknown[:10])}",
+                field="columns",
+            )
+        text = frame.select(pl.all().cast(pl.String)).with_columns(
+            pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_row")
+        )
+        kept, blank = readers._finish(text)
+        table = readers.Table(kept, {c: c for c in frame.columns}, [], blank)
+        return process(caller, ctx, s, table, source_kind=source_kind, filename=filename)
+    except EduDataError as err:
+        if getattr(err, "audited", False):
+            raise
+        raise refuse(err, caller, ctx, "ingest_upload", dataset_code, source=source_kind) from None
+
+
 def submit_change(
     caller: Caller, ctx: datapath.Context, dataset_code: str, row_id: int, changes: Mapping[str, Any]
 ) -> Batch:
