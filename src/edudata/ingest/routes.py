@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata import policy
 from edudata.access import datapath
 from edudata.access.specs import load_spec
 from edudata.api.deps import get_session
@@ -20,7 +21,7 @@ from edudata.errors import NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.deps import current_principal
 from edudata.identity.principal import Principal
 from edudata.ingest import jobs, mappings, pull, quality, review, service, snapshots
-from edudata.ingest.models import Batch, Job, Rule
+from edudata.ingest.models import Batch, Job, Rule, Source
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 RULE_KINDS = ("regex", "range", "allowed", "cross_field", "width")
@@ -482,7 +483,15 @@ def get_job(
     job_id: int, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     job = session.get(Job, job_id)
-    if job is None or not who.has("office_admin", "unit_data_officer"):
+    # The office, and the data officers of the unit whose source the job pulls (Art. 30: a unit does not see
+    # another unit's collection); anyone else is told there is no such job.
+    source = (
+        session.get(Source, int(job.payload["source_id"]))
+        if job and "source_id" in (job.payload or {})
+        else None
+    )
+    unit = source.unit_code if source is not None else None
+    if job is None or not policy.allowed(who, "ingest.pull.read", unit_code=unit):
         raise NotFound(f"没有任务 {job_id}", f"no job {job_id}")
     return {
         "id": job.id,
