@@ -1,6 +1,6 @@
 """Sharing delivery under load: 100 grant holders fetching pages through the data API at once.
 
-    .venv/bin/python bench/sharing.py [--students 1000000] [--backends sqlite,postgresql] [--seconds 20]
+    .venv/bin/python bench/sharing.py [--students 1000000] [--backends sqlite,postgresql] [--seconds 20] [--servers 2]
 
 For each backend: a fresh database with the demo catalogue and ``--students`` synthetic students loaded by their
 producer unit through the data path; 100 applications (one college and year of entry each, 7 elements, 姓名 and
@@ -12,7 +12,9 @@ one grant-scoped credential each. The real app is served by uvicorn in a subproc
 Printed: requests/s, p50 and p99 (wrk), non-2xx answers, and — measured inside the server by timing the data
 path's own functions — the share of server time per request spent in the decision (credential → grant →
 decision), masking, and the audit record, next to the store's SELECT and the rest (HTTP, JSON, authentication).
-Figures only: no pass/fail.
+With ``--servers 2`` two app servers run on the same database (as ``edudata serve`` twice behind a load balancer,
+docs/deployment.md) and the 100 connections are split between them (two ``wrk`` at once, 50 connections each);
+the throughputs are added, p99 is the worse of the two. Figures only: no pass/fail.
 """
 
 from __future__ import annotations
@@ -225,7 +227,9 @@ end
 """
 
 
-def wrk(port: int, holders: list[tuple[str, int, int]], seconds: int) -> dict[str, float]:
+def wrk(
+    port: int, holders: list[tuple[str, int, int]], seconds: int, connections: int = HOLDERS
+) -> dict[str, float]:
     """Each request: the next holder's credential and a cursor inside its own grant's rows (a holder pages
     through what it was granted, not through other colleges' rows)."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
@@ -238,7 +242,7 @@ def wrk(port: int, holders: list[tuple[str, int, int]], seconds: int) -> dict[st
         }
     )
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{HOLDERS}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", str(script),
+        ["wrk", "-t2" if connections > 50 else "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", str(script),
          f"http://127.0.0.1:{port}/"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
@@ -259,7 +263,33 @@ def wrk(port: int, holders: list[tuple[str, int, int]], seconds: int) -> dict[st
     }
 
 
-def run_backend(name: str, students: int, seconds: int) -> None:
+def _spread(ports: list[int], holders: list[tuple[str, int, int]], seconds: int) -> dict[str, float]:
+    """The 100 connections split over the servers, one wrk each at the same time: throughputs add up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    each = HOLDERS // len(ports)
+    with ThreadPoolExecutor(len(ports)) as pool:
+        parts = list(pool.map(lambda p: wrk(p, holders, seconds, each), ports))
+    return {
+        "rps": sum(r["rps"] for r in parts),
+        "p50": max(r["p50"] for r in parts),
+        "p99": max(r["p99"] for r in parts),
+        "errors": sum(r["errors"] for r in parts),
+        "requests": sum(r["requests"] for r in parts),
+    }
+
+
+def _merged(ports: list[int]) -> dict[str, float]:
+    import httpx
+
+    totals: dict[str, float] = {}
+    for port in ports:
+        for k, v in httpx.get(f"http://127.0.0.1:{port}/bench/timings").json().items():
+            totals[k] = totals.get(k, 0.0) + v
+    return totals
+
+
+def run_backend(name: str, students: int, seconds: int, servers: int = 1) -> None:
     import httpx
 
     work = Path(tempfile.mkdtemp(prefix=f"bench-sharing-{name}-"))
@@ -270,18 +300,23 @@ def run_backend(name: str, students: int, seconds: int) -> None:
         pg_name = f"edudata_bench_{uuid.uuid4().hex[:8]}"
         _pg(f'CREATE DATABASE "{pg_name}"')
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
-    print(f"[{name}]")
+    print(
+        f"[{name}, {servers} app server{'s' if servers > 1 else ''}, load average {os.getloadavg()[0]:.1f}]"
+    )
     try:
         secrets = build(url, work, students)
-        port = random.randint(20000, 40000)
-        server = subprocess.Popen([sys.executable, __file__, "serve", url, str(work), str(port)], cwd=ROOT)
+        ports = random.sample(range(20000, 40000), servers)
+        procs = [subprocess.Popen([sys.executable, __file__, "serve", url, str(work), str(p)], cwd=ROOT)
+                 for p in ports]  # fmt: skip
+        port = ports[0]
         try:
-            for _ in range(150):
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            for p in ports:
+                for _ in range(300):
+                    try:
+                        httpx.get(f"http://127.0.0.1:{p}/api/v1/health", timeout=1)
+                        break
+                    except httpx.HTTPError:
+                        time.sleep(0.2)
             probe = httpx.get(f"http://127.0.0.1:{port}/api/v1/data/student_basic?page_size=100",
                               headers={"Authorization": f"Bearer {secrets[0][0]}"}, timeout=30)  # fmt: skip
             assert probe.status_code == 200, probe.text
@@ -292,17 +327,21 @@ def run_backend(name: str, students: int, seconds: int) -> None:
                     one.get(f"/api/v1/data/student_basic?page_size=100&after={lo - 1 + i * 7919 % max(hi - lo - 100, 1)}",
                             headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
             alone = (time.perf_counter() - t0) / 50 * 1000
-            httpx.post(f"http://127.0.0.1:{port}/bench/reset")
-            result = wrk(port, secrets, seconds)
-            t = httpx.get(f"http://127.0.0.1:{port}/bench/timings").json()
+            for p in ports:
+                httpx.post(f"http://127.0.0.1:{p}/bench/reset")
+            result = wrk(port, secrets, seconds) if servers == 1 else _spread(ports, secrets, seconds)
+            t = _merged(ports)
+            load = os.getloadavg()[0]
         finally:
-            server.terminate()
-            server.wait(10)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(10)
         total = t.get("request", 0.0) or 1.0
         n = max(t.get("count", 1), 1)
         print(f"  {HOLDERS} grant holders, page_size=100, {seconds} s: {result['rps']:.1f} req/s, "
               f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, {result['requests']} requests, "
-              f"non-2xx {result['errors']}")  # fmt: skip
+              f"non-2xx {result['errors']}, load average {load:.1f} at the end")  # fmt: skip
         print(f"  one client alone, 50 requests in sequence: {alone:.1f} ms per request")
         parts = (
             "credential",
@@ -317,6 +356,7 @@ def run_backend(name: str, students: int, seconds: int) -> None:
         )
         print(f"  per request, mean wall ms (summed over concurrent requests): request {1000 * total / n:.1f}, "
               + ", ".join(f"{k} {1000 * t.get(k, 0.0) / n:.2f}" for k in parts))  # fmt: skip
+        print(f"  audit append alone: {t.get('audit', 0.0) / total:.1%} of request time")
         governed = t.get("decision", 0.0) + t.get("masking", 0.0) + t.get("audit", 0.0)
         worked = t.get("data path", 0.0) + t.get("credential", 0.0) + t.get("commit", 0.0)
         print(f"  decision + masking + audit: {governed / total:.1%} of request time; "
@@ -335,11 +375,14 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--servers", type=int, default=1, choices=(1, 2), help="app servers on the one database"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed as the load generator: apt-get install wrk")
     for name in args.backends.split(","):
-        run_backend(name, args.students, args.seconds)
+        run_backend(name, args.students, args.seconds, args.servers)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,9 @@ def serve(
     except EduDataError as err:
         console.print(f"[red]{err.zh}[/red]\n{err.en}")
         raise typer.Exit(code=2) from None
+    from edudata.ingest.incoming import sweep
+
+    sweep(settings)  # uploads a killed server was receiving: sealed noise whose key died with it (Art. 35)
     application = create_app(settings)
     attach(application)  # the audit log's sequencer runs in the server (one per deployment wins each round)
     uvicorn.run(

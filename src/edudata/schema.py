@@ -25,6 +25,7 @@ DOMAINS = (
     "lifecycle",
     "inspect",
     "secrecy",
+    "worker",
 )
 
 

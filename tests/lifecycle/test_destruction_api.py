@@ -66,8 +66,15 @@ def test_nobody_but_the_destruction_officer_executes_and_the_refusal_is_audited(
     assert r.status_code == 403
     assert world["ids"][3] in governed_ids(db, "gd_student_basic")
     with db.session() as s:
-        refused = s.execute(select(AuditRecord).where(AuditRecord.operation == "destroy")).scalars().all()
-    assert [(a.username, a.result) for a in refused] == [("office", "denied")]
+        refused = (
+            s.execute(select(AuditRecord).where(AuditRecord.operation.in_(("destroy", "permission_denied"))))
+            .scalars()
+            .all()
+        )
+    # The policy refuses at the door (lifecycle.destruction.execute), before the data path is reached.
+    assert [(a.username, a.result, a.detail.get("action")) for a in refused] == [
+        ("office", "denied", "lifecycle.destruction.execute")
+    ]
 
 
 def test_execution_deletes_current_rows_and_history_and_destroys_the_persons_key(

@@ -82,7 +82,8 @@ def offboard_body() -> dict:
     """xgb leaves today, having signed the leaving commitment (附件4) yesterday; one device is not back."""
     return {"username": "xgb", "left_on": clock.iso(0),
             "devices": [{"asset": "笔记本 NB-0042", "returned": True}, {"asset": "U盾 K-7", "returned": False}],
-            "commitment": {"signed_on": clock.iso(-1), "document_ref": "离岗承诺书-xgb.pdf"}}  # fmt: skip
+            "commitment": {"signed_on": clock.iso(-1), "document_ref": "离岗承诺书-xgb.pdf"},
+            "device_exception": {"approved_by": "office2", "reason": "U盾已挂失作废，由银行注销"}}  # fmt: skip
 
 
 def test_offboarding_requires_the_leaving_commitment(http: httpx.Client, world: dict, db: Database) -> None:

@@ -12,6 +12,7 @@ import pytest
 from edudata.api.app import create_app
 from edudata.config import Settings
 from edudata.db import Database
+from edudata.worker.outbox import send_due
 from support.collect import collect
 from support.mail import Catcher
 from support.server import LiveServer
@@ -67,7 +68,9 @@ def portal_server(settings: Settings, database: Database, smtp: Catcher) -> Iter
         settings, database, smtp_port=smtp.port, opendata_rate_burst=100_000, opendata_rate_per_second=1000.0
     )
     live.start()
+    smtp.drain = lambda: send_due(database, live.app.state.settings)  # the worker's sending step
     yield live
+    smtp.drain = None
     live.stop()
 
 

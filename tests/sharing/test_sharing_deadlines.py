@@ -22,6 +22,7 @@ from support.sharing import apply, sign_and_submit
 from support.students import PASSWORD
 
 OVERDUE = "/api/v1/sharing/reviews/overdue"
+REMIND = "/api/v1/sharing/reviews/remind"
 
 
 def _first_friday(year: int) -> date:
@@ -71,7 +72,7 @@ def test_a_review_due_in_an_unknown_year_carries_the_note_in_the_api_and_on_the_
 
 
 @pytest.mark.frozen_clock(clock.beijing(2026, 9, 28))  # Monday 28 September 2026, before 国庆节
-def test_a_review_opened_before_national_day_is_due_after_it_and_flagged_only_then(
+def test_a_review_opened_before_national_day_is_due_after_it_and_reminded_only_then(
     http: httpx.Client, world: dict, accounts, frozen_clock
 ) -> None:  # noqa: ANN001
     """The frozen clock reaches the live server: the review opens on the frozen day and is judged on later ones."""
@@ -83,10 +84,15 @@ def test_a_review_opened_before_national_day_is_due_after_it_and_flagged_only_th
     )  # days later: yesterday's token has expired, sign in again
     office = accounts.headers("office", password=PASSWORD)
     assert http.get(OVERDUE, headers=office).json()["reviews"] == []
+    assert http.post(REMIND, headers=office).json()["overdue"] == 0
     frozen_clock.move_to(clock.beijing(2026, 10, 12))
     office = accounts.headers("office", password=PASSWORD)
     listed = http.get(OVERDUE, headers=office).json()["reviews"]
     assert [(r["application_id"], r["overdue"]) for r in listed] == [(seen["id"], True)]
+    # Reading the list is safe (no flag, no message); the explicit reminder action sends it.
+    inbox = http.get("/api/v1/sharing/inbox", headers=office).json()
+    assert not any(n["kind"] == "review_overdue" for n in inbox["notifications"])
+    assert http.post(REMIND, headers=office).json()["overdue"] == 1
     inbox = http.get("/api/v1/sharing/inbox", headers=office).json()
     assert any(n["kind"] == "review_overdue" for n in inbox["notifications"])
 
@@ -108,6 +114,10 @@ def test_the_day_a_review_opens_is_the_beijing_day_not_the_server_s(http: httpx.
 
 def test_an_applicant_cannot_list_overdue_reviews(http: httpx.Client, world: dict) -> None:
     assert http.get(OVERDUE, headers=world["h"]["lib"]).status_code == 403
+
+
+def test_only_the_office_sends_reminders(http: httpx.Client, world: dict) -> None:
+    assert http.post(REMIND, headers=world["h"]["lib"]).status_code == 403
 
 
 def test_the_cli_flags_and_lists_overdue_reviews(http: httpx.Client, world: dict, settings) -> None:  # noqa: ANN001

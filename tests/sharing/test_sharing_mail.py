@@ -17,11 +17,14 @@ from edudata.audit.models import AuditRecord
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.sharing.models import Notification, ShareReview
+from edudata.worker.outbox import send_due
 from support import clock
 from support.lifecycle import run_cli
 from support.mail import Catcher, free_port
 from support.server import LiveServer
 from support.sharing import apply, approve, sign_and_submit
+
+REMIND = "/api/v1/sharing/reviews/remind"
 
 SENDER = "edudata@tjufe.edu.cn"
 ADDRESS = {u: f"{u}@tjufe.edu.cn" for u in ("xgb", "office", "lib", "rsc")}  # lib2 and xgb2 have none
@@ -69,9 +72,11 @@ def people(world: dict, http: httpx.Client, accounts, smtp: Catcher) -> dict:  #
 
 
 @pytest.fixture
-def mailing(mail_server: LiveServer, db: Database) -> Iterator[httpx.Client]:
+def mailing(mail_server: LiveServer, db: Database, smtp: Catcher) -> Iterator[httpx.Client]:
+    smtp.drain = lambda: send_due(db, mail_server.app.state.settings)  # the worker's sending step
     with httpx.Client(base_url=mail_server.url, timeout=30) as client:
         yield client
+    smtp.drain = None
 
 
 def _body(msg: Message) -> str:
@@ -115,7 +120,7 @@ def test_a_mail_carries_nothing_from_the_data(mailing: httpx.Client, people: dic
     app = _submitted(mailing, people)
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
-    text = "".join(_body(m) + m["Subject"] for m in smtp.messages)
+    text = "".join(_body(m) + m["Subject"] for m in smtp.sent())
     for row in people["rows"]:
         for element in ("XH", "XM", "SFZJH", "SJHM", "DZYX", "YHKH"):
             assert str(row[element]) not in text
@@ -125,8 +130,8 @@ def test_an_officer_without_an_address_is_skipped_and_recorded(
     mailing: httpx.Client, people: dict, smtp: Catcher, db: Database
 ) -> None:
     _submitted(mailing, people)
-    assert sorted(_states(db, "review_waiting").values()) == ["no_address", "sent"]  # xgb2, xgb
     assert _only(smtp, "xgb")
+    assert sorted(_states(db, "review_waiting").values()) == ["no_address", "sent"]  # xgb2, xgb
 
 
 def test_the_producers_approval_with_narrowing_tells_the_applicant_and_opens_the_office_review(
@@ -187,12 +192,14 @@ def test_a_grant_about_to_end_is_mailed_to_the_applicant_once(
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
     smtp.reset()
-    assert mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"]).status_code == 200
+    mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"])
+    assert smtp.sent() == []  # reading the inbox mails nobody
+    assert mailing.post(REMIND, headers=people["h"]["office"]).status_code == 200
     mail = _only(smtp, "lib")["lib"]
     assert "授权即将到期" in mail["Subject"] and end in _body(mail)
     smtp.reset()
-    mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"])
-    assert smtp.messages == []
+    mailing.post(REMIND, headers=people["h"]["office"])
+    assert smtp.sent() == []
 
 
 def test_a_grant_far_from_its_end_is_not_announced(
@@ -202,8 +209,8 @@ def test_a_grant_far_from_its_end_is_not_announced(
     approve(mailing, people["h"]["xgb"], app["id"])
     approve(mailing, people["h"]["office"], app["id"])
     smtp.reset()
-    mailing.get("/api/v1/sharing/inbox", headers=people["h"]["office"])
-    assert smtp.messages == []
+    mailing.post(REMIND, headers=people["h"]["office"])
+    assert smtp.sent() == []
 
 
 def test_an_overdue_review_is_mailed_to_the_office(
@@ -215,6 +222,8 @@ def test_an_overdue_review_is_mailed_to_the_office(
         s.commit()
     smtp.reset()
     assert mailing.get("/api/v1/sharing/reviews/overdue", headers=people["h"]["office"]).status_code == 200
+    assert smtp.sent() == []  # the list is read-only (Build 5: no GET sends mail)
+    assert mailing.post(REMIND, headers=people["h"]["office"]).status_code == 200
     mail = _only(smtp, "office")["office"]
     assert f"#{app['id']}" in mail["Subject"] and "审核已超期" in mail["Subject"]
     assert "数据生产单位审核已超期" in _body(mail)
@@ -242,7 +251,7 @@ def test_an_applicant_who_lost_the_role_is_not_told_about_the_application(
     r = mailing.post(f"/api/v1/sharing/applications/{app['id']}/refuse", json={"reason": "申请人已离开岗位"},
                      headers=people["h"]["xgb"])  # fmt: skip
     assert r.status_code == 200
-    assert smtp.messages == []
+    assert smtp.sent() == []
     assert set(_states(db, "refused").values()) == {"skipped"}
 
 
@@ -257,7 +266,7 @@ def test_an_owner_who_clears_the_address_gets_no_more_mail(
     smtp.reset()
     mailing.post(f"/api/v1/sharing/applications/{app['id']}/refuse", json={"reason": "用途不明确，请补充"},
                  headers=people["h"]["xgb"])  # fmt: skip
-    assert smtp.messages == []
+    assert smtp.sent() == []
     assert set(_states(db, "refused").values()) == {"no_address"}
 
 
@@ -274,9 +283,11 @@ def test_a_refusing_relay_leaves_the_approval_committed_and_records_the_failure(
     mailing: httpx.Client, people: dict, smtp: Catcher, db: Database
 ) -> None:
     app = _submitted(mailing, people)
+    before = len(smtp.sent())  # the submission's mail went out before the relay began refusing
     smtp.refusing = True
     r = approve(mailing, people["h"]["xgb"], app["id"])
     assert r.status_code == 200 and r.json()["status"] == "pending_office"
+    assert len(smtp.sent()) == before  # the worker tried: refused
     _failure_recorded(db)
     with db.session() as s:
         errors = s.scalars(select(Notification.mail_error).where(Notification.mail_state == "failed")).all()
@@ -291,19 +302,21 @@ def test_a_missing_relay_leaves_the_approval_committed_and_records_the_failure(
     with httpx.Client(base_url=dead_mail_server.url, timeout=30) as client:
         app = apply(client, people["h"]["lib"])
         sign_and_submit(client, people["h"]["lib"], app["id"])
+        send_due(db, dead_mail_server.app.state.settings)  # the submission mail: nobody listens
         r = approve(client, people["h"]["xgb"], app["id"])
         assert r.status_code == 200 and r.json()["status"] == "pending_office"
         inbox = client.get("/api/v1/sharing/inbox", headers=people["h"]["office"]).json()
     assert any(n["kind"] == "review_waiting" for n in inbox["notifications"])  # the inbox has it regardless
+    send_due(db, dead_mail_server.app.state.settings)  # the worker tries: nobody listens
     _failure_recorded(db)
-    assert smtp.messages == []
+    assert smtp.sent() == []
 
 
 def test_mail_is_off_by_default(http: httpx.Client, people: dict, smtp: Catcher, db: Database) -> None:
     """The default server has no sender configured: nothing is sent, nothing recorded, nothing fails."""
     app = _submitted(http, people)
     assert approve(http, people["h"]["xgb"], app["id"]).status_code == 200
-    assert smtp.messages == []
+    assert smtp.sent() == []
     with db.session() as s:
         assert set(s.scalars(select(Notification.mail_state))) == {None}
         assert s.scalar(select(AuditRecord).where(AuditRecord.operation == "share_mail")) is None
@@ -319,5 +332,6 @@ def test_the_daily_reminder_command_mails_the_overdue_review(
     done = run_cli(settings, "sharing", "remind", "--today", later, env=mail_on)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "overdue reviews: 1" in done.stdout
+    send_due(db, settings.model_copy(update={"smtp_port": smtp.port}))  # the worker sends what was queued
     mail = _only(smtp, "office")["office"]
     assert f"https://data.tjufe.edu.cn/sharing/applications/{app['id']}" in _body(mail)

@@ -101,3 +101,21 @@ def frozen_clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Coordi
         return
     with frozen(marker.args[0]) as traveller:
         yield traveller
+
+
+def without_faketime(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a child process whose behaviour is timed waits, not dates, with libfaketime taken out.
+
+    The suite is also run under Debian's ``faketime`` (a clock years on). libfaketime fakes the monotonic clock
+    too, and a timed wait on it (``threading.Event.wait``, as in the audit sequencer's pause) then never returns,
+    because the kernel measures the deadline on the real clock; with the monotonic clock left real,
+    ``time.sleep`` fails instead. A child such as ``edudata serve`` whose test is about a background thread's
+    timing therefore runs on the real clock; the test process keeps the moved one.
+    """
+    child = {k: v for k, v in env.items() if not k.startswith("FAKETIME")}
+    preload = [p for p in env.get("LD_PRELOAD", "").split(":") if p and "faketime" not in p]
+    if preload:
+        child["LD_PRELOAD"] = ":".join(preload)
+    else:
+        child.pop("LD_PRELOAD", None)
+    return child

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import Message
 
@@ -23,7 +24,8 @@ class Catcher:
     """An SMTP server on a loopback port that keeps every message it receives.
 
     With ``refusing`` set it answers every message with 554 (a relay that refuses), as a real relay would for a
-    policy or quota failure.
+    policy or quota failure. Mail leaves the platform through its outbox, sent by the worker: a test sets
+    ``drain`` to the worker's real sending step, and every look at what arrived runs it first.
     """
 
     def __init__(self) -> None:
@@ -32,6 +34,17 @@ class Catcher:
         self.arrived = threading.Condition()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.drain: Callable[[], object] | None = None
+
+    def _drained(self) -> None:
+        if self.drain is not None:
+            self.drain()
+
+    def sent(self) -> list[Message]:
+        """Every message received so far (after the outbox was drained)."""
+        self._drained()
+        with self.arrived:
+            return list(self.messages)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd hook
         if self.refusing:
@@ -43,20 +56,26 @@ class Catcher:
         return "250 OK"
 
     def reset(self) -> None:
+        """Forget what was sent so far (what the outbox held is sent first, so it cannot arrive later)."""
+        self.refusing = False
+        self._drained()
         with self.arrived:
             self.messages.clear()
         self.refusing = False
 
     def to(self, address: str) -> list[Message]:
         """Messages received for ``address``, oldest first."""
+        self._drained()
         with self.arrived:
             return [m for m in self.messages if m["To"] == address]
 
     def recipients(self) -> list[str]:
+        self._drained()
         with self.arrived:
             return sorted(m["To"] for m in self.messages)
 
     def wait_for(self, to: str, timeout: float = 10) -> Message:
+        self._drained()
         with self.arrived:
             ok = self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), timeout)
         assert ok, f"no mail to {to}"

@@ -15,6 +15,7 @@ class LiveServer:
     """``ssl_certfile``/``ssl_keyfile`` (PEM paths) serve HTTPS instead, as ``edudata serve --certfile`` does."""
 
     def __init__(self, app, ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:  # noqa: ANN001
+        self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))

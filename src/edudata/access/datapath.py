@@ -17,6 +17,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from edudata.access import filters, write_rules
+from edudata.access.copies import record_copy
 from edudata.access.crypto_bridge import StoreCrypto
 from edudata.access.decision import Decision, GrantView, OpenView, decide, decide_open
 from edudata.access.grants import active_grants
@@ -309,6 +310,9 @@ def query(
         detail={"basis": decision.basis, "masking": decision.masking, "after_id": after_id},
         **_audit_fields(caller, ctx),
     )
+    if decision.grant_id is not None and ids:  # a page delivered to a grant holder is a copy (Art. 35 副本)
+        record_copy(ctx.session, spec, ids, kind="grant_delivery", who=_audit_fields(caller, ctx),
+                    grant_id=decision.grant_id)  # fmt: skip
     return Page(
         dataset=spec.code,
         elements=chosen,
@@ -334,14 +338,18 @@ def export_frames(
     chunk: int = 10_000,
     max_rows: int = 2_000_000,
     preview: GrantView | None = None,
+    copy: str | None = None,
 ) -> tuple[Page, list[pl.DataFrame]]:
     """Every row in scope, in masked chunks, recorded as one ``export`` (Art. 30 导出 is audited).
 
-    ``preview`` (office only): decide as that grant would, to measure a release before it happens."""
+    ``preview`` (office only): decide as that grant would, to measure a release before it happens.
+    ``copy`` (``export``, ``package``): the rows leave the platform, so the copy and its people are registered
+    (``edudata.access.copies``, Art. 35 副本); a grant holder's export is always a ``grant_delivery``."""
     spec, decision = _decide(caller, ctx, dataset_code, "export", grant_id, preview)
     chosen = _requested_elements(caller, ctx, spec, decision, elements)
     node, where = _where(caller, ctx, spec, decision, filter)
     frames: list[pl.DataFrame] = []
+    delivered: list[int] = []
     after: int | None = None
     count = 0
     while True:
@@ -350,6 +358,7 @@ def export_frames(
         if not ids:
             break
         frames.append(_decrypt_and_mask(ctx, spec, decision, ids, columns).drop("_id"))
+        delivered.extend(ids)
         count += len(ids)
         after = ids[-1]
         if len(ids) < chunk or count >= max_rows:
@@ -368,6 +377,10 @@ def export_frames(
         },
         **_audit_fields(caller, ctx),
     )
+    kind = copy or ("grant_delivery" if decision.grant_id is not None else None)
+    if kind is not None and preview is None and delivered:
+        record_copy(ctx.session, spec, delivered, kind=kind, who=_audit_fields(caller, ctx),
+                    grant_id=decision.grant_id)  # fmt: skip
     page = Page(
         spec.code,
         chosen,

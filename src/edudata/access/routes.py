@@ -17,20 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, formats
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
-from edudata.identity.deps import current_principal
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
-
-
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _elements(raw: str | None) -> list[str] | None:
@@ -82,7 +74,7 @@ def query_records(
     ),
     grant_id: int | None = Query(None),
     total: bool = Query(False),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """A page of records, only the permitted elements and rows, masked as decided, audited."""
@@ -106,7 +98,7 @@ def query_records_post(
     dataset: str,
     body: QueryBody,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Same as GET, with the filter as a JSON body (for long filters)."""
@@ -133,7 +125,7 @@ def export_records(
     elements: str | None = Query(None, max_length=2000),
     filter: str | None = Query(None, max_length=20000),
     grant_id: int | None = Query(None),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26);
@@ -150,6 +142,7 @@ def export_records(
         elements=_elements(elements),
         filter=filter,
         grant_id=grant_id,
+        copy="package" if format == "package" else "export",  # registered with its people (Art. 35 副本)
     )
     frame = formats.concat(frames, page.elements)
     meta = {
@@ -209,7 +202,7 @@ def delete_record(
     dataset: str,
     row_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.write")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     count = datapath.delete(principal, _ctx(request, session), dataset, [row_id])
@@ -222,7 +215,7 @@ def record_history(
     dataset: str,
     row_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Earlier versions of a record (office only)."""

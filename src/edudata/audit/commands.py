@@ -263,3 +263,61 @@ def search(
         )
     console.print(table)
     console.print(f"共 {total} 条，显示 {len(rows)} 条 / {total} matching, {len(rows)} shown")
+
+
+@app.command("access-trace")
+def access_trace(
+    since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="起始日期 / from (YYYY-MM-DD)"),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="截止日期（含）/ until, inclusive"),
+    dataset: str = typer.Option(None, help="数据集代码 / dataset code"),
+    person: bool = typer.Option(
+        False,
+        "--person",
+        help="询问个人的证件号、学号等（不回显，不记录）/ ask for a person's number (hidden)",
+    ),
+    output: Path = typer.Option(
+        None, help="把完整结果（含包含证明）写成 JSON / write the full answer with proofs"
+    ),
+) -> None:
+    """Who read, and who could have read, a person's or a dataset's data (行为追溯, Art. 30, 59)."""
+    import json
+
+    from edudata.audit.access_trace import TraceQuery, trace
+    from edudata.audit.redact import value_hash
+    from edudata.crypto.keys import KeyManager
+
+    number = typer.prompt("证件号或学号 / number", hide_input=True).strip() if person else ""
+    if not dataset and not number:
+        console.print("[red]错误 / error[/red]: 请指定数据集或个人 / name a dataset or a person (--person)")
+        raise typer.Exit(code=2)
+    with _database() as (database, settings):
+        with database.session() as session:
+            hashed = value_hash(KeyManager(session, settings), number) if number else None
+            session.commit()
+        query = TraceQuery(since.date(), until.date(), dataset, hashed)
+        sequence_all(database, settings, checkpoint=True)
+        with database.session() as session:
+            answer = trace(session, query)
+        record_now(database, operation="query", dataset="audit_record", filter=query.describe(),
+                   row_count=len(answer["reads"]), **_actor())  # fmt: skip
+    reads = Table("seq", "时间 / at (UTC)", "账户 / account", "单位 / unit", "操作 / operation",
+                  "数据集 / dataset", "经由 / through", "证明 / proof")  # fmt: skip
+    for r in answer["reads"]:
+        proof = f"{r['proof']['leaf_index']}/{r['proof']['tree_size']}" if r["proof"] else "pending"
+        reads.add_row(str(r["seq"]), r["at"], r["username"] or "", r["unit_code"] or "", r["operation"],
+                      r["dataset"] or "", f"{r['via']['zh']} / {r['via']['en']}", proof)  # fmt: skip
+    console.print(f"谁读取过 / who read it: {len(answer['reads'])}")
+    console.print(reads)
+    for code, could in answer["could"].items():
+        console.print(f"谁能读取 / who could read {code}:")
+        for g in could["grants"]:
+            console.print(
+                f"  授权 / grant #{g['grant_id']} {g['grantee_unit_code']}: {', '.join(g['could_read'])}"
+            )
+        for r in could["roles"]:
+            console.print(f"  角色 / role {r['role']}: {r['username']} ({r['unit_code']})")
+        for v in could["public_views"]:
+            console.print(f"  开放视图 / open view {v['code']}: {v['title']}")
+    if output is not None:
+        output.write_text(json.dumps(answer, ensure_ascii=False, indent=1), encoding="utf-8")
+        console.print(f"[green]已写入 / written[/green]: {output}")

@@ -108,7 +108,8 @@ def record_problem(request: Request, err: EduDataError) -> None:
     state["audited"] = True
     fields = _fields(err.status, request.method, request.url.path, state, client_address(request))
     fields["detail"].update(code=err.code, reason=err.en[:500])
-    for name in ("target", "state", "decided_by"):  # what a compare-and-set found (edudata.transition)
+    # what a compare-and-set found (edudata.transition), and the policy action refused (edudata.policy)
+    for name in ("target", "state", "decided_by", "action"):
         if err.extra.get(name) is not None:
             fields["detail"][name] = str(err.extra[name])[:200]
     _write(request.app.state.db, fields)

@@ -103,3 +103,8 @@ def audit_page(
             "retention": retention_status(),
         },
     )
+
+
+from edudata.audit import trace_routes  # noqa: E402 - the access-trace page (行为追溯)
+
+router.include_router(trace_routes.pages)

@@ -266,3 +266,8 @@ def retention_status() -> dict[str, Any]:
 def retention(principal: Auditor) -> dict[str, Any]:
     """Today's retention boundary (Art. 30): a purge naming a later cut-off than ``latest_cutoff`` is refused."""
     return retention_status()
+
+
+from edudata.audit import trace_routes  # noqa: E402 - its routes join this router (行为追溯)
+
+router.include_router(trace_routes.router)

@@ -61,3 +61,20 @@ def check_pair(request: Request, sent: str | None, cookie: str | None) -> bool:
     if not sent or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
         return False
     return valid(request, cookie)
+
+
+def seal_value(request: Request, text: str) -> str:
+    """``text`` with an HMAC under the same key (for a short-lived cookie this server must get back unchanged,
+    e.g. the OIDC state, nonce and PKCE verifier)."""
+    issued = str(int(time.time()))
+    return f"{text}|{issued}|{_mac(_key(request), text, issued)}"
+
+
+def open_value(request: Request, sealed: str | None, max_age: int = 600) -> str | None:
+    """The text of a :func:`seal_value` cookie, or None when it was changed or is older than ``max_age``."""
+    if not sealed or len(sealed) > 2000 or sealed.count("|") < 2:
+        return None
+    text, issued, mac = sealed.rsplit("|", 2)
+    if not issued.isdigit() or not 0 <= time.time() - int(issued) <= max_age:
+        return None
+    return text if hmac.compare_digest(mac, _mac(_key(request), text, issued)) else None

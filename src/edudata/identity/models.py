@@ -76,3 +76,25 @@ class Blacklist(Base):
     created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceClient(Base):
+    """A business system's API client (服务账户, Art. 30, 54): OAuth2 client credentials for an account of its own,
+    bound to a unit and never to a person's password.
+
+    Only SHA-256 of each secret is kept (they are 256-bit random strings, like tokens). Rotating keeps the old
+    secret valid until ``previous_valid_until`` so the system can be redeployed without an outage.
+    """
+
+    __tablename__ = "identity_service_client"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

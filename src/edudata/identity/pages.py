@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.api.policy import allow
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
-from edudata.identity import blacklist, cas, csrf, sso_pages, totp
+from edudata.identity import blacklist, cas, csrf, directory_pages, oidc, oidc_pages, sso_pages, totp
 from edudata.identity.actions import audit, commit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
@@ -37,6 +37,8 @@ from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(sso_pages.router)
+router.include_router(directory_pages.router)
+router.include_router(oidc_pages.router)
 
 
 def _safe_next(value: str) -> str:
@@ -141,6 +143,8 @@ def _after_logout(request: Request, method: str) -> str:
     back = sso_pages.base_url(request) + "/login"
     if method == "cas" and settings.cas_url:
         return cas.logout_url(settings, back)
+    if method == "oidc" and settings.oidc_issuer:
+        return oidc.logout_url(settings, back) or "/login"
     return "/login"
 
 
@@ -158,6 +162,7 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
             ("/admin/accounts", "账户与角色", "Accounts and roles"),
             ("/admin/sod", "不相容岗位", "Separation of duties"),
             ("/admin/blacklist", "黑名单", "Blacklist"),
+            ("/admin/directory", "人员与单位同步", "Directory sync"),
         ]
     links.append(("/account", "账户安全", "Account security"))
     return links

@@ -235,3 +235,9 @@ def _audit(
     session: Session, request: Request, principal: Principal, operation: str, detail: dict | None = None
 ) -> None:
     audit(session, request, principal, operation, **(detail or {}))
+
+
+# Service accounts' client credentials and the office's management of them (identity.client_routes).
+from edudata.identity import client_routes as _client_routes  # noqa: E402 - after this router exists
+
+router.include_router(_client_routes.router)

@@ -48,9 +48,11 @@ def ingest_command(
     from edudata.audit.service import enable_checkpoints
     from edudata.identity.service import principal_for
     from edudata.ingest import service
+    from edudata.ingest.incoming import sweep
     from edudata.org.service import find_account
 
     settings = get_settings()
+    sweep(settings)  # what a killed ingest left: sealed under a key that died with it, removed now
     database = Database(settings.resolved_database_url())
     enable_checkpoints(database, settings)
     try:
@@ -138,5 +140,20 @@ def schedule_command() -> None:
     database = Database(settings.resolved_database_url())
     try:
         console.print(f"已排队的数据源 / sources queued: {schedule_due(database)}")
+    finally:
+        database.dispose()
+
+
+@app.command("ingest-purge-staging")
+def purge_staging_command() -> None:
+    """Remove the staging files of batches finished longer ago than EDUDATA_STAGING_RETENTION_DAYS (run from cron)."""
+    from edudata.ingest.staging import purge_finished
+
+    settings = get_settings()
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            purged = purge_finished(session, settings)
+        console.print(f"已清除暂存批次 / staging removed: {len(purged)}")
     finally:
         database.dispose()

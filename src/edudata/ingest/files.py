@@ -2,21 +2,23 @@
 
 Bad input is refused with a message a data officer can act on, before anything is stored: a binary file
 named ``.csv``, a ZIP bomb named ``.xlsx``, a file over the limit, a text file in an encoding other than the
-one chosen. CSV comes in UTF-8, UTF-8 with BOM, or GB18030/GBK (detected, or chosen by the uploader); GBK files
-are transcoded to UTF-8 on disk chunk by chunk, so a million-row file never sits whole in memory.
+one chosen. CSV comes in UTF-8, UTF-8 with BOM, or GB18030/GBK (detected, or chosen by the uploader). The file
+rests on disk only sealed under a key held in memory (:mod:`edudata.ingest.incoming`); it is checked and read from
+its clear bytes in memory (the upload limit bounds them), so no clear copy is ever written.
 """
 
 from __future__ import annotations
 
 import codecs
-import hashlib
-import os
+import contextlib
+import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edudata.errors import PayloadTooLarge, ValidationFailed
+from edudata.errors import ValidationFailed
+from edudata.ingest import incoming
 from edudata.safe_text import check_filename
 
 CHUNK = 1024 * 1024
@@ -42,37 +44,39 @@ class Received:
     filename: str
     size: int
     sha256: str
+    sealed: incoming.Sealed | None = None
+
+    def clear(self) -> bytes:
+        """The file's bytes, opened from its sealed copy in memory."""
+        return self.sealed.read() if self.sealed is not None else self.path.read_bytes()
+
+
+Source = Path | bytes  # a file on disk, or the clear bytes of an upload in memory
+
+
+def _head(source: Source, size: int = SAMPLE) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:size])
+    with source.open("rb") as f:
+        return f.read(size)
+
+
+def _chunks(source: Source):  # noqa: ANN202 - an iterator of bytes
+    if isinstance(source, bytes | bytearray | memoryview):
+        for start in range(0, len(source), CHUNK):
+            yield bytes(source[start : start + CHUNK])
+        return
+    with source.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
 
 
 def receive(read: Callable[[int], bytes], directory: Path, filename: str, limit: int) -> Received:
-    """Copy a stream to ``directory`` in 1 MB chunks, hashing as it goes; over ``limit`` nothing is kept."""
+    """Copy a stream to ``directory`` sealed chunk by chunk (0600, a key in memory only), hashing as it goes;
+    over ``limit`` nothing is kept."""
     check_filename(filename)  # the name is stored and shown: no NUL, no bidi override (edudata.safe_text)
-    directory.mkdir(parents=True, exist_ok=True)
-    safe = (
-        "".join(ch for ch in Path(filename or "upload").name if ch.isalnum() or ch in "._-")[:100] or "upload"
-    )
-    path = directory / f"{os.urandom(8).hex()}-{safe}"
-    digest, size = hashlib.sha256(), 0
-    try:
-        with path.open("wb") as out:
-            while chunk := read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(
-                        f"文件超过上传上限 {limit // (1024 * 1024)} MB，未保存任何内容；请拆分后分批上传",
-                        f"the file exceeds the upload limit of {limit // (1024 * 1024)} MB; nothing was stored. "
-                        "Split it and upload the parts",
-                        limit=limit,
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    if size == 0:
-        path.unlink(missing_ok=True)
-        raise ValidationFailed("上传的文件为空", "the uploaded file is empty", field="file")
-    return Received(path, Path(filename or "upload").name[:255], size, digest.hexdigest())
+    sealed = incoming.receive(read, directory, limit)
+    return Received(sealed.path, Path(filename or "upload").name[:255], sealed.size, sealed.sha256, sealed)
 
 
 def _not_text(name: str) -> ValidationFailed:
@@ -83,10 +87,9 @@ def _not_text(name: str) -> ValidationFailed:
     )
 
 
-def sniff(path: Path, filename: str) -> str:
+def sniff(path: Source, filename: str) -> str:
     """``csv`` or ``xlsx`` by content (the name is only a hint): a binary ``.csv`` is refused."""
-    with path.open("rb") as f:
-        head = f.read(SAMPLE)
+    head = _head(path)
     is_zip = head.startswith(b"PK\x03\x04")
     if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
         if not is_zip:
@@ -106,10 +109,10 @@ def sniff(path: Path, filename: str) -> str:
     return "csv"
 
 
-def check_xlsx_archive(path: Path, filename: str) -> None:
+def check_xlsx_archive(path: Source, filename: str) -> None:
     """Refuse ZIP bombs and archives that are no workbook, reading only the ZIP directory."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path if isinstance(path, Path) else io.BytesIO(path)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise ValidationFailed(
@@ -139,7 +142,7 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
+def detect_encoding(path: Source, chosen: str | None, filename: str) -> str:
     """The encoding to read with: the uploader's choice, checked against the bytes, or detected."""
     key = (chosen or "auto").lower().replace("_", "-")
     if key not in ENCODINGS:
@@ -148,8 +151,7 @@ def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
             "encoding must be auto, utf-8, gbk, gb18030 or utf-16",
             field="encoding",
         )
-    with path.open("rb") as f:
-        head = f.read(SAMPLE)
+    head = _head(path)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # the BOM says so, whatever was chosen (Excel's "Unicode text")
     utf8 = _decodes(head, "utf-8")
@@ -186,45 +188,49 @@ def detect_encoding(path: Path, chosen: str | None, filename: str) -> str:
     return detected if wanted.startswith("utf-8") else wanted
 
 
-def _cr_only(path: Path) -> bool:
+def _cr_only(path: Source) -> bool:
     """Classic Mac line endings (CR alone): Polars and the csv module would read the file as one line."""
-    with path.open("rb") as f:
-        head = f.read(SAMPLE)
+    head = _head(path)
     return b"\r" in head and b"\n" not in head.replace(b"\x00", b"")
 
 
-def to_utf8(path: Path, encoding: str, filename: str) -> Path:
-    """A UTF-8 file with LF or CRLF line ends Polars can read: the same file when it already is, otherwise
-    transcoded chunk by chunk (GBK, UTF-16), CR-only line ends becoming LF.
+def to_utf8(path: Source, encoding: str, filename: str) -> Source:
+    """UTF-8 with LF or CRLF line ends Polars can read: the same file or bytes when they already are, otherwise
+    transcoded chunk by chunk (GBK, UTF-16), CR-only line ends becoming LF — a new file next to a file, new bytes
+    for bytes (an upload is never written back in clear).
 
     A file whose later bytes break the encoding (the sample looked fine) is refused as a wrong encoding.
     """
     cr_only = _cr_only(path) if encoding != "utf-16" else False
     if encoding == "utf-16":
-        with path.open("rb") as f:
-            cr_only = _cr_only_text(f.read(SAMPLE).decode("utf-16", errors="ignore"))
+        cr_only = _cr_only_text(_head(path).decode("utf-16", errors="ignore"))
     if encoding in ("utf-8", "utf-8-sig") and not cr_only:
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            with path.open("rb") as f:
-                while chunk := f.read(CHUNK):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
+            for chunk in _chunks(path):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise _wrong_encoding(filename, encoding) from None
         return path
-    out = path.with_suffix(path.suffix + ".utf8")
     decoder = codecs.getincrementaldecoder("utf-8-sig" if encoding.startswith("utf-8") else encoding)()
+    in_memory = not isinstance(path, Path)
+    out = None if in_memory else path.with_suffix(path.suffix + ".utf8")
+    parts: list[bytes] = []
     try:
-        with path.open("rb") as f, out.open("w", encoding="utf-8", newline="") as w:
-            while chunk := f.read(CHUNK):
+        with contextlib.ExitStack() as stack:
+            w = None if out is None else stack.enter_context(out.open("w", encoding="utf-8", newline=""))
+            for chunk in _chunks(path):
                 text = decoder.decode(chunk)
-                w.write(text.replace("\r", "\n") if cr_only else text)
-            w.write(decoder.decode(b"", final=True))
+                text = text.replace("\r", "\n") if cr_only else text
+                parts.append(text.encode()) if w is None else w.write(text)
+            tail = decoder.decode(b"", final=True)
+            parts.append(tail.encode()) if w is None else w.write(tail)
     except UnicodeDecodeError:
-        out.unlink(missing_ok=True)
+        if out is not None:
+            out.unlink(missing_ok=True)
         raise _wrong_encoding(filename, encoding) from None
-    return out
+    return b"".join(parts) if out is None else out
 
 
 def _cr_only_text(text: str) -> bool:

@@ -9,6 +9,7 @@ wholly empty rows (a trailing empty row, a blank line) are dropped and counted.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -156,10 +157,18 @@ def _finish(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
 _SEPARATORS = (",", "\t", ";")
 
 
-def read_csv(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename: str) -> Table:
-    """A CSV or TSV file (the separator whose header row names most elements); title rows above the header
-    are skipped."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
+def _binary(source: Path | bytes):  # noqa: ANN202 - a path, or the bytes as a file object
+    return source if isinstance(source, Path) else io.BytesIO(source)
+
+
+def read_csv(path: Path | bytes, lookup: Mapping[str, str], spec: DatasetSpec, filename: str) -> Table:
+    """A CSV or TSV file, or an upload's UTF-8 bytes (the separator whose header row names most elements);
+    title rows above the header are skipped."""
+    if isinstance(path, Path):
+        f = path.open(encoding="utf-8-sig", newline="")
+    else:
+        f = io.TextIOWrapper(io.BytesIO(path), encoding="utf-8-sig", newline="")
+    with f:
         lines = [f.readline(4 * 1024 * 1024) for _ in range(HEADER_SCAN_ROWS)]
     lines = [line for line in lines if line]
     best: tuple[int, str, int, list[list[str]]] = (-1, ",", 0, [])
@@ -177,7 +186,7 @@ def read_csv(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename:
     columns, ignored = map_headers(headers, lookup, spec)
     try:
         raw = pl.read_csv(
-            path,
+            _binary(path),
             separator=separator,
             skip_rows=h,
             infer_schema=False,
@@ -276,12 +285,12 @@ def _unreadable(filename: str) -> ValidationFailed:
     )
 
 
-def read_xlsx(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename: str) -> Table:
+def read_xlsx(path: Path | bytes, lookup: Mapping[str, str], spec: DatasetSpec, filename: str) -> Table:
     """The sheet naming most elements, its header among its first rows; cells read with their types."""
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(_binary(path), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         raise _unreadable(filename) from None
     try:
@@ -295,12 +304,16 @@ def read_xlsx(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename
         book.close()
 
 
-def read_xls(path: Path, lookup: Mapping[str, str], spec: DatasetSpec, filename: str) -> Table:
+def read_xls(path: Path | bytes, lookup: Mapping[str, str], spec: DatasetSpec, filename: str) -> Table:
     """A legacy Excel 97-2003 workbook (.xls), read by python-calamine with its cell types."""
     from python_calamine import CalamineWorkbook
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = (
+            CalamineWorkbook.from_path(str(path))
+            if isinstance(path, Path)
+            else CalamineWorkbook.from_filelike(io.BytesIO(path))
+        )
         sheets = [book.get_sheet_by_index(i).to_python() for i in range(len(book.sheet_names))]
     except Exception:  # noqa: BLE001 - a damaged or non-Excel OLE file
         raise _unreadable(filename) from None

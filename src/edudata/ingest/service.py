@@ -29,6 +29,7 @@ from edudata.ingest.models import Batch, HeaderMapping, Issue, Rule
 from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules, registered_checks
 from edudata.ingest.validate import Outcome, run
 from edudata.org.models import Unit
+from edudata.policy import require
 from edudata.store.spec import DatasetSpec
 
 Caller = datapath.Caller
@@ -105,11 +106,7 @@ def setup(session: Session, dataset_code: str) -> Setup:
 
 
 def check_submitter(caller: Caller, spec: DatasetSpec, unit_code: str) -> None:
-    if "unit_data_officer" not in caller.roles or caller.unit_code != unit_code:
-        raise PermissionDenied(
-            "只有本单位的数据管理员可以提交本单位的数据（第八条）",
-            "only a data officer of the unit submits its data (Art. 8)",
-        )
+    require(caller, "ingest.batch.upload", unit_code=unit_code)
     if unit_code != spec.owner_unit_code:
         raise PermissionDenied(
             f"单位 {unit_code} 不是数据集“{spec.name}”的权威来源单位（一数一源，第十九条）",
@@ -321,7 +318,7 @@ def upload(
     progress: Callable[[str], None] | None = None,
 ) -> Batch:
     """Receive a CSV/XLSX file and process it; any refusal is audited and leaves nothing behind."""
-    incoming = staging.directory(ctx.settings) / "incoming"
+    incoming = staging.directory(ctx.settings) / "incoming"  # = edudata.ingest.incoming.directory
     received: files.Received | None = None
     cleanup: list[Path] = []
     try:
@@ -336,19 +333,21 @@ def upload(
             progress("receive")
         received = files.receive(read, incoming, filename, ctx.settings.max_upload_bytes)
         cleanup.append(received.path)
-        kind = files.sniff(received.path, received.filename)
+        data = received.clear()  # sealed on disk under a key in memory; checked and read from memory
+        kind = files.sniff(data, received.filename)
         if progress:
             progress("read")
         lookup = readers.header_lookup(s.spec, s.saved, s.names_en)
         if kind in ("xlsx", "xls"):
             used = kind
             read_book = readers.read_xlsx if kind == "xlsx" else readers.read_xls
-            table = read_book(received.path, lookup, s.spec, received.filename)
+            table = read_book(data, lookup, s.spec, received.filename)
         else:
-            used = files.detect_encoding(received.path, encoding, received.filename)
-            utf8 = files.to_utf8(received.path, used, received.filename)
-            cleanup.append(utf8)
-            table = readers.read_csv(utf8, lookup, s.spec, received.filename)
+            used = files.detect_encoding(data, encoding, received.filename)
+            table = readers.read_csv(
+                files.to_utf8(data, used, received.filename), lookup, s.spec, received.filename
+            )
+        del data
         return process(
             caller, ctx, s, table, source_kind=kind, filename=received.filename, encoding=used,
             size=received.size, sha256=received.sha256, parent=parent, progress=progress,

@@ -26,6 +26,7 @@ from edudata.inspect.findings import list_findings
 from edudata.inspect.models import Finding, InspectionRun
 from edudata.inspect.registry import all_checks, article_key, article_label
 from edudata.inspect.runs import MODES
+from edudata.policy import allowed
 
 
 @dataclass
@@ -285,14 +286,14 @@ def panels(session: Session, principal: Principal) -> list[Panel]:
     """The panels for every role ``principal`` holds, most urgent role first."""
     today = today_in_china()
     out: list[Panel] = []
-    if principal.has("office_admin"):
+    if allowed(principal, "inspect.dashboard.office"):
         out.append(office_panel(session, today))
-    if principal.has("unit_data_officer", "unit_reviewer"):
+    if allowed(principal, "inspect.dashboard.unit"):
         out.append(unit_panel(session, principal, today))
-    if principal.has("applicant"):
+    if allowed(principal, "inspect.dashboard.applicant"):
         out.append(applicant_panel(session, principal))
-    if principal.has("auditor"):
+    if allowed(principal, "inspect.dashboard.audit"):
         out.append(auditor_panel(session))
-    if principal.has("leadership"):
+    if allowed(principal, "inspect.dashboard.leadership"):
         out.append(leadership_panel(session))
     return out

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from edudata.db import utcnow
 from edudata.identity.principal import Principal
 from edudata.inspect.registry import domain_present
+from edudata.policy import allowed
 
 
 def _item(*args, **kw):  # noqa: ANN002, ANN003, ANN202 - avoids a circular import with dashboard
@@ -113,7 +114,7 @@ def unit_items(session: Session, principal: Principal) -> list:
                 defects > 0,
             )
         )
-        if principal.has("unit_reviewer"):
+        if allowed(principal, "ingest.batch.approve_unit", unit_code=unit):
             n = session.scalar(
                 select(func.count()).select_from(Batch).where(Batch.unit_code == unit, Batch.status == "validated")
             ) or 0  # fmt: skip

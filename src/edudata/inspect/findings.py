@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from edudata import transition
 from edudata.clock import today_in_china
 from edudata.db import utcnow
-from edudata.errors import NotFound, PermissionDenied, ValidationFailed
+from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.inspect.models import Finding
 from edudata.org.models import Unit
+from edudata.policy import allowed, require
 
 STATUSES = {
     "open": ("待处理", "open"),
@@ -25,9 +26,6 @@ STATUSES = {
 }
 MAX_TEXT = 4000
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-#: Roles that see every finding (the office organises inspections, Art. 61; leadership and audit oversee).
-OVERSIGHT = ("office_admin", "leadership", "auditor")
-UNIT_ROLES = ("unit_data_officer", "unit_reviewer")
 
 
 def get_finding(session: Session, finding_id: int) -> Finding:
@@ -44,9 +42,7 @@ def responsible_unit(finding: Finding) -> str | None:
 
 
 def may_see(principal: Principal, finding: Finding) -> bool:
-    return principal.has(*OVERSIGHT) or (
-        principal.has(*UNIT_ROLES) and principal.unit_code == responsible_unit(finding)
-    )
+    return allowed(principal, "inspect.finding.read", unit_code=responsible_unit(finding))
 
 
 def visible_finding(session: Session, principal: Principal, finding_id: int) -> Finding:
@@ -132,10 +128,7 @@ def answer(session: Session, finding: Finding, *, text: str, principal: Principa
     """The responsible unit's answer: what it corrected, or why the finding is mistaken (once per assignment:
     the office assigns it again for another answer)."""
     finding = _locked(session, finding, "open", "assigned")
-    if not (principal.has("office_admin") or principal.unit_code == responsible_unit(finding)):
-        raise PermissionDenied(
-            "只有被交办的单位可以答复此问题", "only the unit the finding is assigned to may answer it"
-        )
+    require(principal, "inspect.finding.answer", unit_code=responsible_unit(finding))
     finding.answer = _text(text, "answer", "答复", "the answer")
     finding.answered_by = principal.username
     finding.answered_at = utcnow()
@@ -180,7 +173,7 @@ def list_findings(
         query = query.where(Finding.check_code == check_code)
     if unit_code:
         query = query.where(func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == unit_code)
-    if principal is not None and not principal.has(*OVERSIGHT):
+    if principal is not None and not allowed(principal, "inspect.finding.read"):
         query = query.where(
             func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == principal.unit_code
         )

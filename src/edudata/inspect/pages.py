@@ -16,19 +16,21 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.errors import EduDataError
 from edudata.identity.actions import commit, refused
-from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
+from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.inspect import service
-from edudata.inspect.findings import STATUSES, list_findings, visible_finding
+from edudata.inspect.findings import STATUSES, list_findings, responsible_unit, visible_finding
 from edudata.inspect.registry import SEVERITY_NAMES, all_checks, article_label
 from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
 from edudata.inspect.runs import MODES, get_run, list_runs
 from edudata.org.service import list_units
+from edudata.policy import allowed
 from edudata.web.i18n import translator
 from edudata.web.templating import TEMPLATES, render
 
@@ -40,7 +42,7 @@ def nav(principal: Principal, lang: str) -> list[dict[str, str]]:
     _ = translator(lang)
     # "检查与报告" (oversight) and, for units, "检查问题" are in base.html's navigation on every page.
     items = [{"href": "/", "label": _("我的待办", "My tasks")}]
-    if principal.has("office_admin", "leadership", "auditor"):
+    if allowed(principal, "inspect.report.read"):
         items.append({"href": "/inspect/findings", "label": _("检查问题", "Findings")})
     return items
 
@@ -77,7 +79,7 @@ def _index(
             "more": len(runs) > PAGE,
             "checks": all_checks(),
             "units": [u for u in list_units(session) if u.unit_type != "school"],
-            "may_run": principal.has("office_admin"),
+            "may_run": allowed(principal, "inspect.run"),
             **ctx,
         },
         status,
@@ -88,10 +90,9 @@ def _index(
 def index(
     request: Request,
     page: int = Query(1, ge=1, le=100_000),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
 ) -> Response:
-    service.require_oversight(principal)
     return _index(request, session, principal, page=page)
 
 
@@ -99,11 +100,10 @@ def index(
 def start(
     request: Request,
     form: FormData = Depends(form_data),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("inspect.run")),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
-    service.require_office(principal)
     mode = form_text(form, "mode")
     checks = [c for c in form.getlist("checks") if isinstance(c, str)][:200]
     units = [u for u in form.getlist("units") if isinstance(u, str)][:500]
@@ -134,7 +134,6 @@ def start(
 
 
 def _report_data(session: Session, principal: Principal, run_id: int, form: str) -> dict[str, Any]:
-    service.require_oversight(principal)
     run = get_run(session, run_id)
     data = build_report(session, run, today_in_china())
     record(
@@ -149,7 +148,7 @@ def _report_data(session: Session, principal: Principal, run_id: int, form: str)
 def run_page(
     run_id: int,
     request: Request,
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     data = _report_data(session, principal, run_id, "html")
@@ -169,7 +168,7 @@ def report_html(data: dict[str, Any], lang: str, school_name: str) -> str:
 def run_pdf(
     run_id: int,
     request: Request,
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     from edudata.web.i18n import request_lang
@@ -185,7 +184,7 @@ def run_pdf(
 @router.get("/inspect/findings")
 def findings_page(
     request: Request,
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
     status: str | None = Query(None, max_length=16),
     article: str | None = Query(None, max_length=32),
@@ -195,7 +194,6 @@ def findings_page(
     overdue: bool = False,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    service.require_reader(principal)
     status = status if status in STATUSES else None
     rows, total = list_findings(
         session, principal=principal, status=status, article=article or None, unit_code=unit or None,
@@ -247,9 +245,8 @@ def _finding_page(
         {
             "f": finding_dict(finding, today_in_china(), unit_names(session)),
             "units": [u for u in list_units(session) if u.unit_type != "school"],
-            "may_office": principal.has("office_admin"),
-            "may_answer": principal.has("office_admin")
-            or principal.unit_code == (finding.assigned_unit_code or finding.unit_code),
+            "may_office": allowed(principal, "inspect.finding.assign"),
+            "may_answer": allowed(principal, "inspect.finding.answer", unit_code=responsible_unit(finding)),
             **ctx,
         },
         status,
@@ -260,10 +257,9 @@ def _finding_page(
 def finding_page(
     finding_id: int,
     request: Request,
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
 ) -> Response:
-    service.require_reader(principal)
     return _finding_page(
         request, session, principal, finding_id, done=request.query_params.get("done", "")[:16]
     )
@@ -272,7 +268,6 @@ def finding_page(
 def _act(
     request: Request, session: Session, principal: Principal, finding_id: int, action: str, form: FormData
 ) -> Response:
-    service.require_reader(principal)
     finding = visible_finding(session, principal, finding_id)
     try:
         if action == "assign":
@@ -306,17 +301,17 @@ def _act(
 
 @router.post("/inspect/findings/{finding_id}/assign", dependencies=[Depends(verify_csrf)])
 def assign_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
-                principal: Principal = Depends(web_principal), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+                principal: Principal = Depends(allow("inspect.finding.assign")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
     return _act(request, session, principal, finding_id, "assign", form)
 
 
 @router.post("/inspect/findings/{finding_id}/answer", dependencies=[Depends(verify_csrf)])
 def answer_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
-                principal: Principal = Depends(web_principal), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+                principal: Principal = Depends(allow("inspect.finding.answer")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
     return _act(request, session, principal, finding_id, "answer", form)
 
 
 @router.post("/inspect/findings/{finding_id}/close", dependencies=[Depends(verify_csrf)])
 def close_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
-               principal: Principal = Depends(web_principal), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+               principal: Principal = Depends(allow("inspect.finding.assign")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
     return _act(request, session, principal, finding_id, "close", form)

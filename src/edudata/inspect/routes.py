@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.identity.actions import commit
-from edudata.identity.deps import current_principal
 from edudata.identity.principal import Principal
 from edudata.inspect import service
 from edudata.inspect.findings import list_findings, visible_finding
@@ -57,9 +57,8 @@ def _rid(request: Request) -> str | None:
 
 
 @router.get("/checks")
-def checks(principal: Principal = Depends(current_principal)) -> list[dict[str, Any]]:
+def checks(principal: Principal = Depends(allow("inspect.finding.read"))) -> list[dict[str, Any]]:
     """Every registered check with its article, severity and scope."""
-    service.require_reader(principal)
     return [
         {
             "code": c.code,
@@ -79,7 +78,7 @@ def checks(principal: Principal = Depends(current_principal)) -> list[dict[str, 
 def start_run(
     body: RunIn,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("inspect.run")),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> dict[str, Any]:
@@ -95,12 +94,11 @@ def start_run(
 
 @router.get("/runs")
 def runs(
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[dict[str, Any]]:
-    service.require_oversight(principal)
     return [
         {
             "id": r.id,
@@ -119,7 +117,6 @@ def runs(
 def _report(
     session: Session, principal: Principal, request: Request, run_id: int, form: str
 ) -> dict[str, Any]:
-    service.require_oversight(principal)
     run = get_run(session, run_id)
     report = build_report(session, run, today_in_china())
     record(
@@ -134,7 +131,7 @@ def _report(
 def report(
     run_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The inspection report as JSON: summary by article and unit, findings new / still open / resolved."""
@@ -149,7 +146,7 @@ def report_pdf(
     run_id: int,
     request: Request,
     lang: Literal["zh", "en"] = "zh",
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     """The inspection report as PDF (Chinese first; ``lang=en`` for English)."""
@@ -165,7 +162,7 @@ def report_pdf(
 
 @router.get("/findings")
 def findings(
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
     status: Literal["open", "assigned", "answered", "closed"] | None = None,
     article: str | None = Query(None, max_length=32),
@@ -176,7 +173,6 @@ def findings(
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
     """Findings (a unit sees its own): filter by status, article, unit or check; paged."""
-    service.require_reader(principal)
     rows, total = list_findings(
         session, principal=principal, status=status, article=article, unit_code=unit, check_code=check,
         current=not include_resolved, limit=limit, offset=offset,
@@ -194,10 +190,9 @@ def findings(
 @router.get("/findings/{finding_id}")
 def finding(
     finding_id: int,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    service.require_reader(principal)
     return finding_dict(
         visible_finding(session, principal, finding_id), today_in_china(), unit_names(session)
     )
@@ -205,11 +200,10 @@ def finding(
 
 @router.post("/findings/{finding_id}/assign")
 def assign(
-    finding_id: int, body: AssignIn, principal: Principal = Depends(current_principal),
+    finding_id: int, body: AssignIn, principal: Principal = Depends(allow("inspect.finding.assign")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:  # fmt: skip
     """Assign to the responsible unit with a deadline (office administrators)."""
-    service.require_office(principal)
     f = service.assign(
         session, principal, visible_finding(session, principal, finding_id), body.unit_code, body.deadline
     )
@@ -219,11 +213,10 @@ def assign(
 
 @router.post("/findings/{finding_id}/answer")
 def answer(
-    finding_id: int, body: AnswerIn, principal: Principal = Depends(current_principal),
+    finding_id: int, body: AnswerIn, principal: Principal = Depends(allow("inspect.finding.answer")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:  # fmt: skip
     """The responsible unit's answer (what was corrected)."""
-    service.require_reader(principal)
     f = service.answer(session, principal, visible_finding(session, principal, finding_id), body.answer)
     commit(session)
     return finding_dict(f, today_in_china())
@@ -231,11 +224,10 @@ def answer(
 
 @router.post("/findings/{finding_id}/close")
 def close(
-    finding_id: int, body: CloseIn, principal: Principal = Depends(current_principal),
+    finding_id: int, body: CloseIn, principal: Principal = Depends(allow("inspect.finding.assign")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:  # fmt: skip
     """Close with evidence of correction (office administrators)."""
-    service.require_office(principal)
     f = service.close(session, principal, visible_finding(session, principal, finding_id), body.evidence)
     commit(session)
     return finding_dict(f, today_in_china())

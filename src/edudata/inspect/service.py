@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from edudata.audit.service import record
 from edudata.config import Settings
-from edudata.errors import PermissionDenied
 from edudata.identity.principal import Principal
 from edudata.inspect import findings as finding_service
-from edudata.inspect.findings import OVERSIGHT, UNIT_ROLES
 from edudata.inspect.models import Finding, InspectionRun
 from edudata.inspect.runs import run_inspection
+from edudata.policy import require
 
 
 def actor_fields(principal: Principal, request_id: str | None = None) -> dict[str, Any]:
@@ -31,30 +30,6 @@ def actor_fields(principal: Principal, request_id: str | None = None) -> dict[st
         "source_ip": principal.source_ip,
         "request_id": request_id,
     }
-
-
-def require_office(principal: Principal) -> None:
-    if not principal.has("office_admin"):
-        raise PermissionDenied(
-            "只有网信办管理员可以组织检查、交办和关闭问题（第六十一条）",
-            "only office administrators organise inspections, assign and close findings (Art. 61)",
-        )
-
-
-def require_reader(principal: Principal) -> None:
-    if not principal.has(*OVERSIGHT, *UNIT_ROLES):
-        raise PermissionDenied(
-            "只有网信办、领导小组、审计员和单位数据管理员可以查看检查结果",
-            "inspection results are for the office, leadership, auditors and unit data officers",
-        )
-
-
-def require_oversight(principal: Principal) -> None:
-    if not principal.has(*OVERSIGHT):
-        raise PermissionDenied(
-            "检查报告仅供网信办、领导小组和审计员查看",
-            "inspection reports are for the office, leadership and auditors",
-        )
 
 
 def start_run(
@@ -71,7 +46,7 @@ def start_run(
 ) -> InspectionRun:
     """Run an inspection as ``principal`` (an office administrator) or, from the CLI, as ``actor``."""
     if principal is not None:
-        require_office(principal)
+        require(principal, "inspect.run")
         actor = actor_fields(principal)
     actor = actor or {}
     run = run_inspection(
@@ -111,7 +86,7 @@ def assign(
     unit_code: str | None,
     deadline: str | date | None,
 ) -> Finding:
-    require_office(principal)
+    require(principal, "inspect.finding.assign")
     finding_service.assign(session, finding, unit_code=unit_code, deadline=deadline, by=principal.username)
     _audit(
         session,
@@ -131,7 +106,7 @@ def answer(session: Session, principal: Principal, finding: Finding, text: str) 
 
 
 def close(session: Session, principal: Principal, finding: Finding, evidence: str) -> Finding:
-    require_office(principal)
+    require(principal, "inspect.finding.assign")
     finding_service.close(session, finding, evidence=evidence, by=principal.username)
     _audit(session, principal, "inspect_close", finding)
     return finding

@@ -228,3 +228,38 @@ class Offboarding(Base):
     revoked: Mapped[dict] = mapped_column(JSON, default=dict)
     performed_by: Mapped[str] = mapped_column(String(150))
     performed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Devices not back need an exception approved by another office administrator or the leadership group
+    # ({"approved_by", "reason"}, Art. 53 清退信息设备); the exit secrecy education (离岗保密教育) is dated.
+    device_exception: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    exit_education_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class OutsourcingCommitment(Base):
+    """An outsourcing firm's signed 《天津市教育数据安全保密承诺书》 on file, per support unit (Art. 53)."""
+
+    __tablename__ = "lifecycle_outsourcing_commitment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    signed_on: Mapped[date] = mapped_column(Date)
+    document_ref: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(150))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SecurityAssessment(Base):
+    """A security test (安全测评) or risk assessment (风险评估) of a unit, its findings and the date they are due
+    to be corrected; ``closed_on`` when they are (Art. 49 定期组织开展安全测评和风险评估)."""
+
+    __tablename__ = "lifecycle_security_assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # test | risk
+    held_on: Mapped[date] = mapped_column(Date)
+    assessor: Mapped[str] = mapped_column(String(200))
+    findings: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(150))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,28 +9,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
-from edudata.errors import PermissionDenied
-from edudata.identity.deps import web_principal
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.lifecycle import destruction
 from edudata.lifecycle.incidents import compute_alerts, current_plan
 from edudata.lifecycle.models import BackupRecord, Drill, Incident, RestoreDrill
 from edudata.lifecycle.service import outstanding_obligations
+from edudata.policy import allowed
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-READERS = ("office_admin", "auditor", "leadership", "destruction_officer")
 
 
 @router.get("/lifecycle")
 def lifecycle_page(
-    request: Request, principal: Principal = Depends(web_principal), session: Session = Depends(get_session)
+    request: Request,
+    principal: Principal = Depends(allow("lifecycle.read")),
+    session: Session = Depends(get_session),
 ) -> Response:
-    if not principal.has(*READERS):
-        raise PermissionDenied(
-            "只有网信办、审计员、领导小组和销毁专员可以查看数据生命周期",
-            "only the office, auditors, the leadership group and the destruction officer see the lifecycle page",
-        )
     context = {
         "obligations": outstanding_obligations(session),
         "requests": [destruction.request_view(r) for r in destruction.list_requests(session)[:50]],
@@ -38,7 +34,12 @@ def lifecycle_page(
         "drills": session.execute(select(RestoreDrill).order_by(RestoreDrill.finished_at.desc()).limit(10)).scalars().all(),
         "emergency_drills": session.execute(select(Drill).order_by(Drill.held_on.desc()).limit(10)).scalars().all(),
         "incidents": session.execute(select(Incident).order_by(Incident.id.desc()).limit(20)).scalars().all(),
-        "alerts": [a for a in compute_alerts(session) if not a.handled][:50] if principal.has("office_admin") else [],
+        "alerts": [a for a in compute_alerts(session) if not a.handled][:50] if allowed(principal, "lifecycle.alert.handle") else [],
         "plan": current_plan(session),
     }  # fmt: skip
     return render(request, "lifecycle/overview.html", context)
+
+
+from edudata.lifecycle import duties_pages  # noqa: E402 - the people page, a router of its own
+
+router.include_router(duties_pages.router)

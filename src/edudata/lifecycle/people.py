@@ -22,6 +22,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, EduDataError, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.models import ApiToken, WebSession
 from edudata.identity.tokens import revoke_all
+from edudata.lifecycle import duties
 from edudata.lifecycle.models import Agreement, Offboarding, TrainingRecord, UnitOfficer
 from edudata.org.models import Account, RoleAssignment, Unit, UnitType
 from edudata.org.roles import Role
@@ -134,6 +135,54 @@ def _plus_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def end_grants(
+    session: Session, account: Account, *, by: str, reason: str, now: datetime | None = None
+) -> int:
+    """End every data grant issued to the account itself (Art. 30): on leaving, and on a move between units,
+    since a grant was given for the work of the old post. Returns how many ended."""
+    grants = session.execute(
+        update(AccessGrant)
+        .where(AccessGrant.grantee_account_id == account.id, AccessGrant.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow(), revoked_by=by, revoke_reason=reason[:200])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if grants:
+        from edudata.access.policy_cache import bump_epoch
+
+        bump_epoch(session)  # the bulk update bypasses the ORM's watch: raise the epoch ourselves
+    return int(grants or 0)
+
+
+def cut_off(
+    session: Session, account: Account, *, performed_by: str, reason: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """The offboarding path's revocations (Art. 30, 53): every role, every grant issued to the account, every
+    token and session, its officer appointments; then the account is disabled. Returns what was revoked.
+
+    :func:`offboard` calls it with the signed 附件4; the directory sync calls it when a person leaves the
+    personnel directory (the office completes the 附件4 record and the devices afterwards with ``offboard``).
+    """
+    now = now or utcnow()
+    roles = sorted(roles_of(session, account.id))
+    for role in roles:
+        revoke_role(session, account, role, performed_by)
+    grants = end_grants(session, account, by=performed_by, reason=reason, now=now)
+    live = {}
+    for label, model in (("tokens", ApiToken), ("sessions", WebSession)):
+        live[label] = session.execute(
+            select(func.count())
+            .select_from(model)
+            .where(model.account_id == account.id, model.revoked_at.is_(None))
+        ).scalar_one()
+    revoke_all(session, account.id, now)
+    ended = session.execute(
+        update(UnitOfficer).where(UnitOfficer.account_id == account.id, UnitOfficer.ended_at.is_(None))
+        .values(ended_at=now)
+    ).rowcount  # fmt: skip
+    set_disabled(session, account, True, performed_by)
+    return {"roles": roles, "grants": int(grants or 0), "officer_appointments": int(ended or 0), **live}
+
+
 def offboard(
     session: Session,
     *,
@@ -143,11 +192,23 @@ def offboard(
     commitment: dict[str, Any] | None,
     performed_by: str,
     now: datetime | None = None,
+    device_exception: dict[str, Any] | None = None,
+    exit_education_on: date | None = None,
 ) -> Offboarding:
-    """One action (离岗): 附件4 required; roles, grants, tokens, sessions, appointments revoked; account disabled."""
+    """One action (离岗): 附件4 required; devices back or an approved exception (Art. 53); roles, grants, tokens,
+    sessions, appointments revoked; account disabled; the off-duty year then refuses any role granted back."""
     now = now or utcnow()
     if account.username == performed_by:
         raise PermissionDenied("不能为本人办理离岗", "you cannot offboard yourself")
+    if exit_education_on is not None and exit_education_on > today_in_china():
+        raise ValidationFailed(
+            "离岗保密教育日期不能晚于今天",
+            "the exit education date is in the future",
+            field="exit_education_on",
+        )
+    excepted = duties.device_exception(
+        session, devices, device_exception, leaver=account, performed_by=performed_by
+    )
     # Compare-and-set (edudata.transition): the account is locked, so two offboardings at once record one.
     account = transition.lock_row(session, Account, account.id, what=("账户", "account"))
     done = session.scalar(select(Offboarding).where(Offboarding.account_id == account.id))
@@ -169,39 +230,14 @@ def offboard(
             "离岗须先签署离岗保密承诺书（附件4）", "offboarding requires the signed leaving commitment (Annex 4)",
             field="commitment",
         )  # fmt: skip
-    roles = sorted(roles_of(session, account.id))
-    for role in roles:
-        revoke_role(session, account, role, performed_by)
-    grants = session.execute(
-        update(AccessGrant)
-        .where(AccessGrant.grantee_account_id == account.id, AccessGrant.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=performed_by, revoke_reason="offboarding 离岗")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if grants:
-        from edudata.access.policy_cache import bump_epoch
-
-        bump_epoch(session)  # the bulk update bypasses the ORM's watch: raise the epoch ourselves
-    live = {}
-    for label, model in (("tokens", ApiToken), ("sessions", WebSession)):
-        live[label] = session.execute(
-            select(func.count())
-            .select_from(model)
-            .where(model.account_id == account.id, model.revoked_at.is_(None))
-        ).scalar_one()
-    revoke_all(session, account.id, now)
-    ended = session.execute(
-        update(UnitOfficer).where(UnitOfficer.account_id == account.id, UnitOfficer.ended_at.is_(None))
-        .values(ended_at=now)
-    ).rowcount  # fmt: skip
-    set_disabled(session, account, True, performed_by)
+    revoked = cut_off(session, account, performed_by=performed_by, reason="offboarding 离岗", now=now)
     row = Offboarding(
         account_id=account.id, left_on=left_on, off_duty_until=_plus_years(left_on, OFF_DUTY_YEARS),
         commitment_id=annex4.id,
         devices=[{"asset": str(d.get("asset", ""))[:100], "returned": bool(d.get("returned")),
                   "note": str(d.get("note", ""))[:200]} for d in devices],
-        revoked={"roles": roles, "grants": int(grants or 0), "officer_appointments": int(ended or 0), **live},
-        performed_by=performed_by, performed_at=now,
+        revoked=revoked,
+        performed_by=performed_by, performed_at=now, device_exception=excepted, exit_education_on=exit_education_on,
     )  # fmt: skip
     session.add(row)
     session.flush()
@@ -228,4 +264,6 @@ def offboarding_view(row: Offboarding, username: str) -> dict[str, Any]:
         "revoked": row.revoked,
         "performed_by": row.performed_by,
         "performed_at": row.performed_at.isoformat(),
+        "device_exception": row.device_exception,
+        "exit_education_on": row.exit_education_on.isoformat() if row.exit_education_on else None,
     }

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.identity.actions import audit, commit
-from edudata.identity.deps import require_roles
 from edudata.identity.principal import Principal
 from edudata.lifecycle import people
 from edudata.lifecycle.models import Agreement, TrainingRecord
@@ -19,8 +19,8 @@ from edudata.org.models import Account
 from edudata.org.service import get_account
 
 router = APIRouter()
-Office = Annotated[Principal, Depends(require_roles("office_admin"))]
-Overseer = Annotated[Principal, Depends(require_roles("office_admin", "auditor", "leadership"))]
+Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
+Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
 
 
 @router.post("/agreements", status_code=201)
@@ -111,7 +111,9 @@ def offboard(
     row = people.offboard(session, account=account, left_on=body.left_on,
                           devices=[d.model_dump() for d in body.devices],
                           commitment=body.commitment.model_dump() if body.commitment else None,
-                          performed_by=principal.username)  # fmt: skip
+                          performed_by=principal.username,
+                          device_exception=body.device_exception.model_dump() if body.device_exception else None,
+                          exit_education_on=body.exit_education_on)  # fmt: skip
     audit(session, request, principal, "offboarding", target=account.username, revoked=row.revoked,
           off_duty_until=row.off_duty_until.isoformat())  # fmt: skip
     commit(session)

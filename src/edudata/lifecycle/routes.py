@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.access.datapath import Context
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.errors import NotFound
 from edudata.identity.actions import audit, commit
-from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
-from edudata.lifecycle import backup, destruction, incidents, operations, people_routes
+from edudata.lifecycle import backup, destruction, duties_routes, incidents, operations, people_routes
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, Drill, Incident, RestoreDrill
 from edudata.lifecycle.schemas import (
     DecisionIn,
@@ -35,17 +35,11 @@ from edudata.lifecycle.schemas import (
 from edudata.lifecycle.service import outstanding_obligations
 
 router = APIRouter(prefix="/api/v1/lifecycle", tags=["lifecycle 生命周期"])
-Office = Annotated[Principal, Depends(require_roles("office_admin"))]
-Overseer = Annotated[Principal, Depends(require_roles("office_admin", "auditor", "leadership"))]
-DestructionViewer = Annotated[
-    Principal, Depends(require_roles("office_admin", "destruction_officer", "auditor"))
-]
-Anyone = Annotated[Principal, Depends(current_principal)]
-
-
-def _ctx(request: Request, session: Session) -> Context:
-    return Context(session=session, settings=request.app.state.settings, database=request.app.state.db,
-                   request_id=getattr(request.state, "request_id", None))  # fmt: skip
+Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
+Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
+DestructionViewer = Annotated[Principal, Depends(allow("lifecycle.destruction.read"))]
+Destroyer = Annotated[Principal, Depends(allow("lifecycle.destruction.execute"))]
+Anyone = Annotated[Principal, Depends(allow("lifecycle.plan.read"))]
 
 
 def _actor(principal: Principal, request: Request) -> dict[str, Any]:
@@ -85,7 +79,7 @@ def decide_destruction(request_id: int, body: DecisionIn, principal: Office, req
 
 
 @router.post("/destruction-requests/{request_id}/execute")
-def execute_destruction(request_id: int, principal: Anyone, request: Request,
+def execute_destruction(request_id: int, principal: Destroyer, request: Request,
                         session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """Destroy (destruction officer only): rows, history, the person's key; returns the signed certificate."""
     ctx = _ctx(request, session)
@@ -305,3 +299,4 @@ def obligations(_p: Overseer, session: Session = Depends(get_session)) -> list[d
 
 
 router.include_router(people_routes.router)
+router.include_router(duties_routes.router)

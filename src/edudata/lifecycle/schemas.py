@@ -106,8 +106,36 @@ class Commitment(_In):
     document_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
 
+class DeviceException(_In):
+    """Devices not handed back: an exception approved by another office administrator or the leadership."""
+
+    approved_by: str = Field(min_length=1, max_length=150)
+    reason: str = Field(min_length=4, max_length=1000)
+
+
 class OffboardIn(_In):
     username: str = Field(min_length=1, max_length=150)
     left_on: date
     devices: list[Device] = Field(default_factory=list, max_length=50)
     commitment: Commitment | None = None
+    device_exception: DeviceException | None = None
+    exit_education_on: date | None = None  # 离岗保密教育 (Art. 53)
+
+
+class OutsourcingCommitmentIn(_In):
+    unit_code: str = Field(min_length=1, max_length=32)
+    signed_on: date
+    document_ref: str = Field(min_length=1, max_length=200)
+
+
+class AssessmentIn(_In):
+    unit_code: str = Field(min_length=1, max_length=32)
+    kind: Literal["test", "risk"]
+    held_on: date
+    assessor: str = Field(min_length=1, max_length=200)
+    findings: str = Field("", max_length=4000)
+    due_on: date | None = None
+
+
+class AssessmentClose(_In):
+    closed_on: date

@@ -9,12 +9,12 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
 from edudata.api.deps import client_address, get_session
 from edudata.errors import NotAuthenticated
 from edudata.identity.principal import OpenKeyCaller, PublicCaller
 from edudata.opendata import public, ratelimit
 from edudata.opendata.models import PublicUser
+from edudata.worker.ratelimit import SharedBuckets
 
 PUBLIC_COOKIE = "edudata_public"
 
@@ -29,12 +29,16 @@ def _key_from(request: Request) -> str | None:
     return None
 
 
-def buckets(request: Request) -> ratelimit.TokenBuckets:
+def buckets(request: Request) -> ratelimit.TokenBuckets | SharedBuckets:
+    """The portal's buckets: in the database on PostgreSQL (shared by every app server), else in-process."""
     state = request.app.state
     if getattr(state, "opendata_buckets", None) is None:
         settings = state.settings
-        state.opendata_buckets = ratelimit.TokenBuckets(
-            settings.opendata_rate_burst, settings.opendata_rate_per_second
+        burst, rate = settings.opendata_rate_burst, settings.opendata_rate_per_second
+        state.opendata_buckets = (
+            ratelimit.TokenBuckets(burst, rate)
+            if state.db.is_sqlite
+            else SharedBuckets(state.db, burst, rate)
         )
     return state.opendata_buckets
 
@@ -53,15 +57,6 @@ def open_caller(request: Request, session: Session = Depends(get_session)) -> Pu
         raise
     ratelimit.check(buckets(request), f"key:{caller.key_id}")
     return caller
-
-
-def ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def base_url(request: Request) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
-from edudata.identity.deps import current_principal
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, keys
 from edudata.opendata.models import PublicUser
@@ -44,7 +44,7 @@ def revoke_my_key(
 @router.get("/api/v1/opendata/keys")
 def office_keys(
     view: str | None = Query(None, max_length=64),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.key.manage")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Every open-data key with its holder (the office)."""
@@ -55,7 +55,7 @@ def office_keys(
 def revoke_key(
     key_id: int,
     body: RevokeBody,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.key.manage")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Revoke a key at once (the office); the reason is shown to its holder."""

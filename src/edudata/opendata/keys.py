@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from edudata.audit import service as audit
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
 from edudata.opendata.models import OpenKey, PublicUser
+from edudata.policy import require
 
 
 def describe(key: OpenKey, holder: PublicUser | None = None) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def keys_of(session: Session, user: PublicUser) -> list[dict[str, Any]]:
 
 def all_keys(session: Session, who: Principal, view: str | None = None) -> list[dict[str, Any]]:
     """Every key with its holder, for the office."""
-    _office_only(who)
+    require(who, "opendata.key.manage")
     stmt = select(OpenKey, PublicUser).join(PublicUser, PublicUser.id == OpenKey.user_id).order_by(OpenKey.id)
     if view:
         stmt = stmt.where(OpenKey.view_code == view)
@@ -68,7 +69,7 @@ def revoke_own(session: Session, user: PublicUser, key_id: int, source_ip: str) 
 
 def revoke_by_office(session: Session, who: Principal, key_id: int, reason: str) -> OpenKey:
     """The office ends a key at once, with a reason the holder is shown."""
-    _office_only(who)
+    require(who, "opendata.key.manage")
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
         raise ValidationFailed(
@@ -92,8 +93,3 @@ def _revoke(
         detail={"key_id": key.id, "prefix": key.prefix, "view": key.view_code, "reason": reason[:200]},
     )  # fmt: skip
     return key
-
-
-def _office_only(who: Principal) -> None:
-    if not who.has("office_admin"):
-        raise PermissionDenied("只有网信办可以管理开放数据密钥", "only the office manages open-data keys")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.api.policy import allow
 from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import verify_csrf, web_principal
@@ -22,6 +23,7 @@ from edudata.identity.principal import Principal
 from edudata.opendata import definitions, deps, portal, public, publish, review, views
 from edudata.opendata.models import OpenView
 from edudata.opendata.public_pages import router as public_router
+from edudata.policy import allowed, may_attempt
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -114,13 +116,15 @@ def _openable_datasets(session: Session) -> list[tuple[str, str]]:
 
 @router.get("/opendata")
 def staff_page(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("opendata.proposal.read")),
 ) -> Response:
     all_views = session.scalars(select(OpenView).order_by(OpenView.id.desc())).all()
     ctx = {
         "pending": [views.view_summary(session, v) for v in review.pending_for(session, who)],
         "views": [views.view_summary(session, v) for v in all_views],
-        "can_propose": who.has("office_admin", "unit_data_officer"),
+        "can_propose": may_attempt(who, "opendata.view.propose"),
     }
     return render(request, "opendata/staff.html", ctx)
 
@@ -141,13 +145,15 @@ def propose_page(
     request: Request,
     dataset: str = Query("", max_length=64),
     session: Session = Depends(get_session),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("opendata.view.propose")),
 ) -> Response:
     values = {"dataset": dataset, "open_category": "unconditional", "licence": "CC-BY-4.0", "kind": "dataset"}
     return render(request, "opendata/propose.html", _form_ctx(session, values))
 
 
-@router.post("/opendata/propose", dependencies=[Depends(verify_csrf)])
+@router.post(
+    "/opendata/propose", dependencies=[Depends(verify_csrf), Depends(allow("opendata.view.propose"))]
+)
 async def propose_submit(request: Request) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
@@ -179,7 +185,7 @@ def proposal_page(
     code: str,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("opendata.proposal.read")),
 ) -> Response:
     view = review.get_view(session, code)
     level = review.LEVELS.get(view.status)
@@ -187,14 +193,17 @@ def proposal_page(
         "d": views.view_detail(session, view, staff=True),
         "level": level[0] if level else None,
         "level_name": review.LEVEL_NAMES[level[0]] if level else None,
-        "may_review": bool(level) and who.has(level[1]),
+        "may_review": bool(level) and allowed(who, level[1], unit_code=view.unit_code),
         "checks": review.SECRECY_CHECKS,
         "error": None,
     }
     return render(request, "opendata/proposal.html", ctx)
 
 
-@router.post("/opendata/proposals/{code}/review", dependencies=[Depends(verify_csrf)])
+@router.post(
+    "/opendata/proposals/{code}/review",
+    dependencies=[Depends(verify_csrf), Depends(allow("opendata.review"))],
+)
 async def review_submit(code: str, request: Request) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -224,7 +233,7 @@ def _review_sync(request: Request, code: str, values: dict[str, str]) -> Respons
                 "d": views.view_detail(session, view, staff=True),
                 "level": level[0] if level else None,
                 "level_name": review.LEVEL_NAMES[level[0]] if level else None,
-                "may_review": bool(level) and who.has(level[1]),
+                "may_review": bool(level) and allowed(who, level[1], unit_code=view.unit_code),
                 "checks": review.SECRECY_CHECKS,
                 "error": {"zh": err.zh, "en": err.en},
             }

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from edudata.api.deps import client_address, get_session, secure_cookies
+from edudata.api.policy import allow
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity import csrf
 from edudata.identity.deps import CSRF_COOKIE, verify_csrf, web_principal
@@ -190,18 +191,19 @@ def _account_action(request: Request, action: str, values: dict[str, str]) -> Re
 
 @router.get("/opendata/applications")
 def applications_page(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("opendata.application.decide")),
 ) -> Response:
-    if not who.has("office_admin"):
-        raise PermissionDenied(
-            "只有网信办可以审批开放数据申请", "only the office decides open-data applications"
-        )
     return render(
         request, "opendata/applications.html", {"items": public.applications(session), "error": None}
     )
 
 
-@router.post("/opendata/applications/{application_id}", dependencies=[Depends(verify_csrf)])
+@router.post(
+    "/opendata/applications/{application_id}",
+    dependencies=[Depends(verify_csrf), Depends(allow("opendata.application.decide"))],
+)
 async def application_decision(application_id: int, request: Request) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}

@@ -1,11 +1,9 @@
 """Rate limits of the public portal (Art. 58 防止数据被恶意使用): a token bucket per key and per address.
 
-In-process, one bucket table per app server: a request costs one token; tokens come back at
-``opendata_rate_per_second`` up to ``opendata_rate_burst``; an empty bucket answers 429 with ``Retry-After``.
-With several app servers behind a load balancer each server keeps its own buckets, so the effective limit is
-the per-server limit times the number of servers: divide the configured figures by that number (see
-docs/opendata.md). Chosen over a bucket in the database because a public endpoint must not turn every request
-into a write on the shared PostgreSQL.
+A request costs one token; tokens come back at ``opendata_rate_per_second`` up to ``opendata_rate_burst``; an
+empty bucket answers 429 with ``Retry-After``. On SQLite (one app server) the buckets below live in the
+process; on PostgreSQL they live in the database (:mod:`edudata.worker.ratelimit`), so the limit holds across
+every app server of the deployment (docs/deployment.md).
 """
 
 from __future__ import annotations

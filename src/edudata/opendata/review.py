@@ -32,14 +32,15 @@ from edudata.identity.principal import Principal
 from edudata.opendata import definitions
 from edudata.opendata.models import OpenReview, OpenView
 from edudata.org.models import Unit
+from edudata.policy import may_attempt, require
 from edudata.secrecy.guard import refuse_secret
 
 VIEW_CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
-#: status → (the level that acts next, the role it needs, the status after approval)
+#: status → (the level that acts next, the policy action it takes, the status after approval)
 LEVELS: dict[str, tuple[str, str, str]] = {
-    "proposed": ("unit", "unit_reviewer", "unit_approved"),
-    "unit_approved": ("office", "office_admin", "office_approved"),
-    "office_approved": ("leadership", "leadership", "published"),
+    "proposed": ("unit", "opendata.review.unit", "unit_approved"),
+    "unit_approved": ("office", "opendata.review.office", "office_approved"),
+    "office_approved": ("leadership", "opendata.review.leadership", "published"),
 }
 LEVEL_NAMES = {
     "unit": ("单位审核", "unit review"),
@@ -106,11 +107,7 @@ def propose(session: Session, who: Principal, values: Mapping[str, Any], setting
     """Record a proposal (Art. 46 step 1) after the Art. 56 checks; ``values`` as the API receives them."""
     dataset = dataset_of(session, values.get("dataset") or "")
     unit_code = owner_unit_code(session, dataset)
-    if not (who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == unit_code)):
-        raise PermissionDenied(
-            "只有数据生产单位的数据管理员或网信办可以提出开放",
-            "only the producer unit's data officer or the office proposes",
-        )
+    require(who, "opendata.view.propose", unit_code=unit_code)
     open_category = str(values.get("open_category") or "")
     definitions.check_openable(dataset, open_category)
     kind = str(values.get("kind") or "dataset")
@@ -174,15 +171,8 @@ def propose(session: Session, who: Principal, values: Mapping[str, Any], setting
     return view
 
 
-def _check_reviewer(session: Session, who: Principal, view: OpenView, level: str, role: str) -> None:
-    if not who.has(role):
-        zh, en = LEVEL_NAMES[level]
-        raise PermissionDenied(f"{zh}需要相应角色", f"{en} needs the role {role}")
-    if level == "unit" and who.unit_code != view.unit_code:
-        raise PermissionDenied(
-            "只有数据生产单位的审核人可以进行单位审核",
-            "only the producer unit's reviewer reviews at unit level",
-        )
+def _check_reviewer(session: Session, who: Principal, view: OpenView, level: str, action: str) -> None:
+    require(who, action, unit_code=view.unit_code)
     if who.username == view.proposed_by or session.scalar(
         select(OpenReview.id).where(OpenReview.view_id == view.id, OpenReview.reviewer == who.username)
     ):
@@ -196,7 +186,7 @@ def _locked(session: Session, who: Principal, view: OpenView) -> OpenView:
     """The view, locked for this transaction (compare-and-set, :mod:`edudata.transition`): when the level the
     caller reviews was decided meanwhile — two approvals at the same moment — 409 naming who decided it."""
     view = transition.lock_row(session, OpenView, view.id, what=("开放数据", "open-data view"))
-    mine = {level for level, role, _after in LEVELS.values() if who.has(role)}
+    mine = {level for level, action, _after in LEVELS.values() if may_attempt(who, action)}
     if LEVELS.get(view.status, ("",))[0] in mine:
         return view
     decided = session.scalar(
@@ -292,7 +282,7 @@ def reviews_of(session: Session, view: OpenView) -> list[dict[str, Any]]:
 
 def pending_for(session: Session, who: Principal) -> list[OpenView]:
     """Proposals waiting for a level this person may act on."""
-    statuses = [s for s, (level, role, _) in LEVELS.items() if who.has(role)]
+    statuses = [s for s, (_level, action, _) in LEVELS.items() if may_attempt(who, action)]
     if not statuses:
         return []
     views = session.scalars(select(OpenView).where(OpenView.status.in_(statuses)).order_by(OpenView.id)).all()

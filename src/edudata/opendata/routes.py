@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
-from edudata.errors import PermissionDenied
-from edudata.identity.deps import current_principal
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, portal, public, publish, review, views
 from edudata.opendata.ckan import router as ckan_router
@@ -82,7 +81,7 @@ class ApplicationBody(BaseModel):
 def propose(
     body: ProposalBody,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.view.propose")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Propose a dataset or a derived view for opening (refused at once for 不予开放 / privacy / important data)."""
@@ -94,7 +93,7 @@ def propose(
 @router.get("/api/v1/opendata/proposals")
 def list_proposals(
     mine: bool = Query(False, description="only proposals waiting for my level"),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.proposal.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     from sqlalchemy import select
@@ -109,7 +108,9 @@ def list_proposals(
 
 @router.get("/api/v1/opendata/proposals/{code}")
 def show_proposal(
-    code: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    code: str,
+    who: Principal = Depends(allow("opendata.proposal.read")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     return views.view_detail(session, review.get_view(session, code), staff=True)
 
@@ -119,7 +120,7 @@ def review_proposal(
     code: str,
     body: ReviewBody,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.review")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The next level's decision: unit reviewer, then office (with 保密审查), then leadership (publishes)."""
@@ -134,12 +135,10 @@ def review_proposal(
 def refresh_view(
     code: str,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.view.refresh")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Refresh a published view now (the office); a new version only when the content changed."""
-    if not who.has("office_admin"):
-        raise PermissionDenied("只有网信办可以手动刷新开放数据", "only the office refreshes a view by hand")
     view = portal.published(session, code)
     version = publish.refresh(session, view, request.app.state.settings, request.app.state.db)
     session.commit()
@@ -153,13 +152,9 @@ def refresh_view(
 @router.get("/api/v1/opendata/applications")
 def office_applications(
     status: str | None = Query(None, pattern="^(pending|approved|refused)$"),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.application.decide")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    if not who.has("office_admin"):
-        raise PermissionDenied(
-            "只有网信办可以查看开放数据申请", "only the office sees open-data applications"
-        )
     return {"items": public.applications(session, status)}
 
 
@@ -167,7 +162,7 @@ def office_applications(
 def decide_application(
     application_id: int,
     body: DecisionBody,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("opendata.application.decide")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     app = public.decide(session, who, application_id, body.decision, body.reason)

@@ -25,12 +25,14 @@ from edudata.org.validation import (
     clean_email,
     clean_name,
 )
+from edudata.policy.duties import BUILTIN_PAIRS, is_builtin
 
 UNIT_TYPES = frozenset(t.value for t in UnitType)
 
 #: Told when an account loses something other domains relied on when they trusted it: ``(session, account,
 #: event, role, by)`` with event ``"role_revoked"`` (``role`` names it), ``"disabled"`` or ``"moved"`` (to another
-#: unit). Called inside the change's transaction, so what a listener revokes is revoked exactly when the change
+#: unit), or ``"role_granting"`` before a role is given (a listener refuses it by raising: lifecycle's off-duty
+#: year, Art. 53). Called inside the change's transaction, so what a listener revokes is revoked exactly when the change
 #: is. Sharing registers here to end the account's grant credentials (Art. 30); see ``edudata.sharing``.
 AccountListener = Callable[[Session, Account, str, "str | None", "str | None"], None]
 ACCOUNT_LISTENERS: list[AccountListener] = []
@@ -289,7 +291,8 @@ def _check_role(role: object) -> str:
 
 
 def sod_pairs(session: Session) -> set[tuple[str, str]]:
-    return {(r.role_a, r.role_b) for r in session.execute(select(SodRule)).scalars()}
+    """The pairs in force: Art. 30's built-in exclusions, always, and the stricter ones the office added."""
+    return set(BUILTIN_PAIRS) | {(r.role_a, r.role_b) for r in session.execute(select(SodRule)).scalars()}
 
 
 def _check_sod(session: Session, roles: Iterable[str]) -> None:
@@ -324,6 +327,7 @@ def grant_role(session: Session, account: Account, role: str, granted_by: str | 
     if existing is not None:
         return existing
     _check_sod(session, [*held, role])
+    _tell(session, account, "role_granting", role, granted_by)  # a listener may refuse (the off-duty year)
     assignment = RoleAssignment(account_id=account.id, role=role, granted_by=granted_by, granted_at=utcnow())
     session.add(assignment)
     session.flush()
@@ -397,7 +401,15 @@ def add_sod_rule(session: Session, role_a: str, role_b: str, created_by: str | N
 
 
 def remove_sod_rule(session: Session, role_a: str, role_b: str) -> None:
+    """Remove a pair the office added; Art. 30's built-in exclusions cannot be removed (409)."""
     a, b = sorted((_check_role(role_a), _check_role(role_b)))
+    if is_builtin(a, b):
+        (a_zh, a_en), (b_zh, b_en) = role_name(a), role_name(b)
+        raise Conflict(
+            f"“{a_zh}”与“{b_zh}”的分离是《管理办法》第三十条规定的，不能删除",
+            f"the separation of '{a_en}' and '{b_en}' is required by Art. 30 and cannot be removed",
+            field="role_b",
+        )
     rule = session.execute(
         select(SodRule).where(SodRule.role_a == a, SodRule.role_b == b)
     ).scalar_one_or_none()

@@ -32,6 +32,8 @@ class Rule:
     article: str
     roles: frozenset[Role]
     unit_roles: frozenset[Role] = frozenset()
+    #: Any authenticated caller, a grant-scoped credential (no roles) included; the service decides the rest.
+    signed_in: bool = False
 
 
 def _rule(article: str, *roles: Role, unit: tuple[Role, ...] = ()) -> Rule:
@@ -39,7 +41,7 @@ def _rule(article: str, *roles: Role, unit: tuple[Role, ...] = ()) -> Rule:
 
 
 def _everyone(article: str) -> Rule:
-    return Rule(article, SIGNED_IN)
+    return Rule(article, SIGNED_IN, signed_in=True)
 
 
 OVERSIGHT = (OA, L, AU)  # the office, the leadership group and the auditor oversee (Art. 5, 6, 59)
@@ -50,6 +52,8 @@ ACTIONS: dict[str, Rule] = {
     "crypto.package_key.self": _everyone("Art. 26"),  # one's own recipient key for sealed packages
     "identity.blacklist.read": _rule("Art. 59", OA, AU),
     "identity.blacklist.edit": _rule("Art. 59", OA),
+    "identity.directory.sync": _rule("Art. 30, 53", OA),  # people and units from the school's directory
+    "identity.service_account.manage": _rule("Art. 30, 54", OA),  # business systems' client credentials
     # ---- org: units, accounts, roles, separation of duties (Art. 6, 30)
     "org.unit.read": _everyone("Art. 6"),
     "org.unit.edit": _rule("Art. 6", OA),
@@ -65,45 +69,61 @@ ACTIONS: dict[str, Rule] = {
     "catalog.codeset.edit": _rule("Art. 8, 21", OA),
     # ---- audit log (Art. 30, 59): the auditor reads it; the office may not unless also an auditor
     "audit.log.read": _rule("Art. 30, 59", AU),
+    "audit.access_trace.read": _rule("Art. 30, 59", AU),  # who read, and who could have read, what (行为追溯)
     # ---- ingest: collection, review chain unit -> office (Art. 4(1), 22)
-    "ingest.batch.upload": _rule("Art. 22", unit=(UDO,)),
+    "ingest.read": _rule("Art. 22", OA, L, unit=(UDO, UR)),
+    "ingest.batch.upload": _rule("Art. 8, 22", unit=(UDO,)),
     "ingest.batch.read": _rule("Art. 22", OA, unit=(UDO, UR)),
+    "ingest.batch.review": _rule("Art. 4(1), 22", OA, unit=(UR,)),
     "ingest.batch.approve_unit": _rule("Art. 22", unit=(UR,)),
     "ingest.batch.approve_office": _rule("Art. 4(1), 22", OA),
-    "ingest.batch.correct": _rule("Art. 22, 24", unit=(UDO,)),
     "ingest.quarantine.download": _rule("Art. 22", unit=(UDO,)),
-    "ingest.dataset.history": _rule("Art. 22, 26", OA, L, unit=(UDO, UR)),
+    "ingest.quality.read": _rule("Art. 22, 26", OA, L, unit=(UDO, UR)),
+    "ingest.rule.read": _everyone("Art. 21"),
+    "ingest.rule.edit": _rule("Art. 21", OA),
+    "ingest.version.manage": _rule("Art. 26", OA),
     "ingest.mapping.edit": _rule("Art. 22", OA, unit=(UDO,)),
-    "ingest.pull.manage": _rule("Art. 22", OA),
-    "ingest.pull.read": _rule("Art. 22", OA, unit=(UDO,)),
+    "ingest.pull.manage": _rule("Art. 22, 30", OA),
+    "ingest.pull.run": _rule("Art. 22", OA, unit=(UDO,)),
+    "ingest.pull.read": _rule("Art. 22", OA, UDO),
     "ingest.snapshot.create": _rule("Art. 26", OA),
     "ingest.snapshot.read": _rule("Art. 26", OA, L),
     # ---- sharing: application, producer then office review, grants, delivery (Art. 36-42, 50)
-    "sharing.application.apply": _rule("Art. 37", unit=(AP,)),
+    "sharing.read": _everyone("Art. 39"),
+    "sharing.application.apply": _rule("Art. 37", AP),
     "sharing.application.read": _rule("Art. 37, 38", OA, unit=(AP, UDO)),
-    "sharing.application.review_producer": _rule("Art. 38", unit=(UDO,)),
-    "sharing.application.review_office": _rule("Art. 38", OA),
-    "sharing.application.narrow": _rule("Art. 38", unit=(AP,)),
-    "sharing.application.withdraw": _rule("Art. 37", unit=(AP,)),
+    "sharing.application.submit": _rule("Art. 37, 41", unit=(AP,)),
+    "sharing.application.review": _rule("Art. 40", OA, unit=(UDO,)),
+    "sharing.application.review_producer": _rule("Art. 40", unit=(UDO,)),
+    "sharing.application.review_office": _rule("Art. 40", OA),
+    "sharing.application.narrow": _rule("Art. 40, 50", OA),
     "sharing.grant.revoke": _rule("Art. 40", OA, unit=(UDO,)),
-    "sharing.grant.renew": _rule("Art. 40", unit=(AP,)),
-    "sharing.overdue.read": _rule("Art. 38", OA, AU),
-    "sharing.overdue.remind": _rule("Art. 38", OA),
+    "sharing.overdue.read": _rule("Art. 64(2)", OA, AU),
+    "sharing.overdue.remind": _rule("Art. 64(2)", OA),
     "sharing.commitment.edit": _rule("Art. 41", OA),
+    "sharing.policy.edit": _rule("Art. 40, 42, 50", OA),
     "sharing.credential.issue": _rule("Art. 40", unit=(AP,)),
     "sharing.credential.revoke": _rule("Art. 40", OA, unit=(AP,)),
     "sharing.release.prepare": _rule("Art. 42, 50", OA),
     "sharing.release.read": _rule("Art. 42", OA, unit=(UDO,)),
     # ---- open data (数据开放, Art. 43-46): proposal, unit -> office -> leadership review, keys
+    "opendata.proposal.read": _everyone("Art. 46"),
     "opendata.view.propose": _rule("Art. 44", OA, unit=(UDO,)),
-    "opendata.review.unit": _rule("Art. 45", UR),
+    "opendata.view.refresh": _rule("Art. 46", OA),
+    "opendata.review": _rule("Art. 45, 46", OA, L, unit=(UR,)),
+    "opendata.review.unit": _rule("Art. 45", unit=(UR,)),
     "opendata.review.office": _rule("Art. 45", OA),
     "opendata.review.leadership": _rule("Art. 5, 45", L),
     "opendata.key.manage": _rule("Art. 44(2)", OA),
+    "opendata.application.decide": _rule("Art. 44(2)", OA),
     # ---- privacy: register, assessments, consent, releases (Art. 47-51)
     "privacy.register.read": _rule("Art. 47-51", OA, DPO, L),
     "privacy.register.keep": _rule("Art. 47-51", OA, DPO),
     "privacy.consent.record": _rule("Art. 51", OA, DPO, UDO),
+    "privacy.sensitive.read": _everyone("Art. 51"),
+    # ---- governed data itself: the data path decides by role, grant and category (Art. 40, 54)
+    "data.read": _everyone("Art. 40, 54"),
+    "data.write": _everyone("Art. 8(4), 19, 22, 51"),
     # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
     "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
     "secrecy.marking.edit": _rule("Art. 57", OA),
@@ -115,6 +135,7 @@ ACTIONS: dict[str, Rule] = {
     "inspect.run": _rule("Art. 6, 59", OA),
     "inspect.finding.read": _rule("Art. 60", *OVERSIGHT, unit=(UDO, UR)),
     "inspect.finding.answer": _rule("Art. 60", OA, unit=(UDO, UR)),
+    "inspect.finding.assign": _rule("Art. 61", OA),
     "inspect.dashboard.office": _rule("Art. 6", OA),
     "inspect.dashboard.unit": _rule("Art. 7-8", UDO, UR),
     "inspect.dashboard.applicant": _rule("Art. 9", AP),
@@ -125,6 +146,7 @@ ACTIONS: dict[str, Rule] = {
     "lifecycle.oversee": _rule("Art. 52-58", *OVERSIGHT),
     "lifecycle.manage": _rule("Art. 52-58", OA),
     "lifecycle.alert.handle": _rule("Art. 57", OA),
+    "lifecycle.plan.read": _everyone("Art. 57"),
     "lifecycle.destruction.read": _rule("Art. 30, 34", OA, DO, AU),
     "lifecycle.destruction.request": _rule("Art. 34", OA),
     "lifecycle.destruction.approve": _rule("Art. 30, 34", OA),

@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from edudata.access import datapath
+from edudata.api.context import request_context
 from edudata.api.deps import get_session
-from edudata.errors import EduDataError, PermissionDenied, ValidationFailed
+from edudata.api.policy import allow
+from edudata.errors import EduDataError, ValidationFailed
 from edudata.identity.actions import audit, commit, refused
-from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
+from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
+from edudata.policy import allowed
 from edudata.privacy import register, release, sensitive
 from edudata.privacy.attachments import MAX_ATTACHMENT_BYTES, store_attachment
 from edudata.privacy.models import DeidentifiedRelease, SensitiveAssessment
@@ -29,8 +31,6 @@ from edudata.web.i18n import request_lang, translator
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-KEEPERS = ("office_admin", "data_protection_officer")
-READERS = (*KEEPERS, "leadership")
 OBLIGATION_NAMES = {
     "register_not_counted": ("尚未统计人数", "never counted"),
     "register_stale": ("统计已过期", "count out of date"),
@@ -50,20 +50,12 @@ def nav(principal: Principal, lang: str) -> list[dict[str, str]]:
     return items
 
 
-def _require(principal: Principal, roles: tuple[str, ...]) -> None:
-    if not principal.has(*roles):
-        raise PermissionDenied(
-            "只有网信办或个人信息保护负责人可以管理个人信息保护（第五十条）",
-            "only the office or a data-protection officer keeps the privacy registers (Art. 50)",
-        )
-
-
 def _page(
     request: Request, principal: Principal, name: str, ctx: dict[str, Any], status: int = 200
 ) -> Response:
     base = {
         "nav_items": nav(principal, request_lang(request)),
-        "may_keep": principal.has(*KEEPERS),
+        "may_keep": allowed(principal, "privacy.register.keep"),
         "errors": {},
         "obligation_names": OBLIGATION_NAMES,
     }
@@ -86,24 +78,20 @@ def _dashboard(
 
 @router.get("/privacy")
 def dashboard(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("privacy.register.read")),
 ) -> Response:
-    _require(principal, READERS)
     return _dashboard(request, session, principal)
 
 
 @router.post("/privacy/count", dependencies=[Depends(verify_csrf)])
 def count_now(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("privacy.register.keep")),
 ) -> Response:
-    _require(principal, KEEPERS)
-    ctx = datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
-    register.refresh_register(principal, ctx)
+    register.refresh_register(principal, request_context(request, session))
     commit(session)
     return RedirectResponse("/privacy?done=counted", status_code=303)
 
@@ -134,10 +122,9 @@ async def system_update(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("privacy.register.keep")),
 ) -> Response:
     """One form per system: officer, protection level, a filing or a PI audit (the fields filled in)."""
-    _require(principal, KEEPERS)
     action = form_text(form, "action")
     try:
         if action == "officer":
@@ -198,9 +185,10 @@ def _sensitive_page(
 
 @router.get("/privacy/sensitive")
 def sensitive_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("privacy.register.read")),
 ) -> Response:
-    _require(principal, READERS)
     return _sensitive_page(request, session, principal)
 
 
@@ -209,10 +197,9 @@ async def sensitive_record(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(web_principal),
+    principal: Principal = Depends(allow("privacy.register.keep")),
 ) -> Response:
     """Record an assessment (``action=assessment``) or the collective decision on one (``action=decision``)."""
-    _require(principal, KEEPERS)
     action = form_text(form, "action")
     target = form_text(form, "dataset") + "." + form_text(form, "element")
     try:
@@ -258,9 +245,10 @@ async def sensitive_record(
 
 @router.get("/privacy/releases")
 def releases_page(
-    request: Request, session: Session = Depends(get_session), principal: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(allow("privacy.register.read")),
 ) -> Response:
-    _require(principal, READERS)
     rows = session.execute(
         select(DeidentifiedRelease).order_by(DeidentifiedRelease.id.desc()).limit(200)
     ).scalars()

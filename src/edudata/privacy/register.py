@@ -26,11 +26,12 @@ from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.org.service import find_account, roles_of
+from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, VERY_LARGE_SCALE_PEOPLE
 from edudata.privacy.models import CommissionFiling, InformationSystem, PersonCount, PIAudit
 from edudata.privacy.sensitive import sensitive_elements
 
-OFFICER_THRESHOLD = 200_000
-LEVEL3_THRESHOLD = 1_000_000
+OFFICER_THRESHOLD = LARGE_SCALE_PEOPLE  # Art. 50, one definition (edudata.policy.thresholds)
+LEVEL3_THRESHOLD = VERY_LARGE_SCALE_PEOPLE
 AUDIT_INTERVAL = timedelta(days=365)
 STALE_AFTER = timedelta(days=31)  # a register older than a month no longer shows what the systems hold
 PLATFORM_SYSTEM = "edudata"

@@ -14,11 +14,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.audit.routes import actor
 from edudata.audit.service import record
-from edudata.identity.deps import current_principal, require_roles
 from edudata.identity.principal import Principal
 from edudata.privacy import consent, register, release, sensitive, verify
 from edudata.privacy.attachments import MAX_ATTACHMENT_BYTES, store_attachment
@@ -38,20 +38,9 @@ from edudata.privacy.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy 个人信息保护"])
-Keeper = Annotated[Principal, Depends(require_roles("office_admin", "data_protection_officer"))]
-Reader = Annotated[Principal, Depends(require_roles("office_admin", "data_protection_officer", "leadership"))]
-Collector = Annotated[
-    Principal, Depends(require_roles("office_admin", "data_protection_officer", "unit_data_officer"))
-]
-
-
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
+Keeper = Annotated[Principal, Depends(allow("privacy.register.keep"))]
+Reader = Annotated[Principal, Depends(allow("privacy.register.read"))]
+Collector = Annotated[Principal, Depends(allow("privacy.consent.record"))]
 
 
 def _done(session: Session, principal: Principal, request: Request, operation: str, **fields: Any) -> None:
@@ -167,7 +156,7 @@ def _status(s: sensitive.SensitiveStatus) -> dict[str, Any]:
 
 @router.get("/sensitive")
 def list_sensitive(
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("privacy.sensitive.read")),
     session: Session = Depends(get_session),
     dataset: str | None = Query(None, max_length=64),
 ) -> dict[str, Any]:
@@ -293,7 +282,7 @@ def lookup_consents(
 def verify_pair(
     body: VerifyIn,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, bool]:
     """Does the record with this key value hold this value too? ``{"match": true|false}`` and nothing else."""
@@ -314,7 +303,7 @@ def create_release(
     body: ReleaseIn,
     request: Request,
     format: str = Query("json", pattern="^(json|csv)$"),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> Response | dict[str, Any]:
     """Generalise and suppress until k (and l) hold, then deliver through the data path with the report."""

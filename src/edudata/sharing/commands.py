@@ -1,5 +1,6 @@
 """``edudata sharing …``: the daily reminders (overdue reviews, grants about to end) and the overdue list for
-inspection (Art. 64(2)). Reminders go to the web inbox, and by e-mail when ``EDUDATA_NOTIFY_MAIL_FROM`` is set."""
+inspection (Art. 64(2)). Reminders go to the web inbox, and to the mail outbox (sent by ``edudata worker``) when
+``EDUDATA_NOTIFY_MAIL_FROM`` is set."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from edudata.config import get_settings
 from edudata.db import Database
-from edudata.sharing.mailing import deliver
+from edudata.sharing.mailing import queue
 from edudata.sharing.review import STAGE_LABELS, flag_overdue, overdue_reviews, remind
 
 NAME = "sharing"
@@ -30,8 +31,8 @@ def overdue(
     try:
         with database.session() as session:
             flagged = flag_overdue(session, day)
+            queue(session, settings)
             session.commit()
-            deliver(session, settings)
             items = overdue_reviews(session, day)
             table = Table("申请 / application", "环节 / stage", "单位 / unit", "截止 / due", "审核 / decided")
             for r in items:
@@ -56,8 +57,8 @@ def remind_command(
     try:
         with database.session() as session:
             late, ending = remind(session, day)
+            queue(session, settings)
             session.commit()
-            deliver(session, settings)
     finally:
         database.dispose()
     console.print(f"超期审核 / overdue reviews: {late}; 即将到期的授权 / grants ending soon: {ending}")

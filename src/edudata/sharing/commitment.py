@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
+from edudata.policy import require
 from edudata.sharing.models import CommitmentSignature, CommitmentText, ShareApplication
 from edudata.sharing.seed import text_hash
 from edudata.sharing.service import audit_step
@@ -33,8 +34,7 @@ def publish_commitment(
     session: Session, actor: Principal, *, version: str, title: str, body: str
 ) -> CommitmentText:
     """A new commitment version (the office); earlier signatures keep pointing at the words they signed."""
-    if not actor.has("office_admin"):
-        raise PermissionDenied("只有网信办可以发布承诺书", "only the office publishes the commitment")
+    require(actor, "sharing.commitment.edit")
     version, title, body = version.strip(), title.strip(), body.strip()
     if not version or not title or len(body) < 20:
         raise ValidationFailed(

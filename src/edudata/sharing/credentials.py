@@ -31,6 +31,7 @@ from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc, digest
 from edudata.org.models import Account, RoleAssignment, Unit
 from edudata.org.roles import Role
+from edudata.policy import require
 from edudata.sharing.models import GrantCredential, ShareApplication
 from edudata.sharing.service import audit_step, lock_application
 
@@ -55,10 +56,7 @@ _EVENT_REASON = {"role_revoked": "holder_role_lost", "moved": "holder_moved", "d
 
 
 def _holder(actor: Principal, app: ShareApplication) -> None:
-    if not (actor.has(HOLDER_ROLE) and actor.unit_code == app.applicant_unit_code):
-        raise PermissionDenied(
-            "只有申请单位的申请人可以管理接口凭证", "only the applicant unit manages credentials"
-        )
+    require(actor, "sharing.credential.issue", unit_code=app.applicant_unit_code)
 
 
 def create_credential(
@@ -120,8 +118,7 @@ def rotate_credential(
 
 
 def revoke_credential(session: Session, actor: Principal, app: ShareApplication, credential_id: int) -> None:
-    if not actor.has("office_admin"):
-        _holder(actor, app)
+    require(actor, "sharing.credential.revoke", unit_code=app.applicant_unit_code)
     lock_application(session, app)
     cred = _credential(session, app, credential_id)
     if cred.revoked_at is None:

@@ -31,9 +31,11 @@ from edudata.access.models import AccessGrant
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
 from edudata.db import utcnow
-from edudata.errors import Conflict, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
+from edudata.policy import require
+from edudata.policy.thresholds import reaches
 from edudata.safe_text import check_filename
 from edudata.secrecy.guard import refuse_secret
 from edudata.sharing import credentials, notify
@@ -41,6 +43,7 @@ from edudata.sharing.models import GrantCredential, ShareApplication, ShareRevie
 from edudata.sharing.service import (
     audit_step,
     end_of_period,
+    large_scale_threshold,
     lock_application,
     policy,
     status_label,
@@ -86,11 +89,6 @@ def grant_masking(session: Session, app: ShareApplication) -> dict[str, str]:
     return {**base, **app.masking}
 
 
-def _office(actor: Principal, what_zh: str, what_en: str) -> None:
-    if not actor.has("office_admin"):
-        raise PermissionDenied(f"只有网信办可以{what_zh}", f"only the office may {what_en}")
-
-
 def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
     """The last approval: count the people (Art. 50 gate), then release or hold for de-identification."""
     session = ctx.session
@@ -100,15 +98,15 @@ def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplicatio
     spec = load_spec(session, app.dataset_code)
     if (
         spec.subject_element
-        and people > policy(session).large_scale_threshold
+        and reaches(people, large_scale_threshold(session))
         and not app.commission_doc_sha256
     ):
         app.status = "pending_commission"
         session.flush()
         notify.send(
-            session, notify.holders(session, "office_admin"), kind="art50", application_id=app.id,
-            zh=f"共享申请 #{app.id} 涉及 {people} 人的个人信息，超过 20 万人，须上传市教委批准文件（第五十条）",
-            en=f"application #{app.id} covers {people} people (> 200,000): upload the commission's approval (Art. 50)",
+            session, notify.holders(session, "sharing.release.prepare"), kind="art50", application_id=app.id,
+            zh=f"共享申请 #{app.id} 涉及 {people} 人的个人信息，达到 20 万人以上，须上传市教委批准文件（第五十条）",
+            en=f"application #{app.id} covers {people} people (200,000 or more): upload the commission's approval (Art. 50)",
         )  # fmt: skip
         audit_step(session, actor, "share_hold_art50", app, people=people)
         return
@@ -120,7 +118,7 @@ def _ready(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> No
         app.status = "pending_release"
         ctx.session.flush()
         notify.send(
-            ctx.session, notify.holders(ctx.session, "office_admin"), kind="release", application_id=app.id,
+            ctx.session, notify.holders(ctx.session, "sharing.release.prepare"), kind="release", application_id=app.id,
             zh=f"共享申请 #{app.id} 为第三方分析，请预览去标识化结果（k 匿名）后发布",
             en=f"application #{app.id} is for third-party analysis: preview the k-anonymity, then release",
         )  # fmt: skip
@@ -132,7 +130,7 @@ def upload_commission_approval(
     ctx: datapath.Context, actor: Principal, app: ShareApplication, *, filename: str, content: bytes
 ) -> None:
     """The office files the city education commission's approval document (Art. 50); the hold lifts."""
-    _office(actor, "上传市教委批准文件", "upload the commission's approval")
+    require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_commission")
     if not content or len(content) > MAX_DOCUMENT_BYTES:
         raise ValidationFailed(
@@ -169,7 +167,7 @@ def quasi_identifiers(session: Session, app: ShareApplication) -> list[str]:
 
 def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> dict[str, Any]:
     """k-anonymity of what the grant would deliver, computed on the data path's own output (Art. 42)."""
-    _office(actor, "预览去标识化结果", "preview a de-identified release")
+    require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_release")
     qi = quasi_identifiers(ctx.session, app)
     if qi:
@@ -190,7 +188,7 @@ def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplicati
 
 
 def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> AccessGrant:
-    _office(actor, "发布去标识化数据", "release de-identified data")
+    require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_release")
     if app.k_anonymity is None:
         raise Conflict("发布前须先预览 k 匿名结果", "preview the k-anonymity before release")
@@ -250,13 +248,7 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
 
 def revoke(session: Session, actor: Principal, app: ShareApplication, *, reason: str) -> None:
     """The office or the producer unit's officer ends a grant at once; its credentials die with it."""
-    if not (
-        actor.has("office_admin")
-        or (actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code)
-    ):
-        raise PermissionDenied(
-            "只有网信办或数据生产单位可以撤销授权", "only the office or the producer revokes"
-        )
+    require(actor, "sharing.grant.revoke", unit_code=app.owner_unit_code)
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed(

@@ -2,21 +2,21 @@
 has turned it on (``EDUDATA_NOTIFY_MAIL_FROM`` names the sender; the relay is ``EDUDATA_SMTP_*``). Off by
 default: then nothing is sent, nothing is recorded, nothing can fail.
 
-- **After the commit.** Routes, pages and commands call :func:`deliver` once their change is committed; only
-  messages of committed transactions are mailed (``notify.committed``), so a mail never tells of a change that
-  was rolled back, and the change never waits on, or depends on, the relay.
+- **Through the outbox.** Routes, pages and commands call :func:`queue` just before they commit: each message
+  becomes a row of the mail outbox (:mod:`edudata.worker.outbox`) in the same transaction, so a mail never tells
+  of a change that was rolled back, and the change never waits on, or depends on, the relay. ``edudata worker``
+  sends it after the commit and retries with backoff.
 - **Nothing from the data.** A mail carries the application number, the dataset's title, the step, the reviewer's
   reason, and a link to sign in — never a record, a value or a person of the dataset (最小必要, Art. 38).
-- **The recipient, looked at again.** Just before sending: an account disabled, or no longer allowed to see the
+- **The recipient, looked at again.** Just before sending (in the worker): an account disabled, or no longer allowed to see the
   application (role lost, moved away), gets nothing (``skipped``); one without an address is ``no_address``.
 - **Failure stays a record.** A relay that is down or refuses leaves the workflow as committed; the notification
   row says ``failed`` with the relay's answer, an audit record ``share_mail`` (result ``failed``) lists it, the
-  log warns. The user never sees a traceback; the inbox entry is there regardless.
+  log warns, and the outbox tries again later. The inbox entry is there regardless.
 """
 
 from __future__ import annotations
 
-import logging
 from email.message import EmailMessage
 from typing import Any
 
@@ -33,8 +33,8 @@ from edudata.org.models import Account
 from edudata.sharing import notify
 from edudata.sharing.models import Notification, ShareApplication
 from edudata.sharing.service import may_see
-
-log = logging.getLogger("edudata.sharing.mail")
+from edudata.worker import outbox
+from edudata.worker.models import MailOutbox
 
 #: The subject's words per kind of message (中文, English).
 SUBJECTS: dict[str, tuple[str, str]] = {
@@ -50,31 +50,50 @@ SUBJECTS: dict[str, tuple[str, str]] = {
 }
 
 
-def deliver(session: Session, settings: Settings, base_url: str = "") -> None:
-    """Mail the messages of the transactions ``session`` has committed; never raises (see the module)."""
-    notes = notify.committed(session)
+def queue(session: Session, settings: Settings, base_url: str = "") -> int:
+    """Put the notifications written in ``session``'s open transaction into the mail outbox (call before the
+    commit); how many were queued. Nothing when notification mail is off."""
+    notes = notify.take_pending(session)
     if not notes or not settings.notify_mail_from:
-        return
-    try:
-        _deliver(session, settings, base_url, notes)
-    except (
-        Exception
-    ):  # the change is committed and the inbox has it: a mail problem must not turn it into a 500
-        session.rollback()
-        log.exception("sharing notification mail: could not deliver %d notification(s)", len(notes))
-
-
-def _deliver(session: Session, settings: Settings, base_url: str, notes: list[Notification]) -> None:
-    outgoing: list[tuple[Notification, EmailMessage]] = []
+        return 0
+    base = (settings.public_base_url or base_url).rstrip("/")
     for note in notes:
-        state, msg = _prepare(session, settings, base_url, note)
-        note.mail_state = state
-        if msg is not None:
-            outgoing.append((note, msg))
-    errors = mail.send_all(settings, [msg for _n, msg in outgoing])
+        note.mail_state = "queued"
+        outbox.enqueue(
+            session, sender=settings.notify_mail_from, kind="sharing", ref_id=note.id, base_url=base
+        )
+    session.flush()
+    return len(notes)
+
+
+def compose(session: Session, settings: Settings, row: MailOutbox) -> tuple[str, EmailMessage | None]:
+    """The mail of an outbox row of kind ``sharing``, composed now; ``(state, None)`` when it is not to be sent."""
+    note = session.get(Notification, row.ref_id)
+    if note is None:
+        return "skipped", None
+    state, msg = _prepare(session, settings, row.base_url, note, row.sender)
+    if msg is not None:
+        row.recipient, row.subject = msg["To"], str(msg["Subject"])[:500]
+    return state, msg
+
+
+def record_outcome(session: Session, rows: list[MailOutbox]) -> None:
+    """Write each try's outcome on its notification and one audit record ``share_mail`` for the batch."""
+    if not rows:
+        return
+    notes: list[Notification] = []
     now = utcnow()
-    for (note, _msg), error in zip(outgoing, errors, strict=True):
-        note.mail_state, note.mail_error, note.mailed_at = ("failed" if error else "sent"), error, now
+    for row in rows:
+        note = session.get(Notification, row.ref_id)
+        if note is None:
+            continue
+        if row.state == "sent":
+            note.mail_state, note.mail_error, note.mailed_at = "sent", None, now
+        elif row.state in ("skipped", "no_address"):
+            note.mail_state = row.state
+        else:  # this try failed: pending again (a later try) or given up
+            note.mail_state, note.mail_error, note.mailed_at = "failed", row.last_error, now
+        notes.append(note)
     session.flush()
     failed = [n for n in notes if n.mail_state == "failed"]
     by_state: dict[str, Any] = {
@@ -90,14 +109,10 @@ def _deliver(session: Session, settings: Settings, base_url: str, notes: list[No
         source_ip="local",
         detail=by_state,
     )
-    session.commit()
-    for note in failed:
-        log.warning("sharing notification %s to account %s not mailed: %s", note.id, note.account_id,
-                    note.mail_error)  # fmt: skip
 
 
 def _prepare(
-    session: Session, settings: Settings, base_url: str, note: Notification
+    session: Session, settings: Settings, base_url: str, note: Notification, sender: str
 ) -> tuple[str, EmailMessage | None]:
     account = session.get(Account, note.account_id)
     if account is None or account.disabled:
@@ -109,15 +124,15 @@ def _prepare(
             return "skipped", None
     if not account.email:
         return "no_address", None
-    return "pending", _message(session, settings, base_url, note, account, app)
+    return "pending", _message(session, settings, base_url, note, account, app, sender)
 
 
 def _message(
     session: Session, settings: Settings, base_url: str, note: Notification, account: Account,
-    app: ShareApplication | None,
+    app: ShareApplication | None, sender: str,
 ) -> EmailMessage:  # fmt: skip
     zh, en = SUBJECTS.get(note.kind, ("通知", "notification"))
-    base = (settings.public_base_url or base_url).rstrip("/")
+    base = base_url.rstrip("/")
     if app is not None:
         link = f"{base}/sharing/applications/{app.id}"
         subject = f"[EduData] 共享申请 #{app.id} {zh} / application #{app.id} {en}"
@@ -135,4 +150,4 @@ def _message(
         f"—— {settings.school_name}教育数据治理平台自动发送；邮件不含任何数据记录。\n"
         "   Sent by EduData; this mail contains no data records.\n"
     )
-    return mail.message(settings.notify_mail_from, account.email or "", subject, body)
+    return mail.message(sender, account.email or "", subject, body)

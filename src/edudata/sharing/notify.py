@@ -3,10 +3,9 @@
 Messages go to accounts; "the office" or "the producer unit's officers" are resolved to the enabled accounts
 holding that role when the message is written, so a later change of staff does not re-address old messages.
 
-Each message is also queued on its session for e-mail: once the transaction that wrote it commits, the queue
-moves to "committed", and :func:`edudata.sharing.mailing.deliver` (called by the routes, pages and commands
-after they commit) mails it. A rolled-back message is dropped from the queue, so no mail ever tells of a change
-that did not happen.
+Each message is also kept on its session for e-mail: :func:`edudata.sharing.mailing.queue` (called by the
+routes, pages and commands just before they commit) puts it into the mail outbox in the same transaction. A
+rolled-back message is dropped, so no mail ever tells of a change that did not happen.
 """
 
 from __future__ import annotations
@@ -18,15 +17,18 @@ from sqlalchemy.orm import Session
 
 from edudata.db import utcnow
 from edudata.org.models import Account, RoleAssignment, Unit
+from edudata.policy.table import rule as policy_rule
 from edudata.sharing.models import Notification
 
 
-def holders(session: Session, role: str, unit_code: str | None = None) -> list[int]:
-    """Ids of enabled accounts holding ``role`` (in ``unit_code`` when given)."""
+def holders(session: Session, action: str, unit_code: str | None = None) -> list[int]:
+    """Ids of enabled accounts that may take ``action`` (of ``unit_code`` when given): whom a step waits for."""
+    rule = policy_rule(action)
+    roles = rule.unit_roles if unit_code is not None and rule.unit_roles else rule.roles
     stmt = (
         select(Account.id)
         .join(RoleAssignment, RoleAssignment.account_id == Account.id)
-        .where(RoleAssignment.role == role, Account.disabled.is_(False))
+        .where(RoleAssignment.role.in_(sorted(roles)), Account.disabled.is_(False))
     )
     if unit_code is not None:
         stmt = stmt.join(Unit, Unit.id == Account.unit_id).where(Unit.code == unit_code)
@@ -58,27 +60,22 @@ def send(
     return len(notes)
 
 
-PENDING, COMMITTED = "sharing_mail_pending", "sharing_mail_committed"
+PENDING = "sharing_mail_pending"
 
 
 def _queue(session: Session, notes: list[Notification]) -> None:
     session.info.setdefault(PENDING, []).extend(notes)
-    if not event.contains(session, "after_commit", _committed):
-        event.listen(session, "after_commit", _committed)
+    if not event.contains(session, "after_rollback", _rolled_back):
         event.listen(session, "after_rollback", _rolled_back)
-
-
-def _committed(session: Session) -> None:
-    session.info.setdefault(COMMITTED, []).extend(session.info.pop(PENDING, []))
 
 
 def _rolled_back(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-def committed(session: Session) -> list[Notification]:
-    """Take the messages whose transaction has committed (each is handed out once)."""
-    return session.info.pop(COMMITTED, [])
+def take_pending(session: Session) -> list[Notification]:
+    """Take the messages written in the open transaction (each is handed out once)."""
+    return session.info.pop(PENDING, [])
 
 
 def inbox(session: Session, account_id: int, *, limit: int = 100) -> list[Notification]:

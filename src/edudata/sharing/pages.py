@@ -5,6 +5,7 @@ overdue reviews. Every action calls the same services as the API."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +17,14 @@ from starlette.datastructures import FormData, UploadFile
 
 from edudata.access.masking import profile_names
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.catalog.models import Dataset
 from edudata.clock import today_in_china
 from edudata.errors import EduDataError
-from edudata.identity.deps import verify_csrf, web_principal
+from edudata.identity.actions import refused
+from edudata.identity.deps import verify_csrf
 from edudata.identity.principal import Principal
+from edudata.policy import allowed
 from edudata.sharing import commitment, credentials, delivery, notify, review, service, views
 from edudata.sharing.routes import committed, ctx_of
 from edudata.web.templating import render
@@ -70,13 +74,13 @@ def _error(err: EduDataError) -> dict[str, str]:
 
 @router.get("/sharing")
 def home(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> Response:
     datasets = session.scalars(select(Dataset).order_by(Dataset.code)).all()
     apps = service.list_applications(session, who)
     return render(request, "sharing/home.html", {
         "datasets": datasets, "applications": [views.application_view(session, a, full=False) for a in apps],
-        "can_apply": who.has("applicant"),
+        "can_apply": allowed(who, "sharing.application.apply"),
     })  # fmt: skip
 
 
@@ -96,7 +100,7 @@ def apply_page(
     code: str,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("sharing.application.apply")),
 ) -> Response:
     end = (today_in_china() + timedelta(days=180)).isoformat()
     return _form_page(
@@ -110,7 +114,7 @@ def apply_submit(
     request: Request,
     form: FormData = Depends(_form),
     session: Session = Depends(get_session),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("sharing.application.apply")),
 ) -> Response:
     values: dict[str, Any] = {k: _text(form, k) for k in (
         "contact_name", "contact_phone", "purpose", "business_basis", "period_start", "period_end", "delivery",
@@ -146,15 +150,16 @@ def _detail(
     open_stage = review.open_review(session, app)
     can_review = False
     if open_stage is not None and who.account_id != app.applicant_account_id:
-        can_review = (open_stage.stage == "producer" and who.has("unit_data_officer")
-                      and who.unit_code == app.owner_unit_code) or (
-                      open_stage.stage == "office" and who.has("office_admin"))  # fmt: skip
+        can_review = (open_stage.stage == "producer" and allowed(
+            who, "sharing.application.review_producer", unit_code=app.owner_unit_code)) or (
+            open_stage.stage == "office" and allowed(who, "sharing.application.review_office"))  # fmt: skip
     return render(request, "sharing/detail.html", {
         "app": view, "entry": entry, "error": error, "notice": notice, "secret": secret, "preview": preview,
         "is_applicant": who.account_id == app.applicant_account_id,
-        "is_holder": who.has("applicant") and who.unit_code == app.applicant_unit_code,
-        "is_office": who.has("office_admin"),
-        "can_revoke": who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == app.owner_unit_code),
+        "is_holder": allowed(who, "sharing.credential.issue", unit_code=app.applicant_unit_code),
+        "is_office": allowed(who, "sharing.release.prepare"),
+        "can_narrow": allowed(who, "sharing.application.narrow"),
+        "can_revoke": allowed(who, "sharing.grant.revoke", unit_code=app.owner_unit_code),
         "can_review": can_review, "commitment": commitment.current_commitment(session),
         "profiles": [p for p in profile_names() if p != "none"], "ops": OPS, "rows": range(CONDITION_ROWS),
         "min_k": service.policy(session).min_k, "credential_ends": CREDENTIAL_ENDS,
@@ -166,7 +171,7 @@ def detail_page(
     app_id: int,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("sharing.application.read")),
 ) -> Response:
     return _detail(request, session, who, app_id)
 
@@ -186,75 +191,93 @@ def _changes(form: FormData) -> dict[str, Any]:
     return changes
 
 
-@router.post("/sharing/applications/{app_id}/{action}", dependencies=[Depends(verify_csrf)])
-def act(
-    app_id: int,
-    action: str,
-    request: Request,
-    form: FormData = Depends(_form),
-    session: Session = Depends(get_session),
-    who: Principal = Depends(web_principal),
+# ---- one form per step; each step is its own route under the policy action the API route uses --------------
+Step = Callable[[Any, Principal, Any, FormData], "tuple[str | None, dict | None] | None"]
+
+
+def _sign(ctx: Any, who: Principal, app: Any, form: FormData) -> None:
+    if _text(form, "agree") != "1":
+        raise EduDataError("请勾选“我已阅读并承诺遵守”", "tick the box to agree", field="agree")
+    commitment.sign(ctx.session, who, app, text_sha256=_text(form, "text_sha256"))
+
+
+def _commission(ctx: Any, who: Principal, app: Any, form: FormData) -> None:
+    upload = form.get("file")
+    content = upload.file.read(delivery.MAX_DOCUMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    name = upload.filename if isinstance(upload, UploadFile) else ""
+    delivery.upload_commission_approval(ctx, who, app, filename=name or "", content=content)
+
+
+def _credential_id(form: FormData) -> int:
+    text = _text(form, "credential_id")
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
+#: form action → (policy action, step); the same service function as the API route of that action.
+STEPS: dict[str, tuple[str, Step]] = {
+    "sign": ("sharing.application.submit", _sign),
+    "submit": ("sharing.application.submit", lambda ctx, who, app, form: review.submit(ctx, who, app)),
+    "approve": ("sharing.application.review", lambda ctx, who, app, form: review.approve(
+        ctx, who, app, changes=_changes(form), comment=_text(form, "comment"))),
+    "refuse": ("sharing.application.review", lambda ctx, who, app, form: review.refuse(
+        ctx.session, who, app, reason=_text(form, "reason"))),
+    "commission": ("sharing.release.prepare", _commission),
+    "narrow": ("sharing.application.narrow", lambda ctx, who, app, form: review.narrow_on_hold(
+        ctx.session, who, app, _changes(form))),
+    "preview": ("sharing.release.prepare", lambda ctx, who, app, form: (
+        None, delivery.preview_release(ctx, who, app))),
+    "release": ("sharing.release.prepare", lambda ctx, who, app, form: delivery.release(ctx, who, app)),
+    "revoke": ("sharing.grant.revoke", lambda ctx, who, app, form: delivery.revoke(
+        ctx.session, who, app, reason=_text(form, "reason"))),
+    "credential": ("sharing.credential.issue", lambda ctx, who, app, form: (
+        credentials.create_credential(ctx.session, who, app, label=_text(form, "label"))[1], None)),
+    "rotate": ("sharing.credential.issue", lambda ctx, who, app, form: (
+        credentials.rotate_credential(ctx.session, who, app, _credential_id(form))[1], None)),
+    "revoke-credential": ("sharing.credential.revoke", lambda ctx, who, app, form: credentials.revoke_credential(
+        ctx.session, who, app, _credential_id(form))),
+}  # fmt: skip
+
+
+def _run_step(
+    request: Request, session: Session, who: Principal, app_id: int, step: Step, form: FormData
 ) -> Response:
-    """One form per step; an error re-renders the page with the message beside the action."""
-    ctx = ctx_of(request, session)
+    """An error re-renders the page with the message beside the action (and the same status as the API)."""
     secret = preview = None
     try:
         app = service.visible_application(session, who, app_id)
-        if action == "sign":
-            if _text(form, "agree") != "1":
-                raise EduDataError("请勾选“我已阅读并承诺遵守”", "tick the box to agree", field="agree")
-            commitment.sign(session, who, app, text_sha256=_text(form, "text_sha256"))
-        elif action == "submit":
-            review.submit(ctx, who, app)
-        elif action == "approve":
-            review.approve(ctx, who, app, changes=_changes(form), comment=_text(form, "comment"))
-        elif action == "refuse":
-            review.refuse(session, who, app, reason=_text(form, "reason"))
-        elif action == "commission":
-            upload = form.get("file")
-            content = (
-                upload.file.read(delivery.MAX_DOCUMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
-            )
-            name = upload.filename if isinstance(upload, UploadFile) else ""
-            delivery.upload_commission_approval(ctx, who, app, filename=name or "", content=content)
-        elif action == "narrow":
-            if not who.has("office_admin"):
-                raise EduDataError(
-                    "只有网信办可在待发布时调整", "only the office narrows an application on hold"
-                )
-            review.narrow_on_hold(session, who, app, _changes(form))
-        elif action == "preview":
-            preview = delivery.preview_release(ctx, who, app)
-        elif action == "release":
-            delivery.release(ctx, who, app)
-        elif action == "revoke":
-            delivery.revoke(session, who, app, reason=_text(form, "reason"))
-        elif action == "credential":
-            _cred, secret = credentials.create_credential(session, who, app, label=_text(form, "label"))
-        elif action == "rotate":
-            _cred, secret = credentials.rotate_credential(
-                session, who, app, int(_text(form, "credential_id") or 0)
-            )
-        elif action == "revoke-credential":
-            credentials.revoke_credential(session, who, app, int(_text(form, "credential_id") or 0))
-        else:
-            raise EduDataError("未知操作", "unknown action")
+        done = step(ctx_of(request, session), who, app, form)
+        secret, preview = done if isinstance(done, tuple) else (None, None)
         committed(request, session)
     except EduDataError as err:
-        session.rollback()
+        refused(request, session, err)
         return _detail(request, session, who, app_id, error=_error(err), status=err.status)
     if secret is None and preview is None:
         return RedirectResponse(f"/sharing/applications/{app_id}", status_code=303)
     return _detail(request, session, who, app_id, secret=secret, preview=preview)
 
 
+def _step_route(name: str, action: str, step: Step) -> None:
+    def page_step(
+        app_id: int,
+        request: Request,
+        form: FormData = Depends(_form),
+        session: Session = Depends(get_session),
+        who: Principal = Depends(allow(action)),
+    ) -> Response:
+        return _run_step(request, session, who, app_id, step, form)
+
+    page_step.__name__ = f"page_{name.replace('-', '_')}"
+    router.post(f"/sharing/applications/{{app_id}}/{name}", dependencies=[Depends(verify_csrf)])(page_step)
+
+
+for _name, (_action, _step) in STEPS.items():
+    _step_route(_name, _action, _step)
+
+
 @router.get("/sharing/inbox")
 def inbox_page(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> Response:
-    if who.has("office_admin"):
-        review.remind(session)
-        committed(request, session)
     tasks = [views.review_view(r) for r in review.tasks_for(session, who)]
     messages = [notify.notification_view(n) for n in notify.inbox(session, who.account_id)]
     return render(request, "sharing/inbox.html", {"tasks": tasks, "messages": messages})
@@ -262,11 +285,21 @@ def inbox_page(
 
 @router.get("/sharing/overdue")
 def overdue_page(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(web_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.overdue.read")),
 ) -> Response:
-    if not who.has("office_admin", "auditor"):
-        return render(request, "sharing/inbox.html", {"tasks": [], "messages": [], "forbidden": True}, 403)
-    review.remind(session)
-    committed(request, session)
     items = [views.review_view(r) for r in review.overdue_reviews(session)]
     return render(request, "sharing/overdue.html", {"items": items, "json": json})
+
+
+@router.post("/sharing/overdue/remind", dependencies=[Depends(verify_csrf)])
+def remind_page(
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.overdue.remind")),
+) -> Response:
+    """Send the reminders now (the same use case as ``POST /api/v1/sharing/reviews/remind``)."""
+    review.remind(session)
+    committed(request, session)
+    return RedirectResponse("/sharing/overdue", status_code=303)

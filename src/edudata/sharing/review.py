@@ -1,6 +1,6 @@
 """Review of share applications (Art. 39-40, 64(2)): producer unit then office, narrowing, refusal, deadlines.
 
-- 有条件共享: the producer unit's ``unit_data_officer`` approves first, then the office (``office_admin``); the
+- 有条件共享: the producer unit's data officer approves first, then the office administrator; the
   office cannot approve before the producer (approval order, 409).
 - 无条件共享: the office alone; with the policy's auto-approval on, it is approved at submission ("policy").
 - An approver may narrow (drop elements, tighten the row filter, add masking, shorten the period) but never widen;
@@ -28,6 +28,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.org.models import Unit
+from edudata.policy import allowed, require
 from edudata.sharing import delivery, notify
 from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication, ShareReview
@@ -87,9 +88,9 @@ def _open_stage(
     app.status = f"pending_{stage}"
     session.flush()
     recipients = (
-        notify.holders(session, "unit_data_officer", app.owner_unit_code)
+        notify.holders(session, "sharing.application.review_producer", app.owner_unit_code)
         if stage == "producer"
-        else notify.holders(session, "office_admin")
+        else notify.holders(session, "sharing.application.review_office")
     )
     notify.send(
         session,
@@ -137,9 +138,9 @@ def _may_review(actor: Principal, app: ShareApplication, review: ShareReview) ->
             "you cannot review your own application (Art. 30, separation of duties)",
         )
     if review.stage == "producer":
-        if actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code:
+        if allowed(actor, "sharing.application.review_producer", unit_code=app.owner_unit_code):
             return
-        if actor.has("office_admin"):
+        if allowed(actor, "sharing.application.review_office"):
             raise Conflict(
                 "审批顺序：有条件共享须先由数据生产单位审核，再由网信办审核（第四十条）",
                 "approval order: the producer unit reviews first, then the office (Art. 40)",
@@ -147,15 +148,15 @@ def _may_review(actor: Principal, app: ShareApplication, review: ShareReview) ->
         raise PermissionDenied(
             "只有数据生产单位的数据管理员可以审核此申请", "only the producer unit's data officer reviews this"
         )
-    if not actor.has("office_admin"):
+    if not allowed(actor, "sharing.application.review_office"):
         raise PermissionDenied("此申请待网信办审核", "this application awaits the office's review")
 
 
 def _stage_of(actor: Principal, app: ShareApplication) -> str | None:
     """The stage ``actor`` reviews: the producer unit's officer the first, the office the second."""
-    if actor.has("unit_data_officer") and actor.unit_code == app.owner_unit_code:
+    if allowed(actor, "sharing.application.review_producer", unit_code=app.owner_unit_code):
         return "producer"
-    return "office" if actor.has("office_admin") else None
+    return "office" if allowed(actor, "sharing.application.review_office") else None
 
 
 def _review_for(session: Session, actor: Principal, app: ShareApplication) -> ShareReview:
@@ -185,6 +186,7 @@ def narrow_on_hold(
     session: Session, actor: Principal, app: ShareApplication, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The office narrows an approved application still on hold (Art. 50 document or de-identified release)."""
+    require(actor, "sharing.application.narrow")
     lock_application(session, app, "pending_commission", "pending_release")
     done = narrow(session, app, changes)
     audit_step(session, actor, "share_narrow", app, changes=done)
@@ -345,7 +347,7 @@ def flag_overdue(session: Session, today: date | None = None) -> list[ShareRevie
             )
         )
     )
-    office = notify.holders(session, "office_admin")
+    office = notify.holders(session, "sharing.application.review_office")
     for review in late:
         review.overdue_flagged_at = utcnow()
         notify.send(
@@ -402,11 +404,11 @@ def overdue_reviews(session: Session, today: date | None = None) -> list[ShareRe
 def tasks_for(session: Session, actor: Principal) -> list[ShareReview]:
     """Reviews waiting for ``actor`` (the inbox's 待办)."""
     stages = []
-    if actor.has("unit_data_officer"):
+    if allowed(actor, "sharing.application.review_producer", unit_code=actor.unit_code):
         stages.append(
             and_(ShareReview.stage == "producer", ShareReview.reviewer_unit_code == actor.unit_code)
         )
-    if actor.has("office_admin"):
+    if allowed(actor, "sharing.application.review_office"):
         stages.append(ShareReview.stage == "office")
     if not stages:
         return []

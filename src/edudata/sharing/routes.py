@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
-from edudata.errors import PermissionDenied
-from edudata.identity.deps import current_principal, require_roles
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.sharing import commitment, credentials, delivery, mailing, notify, review, service, views
 from edudata.sharing.schemas import (
@@ -27,16 +26,6 @@ from edudata.sharing.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
-office = require_roles("office_admin")
-
-
-def ctx_of(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _app(session: Session, who: Principal, app_id: int) -> Any:
@@ -44,9 +33,9 @@ def _app(session: Session, who: Principal, app_id: int) -> Any:
 
 
 def committed(request: Request, session: Session) -> None:
-    """Commit, then mail what the change put in people's inboxes (never fails the request, see ``mailing``)."""
+    """Queue the mail of what the change put in people's inboxes (the outbox, same transaction), then commit."""
+    mailing.queue(session, request.app.state.settings, str(request.base_url))
     session.commit()
-    mailing.deliver(session, request.app.state.settings, str(request.base_url))
 
 
 def _done(request: Request, session: Session, app: Any) -> dict[str, Any]:
@@ -56,7 +45,7 @@ def _done(request: Request, session: Session, app: Any) -> dict[str, Any]:
 
 @router.get("/catalog/{dataset}")
 def catalogue_entry(
-    dataset: str, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+    dataset: str, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict[str, Any]:
     """A dataset for applicants: metadata only, which elements can be requested and why not (Art. 39)."""
     return views.catalogue_entry(session, dataset)
@@ -67,7 +56,7 @@ def estimate(
     body: EstimateIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("data.read")),
 ) -> dict[str, Any]:
     """The 最小化 nudge: rows and people covered, sensitive elements (counted through the data path)."""
     out = service.estimate(ctx_of(request, session), who, body.dataset_code, body.elements, body.row_filter)
@@ -77,7 +66,7 @@ def estimate(
 
 @router.get("/commitment")
 def commitment_text(
-    session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+    session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict:
     text = commitment.current_commitment(session)
     return {"id": text.id, "version": text.version, "title": text.title, "body": text.body,
@@ -86,7 +75,9 @@ def commitment_text(
 
 @router.post("/commitment", status_code=201)
 def publish_commitment(
-    body: CommitmentIn, session: Session = Depends(get_session), who: Principal = Depends(office)
+    body: CommitmentIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.commitment.edit")),
 ) -> dict:
     text = commitment.publish_commitment(session, who, version=body.version, title=body.title, body=body.body)
     session.commit()
@@ -98,7 +89,7 @@ def create_application(
     body: ApplicationIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.application.apply")),
 ) -> dict[str, Any]:
     app = service.create_application(ctx_of(request, session), who, body.model_dump())
     return _done(request, session, app)
@@ -108,7 +99,7 @@ def create_application(
 def list_applications(
     status: str | None = None,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.read")),
 ) -> dict[str, Any]:
     apps = service.list_applications(session, who, status)
     return {"applications": [views.application_view(session, a, full=False) for a in apps]}
@@ -116,7 +107,9 @@ def list_applications(
 
 @router.get("/applications/{app_id}")
 def get_application(
-    app_id: int, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+    app_id: int,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.application.read")),
 ) -> dict[str, Any]:
     return views.application_view(session, _app(session, who, app_id))
 
@@ -127,7 +120,7 @@ def sign(
     body: SignIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.application.submit")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     commitment.sign(session, who, app, text_sha256=body.text_sha256)
@@ -139,7 +132,7 @@ def submit(
     app_id: int,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.application.submit")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     review.submit(ctx_of(request, session), who, app)
@@ -152,7 +145,7 @@ def approve(
     body: ApproveIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.application.review")),
 ) -> dict[str, Any]:
     """Approve the open stage; the body may narrow the request (never widen it)."""
     app = _app(session, who, app_id)
@@ -167,7 +160,7 @@ def refuse(
     body: ReasonIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.application.review")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     review.refuse(session, who, app, reason=body.reason)
@@ -180,7 +173,7 @@ def narrow(
     body: NarrowIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("sharing.application.narrow")),
 ) -> dict[str, Any]:
     """The office narrows an approved application still on hold (Art. 50 or before release)."""
     app = _app(session, who, app_id)
@@ -193,7 +186,7 @@ async def commission_approval(
     app_id: int,
     request: Request,
     file: UploadFile = File(...),
-    who: Principal = Depends(office),
+    who: Principal = Depends(allow("sharing.release.prepare")),
 ) -> dict[str, Any]:
     """Upload the city education commission's approval document (Art. 50)."""
     content = await file.read(delivery.MAX_DOCUMENT_BYTES + 1)
@@ -207,7 +200,10 @@ async def commission_approval(
 
 @router.post("/applications/{app_id}/release-preview")
 def release_preview(
-    app_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Depends(office)
+    app_id: int,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.release.prepare")),
 ) -> dict[str, Any]:
     """k-anonymity of the de-identified delivery, before release (Art. 42)."""
     app = _app(session, who, app_id)
@@ -218,7 +214,10 @@ def release_preview(
 
 @router.post("/applications/{app_id}/release")
 def release(
-    app_id: int, request: Request, session: Session = Depends(get_session), who: Principal = Depends(office)
+    app_id: int,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.release.prepare")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     delivery.release(ctx_of(request, session), who, app)
@@ -231,7 +230,7 @@ def revoke(
     body: ReasonIn,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.grant.revoke")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     delivery.revoke(session, who, app, reason=body.reason)
@@ -243,7 +242,7 @@ def create_credential(
     app_id: int,
     body: CredentialIn,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.credential.issue")),
 ) -> dict[str, Any]:
     """A grant-scoped API key; the secret is shown in this answer only."""
     app = _app(session, who, app_id)
@@ -257,7 +256,7 @@ def rotate_credential(
     app_id: int,
     cred_id: int,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.credential.issue")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     cred, secret = credentials.rotate_credential(session, who, app, cred_id)
@@ -277,7 +276,7 @@ def revoke_credential(
     cred_id: int,
     request: Request,
     session: Session = Depends(get_session),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("sharing.credential.revoke")),
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     credentials.revoke_credential(session, who, app, cred_id)
@@ -286,12 +285,10 @@ def revoke_credential(
 
 @router.get("/inbox")
 def inbox(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict[str, Any]:
-    """What waits for the caller: reviews to do (待办) and messages (通知)."""
-    if who.has("office_admin"):
-        review.remind(session)
-        committed(request, session)
+    """What waits for the caller: reviews to do (待办) and messages (通知). Reading changes nothing; reminders
+    are sent by ``POST /reviews/remind`` and the daily ``edudata sharing remind``."""
     return {
         "tasks": [views.review_view(r) for r in review.tasks_for(session, who)],
         "notifications": [notify.notification_view(n) for n in notify.inbox(session, who.account_id)],
@@ -299,7 +296,9 @@ def inbox(
 
 
 @router.post("/inbox/read")
-def mark_read(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+def mark_read(
+    session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
+) -> dict:
     notify.mark_read(session, who.account_id)
     session.commit()
     return {"ok": True}
@@ -307,20 +306,30 @@ def mark_read(session: Session = Depends(get_session), who: Principal = Depends(
 
 @router.get("/reviews/overdue")
 def overdue(
-    request: Request, session: Session = Depends(get_session), who: Principal = Depends(current_principal)
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.overdue.read")),
 ) -> dict:
-    """Overdue reviews, for the office and inspection (Art. 64(2))."""
-    if not who.has("office_admin", "auditor"):
-        raise PermissionDenied(
-            "只有网信办和审计员可以查看超期审核", "only the office and auditors see overdue reviews"
-        )
-    review.remind(session)
-    committed(request, session)
+    """Overdue reviews, for the office and inspection (Art. 64(2)); reading flags nothing and mails nobody."""
     return {"reviews": [views.review_view(r) for r in review.overdue_reviews(session)]}
 
 
+@router.post("/reviews/remind")
+def remind(
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.overdue.remind")),
+) -> dict[str, int]:
+    """Flag reviews past their day and grants about to end, and mail the people concerned (Art. 64(2))."""
+    late, ending = review.remind(session)
+    committed(request, session)
+    return {"overdue": late, "expiring": ending}
+
+
 @router.get("/policy")
-def get_policy(session: Session = Depends(get_session), who: Principal = Depends(current_principal)) -> dict:
+def get_policy(
+    session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
+) -> dict:
     p = service.policy(session)
     return {k: getattr(p, k) for k in ("auto_approve_unconditional", "review_working_days", "min_k",
                                         "large_scale_threshold")}  # fmt: skip
@@ -328,7 +337,9 @@ def get_policy(session: Session = Depends(get_session), who: Principal = Depends
 
 @router.put("/policy")
 def put_policy(
-    body: PolicyIn, session: Session = Depends(get_session), who: Principal = Depends(office)
+    body: PolicyIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.policy.edit")),
 ) -> dict:
     p = service.set_policy(session, who, body.model_dump(exclude_none=True))
     session.commit()

@@ -28,8 +28,10 @@ from edudata.catalog.service import get_dataset
 from edudata.clock import CHINA, today_in_china  # noqa: F401 - today_in_china is re-exported
 from edudata.crypto.keys import KeyManager
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.identity.principal import Principal
+from edudata.policy import allowed, require
+from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, effective, reaches
 from edudata.secrecy.guard import refuse_secret
 from edudata.sharing.models import (
     ShareApplication,
@@ -140,12 +142,20 @@ def policy(session: Session) -> SharingPolicy:
     return found
 
 
+def large_scale_threshold(session: Session) -> int:
+    """The Art. 50 gate in force: the office's threshold when lower, never above the statutory 200,000."""
+    return effective(LARGE_SCALE_PEOPLE, policy(session).large_scale_threshold)
+
+
 def set_policy(session: Session, actor: Principal, values: Mapping[str, Any]) -> SharingPolicy:
     """The office sets auto-approval of 无条件共享, the review deadline, the minimum k and the Art. 50 threshold."""
-    if not actor.has("office_admin"):
-        raise PermissionDenied("只有网信办可以设置共享策略", "only the office sets the sharing policy")
+    require(actor, "sharing.policy.edit")
     p = policy(session)
-    limits = {"review_working_days": (1, 30), "min_k": (2, 1000), "large_scale_threshold": (1, 10**9)}
+    limits = {
+        "review_working_days": (1, 30),
+        "min_k": (2, 1000),
+        "large_scale_threshold": (1, LARGE_SCALE_PEOPLE),
+    }
     for key, value in values.items():
         if key == "auto_approve_unconditional":
             p.auto_approve_unconditional = bool(value)
@@ -153,8 +163,8 @@ def set_policy(session: Session, actor: Principal, values: Mapping[str, Any]) ->
             low, high = limits[key]
             if not isinstance(value, int) or not low <= value <= high:
                 raise ValidationFailed(
-                    f"{key} 应为 {low} 到 {high} 之间的整数",
-                    f"{key} must be an integer {low}-{high}",
+                    f"{key} 应为 {low} 到 {high} 之间的整数（法定门槛只能调低，第五十条）",
+                    f"{key} must be an integer {low}-{high} (a statutory threshold may be lowered only, Art. 50)",
                     field=key,
                 )
             setattr(p, key, value)
@@ -273,10 +283,10 @@ def estimate(
             "zh": "未设置行范围，将覆盖数据集的全部记录；请只申请业务需要的行",
             "en": "no row scope: every record is covered; ask only for the rows you need",
         })  # fmt: skip
-    if people > policy(ctx.session).large_scale_threshold:
+    if reaches(people, large_scale_threshold(ctx.session)):
         advice.append({
-            "zh": "覆盖人数超过 20 万，须经市教委批准（第五十条），审批时间较长",
-            "en": "more than 200,000 people: the city commission must approve (Art. 50)",
+            "zh": "覆盖人数达到 20 万以上，须经市教委批准（第五十条），审批时间较长",
+            "en": "200,000 people or more: the city commission must approve (Art. 50)",
         })  # fmt: skip
     if coverage.suppressed:
         advice.append({
@@ -291,10 +301,7 @@ def create_application(
     ctx: datapath.Context, actor: Principal, values: Mapping[str, Any]
 ) -> ShareApplication:
     """A draft application (附件1); the nudge's counts are stored with it."""
-    if not actor.has("applicant"):
-        raise PermissionDenied(
-            "只有数据申请人可以提交共享申请", "only an applicant may apply for shared data"
-        )
+    require(actor, "sharing.application.apply")
     session = ctx.session
     dataset, chosen, node = check_selection(
         session, str(values.get("dataset_code") or ""), values.get("elements") or [], values.get("row_filter")
@@ -373,10 +380,8 @@ def get_application(session: Session, app_id: int) -> ShareApplication:
 
 def may_see(actor: Principal, app: ShareApplication) -> bool:
     """The applicant's unit, the producer unit's officers and the office see an application; nobody else."""
-    return (
-        actor.has("office_admin")
-        or (actor.unit_code == app.applicant_unit_code and actor.has("applicant"))
-        or (actor.unit_code == app.owner_unit_code and actor.has("unit_data_officer"))
+    return allowed(actor, "sharing.application.read", unit_code=app.applicant_unit_code) or allowed(
+        actor, "sharing.application.read", unit_code=app.owner_unit_code
     )
 
 
@@ -391,11 +396,11 @@ def list_applications(
     session: Session, actor: Principal, status: str | None = None
 ) -> list[ShareApplication]:
     stmt = select(ShareApplication).order_by(ShareApplication.id.desc()).limit(500)
-    if not actor.has("office_admin"):
+    if not allowed(actor, "sharing.application.read"):
         mine = []
-        if actor.has("applicant"):
+        if allowed(actor, "sharing.application.submit", unit_code=actor.unit_code):
             mine.append(ShareApplication.applicant_unit_code == actor.unit_code)
-        if actor.has("unit_data_officer"):
+        if allowed(actor, "sharing.application.review_producer", unit_code=actor.unit_code):
             mine.append(ShareApplication.owner_unit_code == actor.unit_code)
         if not mine:
             return []
