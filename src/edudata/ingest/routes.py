@@ -469,7 +469,9 @@ def get_job(
         else None
     )
     unit = source.unit_code if source is not None else None
-    if job is None or not allowed(who, "ingest.pull.read", unit_code=unit):
+    if job is None or not (
+        allowed(who, "ingest.pull.manage") or (unit is not None and unit == who.unit_code)
+    ):
         raise NotFound(f"没有任务 {job_id}", f"no job {job_id}")
     return {
         "id": job.id,
