@@ -20,6 +20,7 @@ from edudata.config import Settings
 from edudata.db import Database
 from edudata.demo import collection
 from edudata.migrate import upgrade
+from edudata.policy.roles import Role
 from edudata.reference import seed_reference_data
 
 
@@ -41,19 +42,19 @@ class Login:
 
 
 ACCOUNTS = (
-    DemoAccount("office", "office_admin", "0002", "网信办管理员"),
-    DemoAccount("leader", "leadership", "0001", "网信领导小组成员"),
-    DemoAccount("xgb_officer", "unit_data_officer", "0104", "学生工作部数据专员"),
-    DemoAccount("xgb_reviewer", "unit_reviewer", "0104", "学生工作部审核员"),
-    DemoAccount("rsc_officer", "unit_data_officer", "0102", "人事处数据专员"),
-    DemoAccount("rsc_reviewer", "unit_reviewer", "0102", "人事处审核员"),
-    DemoAccount("kyc_officer", "unit_data_officer", "0106", "科研处数据专员"),
-    DemoAccount("kyc_reviewer", "unit_reviewer", "0106", "科研处审核员"),
-    DemoAccount("lib_applicant", "applicant", "0110", "图书馆数据申请人"),
-    DemoAccount("auditor", "auditor", "0002", "安全审计员"),
-    DemoAccount("destroyer", "destruction_officer", "0002", "数据销毁专员"),
-    DemoAccount("dpo", "data_protection_officer", "0002", "数据保护负责人"),
-    DemoAccount("support", "tech_support", "0301", "技术支持工程师"),
+    DemoAccount("office", Role.OFFICE_ADMIN, "0002", "网信办管理员"),
+    DemoAccount("leader", Role.LEADERSHIP, "0001", "网信领导小组成员"),
+    DemoAccount("xgb_officer", Role.UNIT_DATA_OFFICER, "0104", "学生工作部数据专员"),
+    DemoAccount("xgb_reviewer", Role.UNIT_REVIEWER, "0104", "学生工作部审核员"),
+    DemoAccount("rsc_officer", Role.UNIT_DATA_OFFICER, "0102", "人事处数据专员"),
+    DemoAccount("rsc_reviewer", Role.UNIT_REVIEWER, "0102", "人事处审核员"),
+    DemoAccount("kyc_officer", Role.UNIT_DATA_OFFICER, "0106", "科研处数据专员"),
+    DemoAccount("kyc_reviewer", Role.UNIT_REVIEWER, "0106", "科研处审核员"),
+    DemoAccount("lib_applicant", Role.APPLICANT, "0110", "图书馆数据申请人"),
+    DemoAccount(Role.AUDITOR, Role.AUDITOR, "0002", "安全审计员"),
+    DemoAccount("destroyer", Role.DESTRUCTION_OFFICER, "0002", "数据销毁专员"),
+    DemoAccount("dpo", Role.DATA_PROTECTION_OFFICER, "0002", "数据保护负责人"),
+    DemoAccount("support", Role.TECH_SUPPORT, "0301", "技术支持工程师"),
 )
 
 # Which producer unit's officer submits which synthetic table, and its reviewer approves it (Art. 22).

@@ -49,14 +49,14 @@ def _done(session: Session, principal: Principal, request: Request, operation: s
 
 
 @router.post("/attachments", status_code=201)
-async def upload_attachment(
+def upload_attachment(
     principal: Collector,
     request: Request,
     file: UploadFile = File(...),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Keep a document (assessment report, minutes, filing receipt …); returns its id and SHA-256."""
-    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    content = file.file.read(MAX_ATTACHMENT_BYTES + 1)
     row = store_attachment(session, file.filename or "", content, file.content_type, principal.username)
     _done(session, principal, request, "privacy_attachment", detail={"id": row.id, "sha256": row.sha256})
     return {"id": row.id, "name": row.name, "sha256": row.sha256, "size": row.size}
