@@ -38,6 +38,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache  # layering contracts in .importlinter (docs/architecture.md)
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

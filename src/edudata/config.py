@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     audit_origin: str = "edudata.local/audit"  # the log's name in its checkpoints: unique per deployment
     audit_checkpoint_every: int = Field(100_000, ge=1)
     audit_checkpoint_seconds: float = Field(60.0, gt=0)
-    # How often the sequencer in `edudata serve` looks for new records (seconds); 0 = no sequencer in-process.
+    # How often the sequencer in `edudata serve` looks for new records (seconds); 0 = no sequencer in-process
+    # (several app servers: let the elected `edudata worker` sequence, docs/deployment.md).
     audit_sequence_interval: float = Field(0.5, ge=0)
     # Witnesses that cosign checkpoints: comma-separated `<verifier key>@<URL>` (`edudata audit witness init`).
     audit_witnesses: str = ""

@@ -75,6 +75,8 @@ def test_cas3_sign_on_finds_the_account_by_staff_number_and_maps_the_name(
     assert back.status_code == 303 and back.headers["location"] == "/account"
     me = browser_client.get(f"{sso.url}/api/v1/me")
     assert me.status_code == 200, me.text
+    # the second factor is the IdP's: the account page says so, and no one-time code was asked
+    assert "第二因素由学校身份认证系统提供" in browser_client.get(f"{sso.url}/account").text
     body = me.json()
     # found through 工号 (一人一号), not the CAS login name; the display name now follows 姓名
     assert body["username"] == "lisi" and body["display_name"] == "王老师" and body["unit_code"] == "0110"
@@ -246,3 +248,21 @@ def test_the_login_page_names_cas_only_when_configured(http: httpx.Client) -> No
     page = http.get("/login")
     assert page.status_code == 200 and "统一身份认证登录" not in page.text
     assert http.get("/login/cas").status_code == 404
+
+
+def test_an_account_with_totp_signs_on_through_cas_without_a_code_but_its_password_login_needs_one(
+    sso: LiveServer,
+    cas_server: CasServer,
+    browser_client: httpx.Client,
+    db: Database,
+    accounts,  # noqa: ANN001
+) -> None:
+    _staff(db, accounts, "totp_user", "T1007", roles=("applicant",))
+    with db.session() as s:
+        get_account(s, "totp_user").totp_enabled = True  # enrolled: local logins ask for the code
+        s.commit()
+    cas_server.add_user("totp_user", "cas-pw", "T1007", "郑十一", "0110")
+    assert _sign_on(browser_client, sso, cas_server, "totp_user").status_code == 303
+    assert browser_client.get(f"{sso.url}/api/v1/me").json()["username"] == "totp_user"
+    local = httpx.post(f"{sso.url}/api/v1/auth/token", json={"username": "totp_user", "password": PASSWORD})
+    assert local.status_code == 401 and local.json()["totp_required"] is True

@@ -30,6 +30,7 @@ from edudata.config import Settings
 from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
 from edudata.errors import Conflict, EduDataError, PermissionDenied, ValidationFailed
+from edudata.policy.roles import Role
 from edudata.store import bulk, relayout
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
@@ -159,7 +160,7 @@ def _decide(
         if preview is not None:
             # The office looks at what a grant not yet released would deliver (Art. 42: k-anonymity is
             # measured before release), decided exactly as the grantee's reads will be.
-            if "office_admin" not in caller.roles or bound is not None:
+            if Role.OFFICE_ADMIN not in caller.roles or bound is not None:
                 raise PermissionDenied(
                     "只有网信办可以预览待发布的授权", "only the office previews a grant before release"
                 )
@@ -512,7 +513,7 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
     ]
 
 
-COUNT_ROLES = frozenset({"office_admin", "applicant", "unit_data_officer", "unit_reviewer"})
+COUNT_ROLES = frozenset({Role.OFFICE_ADMIN, Role.APPLICANT, Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER})
 
 
 ESTIMATE_OPS = frozenset({"eq", "in"})
@@ -596,9 +597,9 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
             raise PermissionDenied(
                 f"无权统计数据集“{spec.name}”的覆盖人数", f"not permitted to count dataset {spec.code}"
             )
-        exact = "office_admin" in caller.roles or (
+        exact = Role.OFFICE_ADMIN in caller.roles or (
             caller.unit_code == spec.owner_unit_code
-            and bool(frozenset(caller.roles) & {"unit_data_officer", "unit_reviewer"})
+            and bool(frozenset(caller.roles) & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER})
         )
         node = filters.parse(filter)
         visible = set(spec.element_codes) if exact else _estimate_filter_allowed(spec, node)
@@ -632,7 +633,7 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
     return result
 
 
-REGISTER_ROLES = frozenset({"office_admin", "data_protection_officer"})
+REGISTER_ROLES = frozenset({Role.OFFICE_ADMIN, Role.DATA_PROTECTION_OFFICER})
 
 
 def count_people_across(
@@ -924,7 +925,7 @@ def migrate_storage(
     Runs in the caller's transaction, so the catalogue change and the migration commit or fail together.
     The office only (the catalogue is the office's, Art. 8)."""
     try:
-        if "office_admin" not in caller.roles or getattr(caller, "grant_id", None) is not None:
+        if Role.OFFICE_ADMIN not in caller.roles or getattr(caller, "grant_id", None) is not None:
             raise PermissionDenied(
                 "只有网信办可以迁移数据集的存储方式", "only the office migrates how a dataset is stored"
             )

@@ -236,7 +236,7 @@ def set_disabled(session: Session, account: Account, disabled: bool, by: str | N
     if disabled and by is not None and by == account.username:
         raise PermissionDenied("不能停用本人账户", "you cannot disable your own account", field="username")
     if disabled and Role.OFFICE_ADMIN in roles_of(session, account.id):
-        _keep_one_office_admin(session, account.id)
+        _keep_the_last_administrator(session, account.id)
     was = account.disabled
     account.disabled = disabled
     session.flush()
@@ -345,13 +345,13 @@ def revoke_role(session: Session, account: Account, role: str, revoked_by: str |
             f"账户 {account.username} 未持有该角色", f"{account.username} does not hold {role}", field="role"
         )
     if role == Role.OFFICE_ADMIN:
-        _keep_one_office_admin(session, account.id)
+        _keep_the_last_administrator(session, account.id)
     session.delete(assignment)
     session.flush()
     _tell(session, account, "role_revoked", role, revoked_by)
 
 
-def _keep_one_office_admin(session: Session, leaving_id: int) -> None:
+def _keep_the_last_administrator(session: Session, leaving_id: int) -> None:
     others = session.execute(
         select(func.count())
         .select_from(RoleAssignment)

@@ -160,3 +160,27 @@ def rule(action: str) -> Rule:
         return ACTIONS[action]
     except KeyError:
         raise KeyError(f"no such action in the policy: {action}") from None
+
+
+#: Paths that take no staff action: signing in (Art. 54), the public open-data portal and its APIs for citizens
+#: with their own accounts and keys (Art. 44), the machine-readable catalogue, health and language switch. Every
+#: other route names its action through ``edudata.api.policy.allow``; the matrix test fails on any that does not.
+PUBLIC_PATHS: dict[str, str] = {
+    "/login": "Art. 54 sign-in (CAS, OIDC, password)",
+    "/logout": "Art. 54 ending one's own session",
+    "/api/v1/auth/token": "Art. 54 sign-in for API tokens",
+    "/api/v1/oauth/token": "Art. 54 client credentials of business systems",
+    "/open": "Art. 44 public open-data portal",
+    "/api/v1/open/": "Art. 44 open-data API for the public and key holders",
+    "/api/3": "Art. 44 CKAN-compatible open-data API",
+    "/api/action/": "Art. 44 CKAN-compatible open-data API",
+    "/catalog.": "Art. 44 machine-readable open-data catalogue (DCAT)",
+    "/api/v1/health": "operations: liveness",
+    "/lang/": "interface language",
+    "/docs": "API documentation",
+    "/redoc": "API documentation",
+}
+
+
+def public_path(path: str) -> bool:
+    return any(path == p or path.startswith(p if p.endswith(("/", ".")) else p + "/") for p in PUBLIC_PATHS)

@@ -106,18 +106,18 @@ def _day(form: FormData, name: str, required: bool = True) -> date | None:
         raise ValidationFailed("日期格式应为 YYYY-MM-DD", "a date is YYYY-MM-DD", field=name) from None
 
 
-async def _upload(session: Session, form: FormData, name: str, actor: str, required: bool) -> int | None:
+def _upload(session: Session, form: FormData, name: str, actor: str, required: bool) -> int | None:
     file = form.get(name)
     if not isinstance(file, UploadFile) or not file.filename:
         if required:
             raise ValidationFailed("须上传附件（会议纪要等）", "attach the document (minutes …)", field=name)
         return None
-    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    content = file.file.read(MAX_ATTACHMENT_BYTES + 1)  # the form is parsed; reading the spool blocks
     return store_attachment(session, file.filename, content, file.content_type, actor).id
 
 
 @router.post("/privacy/systems/{code}", dependencies=[Depends(verify_csrf)])
-async def system_update(
+def system_update(
     code: str,
     request: Request,
     form: FormData = Depends(form_data),
@@ -137,7 +137,7 @@ async def system_update(
                 protection_level=int(level) if level.isdigit() else None,
             )
         elif action == "filing":
-            attachment = await _upload(session, form, "attachment", principal.username, False)
+            attachment = _upload(session, form, "attachment", principal.username, False)
             register.record_filing(
                 session,
                 code,
@@ -147,7 +147,7 @@ async def system_update(
                 actor=principal.username,
             )
         elif action == "pi_audit":
-            attachment = await _upload(session, form, "attachment", principal.username, False)
+            attachment = _upload(session, form, "attachment", principal.username, False)
             register.record_pi_audit(
                 session,
                 code,
@@ -193,7 +193,7 @@ def sensitive_page(
 
 
 @router.post("/privacy/sensitive", dependencies=[Depends(verify_csrf)])
-async def sensitive_record(
+def sensitive_record(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
@@ -214,7 +214,7 @@ async def sensitive_record(
                 impact=form_text(form, "impact"),
                 conclusion=form_text(form, "conclusion"),
                 assessed_on=_day(form, "assessed_on"),
-                attachment_id=await _upload(session, form, "attachment", principal.username, False),
+                attachment_id=_upload(session, form, "attachment", principal.username, False),
                 actor=principal.username,
             )
             audit(session, request, principal, "privacy_assessment", id=row.id, element=target)
@@ -230,7 +230,7 @@ async def sensitive_record(
                 meeting_date=_day(form, "meeting_date"),
                 outcome=form_text(form, "outcome"),
                 attendees=form_text(form, "attendees"),
-                attachment_id=await _upload(session, form, "attachment", principal.username, True),
+                attachment_id=_upload(session, form, "attachment", principal.username, True),
                 actor=principal.username,
             )
             audit(session, request, principal, "privacy_decision", id=row.id, element=target)

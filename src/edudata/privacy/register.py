@@ -26,6 +26,7 @@ from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.org.service import find_account, roles_of
+from edudata.policy.roles import Role
 from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, VERY_LARGE_SCALE_PEOPLE
 from edudata.privacy.models import CommissionFiling, InformationSystem, PersonCount, PIAudit
 from edudata.privacy.sensitive import sensitive_elements
@@ -146,7 +147,7 @@ def update_system(
         if username is not None:
             # The named account must hold the role, so the officer can use the registers (Art. 50 监督).
             account = find_account(session, username)
-            if account is None or "data_protection_officer" not in roles_of(session, account.id):
+            if account is None or Role.DATA_PROTECTION_OFFICER not in roles_of(session, account.id):
                 raise ValidationFailed(
                     f"账户 {username} 不存在或不是个人信息保护负责人角色",
                     f"account {username} does not exist or is not a data-protection officer",

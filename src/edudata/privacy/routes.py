@@ -26,6 +26,7 @@ from edudata.privacy.models import DeidentifiedRelease
 from edudata.privacy.schemas import (
     AssessmentIn,
     ConsentIn,
+    ConsentsIn,
     DecisionIn,
     FilingIn,
     PersonIn,
@@ -48,14 +49,14 @@ def _done(session: Session, principal: Principal, request: Request, operation: s
 
 
 @router.post("/attachments", status_code=201)
-async def upload_attachment(
+def upload_attachment(
     principal: Collector,
     request: Request,
     file: UploadFile = File(...),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Keep a document (assessment report, minutes, filing receipt …); returns its id and SHA-256."""
-    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    content = file.file.read(MAX_ATTACHMENT_BYTES + 1)
     row = store_attachment(session, file.filename or "", content, file.content_type, principal.username)
     _done(session, principal, request, "privacy_attachment", detail={"id": row.id, "sha256": row.sha256})
     return {"id": row.id, "name": row.name, "sha256": row.sha256, "size": row.size}
@@ -228,6 +229,26 @@ def add_consent(
     )
     _done(session, principal, request, "privacy_consent", dataset=row.dataset_code, detail={"id": row.id})
     return _consent(row)
+
+
+@router.post("/consents/bulk", status_code=201)
+def add_consents(
+    body: ConsentsIn, principal: Collector, request: Request, session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """Record many people's separate consents at once (the forms a school gathers at enrolment, Art. 51)."""
+    added = consent.record_consents(
+        session, id_numbers=body.id_numbers, dataset_code=body.dataset, element_codes=body.elements,
+        purpose=body.purpose, notice=body.notice, given_at=body.given_at, channel=body.channel,
+        actor=principal.username, settings=request.app.state.settings,
+    )  # fmt: skip
+    detail = {"consents": added, "people": len(body.id_numbers), "elements": body.elements}
+    _done(session, principal, request, "privacy_consent", dataset=body.dataset, detail=detail)
+    return {
+        "dataset": body.dataset,
+        "elements": body.elements,
+        "people": len(body.id_numbers),
+        "consents": added,
+    }
 
 
 @router.post("/consents/{consent_id}/withdraw")

@@ -182,20 +182,20 @@ def narrow(
 
 
 @router.post("/applications/{app_id}/commission-approval")
-async def commission_approval(
+def commission_approval(
     app_id: int,
     request: Request,
     file: UploadFile = File(...),
+    session: Session = Depends(get_session),
     who: Principal = Depends(allow("sharing.release.prepare")),
 ) -> dict[str, Any]:
-    """Upload the city education commission's approval document (Art. 50)."""
-    content = await file.read(delivery.MAX_DOCUMENT_BYTES + 1)
-    with request.app.state.db.session() as session:
-        app = _app(session, who, app_id)
-        delivery.upload_commission_approval(
-            ctx_of(request, session), who, app, filename=file.filename or "", content=content
-        )
-        return _done(request, session, app)
+    """Upload the city education commission's approval document (Art. 50); blocking work, so a plain ``def``."""
+    content = file.file.read(delivery.MAX_DOCUMENT_BYTES + 1)
+    app = _app(session, who, app_id)
+    delivery.upload_commission_approval(
+        ctx_of(request, session), who, app, filename=file.filename or "", content=content
+    )
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/release-preview")
