@@ -1,4 +1,8 @@
-"""The data API (C3): query, export and change governed records — every call goes through the data path."""
+"""The data API (C3): query, export and delete governed records — every call goes through the data path.
+
+Inserts and changes (``POST/PATCH …/rows``) are collection: the ingest domain takes them as a reviewed batch
+(``ingest/row_routes.py``, docs/data-path.md).
+"""
 
 from __future__ import annotations
 
@@ -33,16 +37,6 @@ class QueryBody(BaseModel):
     after: int | None = Field(None, ge=0, le=2**63 - 1)
     grant_id: int | None = None
     total: bool = False
-
-
-class RowsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=5000)
-
-
-class ChangesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    changes: dict[str, Any] = Field(..., min_length=1)
 
 
 def _page_json(page: datapath.Page, request: Request) -> dict[str, Any]:
@@ -201,34 +195,6 @@ def _package(request: Request, page: datapath.Page, frame: Any, meta: dict[str, 
                         zf.write(f, f.relative_to(path))
             return buf.getvalue()
         return path.read_bytes()
-
-
-@router.post("/{dataset}/rows", status_code=201)
-def insert_records(
-    dataset: str,
-    body: RowsBody,
-    request: Request,
-    principal: Principal = Depends(allow("data.write")),
-    session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    """Insert records (all or none; each value checked against its data standard)."""
-    ids = datapath.insert(principal, _ctx(request, session), dataset, body.rows)
-    session.commit()
-    return {"dataset": dataset, "inserted": len(ids), "ids": ids}
-
-
-@router.patch("/{dataset}/rows/{row_id}")
-def update_record(
-    dataset: str,
-    row_id: int,
-    body: ChangesBody,
-    request: Request,
-    principal: Principal = Depends(allow("data.write")),
-    session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    version = datapath.update(principal, _ctx(request, session), dataset, row_id, body.changes)
-    session.commit()
-    return {"dataset": dataset, "id": row_id, "version": version}
 
 
 @router.delete("/{dataset}/rows/{row_id}")

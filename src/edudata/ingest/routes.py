@@ -20,7 +20,7 @@ from edudata.audit import service as audit
 from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.ingest import jobs, mappings, pull, quality, review, service, snapshots
-from edudata.ingest.models import Batch, Job, Rule
+from edudata.ingest.models import Batch, Job, Rule, Source
 from edudata.policy import allowed, require
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
@@ -461,7 +461,17 @@ def get_job(
     job_id: int, who: Principal = Depends(allow("ingest.pull.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     job = session.get(Job, job_id)
-    if job is None or not allowed(who, "ingest.pull.read"):
+    # The office, and the data officers of the unit whose source the job pulls (Art. 30: a unit does not see
+    # another unit's collection); anyone else is told there is no such job.
+    source = (
+        session.get(Source, int(job.payload["source_id"]))
+        if job and "source_id" in (job.payload or {})
+        else None
+    )
+    unit = source.unit_code if source is not None else None
+    if job is None or not (
+        allowed(who, "ingest.pull.manage") or (unit is not None and unit == who.unit_code)
+    ):
         raise NotFound(f"没有任务 {job_id}", f"no job {job_id}")
     return {
         "id": job.id,

@@ -301,7 +301,7 @@ def _ask_holders_to_delete(ctx: Context, req: DestructionRequest, handed_out: li
         )  # fmt: skip
 
 
-HORIZON_WAIT_SECONDS = 60.0
+HORIZON_WAIT_SECONDS = 20.0  # within an HTTP client's patience; a later call may wait longer
 
 
 def _wait_for_older_transactions(conn, timeout: float = HORIZON_WAIT_SECONDS) -> bool:  # noqa: ANN001
@@ -323,7 +323,9 @@ def _wait_for_older_transactions(conn, timeout: float = HORIZON_WAIT_SECONDS) ->
     return True
 
 
-def after_commit(ctx: Context, tables: list[str] | None = None) -> None:
+def after_commit(
+    ctx: Context, tables: list[str] | None = None, *, wait: float = HORIZON_WAIT_SECONDS
+) -> bool:
     """Leave no destroyed row version in the database files (Art. 35 以不可逆方式销毁).
 
     PostgreSQL: a deleted row stays in the table's pages after plain ``VACUUM`` — it only marks the space free, and
@@ -334,8 +336,12 @@ def after_commit(ctx: Context, tables: list[str] | None = None) -> None:
     are unlinked. The WAL and any replica keep the old versions until
     the segments are recycled (docs/lifecycle.md). SQLite: ``secure_delete`` zeroed the freed pages; a
     ``TRUNCATE`` checkpoint empties the ``-wal`` file.
+
+    Returns ``False`` when an older transaction was still running after ``wait`` seconds (the rewrite ran, but may
+    have kept versions it could still see): call again later, e.g. with a longer ``wait``.
     """
     engine = ctx.database.engine
+    complete = True
     wanted = list(dict.fromkeys(tables or RECLAIMED))
     with datapath_scope("destruction: reclaim freed pages"):
         if engine.dialect.name == "postgresql":
@@ -345,13 +351,14 @@ def after_commit(ctx: Context, tables: list[str] | None = None) -> None:
                         text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
                     ).scalars()
                 )
-                _wait_for_older_transactions(conn)
+                complete = _wait_for_older_transactions(conn, wait)
                 for table in wanted:
                     if table in present:
                         conn.execute(text(f'VACUUM (FULL, ANALYZE) "{table}"'))
         else:
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return complete
 
 
 def certificate_valid(cert: DestructionCertificate) -> bool:

@@ -85,8 +85,9 @@ def execute_destruction(request_id: int, principal: Destroyer, request: Request,
     ctx = _ctx(request, session)
     cert = destruction.execute(principal, ctx, request_id)
     commit(session)
-    destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
-    return _certificate(cert)
+    reclaimed = destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
+    # False: a transaction older than the destruction still ran, so the rewrite may have kept row versions.
+    return {**_certificate(cert), "reclaimed": reclaimed}
 
 
 def _certificate(cert) -> dict:  # noqa: ANN001 - DestructionCertificate

@@ -26,6 +26,7 @@ from edudata.privacy.models import DeidentifiedRelease
 from edudata.privacy.schemas import (
     AssessmentIn,
     ConsentIn,
+    ConsentsIn,
     DecisionIn,
     FilingIn,
     PersonIn,
@@ -228,6 +229,26 @@ def add_consent(
     )
     _done(session, principal, request, "privacy_consent", dataset=row.dataset_code, detail={"id": row.id})
     return _consent(row)
+
+
+@router.post("/consents/bulk", status_code=201)
+def add_consents(
+    body: ConsentsIn, principal: Collector, request: Request, session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """Record many people's separate consents at once (the forms a school gathers at enrolment, Art. 51)."""
+    added = consent.record_consents(
+        session, id_numbers=body.id_numbers, dataset_code=body.dataset, element_codes=body.elements,
+        purpose=body.purpose, notice=body.notice, given_at=body.given_at, channel=body.channel,
+        actor=principal.username, settings=request.app.state.settings,
+    )  # fmt: skip
+    detail = {"consents": added, "people": len(body.id_numbers), "elements": body.elements}
+    _done(session, principal, request, "privacy_consent", dataset=body.dataset, detail=detail)
+    return {
+        "dataset": body.dataset,
+        "elements": body.elements,
+        "people": len(body.id_numbers),
+        "consents": added,
+    }
 
 
 @router.post("/consents/{consent_id}/withdraw")
