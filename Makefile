@@ -23,6 +23,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
+	@# Campus identity tests start Debian's slapd (LDAP) on a free port.
+	@{ command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ]; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
+	  else echo "slapd is missing: sudo apt-get install slapd ldap-utils" >&2; exit 1; fi; }
 	@# PDF reports (WeasyPrint needs Pango) and their test (pdftotext from poppler-utils).
 	@{ command -v pdftotext >/dev/null 2>&1 && dpkg -s libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -33,6 +38,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache  # layering contracts in .importlinter (docs/architecture.md)
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

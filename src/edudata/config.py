@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     ldap_attr_name: str = "cn"
     ldap_attr_unit: str = "departmentNumber"
     ldap_attr_username: str = "uid"
+    # Where the school has no directory: 人事处's authoritative staff dataset in the governed store (ingest),
+    # read through the data path as the office; the elements holding the number, name and unit code.
+    directory_source: Literal["ldap", "staff_dataset"] = "ldap"
+    directory_staff_dataset: str = "staff_basic"
+    directory_staff_number: str = "GH"
+    directory_staff_name: str = "XM"
+    directory_staff_unit: str = "DWDM"
     # Service accounts (client credentials): how long a rotated-out secret still works.
     client_secret_grace_hours: int = Field(24, ge=0)
     # /docs (Swagger UI) and /redoc, served from the app's own assets; turn off in production if not wanted.
@@ -77,6 +84,9 @@ class Settings(BaseSettings):
     # Request limits: bad input gets a clear 413, never a slow death.
     max_json_bytes: int = Field(1_000_000, ge=1024)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    # Days a batch's staging files (good and quarantined rows) are kept once it is loaded, refused or rolled back
+    # (Art. 35: no copy kept longer than needed); 0 = removed at the next purge. `edudata ingest-purge-staging`.
+    staging_retention_days: int = Field(30, ge=0, le=3650)
 
     # Keys (Art. 27-28). The master key file is created on first use when absent.
     master_key_file: Path | None = None
@@ -88,7 +98,8 @@ class Settings(BaseSettings):
     audit_origin: str = "edudata.local/audit"  # the log's name in its checkpoints: unique per deployment
     audit_checkpoint_every: int = Field(100_000, ge=1)
     audit_checkpoint_seconds: float = Field(60.0, gt=0)
-    # How often the sequencer in `edudata serve` looks for new records (seconds); 0 = no sequencer in-process.
+    # How often the sequencer in `edudata serve` looks for new records (seconds); 0 = no sequencer in-process
+    # (several app servers: let the elected `edudata worker` sequence, docs/deployment.md).
     audit_sequence_interval: float = Field(0.5, ge=0)
     # Witnesses that cosign checkpoints: comma-separated `<verifier key>@<URL>` (`edudata audit witness init`).
     audit_witnesses: str = ""

@@ -1,7 +1,8 @@
 """The platform's one SMTP client (``EDUDATA_SMTP_*``) and the e-mail address format, shared by the domains.
 
 The open-data portal mails verification links to public users through it; sharing mails its notifications to
-staff (待办提醒). Everything goes through the configured relay, with STARTTLS and a login when configured. A
+staff (待办提醒). Only ``edudata worker`` calls it, for the rows of the mail outbox (:mod:`edudata.worker.outbox`):
+no request sends mail inline. Everything goes through the configured relay, with STARTTLS and a login when configured. A
 batch goes over one connection; what failed is returned per message rather than raised, so a caller decides
 whether a failure is the user's problem (a verification mail that did not go out) or only a record to keep (a
 reminder whose inbox entry already exists).

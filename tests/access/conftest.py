@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from support.collect import collect
 from support.students import PASSWORD, student
 
 
@@ -20,6 +21,5 @@ def world(http: httpx.Client, accounts, catalog) -> dict:
     accounts.create(username="aud", roles=("auditor",), unit_code="0002")
     h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "xgb_rev", "rsc", "office", "lib", "aud")}
     rows = [student(i, "0201" if i < 8 else "0202", 2023 if i % 3 else 2021) for i in range(12)]
-    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
-    assert r.status_code == 201, r.text
+    collect(http, accounts, "student_basic", rows, headers=h["xgb"], unit="0104")
     return {"h": h, "rows": rows}

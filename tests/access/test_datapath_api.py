@@ -13,6 +13,7 @@ from edudata import cache
 from edudata.access.grants import create_grant
 from edudata.audit.models import AuditRecord
 from edudata.db import Database, normalise_url
+from support.collect import OFFICE, review
 from support.students import student as _student
 
 
@@ -115,7 +116,7 @@ def test_auditor_reads_no_records(http: httpx.Client, world: dict, role: str) ->
     assert http.get("/api/v1/data/student_basic", headers=world["h"][role]).status_code == 403
 
 
-def test_updates_keep_history_readable_by_the_office_only(http: httpx.Client, world: dict) -> None:
+def test_updates_keep_history_readable_by_the_office_only(http: httpx.Client, world: dict, accounts) -> None:
     h = world["h"]
     first = http.get("/api/v1/data/student_basic", params={"page_size": 1}, headers=h["xgb"]).json()["rows"][
         0
@@ -125,11 +126,17 @@ def test_updates_keep_history_readable_by_the_office_only(http: httpx.Client, wo
         json={"changes": {"ZYMC": "财务管理"}},
         headers=h["xgb"],
     )
-    assert r.status_code == 200 and r.json()["version"] == 2
+    # A change is collected as a batch of one row: nothing changes until it is reviewed (Art. 22).
+    assert r.status_code == 202 and (r.json()["status"], r.json()["good"]) == ("validated", 1), r.text
+    unchanged = http.get("/api/v1/data/student_basic", params={"page_size": 1}, headers=h["xgb"]).json()
+    assert unchanged["rows"][0]["ZYMC"] == "会计学"
+    review(http, accounts, r.json()["code"], "0104")
+    now = http.get("/api/v1/data/student_basic", params={"page_size": 1}, headers=h["xgb"]).json()["rows"][0]
+    assert (now["_id"], now["ZYMC"], now["XM"]) == (first["_id"], "财务管理", first["XM"])  # the rest is kept
     hist = http.get(f"/api/v1/data/student_basic/rows/{first['_id']}/history", headers=h["office"])
     assert hist.status_code == 200
     assert [v["ZYMC"] for v in hist.json()["versions"]] == ["会计学"]
-    assert hist.json()["versions"][0]["_changed_by"] == "xgb"
+    assert hist.json()["versions"][0]["_changed_by"] == OFFICE  # the review chain's load
     assert (
         http.get(f"/api/v1/data/student_basic/rows/{first['_id']}/history", headers=h["xgb"]).status_code
         == 403
@@ -143,14 +150,20 @@ def test_reviewer_cannot_write(http: httpx.Client, world: dict) -> None:
     assert r.status_code == 403
 
 
-def test_invalid_rows_are_refused_whole_with_reasons(http: httpx.Client, world: dict, db: Database) -> None:
+def test_invalid_rows_are_quarantined_with_reasons(http: httpx.Client, world: dict, db: Database) -> None:
     good, bad = _student(50), _student(51)
+    del good["MZM"], good["YHKH"]  # no consent of this person on file: no sensitive values (Art. 51)
     bad["SFZJH"] = bad["SFZJH"][:-1] + ("0" if bad["SFZJH"][-1] != "0" else "1")
     bad["MZM"] = "77"
     r = http.post("/api/v1/data/student_basic/rows", json={"rows": [good, bad]}, headers=world["h"]["xgb"])
-    assert r.status_code == 422
-    problems = r.json()["problems"]
-    assert {p["element"] for p in problems} == {"SFZJH", "MZM"} and all(p["row"] == 2 for p in problems)
+    assert r.status_code == 202, r.text
+    assert (r.json()["good"], r.json()["quarantined"]) == (1, 1)
+    issues = http.get(f"/api/v1/ingest/batches/{r.json()['code']}/issues", headers=world["h"]["xgb"])
+    problems = [p for p in issues.json()["items"] if p["action"] == "quarantine"]
+    assert {("SFZJH", "bad_check_digit"), ("MZM", "not_in_code_set")} <= {
+        (p["element"], p["code"]) for p in problems
+    }
+    assert all(p["row"] == 2 for p in problems)
     count = http.get(
         "/api/v1/data/student_basic", params={"total": "true", "page_size": 1}, headers=world["h"]["xgb"]
     )

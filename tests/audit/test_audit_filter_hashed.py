@@ -12,6 +12,7 @@ from sqlalchemy import select
 from edudata.api.access_log import scrub
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
+from support.collect import collect
 from support.students import PASSWORD, student
 
 
@@ -22,8 +23,7 @@ def world(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
     accounts.create(username="aud", roles=("auditor",), unit_code="0002")
     h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "aud")}
     rows = [student(i, "0201", 2023) for i in range(4)]
-    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
-    assert r.status_code == 201, r.text
+    collect(http, accounts, "student_basic", rows, headers=h["xgb"], unit="0104")
     return {"h": h, "rows": rows}
 
 
@@ -47,7 +47,12 @@ def test_a_filtered_query_is_recorded_without_its_values_and_found_by_value(
     bad = {"element": "SJHM", "op": "like", "value": person["SJHM"]}
     assert http.post("/api/v1/data/student_basic/query", json={"filter": bad}, headers=world["h"]["xgb"]).status_code == 422  # fmt: skip
 
-    [query] = [a for a in _records(db, operation="query", dataset="student_basic") if a.result == "success"]
+    # The one filtered read (collecting the rows looked up stored ID numbers, without a filter).
+    [query] = [
+        a
+        for a in _records(db, operation="query", dataset="student_basic")
+        if a.result == "success" and a.filter
+    ]
     recorded = json.loads(query.filter)
     kept = json.dumps(recorded, ensure_ascii=False)
     assert recorded["any"][0]["element"] == "SFZJH" and recorded["any"][0]["op"] == "eq"
@@ -80,3 +85,49 @@ def test_request_urls_in_the_server_log_keep_parameter_names_only() -> None:
     assert scrub(target) == "/api/v1/data/student_basic?filter=…&page_size=…"
     assert scrub("/api/v1/data/student_basic") == "/api/v1/data/student_basic"
     assert "13912345678" not in scrub("/x?13912345678")
+
+
+def test_the_server_log_of_edudata_serve_holds_no_searched_value(world: dict, settings, tmp_path) -> None:  # noqa: ANN001
+    """A search by mobile number through `edudata serve`: its log names the path and parameters, not the value."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "EDUDATA_DATABASE_URL": settings.resolved_database_url(),
+           "EDUDATA_DATA_DIR": str(settings.data_dir), "EDUDATA_CONFIG_FILE": "/nonexistent",
+           "EDUDATA_MASTER_KEY_FILE": str(settings.resolved_master_key_file())}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("edudata")), "serve", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    httpx.get(f"{base}/api/v1/health", timeout=5)
+                    break
+                except httpx.HTTPError:
+                    assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            mobile = world["rows"][2]["SJHM"]
+            wanted = json.dumps({"element": "SJHM", "op": "eq", "value": mobile})
+            r = httpx.get(f"{base}/api/v1/data/student_basic", params={"filter": wanted, "page_size": 5},
+                          headers=world["h"]["xgb"], timeout=60)  # fmt: skip
+            assert r.status_code == 200 and r.json()["count"] == 1, r.text
+            r = httpx.get(f"{base}/api/v1/data/student_basic?{mobile}", headers=world["h"]["xgb"], timeout=60)
+            time.sleep(0.5)
+        finally:
+            server.terminate()
+            server.wait(20)
+    text = log.read_text(errors="replace")
+    assert "/api/v1/data/student_basic?filter=…&page_size=…" in text, text[-2000:]
+    assert mobile not in text and mobile[-4:] + "%22" not in text

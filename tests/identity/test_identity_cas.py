@@ -15,9 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from edudata.api.app import create_app
 from edudata.audit.models import AuditRecord
-from edudata.config import Settings
 from edudata.db import Database
 from edudata.identity.models import WebSession
 from edudata.org.models import Account, Person, RoleAssignment
@@ -27,43 +25,6 @@ from support.server import LiveServer
 
 PASSWORD = "Passw0rd!edu"
 CAS_PASSWORD = "cas-pw"  # noqa: S105 - the test directory's password
-
-
-@pytest.fixture(scope="module")
-def cas_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasServer]:
-    server = CasServer(tmp_path_factory.mktemp("cas"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def sso(settings: Settings, database: Database, cas_server: CasServer) -> Iterator[LiveServer]:
-    configured = settings.model_copy(
-        update={
-            "cas_url": cas_server.url,
-            "sso_attr_number": "工号",
-            "sso_attr_name": "姓名",
-            "sso_attr_unit": "单位代码",
-        }
-    )
-    live = LiveServer(create_app(configured, db=database))
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def configure(sso: LiveServer) -> Iterator:  # noqa: ANN001
-    """Change the platform's settings for one test (they are read per request), then put them back."""
-    app = sso.server.config.app
-    original = app.state.settings
-
-    def change(**values) -> None:  # noqa: ANN003
-        app.state.settings = original.model_copy(update=values)
-
-    yield change
-    app.state.settings = original
 
 
 @pytest.fixture
@@ -114,6 +75,8 @@ def test_cas3_sign_on_finds_the_account_by_staff_number_and_maps_the_name(
     assert back.status_code == 303 and back.headers["location"] == "/account"
     me = browser_client.get(f"{sso.url}/api/v1/me")
     assert me.status_code == 200, me.text
+    # the second factor is the IdP's: the account page says so, and no one-time code was asked
+    assert "第二因素由学校身份认证系统提供" in browser_client.get(f"{sso.url}/account").text
     body = me.json()
     # found through 工号 (一人一号), not the CAS login name; the display name now follows 姓名
     assert body["username"] == "lisi" and body["display_name"] == "王老师" and body["unit_code"] == "0110"
@@ -285,3 +248,21 @@ def test_the_login_page_names_cas_only_when_configured(http: httpx.Client) -> No
     page = http.get("/login")
     assert page.status_code == 200 and "统一身份认证登录" not in page.text
     assert http.get("/login/cas").status_code == 404
+
+
+def test_an_account_with_totp_signs_on_through_cas_without_a_code_but_its_password_login_needs_one(
+    sso: LiveServer,
+    cas_server: CasServer,
+    browser_client: httpx.Client,
+    db: Database,
+    accounts,  # noqa: ANN001
+) -> None:
+    _staff(db, accounts, "totp_user", "T1007", roles=("applicant",))
+    with db.session() as s:
+        get_account(s, "totp_user").totp_enabled = True  # enrolled: local logins ask for the code
+        s.commit()
+    cas_server.add_user("totp_user", "cas-pw", "T1007", "郑十一", "0110")
+    assert _sign_on(browser_client, sso, cas_server, "totp_user").status_code == 303
+    assert browser_client.get(f"{sso.url}/api/v1/me").json()["username"] == "totp_user"
+    local = httpx.post(f"{sso.url}/api/v1/auth/token", json={"username": "totp_user", "password": PASSWORD})
+    assert local.status_code == 401 and local.json()["totp_required"] is True

@@ -20,9 +20,6 @@ from edudata.org.service import create_account, create_person, get_account, set_
 from support import oidc as oidc_support
 from support.server import LiveServer
 
-pytestmark = pytest.mark.skipif(
-    not oidc_support.available(), reason="node and npm are needed for oidc-provider"
-)
 PASSWORD = "Passw0rd!edu"
 
 

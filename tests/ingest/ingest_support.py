@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -14,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from edudata.db import normalise_url
 from edudata.synth.people import students
+from support.students import PASSWORD
 
 
 def student_frame(n: int, seed: int = 0) -> pl.DataFrame:
@@ -59,6 +63,15 @@ class Uploader:
             files={"file": (filename, io.BytesIO(content))},
             headers=self.h[user],
         )
+
+    def approved(self, content: bytes, reviewer: str = "xgb_rev", office: str = "office", **form) -> dict:
+        """Upload ``content`` and take it through the unit's and the office's approval; the loaded batch."""
+        batch = self(content, **form)
+        assert batch.status_code == 201, batch.text
+        assert self.review(batch.json()["code"], reviewer).status_code == 200
+        done = self.review(batch.json()["code"], office)
+        assert done.status_code == 200, done.text
+        return {**batch.json(), **done.json()}
 
     def review(self, code: str, user: str, decision: str = "approve", **body) -> httpx.Response:
         return self.http.post(
@@ -109,3 +122,38 @@ def pull_source(http: httpx.Client, h: dict, connection: str, table: str = "xs_j
     )
     assert r.status_code == 200, r.text
     return source
+
+
+HTML = {"accept": "text/html"}
+
+
+def csrf_field(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def page_login(server, username: str) -> httpx.Client:  # noqa: ANN001
+    client = httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
+    page = client.get("/login", headers=HTML)
+    r = client.post(
+        "/login",
+        headers=HTML,
+        data={
+            "csrf_token": csrf_field(page.text),
+            "username": username,
+            "password": PASSWORD,
+            "next": "/ingest",
+        },
+    )
+    assert r.status_code == 303, r.text
+    return client
+
+
+@contextmanager
+def page_session(server, username: str) -> Iterator[httpx.Client]:  # noqa: ANN001
+    client = page_login(server, username)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 import polars as pl
-from ingest_support import csv_bytes, student_frame
-from test_ingest_pages import HTML, _csrf, _session
+from ingest_support import HTML, csrf_field, csv_bytes, page_session, student_frame
 
 
 def _upload(officer, content: bytes) -> str:  # noqa: ANN001
@@ -15,7 +14,7 @@ def _upload(officer, content: bytes) -> str:  # noqa: ANN001
     r = officer.post(
         "/ingest/upload",
         headers=HTML,
-        data={"csrf_token": _csrf(page.text), "dataset": "student_basic", "encoding": "auto"},
+        data={"csrf_token": csrf_field(page.text), "dataset": "student_basic", "encoding": "auto"},
         files={"file": ("学生.csv", content)},
     )
     assert r.status_code == 303, r.text
@@ -34,7 +33,7 @@ def test_the_batch_page_speaks_in_names_pages_the_quarantine_and_shows_the_sourc
         "0" if ids[120][17] != "0" else "1"
     )  # an encrypted element: masked for others
     content = csv_bytes(frame.with_columns(pl.Series("SJHM", mobiles), pl.Series("SFZJH", ids)))
-    with _session(server, "xgb") as officer:
+    with page_session(server, "xgb") as officer:
         url = _upload(officer, content)
         page = officer.get(url, headers=HTML).text
         assert "共 111 条，第 1–100 条" in page and 'id="next-page"' in page
@@ -51,20 +50,20 @@ def test_the_batch_page_speaks_in_names_pages_the_quarantine_and_shows_the_sourc
         assert "共 111 条，第 101–111 条" in second
         assert second[second.index('id="issues"') :].count("<tr><td>") == 11
         assert f"<code>{ids[120]}</code>" in second  # the producer's own officer sees the ID number as typed
-    with _session(server, "office") as office:
+    with page_session(server, "office") as office:
         shown = office.get(url + "?page=2", headers=HTML).text
         assert f"<code>{ids[120]}</code>" not in shown and ids[120][:6] in shown  # masked for the office
 
 
 def test_the_mappings_page_lists_saves_and_deletes_a_mapping(server, world, http) -> None:  # noqa: ANN001
-    with _session(server, "xgb") as officer:
+    with page_session(server, "xgb") as officer:
         page = officer.get("/ingest/mappings", headers=HTML)
         assert page.status_code == 200 and "尚未保存列名映射" in page.text
         r = officer.post(
             "/ingest/mappings",
             headers=HTML,
             data={
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_field(page.text),
                 "dataset": "student_basic",
                 "header": "学生编号",
                 "element": "XH",
@@ -79,7 +78,7 @@ def test_the_mappings_page_lists_saves_and_deletes_a_mapping(server, world, http
         r = officer.post(
             "/ingest/mappings",
             headers=HTML,
-            data={"csrf_token": _csrf(page), "dataset": "student_basic", "delete": mapping_id},
+            data={"csrf_token": csrf_field(page), "dataset": "student_basic", "delete": mapping_id},
         )
         assert r.status_code == 303
         assert "尚未保存列名映射" in officer.get("/ingest/mappings", headers=HTML).text

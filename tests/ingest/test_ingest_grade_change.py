@@ -61,14 +61,6 @@ def _demo_rows(db: Database, settings: Settings, frame: pl.DataFrame) -> None:
         s.commit()
 
 
-def _approved(up, content: bytes) -> dict:  # noqa: ANN001
-    batch = up(content).json()
-    assert up.review(batch["code"], "xgb_rev").status_code == 200
-    done = up.review(batch["code"], "office")
-    assert done.status_code == 200, done.text
-    return done.json()
-
-
 def _raw(db: Database, table: str, *columns: str) -> list[tuple]:
     with db.session() as s, datapath_scope("test"):
         quoted = ", ".join(f'"{c}"' for c in columns)
@@ -113,9 +105,9 @@ def test_raising_and_lowering_a_grade_migrates_every_stored_value_and_update_bat
     everyone = student_frame(12, seed=7)
     demo, batch = everyone.head(6), everyone.tail(6)
     _demo_rows(db, settings, demo)
-    _approved(up, csv_bytes(batch))
+    up.approved(csv_bytes(batch))
     # An update batch before the change: history rows exist for both kinds of row.
-    _approved(up, csv_bytes(_with_new_mobiles(everyone, "139")))
+    up.approved(csv_bytes(_with_new_mobiles(everyone, "139")))
     assert len(_raw(db, "gd_student_basic__history", "_hid")) == 12
 
     r = _grade(http, world, "important")
@@ -134,7 +126,7 @@ def test_raising_and_lowering_a_grade_migrates_every_stored_value_and_update_bat
     )
 
     # The update batch that failed with HTTP 500 at the office's approval now loads, history kept.
-    done = _approved(up, csv_bytes(_with_new_mobiles(everyone, "137")))
+    done = up.approved(csv_bytes(_with_new_mobiles(everyone, "137")))
     assert done["status"] == "approved"
     stored = _read(db, settings)
     assert all(v["SJHM"].startswith("137") for v in stored.values()) and len(stored) == 12
@@ -147,7 +139,7 @@ def test_raising_and_lowering_a_grade_migrates_every_stored_value_and_update_bat
     for table in ("gd_student_basic", "gd_student_basic__history"):
         values = [v for (v,) in _raw(db, table, "sjhm")]
         assert len(values) in (12, 24) and all(isinstance(v, str) and len(v) == 11 for v in values), table
-    done = _approved(up, csv_bytes(_with_new_mobiles(everyone, "135")))
+    done = up.approved(csv_bytes(_with_new_mobiles(everyone, "135")))
     assert done["status"] == "approved"
     assert all(v["SJHM"].startswith("135") for v in _read(db, settings).values())
 
@@ -156,7 +148,7 @@ def test_a_type_change_that_stored_values_cannot_take_is_refused_and_nothing_cha
     http: httpx.Client, world: dict, db: Database
 ) -> None:
     up = world["up"]
-    _approved(up, csv_bytes(student_frame(4, seed=3)))
+    up.approved(csv_bytes(student_frame(4, seed=3)))
     r = http.patch(
         f"{ELEMENT}/ZYMC", json={"data_type": "integer", "max_length": None}, headers=world["h"]["office"]
     )
@@ -177,7 +169,7 @@ def test_a_backup_taken_before_a_grade_change_still_reads_after_restore(
 ) -> None:
     up = world["up"]
     frame = student_frame(5, seed=11)
-    _approved(up, csv_bytes(frame))
+    up.approved(csv_bytes(frame))
     root = settings.resolved_backup_root()
     made = operations.run_backup(settings, db, root / "local", root / "offsite", actor=ACTOR)
     assert _grade(http, world, "important").status_code == 200
@@ -201,7 +193,7 @@ def test_a_table_left_behind_by_a_catalogue_change_is_refused_until_migrated(
 
     up = world["up"]
     frame = student_frame(3, seed=13)
-    _approved(up, csv_bytes(frame))
+    up.approved(csv_bytes(frame))
     with db.session() as s:
         catalog.update_element(s, "student_basic", "SJHM", {"grade": "important"}, updated_by="old-release")
         s.commit()

@@ -29,15 +29,6 @@ class Loader:
     source_ip: str = "local"
 
 
-def _approved(up, content: bytes) -> dict:  # noqa: ANN001
-    batch = up(content)
-    assert batch.status_code == 201, batch.text
-    assert up.review(batch.json()["code"], "xgb_rev").status_code == 200
-    done = up.review(batch.json()["code"], "office")
-    assert done.status_code == 200, done.text
-    return {**batch.json(), **done.json()}
-
-
 def _stored(http: httpx.Client, world: dict) -> dict[str, dict]:
     body = http.get(
         "/api/v1/data/student_basic", params={"page_size": 1000}, headers=world["h"]["xgb"]
@@ -64,8 +55,8 @@ def test_absent_columns_empty_cells_and_dropped_values_keep_what_is_stored(
     assert {r["MZM"] for r in before.values()} == {"01"}
 
     # MZM given: the Art. 51 rule drops it (no assessment) — the stored 01 stays.
-    dropped = _approved(
-        up, csv_bytes(frame.with_columns(pl.lit("02").alias("MZM"), pl.lit("数学").alias("ZYMC")))
+    dropped = up.approved(
+        csv_bytes(frame.with_columns(pl.lit("02").alias("MZM"), pl.lit("数学").alias("ZYMC")))
     )
     issues = http.get(f"/api/v1/ingest/batches/{dropped['code']}/issues", headers=world["h"]["xgb"]).json()
     assert {i["action"] for i in issues["items"] if i["element"] == "MZM"} == {"drop_value"}
@@ -73,7 +64,7 @@ def test_absent_columns_empty_cells_and_dropped_values_keep_what_is_stored(
     partial = frame.drop("SJHM", "DZYX", "MZM").with_columns(
         pl.lit("").alias("JTDZ"), pl.lit("物理").alias("ZYMC")
     )
-    _approved(up, csv_bytes(partial))
+    up.approved(csv_bytes(partial))
     after = _stored(http, world)
     for xh, row in after.items():
         assert row["MZM"] == "01" and row["ZYMC"] == "物理"
@@ -89,12 +80,12 @@ def test_the_clearing_marker_clears_a_value_and_is_reported_diffed_and_audited(
 ) -> None:
     up, h = world["up"], world["h"]
     frame = student_frame(4, seed=22)
-    first = _approved(up, csv_bytes(frame))
+    first = up.approved(csv_bytes(frame))
     marked = frame.with_columns(
         pl.Series("SJHM", ["[清空]", "【清空】", "", frame["SJHM"][3]]),
         pl.Series("XM", [frame["XM"][0], frame["XM"][1], frame["XM"][2], "[clear]"]),
     )
-    second = _approved(up, csv_bytes(marked))
+    second = up.approved(csv_bytes(marked))
     assert (second["good"], second["quarantined"]) == (3, 1)
     assert second["report"]["cleared"] == {"SJHM": 2}
     issues = http.get(f"/api/v1/ingest/batches/{second['code']}/issues", headers=h["xgb"]).json()["items"]

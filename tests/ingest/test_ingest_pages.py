@@ -2,44 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import httpx
 import polars as pl
-from ingest_support import csv_bytes, student_frame
-
-from support.students import PASSWORD
-
-HTML = {"accept": "text/html"}
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def _login(server, username: str) -> httpx.Client:  # noqa: ANN001
-    client = httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
-    page = client.get("/login", headers=HTML)
-    r = client.post(
-        "/login",
-        headers=HTML,
-        data={"csrf_token": _csrf(page.text), "username": username, "password": PASSWORD, "next": "/ingest"},
-    )
-    assert r.status_code == 303, r.text
-    return client
-
-
-@contextmanager
-def _session(server, username: str) -> Iterator[httpx.Client]:  # noqa: ANN001
-    client = _login(server, username)
-    try:
-        yield client
-    finally:
-        client.close()
+from ingest_support import HTML, csrf_field, csv_bytes, page_session, student_frame
 
 
 def test_a_unit_submits_reviews_and_reads_quality_on_the_pages(server, world) -> None:
@@ -47,13 +11,13 @@ def test_a_unit_submits_reviews_and_reads_quality_on_the_pages(server, world) ->
     ids = frame.get_column("SFZJH").to_list()
     ids[4] = ids[4][:17] + ("0" if ids[4][17] != "0" else "1")
     content = csv_bytes(frame.with_columns(pl.Series("SFZJH", ids)), chinese=True)
-    with _session(server, "xgb") as officer:
+    with page_session(server, "xgb") as officer:
         page = officer.get("/ingest", headers=HTML)
         assert page.status_code == 200 and "提交数据文件" in page.text
         r = officer.post(
             "/ingest/upload",
             headers=HTML,
-            data={"csrf_token": _csrf(page.text), "dataset": "student_basic", "encoding": "auto"},
+            data={"csrf_token": csrf_field(page.text), "dataset": "student_basic", "encoding": "auto"},
             files={"file": ("学生.csv", content)},
         )
         assert r.status_code == 303, r.text
@@ -61,12 +25,12 @@ def test_a_unit_submits_reviews_and_reads_quality_on_the_pages(server, world) ->
         detail = officer.get(batch_url, headers=HTML).text
         assert "合格 29 行，隔离 1 行" in detail and "<svg" in detail and "校验位" in detail
         assert "quarantine.xlsx" in detail and 'value="approve"' not in detail  # the uploader cannot review
-    with _session(server, "xgb_rev") as reviewer:
+    with page_session(server, "xgb_rev") as reviewer:
         detail = reviewer.get(batch_url, headers=HTML).text
         r = reviewer.post(
             f"{batch_url}/review",
             headers=HTML,
-            data={"csrf_token": _csrf(detail), "decision": "approve", "comment": "已核"},
+            data={"csrf_token": csrf_field(detail), "decision": "approve", "comment": "已核"},
         )
         assert r.status_code == 303
         assert "待网信办审核" in reviewer.get(batch_url, headers=HTML).text
@@ -76,12 +40,12 @@ def test_a_unit_submits_reviews_and_reads_quality_on_the_pages(server, world) ->
 
 
 def test_the_upload_form_shows_a_refusal_in_both_languages(server, world) -> None:
-    with _session(server, "xgb") as officer:
+    with page_session(server, "xgb") as officer:
         page = officer.get("/ingest", headers=HTML)
         r = officer.post(
             "/ingest/upload",
             headers=HTML,
-            data={"csrf_token": _csrf(page.text), "dataset": "student_basic", "encoding": "utf-8"},
+            data={"csrf_token": csrf_field(page.text), "dataset": "student_basic", "encoding": "utf-8"},
             files={"file": ("学生.csv", csv_bytes(student_frame(3), encoding="gbk", chinese=True))},
         )
         assert r.status_code == 422

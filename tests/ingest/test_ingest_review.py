@@ -23,14 +23,6 @@ def _spoil(frame: pl.DataFrame, rows: list[int]) -> pl.DataFrame:
     return frame.with_columns(pl.Series("SFZJH", ids))
 
 
-def _approved(up, content: bytes, **form) -> dict:  # noqa: ANN001
-    batch = up(content, **form).json()
-    assert up.review(batch["code"], "xgb_rev").status_code == 200
-    done = up.review(batch["code"], "office")
-    assert done.status_code == 200, done.text
-    return done.json()
-
-
 def _stored(http: httpx.Client, world) -> dict[str, dict]:  # noqa: ANN001
     body = http.get(
         "/api/v1/data/student_basic", params={"page_size": 1000}, headers=world["h"]["xgb"]
@@ -139,7 +131,7 @@ def test_a_corrected_resubmission_is_neither_lost_nor_counted_twice(
 def test_rollback_restores_the_previous_version_and_diff_shows_the_change(http: httpx.Client, world) -> None:
     up = world["up"]
     base = student_frame(10)
-    assert _approved(up, csv_bytes(base))["version"] == 1
+    assert up.approved(csv_bytes(base))["version"] == 1
     before = _stored(http, world)
     changed = base.with_columns(
         pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("金融学")).otherwise(pl.col("ZYMC")).alias("ZYMC")
@@ -147,7 +139,7 @@ def test_rollback_restores_the_previous_version_and_diff_shows_the_change(http: 
     extra = student_frame(2, seed=5).with_columns(
         (pl.lit("2019") + pl.col("XH").str.slice(4)).alias("XH")
     )  # two new students
-    assert _approved(up, csv_bytes(pl.concat([changed, extra])))["version"] == 2
+    assert up.approved(csv_bytes(pl.concat([changed, extra])))["version"] == 2
     after = _stored(http, world)
     assert len(after) == 12 and sum(after[k]["ZYMC"] != before[k]["ZYMC"] for k in before) == 3
 

@@ -68,3 +68,52 @@ def test_every_channel_drops_what_the_unit_may_not_write(
         assert staged.get_column("MZM").null_count() == frame.height  # nothing of Art. 51 is kept
         assert staged.get_column("YHKH").null_count() == frame.height
     assert good[0].equals(good[1]) and good[0].equals(good[2])
+
+
+def test_the_row_api_applies_the_same_rules_as_the_upload(http: httpx.Client, world) -> None:
+    """Rows through ``POST /api/v1/data/…/rows`` become a batch with the reasons an upload of them gets."""
+    h, frame = world["h"], _file(4)
+    uploaded = world["up"](csv_bytes(frame)).json()
+    r = http.post("/api/v1/data/student_basic/rows", json={"rows": frame.to_dicts()}, headers=h["xgb"])
+    assert r.status_code == 202, r.text
+    batch = r.json()
+    assert (batch["source"], batch["status"], batch["good"]) == ("api", "validated", 4)
+    assert batch["report"]["not_source"] == ["XJZT"]
+    assert _reasons(http, h["xgb"], batch["code"]) == _reasons(http, h["xgb"], uploaded["code"])
+    stored = http.get("/api/v1/data/student_basic", params={"total": "true"}, headers=h["xgb"]).json()
+    assert stored["total"] == 0  # nothing is stored before review (Art. 22)
+
+
+def test_a_direct_write_of_another_sources_element_is_refused(world, db: Database, settings) -> None:
+    """The data path itself refuses a write naming another source's element (一数一源), whoever calls it."""
+    from edudata.access import datapath
+    from edudata.errors import PermissionDenied
+    from edudata.identity.service import principal_for
+    from edudata.org.service import find_account
+
+    with db.session() as s:
+        who = principal_for(s, find_account(s, "xgb").id, source_ip="local", via="cli")
+        ctx = datapath.Context(session=s, settings=settings, database=db)
+        row = {"XH": "202301010001", "XJZT": "01"}
+        try:
+            datapath.insert(who, ctx, "student_basic", [row])
+        except PermissionDenied as err:
+            assert err.extra["elements"] == ["XJZT"] and "Art. 8(4) and 19" in err.en
+        else:
+            raise AssertionError("a write of 学籍状态 by 学生工作部 was not refused")
+
+
+def test_a_pull_job_is_visible_to_its_unit_and_the_office_only(
+    http: httpx.Client, world, settings, tmp_path, monkeypatch
+) -> None:
+    h = world["h"]
+    systems = {"xgxt": f"sqlite:///{tmp_path / 'xgxt.db'}"}
+    monkeypatch.setattr(settings, "pull_connections", systems)
+    business_table(systems["xgxt"], _file(2))
+    job = http.post(f"/api/v1/ingest/sources/{pull_source(http, h, 'xgxt')}/pull", headers=h["xgb"]).json()[
+        "job"
+    ]
+    seen = {
+        u: http.get(f"/api/v1/ingest/jobs/{job}", headers=h[u]).status_code for u in ("xgb", "office", "rsc")
+    }
+    assert seen == {"xgb": 200, "office": 200, "rsc": 404}

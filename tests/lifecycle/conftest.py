@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from support.collect import change, collect, row_ids
 from support.students import PASSWORD, student
 
 USERS = ("xgb", "office", "office2", "destroyer", "aud")
@@ -29,13 +30,10 @@ def world(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
     accounts.create(username="aud", roles=("auditor",), unit_code="0002")
     h = {u: accounts.headers(u, password=PASSWORD) for u in USERS}
     rows = [student(i) for i in range(12)]
-    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
-    assert r.status_code == 201, r.text
-    ids = r.json()["ids"]
-    r = http.patch(
-        f"/api/v1/data/student_basic/rows/{ids[3]}", json={"changes": {"ZYMC": "审计学"}}, headers=h["xgb"]
-    )
-    assert r.status_code == 200, r.text
+    collect(http, accounts, "student_basic", rows, headers=h["xgb"], unit="0104")
+    by_key = row_ids(http, "student_basic", h["xgb"], "XH")
+    ids = [by_key[r["XH"]] for r in rows]
+    change(http, accounts, "student_basic", ids[3], {"ZYMC": "审计学"}, headers=h["xgb"], unit="0104")
     return {"h": h, "rows": rows, "ids": ids}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from edudata.db import Database
 from edudata.lifecycle import ledger
 from edudata.lifecycle.models import DestructionCertificate
+from support.collect import collect
 from support.race import ROUNDS, audit_seq, audit_since, one_won, race, refusals
 from support.students import PASSWORD, student
 
@@ -27,10 +28,7 @@ def test_two_approvals_or_executions_of_one_request_at_once_act_once(
     accounts.create(username="destroyer2", roles=("destruction_officer",), unit_code="0002")
     h = {**world["h"], **{u: accounts.headers(u, password=PASSWORD) for u in ("office3", "destroyer2")}}
     people = [student(100 + i) for i in range(ROUNDS)]
-    assert (
-        http.post("/api/v1/data/student_basic/rows", json={"rows": people}, headers=h["xgb"]).status_code
-        == 201
-    )
+    collect(http, accounts, "student_basic", people, headers=h["xgb"], unit="0104")
     for i, person in enumerate(people):
         body = {
             "scope": "person",

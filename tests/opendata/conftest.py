@@ -13,6 +13,7 @@ from edudata.api.app import create_app
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.worker.outbox import send_due
+from support.collect import collect
 from support.mail import Catcher
 from support.server import LiveServer
 from support.students import PASSWORD
@@ -105,9 +106,11 @@ def staff(od: httpx.Client, accounts, catalog) -> dict[str, dict[str, str]]:  # 
         u: accounts.headers(u, password=PASSWORD)
         for u in ("kyc", "kyc_rev", "jwc", "jwc_rev", "xgb", "xgb_rev", "office", "leader")
     }
-    for ds, rows, who in (("research_output", PAPERS, "kyc"), ("course_info", COURSES, "jwc")):
-        r = od.post(f"/api/v1/data/{ds}/rows", json={"rows": rows}, headers=h[who])
-        assert r.status_code == 201, r.text
+    for ds, rows, who, unit in (
+        ("research_output", PAPERS, "kyc", "0106"),
+        ("course_info", COURSES, "jwc", "0103"),
+    ):
+        collect(od, accounts, ds, rows, headers=h[who], unit=unit)
     return h
 
 

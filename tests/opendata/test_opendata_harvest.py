@@ -16,6 +16,7 @@ from rdflib import namespace as ns
 from edudata.config import Settings
 from edudata.db import Database
 from opendata.conftest import PAPERS, _portal, proposal, publish
+from support.collect import collect
 
 HYDRA = ns.Namespace("http://www.w3.org/ns/hydra/core#")
 
@@ -66,8 +67,8 @@ def dcat_harvest(site: str, since: str | None = None) -> tuple[dict[str, str], i
 
 
 def test_a_second_harvest_fetches_only_the_changed_dataset(
-    harvested: str, od: httpx.Client, staff: dict
-) -> None:
+    harvested: str, od: httpx.Client, staff: dict, accounts
+) -> None:  # noqa: ANN001
     gather_started = datetime.now(UTC).replace(tzinfo=None).isoformat()
     first = ckan_harvest(harvested, None)
     assert sorted(first) == ["course-info", "papers-by-journal", "research-output"]
@@ -76,10 +77,7 @@ def test_a_second_harvest_fetches_only_the_changed_dataset(
     assert ckan_harvest(harvested, gather_started) == {}  # nothing changed yet
     # A new paper, and the office refreshes the one view: a new version, so a new metadata_modified.
     paper = {**PAPERS[0], "LWBH": "P0100", "LWTM": "教育数据治理"}
-    assert (
-        od.post("/api/v1/data/research_output/rows", json={"rows": [paper]}, headers=staff["kyc"]).status_code
-        == 201
-    )
+    collect(od, accounts, "research_output", [paper], headers=staff["kyc"], unit="0106")
     r = od.post("/api/v1/opendata/views/research-output/refresh", headers=staff["office"])
     assert r.status_code == 200 and r.json()["new_version"] == 2
     second = ckan_harvest(harvested, gather_started)

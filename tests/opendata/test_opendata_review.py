@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from edudata.db import Database
 from edudata.opendata.models import OpenView
 from opendata.conftest import SECRECY, proposal, publish
+from support.collect import collect
 
 
 def _review(od: httpx.Client, h: dict, who: str, code: str, **body: object) -> httpx.Response:
@@ -97,15 +98,12 @@ def test_only_the_producer_unit_or_the_office_proposes(od: httpx.Client, staff: 
     assert od.post("/api/v1/opendata/proposals", json=proposal(), headers=staff["office"]).status_code == 201
 
 
-def test_published_view_keeps_versions_when_refreshed(od: httpx.Client, staff: dict) -> None:
+def test_published_view_keeps_versions_when_refreshed(od: httpx.Client, staff: dict, accounts) -> None:  # noqa: ANN001
     code = publish(od, staff, proposal())["code"]
     same = od.post(f"/api/v1/opendata/views/{code}/refresh", headers=staff["office"]).json()
     assert same["new_version"] is None
     more = [{"LWBH": "P9000", "LWTM": "新发表的论文", "DYZZ": "钱七", "FBRQ": "2025-01-02", "SSDWDM": "0202"}]
-    assert (
-        od.post("/api/v1/data/research_output/rows", json={"rows": more}, headers=staff["kyc"]).status_code
-        == 201
-    )
+    collect(od, accounts, "research_output", more, headers=staff["kyc"], unit="0106")
     assert (
         od.post(f"/api/v1/opendata/views/{code}/refresh", headers=staff["office"]).json()["new_version"] == 2
     )
@@ -116,7 +114,7 @@ def test_published_view_keeps_versions_when_refreshed(od: httpx.Client, staff: d
 
 
 def test_views_due_for_refresh_get_a_new_version_on_schedule(
-    od: httpx.Client, staff: dict, db: Database, settings
+    od: httpx.Client, staff: dict, db: Database, settings, accounts
 ) -> None:  # noqa: ANN001
     from datetime import timedelta
 
@@ -125,10 +123,7 @@ def test_views_due_for_refresh_get_a_new_version_on_schedule(
 
     code = publish(od, staff, proposal())["code"]
     more = [{"LWBH": "P9001", "LWTM": "按时刷新", "DYZZ": "孙八", "FBRQ": "2025-02-02", "SSDWDM": "0202"}]
-    assert (
-        od.post("/api/v1/data/research_output/rows", json={"rows": more}, headers=staff["kyc"]).status_code
-        == 201
-    )
+    collect(od, accounts, "research_output", more, headers=staff["kyc"], unit="0106")
     with db.session() as s:
         assert refresh_due(s, settings, db) == []  # monthly: not due yet
         assert refresh_due(s, settings, db, now=utcnow() + timedelta(days=32)) == [code]

@@ -7,10 +7,11 @@ import httpx
 import pytest
 
 from opendata.conftest import proposal, publish
+from support.collect import collect
 
 
 @pytest.fixture
-def destinations(od: httpx.Client, staff: dict, catalog) -> None:  # noqa: ANN001
+def destinations(od: httpx.Client, staff: dict, catalog, accounts) -> None:  # noqa: ANN001
     catalog.dataset(
         code="graduate_destination", owner_unit_code="0104", grade="general", open_category="unconditional",
         subject_element="XH",
@@ -31,8 +32,7 @@ def destinations(od: httpx.Client, staff: dict, catalog) -> None:  # noqa: ANN00
     for i in range(5):
         rows.append({"XH": f"C{i}", "YXDM": "0203", "CSRQ": f"2002-0{i + 1}-11", "QXLB": "就业", "YX": 5000})
     rows = [{"JLBH": f"R{n:03d}"} | row for n, row in enumerate(rows)]
-    r = od.post("/api/v1/data/graduate_destination/rows", json={"rows": rows}, headers=staff["xgb"])
-    assert r.status_code == 201, r.text
+    collect(od, accounts, "graduate_destination", rows, headers=staff["xgb"], unit="0104")
 
 
 def _agg_body(k: int | None = None) -> dict:

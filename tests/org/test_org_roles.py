@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from edudata.db import Database
-from edudata.org.models import Account, RoleAssignment
+from edudata.org.models import Account, RoleAssignment, SodRule
 from edudata.org.seed import default_pairs
 
 
@@ -76,10 +76,11 @@ def test_compatible_roles_are_granted_and_revoked(
 ) -> None:  # noqa: ANN001
     accounts.create(username="xgb", roles=("unit_data_officer",), unit_code="0104")
     assert (
-        http.post("/api/v1/accounts/xgb/roles", json={"role": "applicant"}, headers=office).status_code == 201
+        http.post("/api/v1/accounts/xgb/roles", json={"role": "unit_reviewer"}, headers=office).status_code
+        == 201
     )
-    assert _roles(db, "xgb") == {"unit_data_officer", "applicant"}
-    r = http.delete("/api/v1/accounts/xgb/roles/applicant", headers=office)
+    assert _roles(db, "xgb") == {"unit_data_officer", "unit_reviewer"}
+    r = http.delete("/api/v1/accounts/xgb/roles/unit_reviewer", headers=office)
     assert r.status_code == 200 and r.json()["roles"] == ["unit_data_officer"]
 
 
@@ -90,7 +91,10 @@ def test_default_rules_separate_audit_and_destruction_from_processing(
     assert rules == set(default_pairs())
     assert ("auditor", "destruction_officer") in rules
     assert ("applicant", "auditor") in rules and ("destruction_officer", "tech_support") in rules
-    assert len(rules) == 11
+    # Art. 30 read in full: use, processing and office administration exclude each other too.
+    assert ("applicant", "office_admin") in rules and ("applicant", "unit_data_officer") in rules
+    assert ("office_admin", "unit_reviewer") in rules and ("unit_data_officer", "unit_reviewer") not in rules
+    assert len(rules) == 18
 
 
 def test_office_adds_a_pair_and_it_binds_the_next_grant(
@@ -118,13 +122,57 @@ def test_a_rule_is_refused_while_someone_holds_both_roles(http: httpx.Client, ac
     assert r.status_code == 409 and r.json()["accounts"] == ["xgb"]
 
 
-def test_removed_rule_no_longer_binds(http: httpx.Client, db: Database, accounts, office: dict) -> None:  # noqa: ANN001
+def test_a_builtin_exclusion_cannot_be_removed_and_still_binds(
+    http: httpx.Client, db: Database, accounts, office: dict
+) -> None:  # noqa: ANN001
     accounts.create(username="aud", roles=("auditor",), unit_code="0002")
-    assert http.delete("/api/v1/sod-rules/tech_support/auditor", headers=office).status_code == 204
+    refused = http.delete("/api/v1/sod-rules/tech_support/auditor", headers=office)
+    assert refused.status_code == 409 and "Art. 30" in refused.json()["detail_en"]
     assert (
         http.post("/api/v1/accounts/aud/roles", json={"role": "tech_support"}, headers=office).status_code
+        == 409
+    )
+    assert _roles(db, "aud") == {"auditor"}
+
+
+def test_the_builtin_exclusions_bind_even_without_their_row(
+    http: httpx.Client, db: Database, accounts, office: dict
+) -> None:  # noqa: ANN001
+    with db.session() as s:
+        s.execute(delete(SodRule))
+        s.commit()
+    accounts.create(username="lib", roles=("applicant",), unit_code="0110")
+    assert (
+        http.post("/api/v1/accounts/lib/roles", json={"role": "office_admin"}, headers=office).status_code
+        == 409
+    )
+    assert _roles(db, "lib") == {"applicant"}
+
+
+def test_a_rule_the_office_added_can_be_removed_and_no_longer_binds(
+    http: httpx.Client, db: Database, accounts, office: dict
+) -> None:  # noqa: ANN001
+    accounts.create(username="xgb", roles=("unit_data_officer",), unit_code="0104")
+    pair = {"role_a": "unit_reviewer", "role_b": "unit_data_officer"}
+    assert http.post("/api/v1/sod-rules", json=pair, headers=office).status_code == 201
+    assert http.delete("/api/v1/sod-rules/unit_data_officer/unit_reviewer", headers=office).status_code == 204
+    assert (
+        http.post("/api/v1/accounts/xgb/roles", json={"role": "unit_reviewer"}, headers=office).status_code
         == 201
     )
+
+
+@pytest.mark.parametrize(
+    ("held", "added"),
+    [("applicant", "office_admin"), ("unit_data_officer", "applicant"), ("auditor", "destruction_officer"),
+     ("office_admin", "unit_reviewer"), ("tech_support", "auditor")],
+)  # fmt: skip
+def test_the_five_duties_of_art_30_exclude_each_other(
+    http: httpx.Client, db: Database, accounts, office: dict, held: str, added: str
+) -> None:  # noqa: ANN001
+    accounts.create(username="someone", roles=(held,), unit_code="0104")
+    r = http.post("/api/v1/accounts/someone/roles", json={"role": added}, headers=office)
+    assert r.status_code == 409 and r.json()["roles"] == sorted((held, added))
 
 
 def test_unknown_role_and_same_role_pair_are_422(http: httpx.Client, accounts, office: dict) -> None:  # noqa: ANN001

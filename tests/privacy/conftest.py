@@ -1,10 +1,12 @@
-"""Fixtures of the privacy tests: the demo catalogue, students loaded by their producer unit, the accounts."""
+"""Fixtures of the privacy tests: the demo catalogue, students collected by their producer unit through the real
+path (Art. 51 paperwork, review), the accounts."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
+from support.collect import collect
 from support.students import student
 
 USERS = {
@@ -17,12 +19,16 @@ USERS = {
 
 
 @pytest.fixture
-def world(http: httpx.Client, accounts, catalog) -> dict:
+def staff(accounts, catalog) -> dict:
+    """The demo catalogue and the accounts, nothing collected yet (no Art. 51 paperwork on file)."""
     catalog.demo()
     for name, (roles, unit) in USERS.items():
         accounts.create(username=name, roles=roles, unit_code=unit)
-    h = {u: accounts.headers(u) for u in USERS}
+    return {"h": {u: accounts.headers(u) for u in USERS}}
+
+
+@pytest.fixture
+def world(http: httpx.Client, accounts, staff: dict) -> dict:
     rows = [student(i, "0201" if i < 8 else "0202", 2023 if i % 3 else 2021) for i in range(12)]
-    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
-    assert r.status_code == 201, r.text
-    return {"h": h, "rows": rows}
+    collect(http, accounts, "student_basic", rows, headers=staff["h"]["xgb"], unit="0104")
+    return {"h": staff["h"], "rows": rows}

@@ -18,6 +18,12 @@ def _frame(n: int) -> pl.DataFrame:
 
 
 @pytest.fixture
+def world(staff: dict) -> dict:
+    """Nothing collected and no paperwork on file: each test files what it needs."""
+    return staff
+
+
+@pytest.fixture
 def up(http: httpx.Client, world: dict):  # noqa: ANN201 - an uploader
     def upload(frame: pl.DataFrame) -> dict:
         r = http.post(

@@ -18,6 +18,7 @@ from edudata.access import deidentify
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
 from edudata.privacy.models import DeidentifiedRelease
+from support.collect import collect
 
 QIS = ["CSRQ", "XBM", "JTDZ"]
 DISTRICTS = [
@@ -69,8 +70,7 @@ def survey(http: httpx.Client, accounts, catalog) -> dict:
     accounts.create(username="dpo", roles=("data_protection_officer",), unit_code="0002")
     rng = random.Random(7)
     rows = [_row(rng, i) for i in range(300)]
-    r = http.post("/api/v1/data/student_survey/rows", json={"rows": rows}, headers=accounts.headers("xgb"))
-    assert r.status_code == 201, r.text
+    collect(http, accounts, "student_survey", rows, headers=accounts.headers("xgb"), unit="0104")
     return {"rows": rows, "office": accounts.headers("office"), "dpo": accounts.headers("dpo")}
 
 

@@ -12,6 +12,13 @@ from edudata.errors import Conflict
 from edudata.privacy import consent, sensitive
 from edudata.privacy.models import CollectiveDecision, Consent
 from support.privacy import approve, assess, attachment, decide
+from support.students import student
+
+
+@pytest.fixture
+def world(staff: dict) -> dict:
+    """No paperwork on file yet, nothing collected: the people the tests consent for."""
+    return {**staff, "rows": [student(i) for i in range(12)]}
 
 
 def _allowed(http: httpx.Client, h: dict, dataset: str, element: str) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.collect import collect
 from support.students import PASSWORD, student
 
 
@@ -24,6 +25,5 @@ def world(http: httpx.Client, accounts, catalog) -> dict[str, Any]:  # noqa: ANN
         accounts.create(username=name, roles=(role,), unit_code=unit)
     h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "office", "office2", "leader", "lib")}
     rows = [student(i, "0201", 2023) for i in range(6)]
-    r = http.post("/api/v1/data/student_basic/rows", json={"rows": rows}, headers=h["xgb"])
-    assert r.status_code == 201, r.text
+    collect(http, accounts, "student_basic", rows, headers=h["xgb"], unit="0104")
     return {"h": h, "rows": rows}

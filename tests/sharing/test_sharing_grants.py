@@ -113,6 +113,36 @@ def test_more_than_the_threshold_of_people_waits_for_the_commission(http: httpx.
     assert r.json()["status"] == "granted" and r.json()["commission_document"]["sha256"]
 
 
+def test_exactly_the_threshold_of_people_waits_for_the_commission(http: httpx.Client, world: dict) -> None:
+    """以上 includes the number: an application covering exactly the threshold is held (Art. 50)."""
+    h = world["h"]
+    app = apply(http, h["lib"])
+    people = http.post(
+        "/api/v1/sharing/estimate",
+        json={
+            "dataset_code": app["dataset_code"],
+            "elements": app["elements"],
+            "row_filter": app["row_filter"],
+        },
+        headers=h["lib"],
+    ).json()["people"]
+    http.put("/api/v1/sharing/policy", json={"large_scale_threshold": people}, headers=h["office"])
+    sign_and_submit(http, h["lib"], app["id"])
+    approve(http, h["xgb"], app["id"])
+    assert approve(http, h["office"], app["id"]).json()["status"] == "pending_commission"
+
+
+def test_the_office_may_lower_the_statutory_threshold_but_never_raise_it(
+    http: httpx.Client, world: dict
+) -> None:
+    h = world["h"]
+    r = http.put("/api/v1/sharing/policy", json={"large_scale_threshold": 200_001}, headers=h["office"])
+    assert r.status_code == 422 and r.json()["field"] == "large_scale_threshold"
+    assert http.get("/api/v1/sharing/policy", headers=h["lib"]).json()["large_scale_threshold"] == 200_000
+    r = http.put("/api/v1/sharing/policy", json={"large_scale_threshold": 150_000}, headers=h["office"])
+    assert r.status_code == 200 and r.json()["large_scale_threshold"] == 150_000
+
+
 def test_only_the_office_uploads_the_commission_document(http: httpx.Client, world: dict) -> None:
     h = world["h"]
     http.put("/api/v1/sharing/policy", json={"large_scale_threshold": 5}, headers=h["office"])

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from edudata.db import utcnow
+from edudata.errors import Conflict
+from edudata.org.models import RoleAssignment
 from support.sharing import application, apply, approve, sign_and_submit
 
 
@@ -95,8 +99,26 @@ def test_another_units_officer_cannot_approve_as_producer(http: httpx.Client, wo
     assert approve(http, world["h"]["rsc"], app["id"]).status_code == 404
 
 
-def test_an_applicant_cannot_approve_their_own_application(http: httpx.Client, world: dict, accounts) -> None:
-    accounts.create(username="both", roles=("applicant", "office_admin"), unit_code="0002")
+def test_one_account_cannot_be_applicant_and_office_administrator(accounts) -> None:  # noqa: ANN001
+    with pytest.raises(Conflict) as refused:
+        accounts.create(username="both", roles=("applicant", "office_admin"), unit_code="0002")
+    assert "Art. 30" in refused.value.en
+
+
+def test_an_applicant_cannot_approve_their_own_application(
+    http: httpx.Client,
+    world: dict,
+    accounts,
+    db,  # noqa: ANN001
+) -> None:
+    """Defence in depth: were the Art. 30 exclusion bypassed (a role row written by hand), the review still
+    refuses the applicant's own application."""
+    both = accounts.create(username="both", roles=("applicant",), unit_code="0002")
+    with db.session() as s:
+        s.add(
+            RoleAssignment(account_id=both.id, role="office_admin", granted_by="by hand", granted_at=utcnow())
+        )
+        s.commit()
     h = accounts.headers("both")
     app = apply(http, h)
     sign_and_submit(http, h, app["id"])

@@ -8,6 +8,7 @@ are in a JSON file the test writes (``add_user``).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -36,13 +37,17 @@ def install() -> Path:
     lock = (HERE / "package-lock.json").read_bytes()
     cache = Path(os.environ.get("EDUDATA_TEST_CACHE", Path.home() / ".cache" / "edudata-tests"))
     folder = cache / f"oidc-provider-{hashlib.sha256(lock).hexdigest()[:16]}"
-    if (folder / "node_modules" / "oidc-provider" / "package.json").exists():
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(HERE / name, folder / name)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=folder, check=True,
-                   capture_output=True, timeout=300)  # fmt: skip
+    cache.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers may start this module's fixture at once: one installs, the others wait for it.
+    with (cache / "oidc-provider.lock").open("w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if (folder / "node_modules" / "oidc-provider" / "package.json").exists():
+            return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(HERE / name, folder / name)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=folder, check=True,
+                       capture_output=True, timeout=300)  # fmt: skip
     return folder
 
 

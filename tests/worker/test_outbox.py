@@ -115,3 +115,33 @@ def test_registration_on_the_portal_does_not_wait_on_a_dead_relay(
     assert row.recipient == "zhang.san@example.org" and row.state == "pending" and "token=" in row.body
     assert send_due(db, settings.model_copy(update={"smtp_port": relay.port})) == 1
     assert "/open/verify?token=" in relay.to("zhang.san@example.org")[0].get_payload(decode=True).decode()
+
+
+def test_mail_claimed_by_a_worker_that_died_is_sent_after_its_lease(
+    db: Database, settings: Settings, relay: Catcher
+) -> None:
+    """A worker killed between claiming and sending leaves the rows pending: none is lost, and the next worker
+    takes them once the lease has run out (a mail may go twice, never not at all)."""
+    import subprocess
+    import sys
+
+    relay.reset()
+    _queue(db, 3)
+    # A real process claims the batch and dies with SIGKILL before sending anything.
+    script = (
+        "import os, signal, sys\n"
+        "from edudata.db import Database\n"
+        "from edudata.worker.outbox import _claim\n"
+        "from edudata.db import utcnow\n"
+        "print(_claim(Database(sys.argv[1]), 200, utcnow()), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, settings.resolved_database_url()], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == -9 and done.stdout.strip().startswith("[")
+    rows = _rows(db)
+    assert {r.state for r in rows} == {"pending"} and {r.attempts for r in rows} == {1}
+    live = settings.model_copy(update={"smtp_port": relay.port})
+    assert send_due(db, live) == 0  # still leased to the dead worker
+    assert send_due(db, live, now=utcnow() + timedelta(minutes=6)) == 3
+    assert len(relay.sent()) == 3

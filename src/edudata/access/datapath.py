@@ -17,6 +17,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from edudata.access import filters, write_rules
+from edudata.access.copies import record_copy
 from edudata.access.crypto_bridge import StoreCrypto
 from edudata.access.decision import Decision, GrantView, OpenView, decide, decide_open
 from edudata.access.grants import active_grants
@@ -29,6 +30,7 @@ from edudata.config import Settings
 from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
 from edudata.errors import Conflict, EduDataError, PermissionDenied, ValidationFailed
+from edudata.policy.roles import Role
 from edudata.store import bulk, relayout
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
@@ -158,7 +160,7 @@ def _decide(
         if preview is not None:
             # The office looks at what a grant not yet released would deliver (Art. 42: k-anonymity is
             # measured before release), decided exactly as the grantee's reads will be.
-            if "office_admin" not in caller.roles or bound is not None:
+            if Role.OFFICE_ADMIN not in caller.roles or bound is not None:
                 raise PermissionDenied(
                     "只有网信办可以预览待发布的授权", "only the office previews a grant before release"
                 )
@@ -309,6 +311,9 @@ def query(
         detail={"basis": decision.basis, "masking": decision.masking, "after_id": after_id},
         **_audit_fields(caller, ctx),
     )
+    if decision.grant_id is not None and ids:  # a page delivered to a grant holder is a copy (Art. 35 副本)
+        record_copy(ctx.session, spec, ids, kind="grant_delivery", who=_audit_fields(caller, ctx),
+                    grant_id=decision.grant_id)  # fmt: skip
     return Page(
         dataset=spec.code,
         elements=chosen,
@@ -334,14 +339,18 @@ def export_frames(
     chunk: int = 10_000,
     max_rows: int = 2_000_000,
     preview: GrantView | None = None,
+    copy: str | None = None,
 ) -> tuple[Page, list[pl.DataFrame]]:
     """Every row in scope, in masked chunks, recorded as one ``export`` (Art. 30 导出 is audited).
 
-    ``preview`` (office only): decide as that grant would, to measure a release before it happens."""
+    ``preview`` (office only): decide as that grant would, to measure a release before it happens.
+    ``copy`` (``export``, ``package``): the rows leave the platform, so the copy and its people are registered
+    (``edudata.access.copies``, Art. 35 副本); a grant holder's export is always a ``grant_delivery``."""
     spec, decision = _decide(caller, ctx, dataset_code, "export", grant_id, preview)
     chosen = _requested_elements(caller, ctx, spec, decision, elements)
     node, where = _where(caller, ctx, spec, decision, filter)
     frames: list[pl.DataFrame] = []
+    delivered: list[int] = []
     after: int | None = None
     count = 0
     while True:
@@ -350,6 +359,7 @@ def export_frames(
         if not ids:
             break
         frames.append(_decrypt_and_mask(ctx, spec, decision, ids, columns).drop("_id"))
+        delivered.extend(ids)
         count += len(ids)
         after = ids[-1]
         if len(ids) < chunk or count >= max_rows:
@@ -368,6 +378,10 @@ def export_frames(
         },
         **_audit_fields(caller, ctx),
     )
+    kind = copy or ("grant_delivery" if decision.grant_id is not None else None)
+    if kind is not None and preview is None and delivered:
+        record_copy(ctx.session, spec, delivered, kind=kind, who=_audit_fields(caller, ctx),
+                    grant_id=decision.grant_id)  # fmt: skip
     page = Page(
         spec.code,
         chosen,
@@ -499,7 +513,7 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
     ]
 
 
-COUNT_ROLES = frozenset({"office_admin", "applicant", "unit_data_officer", "unit_reviewer"})
+COUNT_ROLES = frozenset({Role.OFFICE_ADMIN, Role.APPLICANT, Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER})
 
 
 ESTIMATE_OPS = frozenset({"eq", "in"})
@@ -583,9 +597,9 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
             raise PermissionDenied(
                 f"无权统计数据集“{spec.name}”的覆盖人数", f"not permitted to count dataset {spec.code}"
             )
-        exact = "office_admin" in caller.roles or (
+        exact = Role.OFFICE_ADMIN in caller.roles or (
             caller.unit_code == spec.owner_unit_code
-            and bool(frozenset(caller.roles) & {"unit_data_officer", "unit_reviewer"})
+            and bool(frozenset(caller.roles) & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER})
         )
         node = filters.parse(filter)
         visible = set(spec.element_codes) if exact else _estimate_filter_allowed(spec, node)
@@ -619,7 +633,7 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
     return result
 
 
-REGISTER_ROLES = frozenset({"office_admin", "data_protection_officer"})
+REGISTER_ROLES = frozenset({Role.OFFICE_ADMIN, Role.DATA_PROTECTION_OFFICER})
 
 
 def count_people_across(
@@ -911,7 +925,7 @@ def migrate_storage(
     Runs in the caller's transaction, so the catalogue change and the migration commit or fail together.
     The office only (the catalogue is the office's, Art. 8)."""
     try:
-        if "office_admin" not in caller.roles or getattr(caller, "grant_id", None) is not None:
+        if Role.OFFICE_ADMIN not in caller.roles or getattr(caller, "grant_id", None) is not None:
             raise PermissionDenied(
                 "只有网信办可以迁移数据集的存储方式", "only the office migrates how a dataset is stored"
             )

@@ -2,7 +2,7 @@
 
 The rules, in order (the first that applies decides):
 
-- **Office** (``office_admin``, 网信办): reads and exports every element of every dataset; it does not insert,
+- **Office** (the office administrator, 网信办): reads and exports every element of every dataset; it does not insert,
   update or delete governed rows itself (least privilege, Art. 30 — a correction comes from the producer unit).
   Its writes are the review chain's: loading a batch it approved (``load``) and rolling back a version
   (``rollback``). Sensitive personal information (Art. 51) stays masked for the office too unless a grant says
@@ -30,6 +30,7 @@ from datetime import datetime
 from edudata.access import filters
 from edudata.access.masking import OFFICE_DEFAULT
 from edudata.errors import PermissionDenied
+from edudata.policy.roles import Role
 from edudata.store.spec import DatasetSpec
 
 READ_OPS = frozenset({"query", "export"})
@@ -112,16 +113,16 @@ def decide(
     verification checks, so the grant that covers them all is chosen)."""
     all_elements = spec.element_codes
     if operation == "history":
-        if "office_admin" in roles:
+        if Role.OFFICE_ADMIN in roles:
             return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
         raise _deny(spec, operation, "历史版本仅网信办可查看", "earlier versions are for the office only")
     if operation == "verify":
         return _decide_verify(roles, unit_code, account_id, spec, grants, now, wanted)
     owner = unit_code == spec.owner_unit_code
     if operation in REVIEW_WRITE_OPS:
-        if "office_admin" in roles and grant_id is None:
+        if Role.OFFICE_ADMIN in roles and grant_id is None:
             return Decision(operation, spec.code, "office", all_elements)
-        if operation == "load" and owner and grant_id is None and "unit_data_officer" in roles:
+        if operation == "load" and owner and grant_id is None and Role.UNIT_DATA_OFFICER in roles:
             return Decision(operation, spec.code, "producer", all_elements)
         raise _deny(
             spec,
@@ -129,15 +130,15 @@ def decide(
             "只有网信办可以执行审核链的写入",
             "only the office writes through the review chain",
         )
-    if "office_admin" in roles and grant_id is None and operation not in WRITE_OPS:
+    if Role.OFFICE_ADMIN in roles and grant_id is None and operation not in WRITE_OPS:
         return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
     if owner and grant_id is None:
-        if operation in WRITE_OPS and "unit_data_officer" in roles:
+        if operation in WRITE_OPS and Role.UNIT_DATA_OFFICER in roles:
             return Decision(operation, spec.code, "producer", all_elements)
-        if operation in READ_OPS and roles & {"unit_data_officer", "unit_reviewer"}:
+        if operation in READ_OPS and roles & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER}:
             return Decision(operation, spec.code, "producer", all_elements)
     if operation in WRITE_OPS:
-        if "office_admin" in roles:
+        if Role.OFFICE_ADMIN in roles:
             raise _deny(
                 spec,
                 operation,
@@ -220,9 +221,9 @@ def _decide_verify(
     def unmasked(elements: Sequence[str], masking: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(e for e in elements if e not in masking)
 
-    if "office_admin" in roles:
+    if Role.OFFICE_ADMIN in roles:
         return Decision("verify", spec.code, "office", unmasked(spec.element_codes, sensitive_masking(spec)))
-    if unit_code == spec.owner_unit_code and roles & {"unit_data_officer", "unit_reviewer"}:
+    if unit_code == spec.owner_unit_code and roles & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER}:
         return Decision("verify", spec.code, "producer", spec.element_codes)
     usable = _usable(grants, spec, unit_code, account_id, now)
     for g in sorted(usable, key=lambda g: (g.kind != "verify", g.id)):

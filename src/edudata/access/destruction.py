@@ -20,6 +20,7 @@ from edudata.access.datapath import Caller, Context, _audit_fields, _refuse
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
 from edudata.errors import NotFound, PermissionDenied
+from edudata.policy.roles import Role
 from edudata.store import destruction as store
 from edudata.store.guard import datapath_scope
 from edudata.store.models import StoreTable
@@ -54,7 +55,7 @@ def locate_person(
 ) -> dict[str, list[int]]:
     """Row ids of one person in every dataset, for a destruction request (office only; no value leaves)."""
     _allow(
-        caller, ctx, "destruction_locate", "office_admin", "*",
+        caller, ctx, "destruction_locate", Role.OFFICE_ADMIN, "*",
         ("只有网信办可以确定销毁范围", "only the office determines the scope of a destruction"),
     )  # fmt: skip
     known = {v.strip() for v in (id_number, *numbers) if v and v.strip()}
@@ -89,7 +90,7 @@ def locate_person(
 def count_scope(caller: Caller, ctx: Context, dataset_code: str, cutoff: datetime | None) -> int:
     """Rows (current) a dataset-wide or before-a-date destruction would remove (office only)."""
     _allow(
-        caller, ctx, "destruction_locate", "office_admin", dataset_code,
+        caller, ctx, "destruction_locate", Role.OFFICE_ADMIN, dataset_code,
         ("只有网信办可以确定销毁范围", "only the office determines the scope of a destruction"),
     )  # fmt: skip
     spec = load_spec(ctx.session, dataset_code)
@@ -139,7 +140,7 @@ def destroy(
 ) -> dict[str, Any]:
     """Destroy the scope of an approved request (destruction officer only) and the people's own keys."""
     _allow(
-        caller, ctx, "destroy", "destruction_officer", str(scope.get("dataset") or "*"),
+        caller, ctx, "destroy", Role.DESTRUCTION_OFFICER, str(scope.get("dataset") or "*"),
         ("只有数据销毁专员可以执行销毁（第三十条 权限分离）",
          "only the destruction officer destroys data (Art. 30, separation of duties)"),
     )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from edudata.db import Base, utcnow
@@ -60,3 +60,31 @@ class PolicyEpoch(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DataCopy(Base):
+    """A copy of governed rows handed out of the platform (Art. 35 副本): an export, a signed package, a page
+    delivered to a grant holder. Destruction lists the copies that held a person and asks their holders to delete
+    them; the people are recorded by ``subject_ref`` only (:class:`DataCopySubject`)."""
+
+    __tablename__ = "access_copy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # export | package | grant_delivery
+    dataset_code: Mapped[str] = mapped_column(String(64), index=True)
+    account_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    username: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    unit_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    made_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DataCopySubject(Base):
+    """One person (their blind-index ``subject_ref``) in one copy."""
+
+    __tablename__ = "access_copy_subject"
+
+    copy_id: Mapped[int] = mapped_column(ForeignKey("access_copy.id", ondelete="CASCADE"), primary_key=True)
+    subject_ref: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

@@ -1,4 +1,8 @@
-"""The data API (C3): query, export and change governed records — every call goes through the data path."""
+"""The data API (C3): query, export and delete governed records — every call goes through the data path.
+
+Inserts and changes (``POST/PATCH …/rows``) are collection: the ingest domain takes them as a reviewed batch
+(``ingest/row_routes.py``, docs/data-path.md).
+"""
 
 from __future__ import annotations
 
@@ -13,20 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, formats
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
-from edudata.identity.deps import current_principal
+from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
-
-
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _elements(raw: str | None) -> list[str] | None:
@@ -41,16 +37,6 @@ class QueryBody(BaseModel):
     after: int | None = Field(None, ge=0, le=2**63 - 1)
     grant_id: int | None = None
     total: bool = False
-
-
-class RowsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=5000)
-
-
-class ChangesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    changes: dict[str, Any] = Field(..., min_length=1)
 
 
 def _page_json(page: datapath.Page, request: Request) -> dict[str, Any]:
@@ -88,7 +74,7 @@ def query_records(
     ),
     grant_id: int | None = Query(None),
     total: bool = Query(False),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """A page of records, only the permitted elements and rows, masked as decided, audited."""
@@ -112,7 +98,7 @@ def query_records_post(
     dataset: str,
     body: QueryBody,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Same as GET, with the filter as a JSON body (for long filters)."""
@@ -139,7 +125,7 @@ def export_records(
     elements: str | None = Query(None, max_length=2000),
     filter: str | None = Query(None, max_length=20000),
     grant_id: int | None = Query(None),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26);
@@ -156,6 +142,7 @@ def export_records(
         elements=_elements(elements),
         filter=filter,
         grant_id=grant_id,
+        copy="package" if format == "package" else "export",  # registered with its people (Art. 35 副本)
     )
     frame = formats.concat(frames, page.elements)
     meta = {
@@ -210,40 +197,12 @@ def _package(request: Request, page: datapath.Page, frame: Any, meta: dict[str, 
         return path.read_bytes()
 
 
-@router.post("/{dataset}/rows", status_code=201)
-def insert_records(
-    dataset: str,
-    body: RowsBody,
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    """Insert records (all or none; each value checked against its data standard)."""
-    ids = datapath.insert(principal, _ctx(request, session), dataset, body.rows)
-    session.commit()
-    return {"dataset": dataset, "inserted": len(ids), "ids": ids}
-
-
-@router.patch("/{dataset}/rows/{row_id}")
-def update_record(
-    dataset: str,
-    row_id: int,
-    body: ChangesBody,
-    request: Request,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    version = datapath.update(principal, _ctx(request, session), dataset, row_id, body.changes)
-    session.commit()
-    return {"dataset": dataset, "id": row_id, "version": version}
-
-
 @router.delete("/{dataset}/rows/{row_id}")
 def delete_record(
     dataset: str,
     row_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.write")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     count = datapath.delete(principal, _ctx(request, session), dataset, [row_id])
@@ -256,7 +215,7 @@ def record_history(
     dataset: str,
     row_id: int,
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Earlier versions of a record (office only)."""

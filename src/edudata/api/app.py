@@ -22,9 +22,10 @@ STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
 def _include_domain_routers(app: FastAPI) -> None:
-    """Each domain contributes ``routes.py`` (API) and ``pages.py`` (web), each with a ``router``."""
+    """Each domain contributes ``routes.py`` (API) and ``pages.py`` (web), each with a ``router``, and may serve
+    a path outside its prefix from ``row_routes.py`` (ingest takes the data API's writes)."""
     for domain in ("web", *DOMAINS):
-        for part in ("routes", "pages"):
+        for part in ("routes", "row_routes", "pages"):
             name = f"edudata.{domain}.{part}"
             if importlib.util.find_spec(f"edudata.{domain}") and importlib.util.find_spec(name):
                 app.include_router(importlib.import_module(name).router)

@@ -29,13 +29,14 @@ from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint
 from edudata.audit.models import AuditRecord
 from edudata.audit.search import as_dict
+from edudata.policy.roles import Role
 
 #: Operations that show governed data to their caller.
 READS = ("query", "export", "count", "count_people", "verify", "history", "open_query", "open_export",
          "open_download", "datastore_search")  # fmt: skip
 MAX_READS = 500
 #: Roles that read a dataset by office, without a grant (edudata.access.decision).
-OFFICE_ROLE, PRODUCER_ROLES = "office_admin", ("unit_data_officer", "unit_reviewer")
+OFFICE_ROLE, PRODUCER_ROLES = Role.OFFICE_ADMIN, (Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER)
 
 
 @dataclass(frozen=True)

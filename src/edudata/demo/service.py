@@ -1,7 +1,8 @@
 """Build the demo university (天津财经大学) through the platform's own services and data path.
 
-Units, one account per role, the demo catalogue, and synthetic students and staff loaded by their producer
-units through the data path — so the demo holds encrypted, audited, governed data exactly like production.
+Units, one account per role, the demo catalogue, and synthetic students and staff collected by their producer
+units through the real path (``demo/collection.py``: Art. 51 paperwork, a batch, the unit's and the office's
+review) — so the demo holds encrypted, audited, governed data exactly like production.
 Passwords are random and printed at each start; nothing secret is fixed in the code.
 """
 
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from edudata.access import datapath
 from edudata.config import Settings
 from edudata.db import Database
+from edudata.demo import collection
 from edudata.migrate import upgrade
+from edudata.policy.roles import Role
 from edudata.reference import seed_reference_data
 
 
@@ -39,22 +42,23 @@ class Login:
 
 
 ACCOUNTS = (
-    DemoAccount("office", "office_admin", "0002", "网信办管理员"),
-    DemoAccount("leader", "leadership", "0001", "网信领导小组成员"),
-    DemoAccount("xgb_officer", "unit_data_officer", "0104", "学生工作部数据专员"),
-    DemoAccount("xgb_reviewer", "unit_reviewer", "0104", "学生工作部审核员"),
-    DemoAccount("rsc_officer", "unit_data_officer", "0102", "人事处数据专员"),
-    DemoAccount("kyc_officer", "unit_data_officer", "0106", "科研处数据专员"),
-    DemoAccount("kyc_reviewer", "unit_reviewer", "0106", "科研处审核员"),
-    DemoAccount("lib_applicant", "applicant", "0110", "图书馆数据申请人"),
-    DemoAccount("auditor", "auditor", "0002", "安全审计员"),
-    DemoAccount("destroyer", "destruction_officer", "0002", "数据销毁专员"),
-    DemoAccount("dpo", "data_protection_officer", "0002", "数据保护负责人"),
-    DemoAccount("support", "tech_support", "0301", "技术支持工程师"),
+    DemoAccount("office", Role.OFFICE_ADMIN, "0002", "网信办管理员"),
+    DemoAccount("leader", Role.LEADERSHIP, "0001", "网信领导小组成员"),
+    DemoAccount("xgb_officer", Role.UNIT_DATA_OFFICER, "0104", "学生工作部数据专员"),
+    DemoAccount("xgb_reviewer", Role.UNIT_REVIEWER, "0104", "学生工作部审核员"),
+    DemoAccount("rsc_officer", Role.UNIT_DATA_OFFICER, "0102", "人事处数据专员"),
+    DemoAccount("rsc_reviewer", Role.UNIT_REVIEWER, "0102", "人事处审核员"),
+    DemoAccount("kyc_officer", Role.UNIT_DATA_OFFICER, "0106", "科研处数据专员"),
+    DemoAccount("kyc_reviewer", Role.UNIT_REVIEWER, "0106", "科研处审核员"),
+    DemoAccount("lib_applicant", Role.APPLICANT, "0110", "图书馆数据申请人"),
+    DemoAccount(Role.AUDITOR, Role.AUDITOR, "0002", "安全审计员"),
+    DemoAccount("destroyer", Role.DESTRUCTION_OFFICER, "0002", "数据销毁专员"),
+    DemoAccount("dpo", Role.DATA_PROTECTION_OFFICER, "0002", "数据保护负责人"),
+    DemoAccount("support", Role.TECH_SUPPORT, "0301", "技术支持工程师"),
 )
 
-# Which producer account loads which synthetic table into which dataset.
-LOADS = (("student_basic", "xgb_officer"), ("staff_basic", "rsc_officer"))
+# Which producer unit's officer submits which synthetic table, and its reviewer approves it (Art. 22).
+LOADS = (("student_basic", "xgb_officer", "xgb_reviewer"), ("staff_basic", "rsc_officer", "rsc_reviewer"))
 
 
 def new_password() -> str:
@@ -62,15 +66,6 @@ def new_password() -> str:
     alphabet = string.ascii_letters + string.digits
     core = "".join(secrets.choice(alphabet) for _ in range(12))
     return f"{core[:4]}-{core[4:8]}-{core[8:]}!7a"
-
-
-@dataclass(frozen=True)
-class _Caller:
-    account_id: int
-    username: str
-    unit_code: str
-    roles: frozenset[str]
-    source_ip: str = "127.0.0.1"
 
 
 def build_demo(
@@ -122,44 +117,25 @@ def build_demo(
 
         sizes = {"student_basic": students, "staff_basic": staff}
         makers = {"student_basic": people.students, "staff_basic": people.staff}
-        for dataset, username in LOADS:
+        for dataset, officer, reviewer in LOADS:
             with database.session() as session:
-                account = session.execute(select(Account).where(Account.username == username)).scalar_one()
-                caller = _Caller(
-                    account.id,
-                    username,
-                    _unit_code(session, account.unit_id),
-                    frozenset({"unit_data_officer"}),
-                )
+                caller = collection.principal(session, officer)
                 ctx = datapath.Context(
                     session=session, settings=settings, database=database, request_id="demo"
                 )
                 have = datapath.query(caller, ctx, dataset, page_size=1, with_total=True).total or 0
-                session.commit()
-                want = sizes[dataset]
-                if have >= want:
-                    if progress:
-                        progress(dataset, want, want)
-                    continue
-                frame = makers[dataset](want, seed)
                 spec_codes = datapath.element_codes(ctx, dataset)
+                session.commit()
+            want = sizes[dataset]
+            if have < want:
+                frame = makers[dataset](want, seed)
                 frame = frame.select([c for c in frame.columns if c in spec_codes]).slice(have)
-                chunk = 5_000
-                for start in range(0, frame.height, chunk):
-                    rows = frame.slice(start, chunk).to_dicts()
-                    datapath.insert(caller, ctx, dataset, rows, batch="demo")
-                    session.commit()
-                    if progress:
-                        progress(dataset, have + min(start + chunk, frame.height), want)
+                collection.collect(database, settings, dataset, frame, officer=officer, reviewer=reviewer)
+            if progress:
+                progress(dataset, want, want)
         from edudata.demo.showcase import seed_showcase
 
         seed_showcase(settings, database, report)
     finally:
         database.dispose()
     return logins
-
-
-def _unit_code(session, unit_id: int) -> str:  # noqa: ANN001
-    from edudata.org.models import Unit
-
-    return session.get(Unit, unit_id).code

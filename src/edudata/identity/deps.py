@@ -24,7 +24,6 @@ from edudata.identity import blacklist, csrf
 from edudata.identity.principal import Principal
 from edudata.identity.service import principal_for
 from edudata.identity.tokens import SESSION_COOKIE, as_utc, find_session, find_token, is_live
-from edudata.org.roles import role_name
 
 #: Anonymous forms (the login page) carry a CSRF token that must equal this cookie (double submit).
 CSRF_COOKIE = "edudata_csrf"
@@ -135,19 +134,6 @@ def current_principal(request: Request, session: Session = Depends(get_session))
         raise PermissionDenied("账户已列入黑名单", "this account is blacklisted")
     request.state.principal = principal
     return principal
-
-
-def require_roles(*roles: str):  # noqa: ANN201 - a FastAPI dependency
-    """A dependency that returns the principal when it holds any of ``roles``, else 403 naming them."""
-    names_zh = "、".join(role_name(r)[0] for r in roles)
-    names_en = ", ".join(role_name(r)[1] for r in roles)
-
-    def _require(principal: Principal = Depends(current_principal)) -> Principal:
-        if not principal.has(*roles):
-            raise PermissionDenied(f"需要以下角色之一：{names_zh}", f"requires one of the roles: {names_en}")
-        return principal
-
-    return _require
 
 
 def web_principal(request: Request, session: Session = Depends(get_session)) -> Principal:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -108,6 +109,44 @@ def read_ldap(settings: Settings) -> list[DirectoryEntry]:
         conn.unbind()
 
 
+def read_staff_dataset(caller: Any, ctx: Any) -> list[DirectoryEntry]:
+    """People from 人事处's authoritative staff dataset (一人一号), read through the data path as ``caller`` (the
+    office), so the read is decided, masked and audited like any other. A name the data path masks for this
+    caller is not taken (the person's first sign-on brings it)."""
+    from edudata.access import datapath
+
+    settings = ctx.settings
+    number, name, unit = (
+        settings.directory_staff_number,
+        settings.directory_staff_name,
+        settings.directory_staff_unit,
+    )
+    entries: list[DirectoryEntry] = []
+    after = None
+    while True:
+        page = datapath.query(caller, ctx, settings.directory_staff_dataset, elements=[number, name, unit],
+                              page_size=datapath.MAX_PAGE_SIZE, after_id=after)  # fmt: skip
+        masked = name in page.masking
+        entries += [
+            DirectoryEntry(
+                number=str(r.get(number) or ""),
+                name="" if masked else str(r.get(name) or ""),
+                unit_code=str(r.get(unit) or ""),
+            )  # fmt: skip
+            for r in page.rows
+        ]
+        if page.next_after is None:
+            return entries
+        after = page.next_after
+
+
+def read_source(settings: Settings, caller: Any = None, ctx: Any = None) -> list[DirectoryEntry]:
+    """The configured source: the LDAP directory, or the staff dataset (which needs the office as caller)."""
+    if settings.directory_source == "staff_dataset":
+        return read_staff_dataset(caller, ctx)
+    return read_ldap(settings)
+
+
 def plan(session: Session, entries: Iterable[DirectoryEntry], *, force: bool = False) -> list[Change]:
     """What a sync would change, in a stable order; refused when the directory looks broken."""
     units = {code: uid for code, uid in session.execute(select(Unit.code, Unit.id))}
@@ -132,11 +171,11 @@ def plan(session: Session, entries: Iterable[DirectoryEntry], *, force: bool = F
         known = managed.get(number)
         if known is None:
             username = entry.username if USERNAME.fullmatch(entry.username or "") else number
-            if username in taken or not entry.name:
-                changes.append(Change("skip", number, username, entry.name, note="username taken or no name"))
+            if username in taken:
+                changes.append(Change("skip", number, username, entry.name, note="username taken"))
                 continue
             taken.add(username)
-            changes.append(Change("add", number, username, entry.name, to_unit=entry.unit_code))
+            changes.append(Change("add", number, username, entry.name or number, to_unit=entry.unit_code))
             continue
         person, account = known
         if account.disabled:

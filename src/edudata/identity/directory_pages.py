@@ -22,20 +22,34 @@ from edudata.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, session: Session, **ctx) -> Response:  # noqa: ANN003
+def _entries(request: Request, session: Session, principal: Principal) -> list[directory.DirectoryEntry]:
+    from edudata.access.datapath import Context
+
+    settings = request.app.state.settings
+    ctx = Context(session=session, settings=settings, database=request.app.state.db,
+                  request_id=getattr(request.state, "request_id", None))  # fmt: skip
+    return directory.read_source(settings, principal, ctx)
+
+
+def _configured(settings) -> bool:  # noqa: ANN001
+    return settings.directory_source == "staff_dataset" or bool(settings.ldap_url)
+
+
+def _page(request: Request, session: Session, principal: Principal, **ctx) -> Response:  # noqa: ANN003
     settings = request.app.state.settings
     status = 200
-    if "changes" not in ctx and settings.ldap_url:
+    if "changes" not in ctx and _configured(settings):
         try:
-            ctx["changes"] = directory.plan(session, directory.read_ldap(settings))
-            session.rollback()
+            ctx["changes"] = directory.plan(session, _entries(request, session, principal))
+            session.commit()  # nothing is changed by a plan; this keeps the data path's audit record of the read
         except EduDataError as err:
             refused(request, session, err)
             ctx["error"], status = err, err.status
     ctx.setdefault("changes", [])
     return render(
         request, "identity/directory.html",
-        {"configured": bool(settings.ldap_url), "base": settings.ldap_people_base, **ctx}, status_code=status,
+        {"configured": _configured(settings), "base": settings.ldap_people_base if settings.directory_source == "ldap"
+         else settings.directory_staff_dataset, **ctx}, status_code=status,
     )  # fmt: skip
 
 
@@ -43,9 +57,9 @@ def _page(request: Request, session: Session, **ctx) -> Response:  # noqa: ANN00
 def directory_page(
     request: Request,
     session: Session = Depends(get_session),
-    _p: Principal = Depends(allow("identity.directory.sync")),
+    principal: Principal = Depends(allow("identity.directory.sync")),
 ) -> Response:
-    return _page(request, session)
+    return _page(request, session, principal)
 
 
 @router.post("/admin/directory", dependencies=[Depends(verify_csrf)])
@@ -57,11 +71,11 @@ def directory_apply(
 ) -> Response:
     settings = request.app.state.settings
     try:
-        entries = directory.read_ldap(settings)
+        entries = _entries(request, session, principal)
         changes = directory.plan(session, entries, force=form_text(form, "force") == "1")
-        done = directory.apply(session, changes, by=principal.username)
+        done = directory.apply(session, changes, by=principal.username, source=settings.directory_source)
         commit(session)
     except EduDataError as err:
         refused(request, session, err)
-        return _page(request, session, error=err)
-    return _page(request, session, changes=done, applied=True)
+        return _page(request, session, principal, error=err)
+    return _page(request, session, principal, changes=done, applied=True)

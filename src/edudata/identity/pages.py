@@ -197,6 +197,9 @@ def _account_page(
 ) -> Response:  # noqa: ANN003
     account = session.get(Account, principal.account_id)
     ctx.setdefault("errors", {})
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    web = find_session(session, secret) if secret and len(secret) <= 200 else None
+    ctx["sso_method"] = web.auth_method if web is not None and web.auth_method != "password" else ""
     return render(request, "identity/account.html", {"account": account, **ctx}, status_code=status)
 
 

@@ -142,3 +142,18 @@ def schedule_command() -> None:
         console.print(f"已排队的数据源 / sources queued: {schedule_due(database)}")
     finally:
         database.dispose()
+
+
+@app.command("ingest-purge-staging")
+def purge_staging_command() -> None:
+    """Remove the staging files of batches finished longer ago than EDUDATA_STAGING_RETENTION_DAYS (run from cron)."""
+    from edudata.ingest.staging import purge_finished
+
+    settings = get_settings()
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            purged = purge_finished(session, settings)
+        console.print(f"已清除暂存批次 / staging removed: {len(purged)}")
+    finally:
+        database.dispose()

@@ -16,11 +16,12 @@ from edudata.access.specs import load_spec
 from edudata.audit import service as audit
 from edudata.errors import NotFound, PermissionDenied, ValidationFailed
 from edudata.ingest.models import HeaderMapping
+from edudata.policy import allowed
 from edudata.store.spec import DatasetSpec
 
 
 def may_edit(who: Any, spec: DatasetSpec) -> bool:
-    return who.has("office_admin") or (who.has("unit_data_officer") and who.unit_code == spec.owner_unit_code)
+    return allowed(who, "ingest.mapping.edit", unit_code=spec.owner_unit_code)
 
 
 def _require(who: Any, spec: DatasetSpec) -> None:

@@ -6,21 +6,23 @@ from __future__ import annotations
 import polars as pl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from edudata.access.specs import load_spec
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.audit import service as audit
 from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
-from edudata.identity.deps import form_data, form_text, verify_csrf, web_principal
+from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.ingest import labels, mappings, quality, review, service, staging
 from edudata.ingest.models import Batch
 from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.org.models import Unit
+from edudata.policy import allowed
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,18 +35,11 @@ STATUS = {
 }
 
 
-def _may_collect(who: Principal) -> None:
-    if not who.has("office_admin", "unit_data_officer", "unit_reviewer", "leadership"):
-        raise PermissionDenied(
-            "只有数据生产单位和网信办可以使用数据采集", "collection is for producer units and the office"
-        )
-
-
 def _own_datasets(session: Session, who: Principal) -> list[tuple[str, str]]:
     stmt = (
         select(Dataset.code, Dataset.name).join(Unit, Unit.id == Dataset.owner_unit_id).order_by(Dataset.code)
     )
-    if not who.has("office_admin"):
+    if not allowed(who, "ingest.mapping.edit"):
         stmt = stmt.where(Unit.code == who.unit_code)
     return [(c, n) for c, n in session.execute(stmt).all()]
 
@@ -61,12 +56,15 @@ def _correctable(session: Session, who: Principal) -> list[Batch]:
 
 
 def _index(session: Session, who: Principal, **extra: object) -> dict:
+    # Only the batches the policy lets the caller open (leadership reads quality reports, not batches).
     stmt = select(Batch).order_by(Batch.id.desc()).limit(100)
-    if not who.has("office_admin", "leadership"):
+    if not allowed(who, "ingest.batch.read"):
+        if not allowed(who, "ingest.batch.read", unit_code=who.unit_code):
+            stmt = stmt.where(false())
         stmt = stmt.where(Batch.unit_code == who.unit_code)
     return {
         "batches": list(session.execute(stmt).scalars()), "datasets": _own_datasets(session, who),
-        "status": STATUS, "can_upload": who.has("unit_data_officer"), "correctable": _correctable(session, who),
+        "status": STATUS, "can_upload": allowed(who, "ingest.batch.upload", unit_code=who.unit_code), "correctable": _correctable(session, who),
         **extra,
     }  # fmt: skip
 
@@ -76,10 +74,9 @@ def ingest_page(
     request: Request,
     parent: str | None = None,
     dataset: str | None = None,
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.read")),
     session: Session = Depends(get_session),
 ) -> Response:
-    _may_collect(who)
     chosen = {"parent": (parent or "")[:32], "dataset": (dataset or "")[:64]}
     return render(request, "ingest/index.html", _index(session, who, chosen=chosen))
 
@@ -88,7 +85,7 @@ def ingest_page(
 def upload_page(
     request: Request,
     form: FormData = Depends(form_data),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.batch.upload")),
     session: Session = Depends(get_session),
 ) -> Response:
     upload = form.get("file")
@@ -118,7 +115,7 @@ def _source_values(
 ) -> None:
     """The producer unit's own data officer sees the failing values as typed (they are the value's source,
     Art. 19, and cannot fix what they cannot see); everyone else sees them masked. Audited as a read."""
-    if not (who.has("unit_data_officer") and who.unit_code == batch.unit_code) or not items:
+    if not allowed(who, "ingest.quarantine.download", unit_code=batch.unit_code) or not items:
         return
     frame = staging.read_frame(session, request.app.state.settings, batch.code, "quarantine")
     rows = frame.filter(pl.col("_row").is_in([i["row"] for i in items]))
@@ -140,7 +137,7 @@ def batch_page(
     code: str,
     request: Request,
     page: int = 1,
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.batch.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     batch = visible_batch(session, who, code)
@@ -167,8 +164,8 @@ def batch_page(
         d["element_name"] = labels.element_label(spec, d["element"])
         d["rule_zh"], d["rule_en"] = labels.rule_label(d["rule"], s.rules)
     can_review = (
-        batch.status == "validated" and who.has("unit_reviewer") and who.unit_code == batch.unit_code
-    ) or (batch.status == "unit_approved" and who.has("office_admin"))
+        batch.status == "validated" and allowed(who, "ingest.batch.approve_unit", unit_code=batch.unit_code)
+    ) or (batch.status == "unit_approved" and allowed(who, "ingest.batch.approve_office"))
     normalised = [(labels.element_label(spec, e), e, n) for e, n in report.get("normalised", {}).items()]
     return render(
         request,
@@ -181,7 +178,7 @@ def batch_page(
             "rules_svg": quality.bar_chart(rules, title="failures per rule"),
             "completeness_svg": quality.bar_chart(completeness, title="completeness %"),
             "can_review": can_review and who.account_id != batch.uploaded_by_id,
-            "can_download": who.has("unit_data_officer") and who.unit_code == batch.unit_code and batch.rows_quarantined,
+            "can_download": allowed(who, "ingest.quarantine.download", unit_code=batch.unit_code) and batch.rows_quarantined,
         },
     )  # fmt: skip
 
@@ -191,7 +188,7 @@ def review_page(
     code: str,
     request: Request,
     form: FormData = Depends(form_data),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.batch.review")),
     session: Session = Depends(get_session),
 ) -> Response:
     visible_batch(session, who, code)
@@ -207,14 +204,11 @@ def review_page(
 def quality_page(
     dataset: str,
     request: Request,
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.quality.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     spec = load_spec(session, dataset)
-    if not (
-        who.has("office_admin", "leadership")
-        or (who.unit_code == spec.owner_unit_code and who.has("unit_data_officer", "unit_reviewer"))
-    ):
+    if not allowed(who, "ingest.quality.read", unit_code=spec.owner_unit_code):
         raise PermissionDenied(
             "只有网信办和数据生产单位可以查看质量报告",
             "only the office and the producer unit read the quality report",
@@ -235,7 +229,7 @@ def quality_page(
 def mappings_page(
     request: Request,
     dataset: str | None = None,
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.mapping.edit")),
     session: Session = Depends(get_session),
 ) -> Response:
     """列名映射: the saved header → element mappings of the datasets the caller maintains."""
@@ -243,7 +237,6 @@ def mappings_page(
 
 
 def _mappings_ctx(session: Session, who: Principal, dataset: str | None, **extra: object) -> dict:
-    _may_collect(who)
     own = [(c, n) for c, n in _own_datasets(session, who) if mappings.may_edit(who, load_spec(session, c))]
     if not own:
         raise PermissionDenied(
@@ -262,7 +255,7 @@ def _mappings_ctx(session: Session, who: Principal, dataset: str | None, **extra
 def save_mapping_page(
     request: Request,
     form: FormData = Depends(form_data),
-    who: Principal = Depends(web_principal),
+    who: Principal = Depends(allow("ingest.mapping.edit")),
     session: Session = Depends(get_session),
 ) -> Response:
     dataset = form_text(form, "dataset")

@@ -37,6 +37,7 @@ from edudata.ingest.jobs import as_utc, enqueue, handler
 from edudata.ingest.models import Batch, Job, Source
 from edudata.ingest.service import Setup, check_submitter, process, setup
 from edudata.org.models import Unit
+from edudata.policy import require
 
 MAX_PULL_ROWS = 5_000_000
 SEALING_PURPOSE = "pull-source-secrets"  # the data key that seals connection passwords
@@ -48,11 +49,7 @@ def _secret_aad(source: Source) -> str:
 
 
 def _office(caller: datapath.Caller) -> None:
-    if "office_admin" not in caller.roles:
-        raise PermissionDenied(
-            "只有网信办可以登记拉取数据源（第三十条，最小授权）",
-            "only the office registers pull sources (Art. 30, least privilege)",
-        )
+    require(caller, "ingest.pull.manage")
 
 
 def create_source(

@@ -24,6 +24,7 @@ from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from edudata.ingest import merge, staging
 from edudata.ingest.models import Batch, Version
 from edudata.ingest.service import actor, get_batch, setup
+from edudata.policy import allowed, require
 from edudata.store.spec import DatasetSpec
 
 Caller = datapath.Caller
@@ -47,10 +48,10 @@ def review(
     if not approve and not reason:
         raise ValidationFailed("驳回须说明理由", "a rejection needs a reason", field="reason")
     batch = _locked(session, caller, batch)
-    office = "office_admin" in caller.roles and batch.status == "unit_approved"
+    office = allowed(caller, "ingest.batch.approve_office") and batch.status == "unit_approved"
     if batch.status == "validated":
-        if not ("unit_reviewer" in caller.roles and caller.unit_code == batch.unit_code):
-            if "office_admin" in caller.roles:
+        if not allowed(caller, "ingest.batch.approve_unit", unit_code=batch.unit_code):
+            if allowed(caller, "ingest.batch.approve_office"):
                 raise Conflict(
                     "须先经数据生产单位审核人审核通过，网信办方可审核（自下而上，第二十二条）",
                     "the producer unit's reviewer must approve first, then the office (bottom-up review, Art. 22)",
@@ -115,8 +116,8 @@ _PAST = {
 def _locked(session: Session, caller: Caller, batch: Batch) -> Batch:
     """Lock the batch (compare-and-set, :mod:`edudata.transition`); 409 when the caller's step was decided."""
     batch = transition.lock_row(session, Batch, batch.id, what=("批次", "batch"))
-    step = "unit" if "unit_reviewer" in caller.roles and caller.unit_code == batch.unit_code else None
-    step = step or ("office" if "office_admin" in caller.roles else None)
+    step = "unit" if allowed(caller, "ingest.batch.approve_unit", unit_code=batch.unit_code) else None
+    step = step or ("office" if allowed(caller, "ingest.batch.approve_office") else None)
     past = _PAST.get(step or "", set())
     if step == "office" and batch.status == "rejected" and batch.office_reviewed_by:
         past = past | {"rejected"}
@@ -209,10 +210,7 @@ def versions(session, dataset_code: str) -> list[Version]:  # noqa: ANN001
 
 
 def _office(caller: Caller) -> None:
-    if "office_admin" not in caller.roles:
-        raise PermissionDenied(
-            "只有网信办可以比较或回滚数据版本", "only the office compares or rolls back versions"
-        )
+    require(caller, "ingest.version.manage")
 
 
 def _state(ctx: datapath.Context, dataset_code: str, upto: int, key: str) -> pl.DataFrame:

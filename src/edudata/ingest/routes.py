@@ -12,41 +12,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
 from edudata.access.specs import load_spec
+from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
+from edudata.api.policy import allow
 from edudata.audit import service as audit
-from edudata.errors import NotFound, PermissionDenied, ValidationFailed
-from edudata.identity.deps import current_principal
+from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.ingest import jobs, mappings, pull, quality, review, service, snapshots
-from edudata.ingest.models import Batch, Job, Rule
+from edudata.ingest.models import Batch, Job, Rule, Source
+from edudata.policy import allowed, require
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 RULE_KINDS = ("regex", "range", "allowed", "cross_field", "width")
 
 
-def ctx_of(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session, settings=request.app.state.settings, database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )  # fmt: skip
-
-
 def visible_batch(session: Session, who: Principal, code: str) -> Batch:
     """A batch its unit's officers and reviewers and the office may see (404 for anyone else)."""
     batch = service.get_batch(session, code)
-    if not (
-        who.has("office_admin")
-        or (who.unit_code == batch.unit_code and who.has("unit_data_officer", "unit_reviewer"))
-    ):
+    if not allowed(who, "ingest.batch.read", unit_code=batch.unit_code):
         raise NotFound(f"没有批次 {code[:40]}", f"no batch {code[:40]}")
     return batch
-
-
-def _office(who: Principal) -> None:
-    if not who.has("office_admin"):
-        raise PermissionDenied("只有网信办可以执行此操作", "only the office may do this")
 
 
 @router.post("/{dataset}/batches", status_code=201)
@@ -57,7 +43,7 @@ def upload_batch(
     unit: str = Form(..., max_length=32),
     encoding: str = Form("auto", max_length=16),
     parent: str | None = Form(None, max_length=32),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.batch.upload")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Submit a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX file; ``parent`` names a batch it corrects."""
@@ -74,7 +60,7 @@ def list_batches(
     dataset: str | None = Query(None, max_length=64),
     status: str | None = Query(None, max_length=16),
     limit: int = Query(50, ge=1, le=500),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     stmt = select(Batch).order_by(Batch.id.desc()).limit(limit)
@@ -82,8 +68,8 @@ def list_batches(
         stmt = stmt.where(Batch.dataset_code == dataset)
     if status:
         stmt = stmt.where(Batch.status == status)
-    if not who.has("office_admin"):
-        if not who.has("unit_data_officer", "unit_reviewer"):
+    if not allowed(who, "ingest.batch.read"):
+        if not allowed(who, "ingest.batch.read", unit_code=who.unit_code):
             return {"items": []}
         stmt = stmt.where(Batch.unit_code == who.unit_code)
     return {"items": [quality.batch_view(b) for b in session.execute(stmt).scalars()]}
@@ -91,7 +77,7 @@ def list_batches(
 
 @router.get("/batches/{code}")
 def get_batch(
-    code: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    code: str, who: Principal = Depends(allow("ingest.batch.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     return quality.batch_view(visible_batch(session, who, code))
 
@@ -101,7 +87,7 @@ def batch_issues(
     code: str,
     limit: int = Query(500, ge=1, le=5000),
     offset: int = Query(0, ge=0),
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.batch.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Quarantine reasons: row, element, value (masked when sensitive), rule, message in Chinese and English."""
@@ -113,16 +99,12 @@ def batch_issues(
 def quarantine_download(
     code: str,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.quarantine.download")),
     session: Session = Depends(get_session),
 ) -> Response:
     """The quarantined rows as typed, with a reason column, for the producer unit's data officer to fix."""
     batch = visible_batch(session, who, code)
-    if not (who.has("unit_data_officer") and who.unit_code == batch.unit_code):
-        raise PermissionDenied(
-            "隔离数据只提供给数据生产单位的数据管理员",
-            "quarantined rows go to the producer unit's data officer only",
-        )
+    require(who, "ingest.quarantine.download", unit_code=batch.unit_code)
     spec = load_spec(session, batch.dataset_code)
     body = quality.quarantine_xlsx(session, request.app.state.settings, spec, batch)
     audit.record(
@@ -149,7 +131,7 @@ def review_batch(
     code: str,
     body: ReviewIn,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.batch.review")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The unit reviewer's step, then the office's (which makes the batch the dataset's next version)."""
@@ -168,9 +150,10 @@ def review_batch(
 
 @router.get("/{dataset}/versions")
 def list_versions(
-    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    dataset: str,
+    who: Principal = Depends(allow("ingest.version.manage")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    _office(who)
     return {
         "items": [
             {"version": v.version_no, "batch_id": v.batch_id, "inserted": v.rows_inserted, "updated": v.rows_updated,
@@ -183,7 +166,7 @@ def list_versions(
 @router.get("/{dataset}/diff")
 def diff_versions(
     dataset: str, request: Request, a: int = Query(..., ge=0), b: int = Query(..., ge=0),
-    who: Principal = Depends(current_principal), session: Session = Depends(get_session),
+    who: Principal = Depends(allow("ingest.version.manage")), session: Session = Depends(get_session),
 ) -> dict[str, Any]:  # fmt: skip
     result = review.diff(who, ctx_of(request, session), dataset, a, b)
     session.commit()
@@ -195,7 +178,7 @@ def rollback_version(
     dataset: str,
     version: int,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.version.manage")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     v = review.rollback(who, ctx_of(request, session), dataset, version)
@@ -205,18 +188,13 @@ def rollback_version(
 
 @router.get("/{dataset}/quality")
 def dataset_quality(
-    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    dataset: str,
+    who: Principal = Depends(allow("ingest.quality.read")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Per-dataset report: validity and completeness over batches, counts per rule, open quarantine, timeliness."""
     spec = load_spec(session, dataset)
-    if not (
-        who.has("office_admin", "leadership")
-        or (who.unit_code == spec.owner_unit_code and who.has("unit_data_officer", "unit_reviewer"))
-    ):
-        raise PermissionDenied(
-            "只有网信办和数据生产单位可以查看质量报告",
-            "only the office and the producer unit read the quality report",
-        )
+    require(who, "ingest.quality.read", unit_code=spec.owner_unit_code)
     return quality.dataset_report(session, dataset)
 
 
@@ -234,12 +212,11 @@ def add_rule(
     dataset: str,
     body: RuleIn,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.rule.edit")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The office adds a rule beyond the data standard (regex, range, allowed values, cross-field, a fixed
     width of digits)."""
-    _office(who)
     spec = load_spec(session, dataset)
     if spec.element(body.element) is None:
         raise ValidationFailed(
@@ -286,7 +263,7 @@ def _check_params(body: RuleIn) -> None:
 
 @router.get("/{dataset}/rules")
 def list_rules(
-    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    dataset: str, who: Principal = Depends(allow("ingest.rule.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     rules = session.execute(select(Rule).where(Rule.dataset_code == dataset).order_by(Rule.id)).scalars()
     return {
@@ -307,7 +284,7 @@ def save_mappings(
     dataset: str,
     body: MappingIn,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.mapping.edit")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The producer's own column names → elements, used for every later upload of the dataset."""
@@ -318,10 +295,11 @@ def save_mappings(
 
 @router.get("/{dataset}/mappings")
 def list_mappings(
-    dataset: str, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    dataset: str,
+    who: Principal = Depends(allow("ingest.mapping.edit")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    if not mappings.may_edit(who, load_spec(session, dataset)):
-        raise PermissionDenied("无权查看该数据集的列名映射", "not permitted to see this dataset's mappings")
+    require(who, "ingest.mapping.edit", unit_code=load_spec(session, dataset).owner_unit_code)
     return {"dataset": dataset, "items": mappings.listed(session, dataset)}
 
 
@@ -330,7 +308,7 @@ def delete_mapping(
     dataset: str,
     mapping_id: int,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.mapping.edit")),
     session: Session = Depends(get_session),
 ) -> Response:
     mappings.delete(session, who, dataset, mapping_id, service.actor(who, ctx_of(request, session)))
@@ -352,7 +330,7 @@ def create_snapshot(
     dataset: str,
     body: SnapshotIn,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.snapshot.create")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     snap = snapshots.create(who, ctx_of(request, session), dataset, name=body.name, time_point=body.time_point,
@@ -370,7 +348,7 @@ def create_snapshot(
 @router.get("/snapshots/{snapshot_id}/report")
 def snapshot_report(
     snapshot_id: int, request: Request, by: str = Query("", max_length=500),
-    who: Principal = Depends(current_principal), session: Session = Depends(get_session),
+    who: Principal = Depends(allow("ingest.snapshot.read")), session: Session = Depends(get_session),
 ) -> dict[str, Any]:  # fmt: skip
     result = snapshots.report(
         who, ctx_of(request, session), snapshot_id, [b.strip() for b in by.split(",") if b.strip()]
@@ -394,9 +372,10 @@ class SourceMappingIn(BaseModel):
 
 
 @router.get("/connections")
-def list_connections(request: Request, who: Principal = Depends(current_principal)) -> list[dict[str, str]]:
+def list_connections(
+    request: Request, who: Principal = Depends(allow("ingest.pull.manage"))
+) -> list[dict[str, str]]:
     """The business systems the operator allows pulls from (the office registers sources against them)."""
-    _office(who)
     from edudata.ingest import connections
 
     return [
@@ -410,7 +389,7 @@ def add_source(
     dataset: str,
     body: SourceIn,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.pull.manage")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Register an allow-listed business system as a dataset's pull source (the office, Art. 30)."""
@@ -442,7 +421,7 @@ def map_source(
     source_id: int,
     body: SourceMappingIn,
     request: Request,
-    who: Principal = Depends(current_principal),
+    who: Principal = Depends(allow("ingest.batch.upload")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The producer's data officer picks the table and maps its columns to elements (no free SQL)."""
@@ -462,15 +441,15 @@ def map_source(
 
 @router.post("/sources/{source_id}/pull", status_code=202)
 def queue_pull(
-    source_id: int, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    source_id: int,
+    who: Principal = Depends(allow("ingest.pull.run")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Queue a pull now (the worker runs it; ``GET /jobs/{id}`` follows it)."""
     from edudata.ingest.models import Source
 
     source = session.get(Source, source_id)
-    if source is None or not (
-        who.has("office_admin") or (who.unit_code == source.unit_code and who.has("unit_data_officer"))
-    ):
+    if source is None or not (allowed(who, "ingest.pull.run", unit_code=source.unit_code)):
         raise NotFound(f"没有数据源 {source_id}", f"no source {source_id}")
     job = jobs.enqueue(session, "pull", {"source_id": source_id})
     session.commit()
@@ -479,10 +458,20 @@ def queue_pull(
 
 @router.get("/jobs/{job_id}")
 def get_job(
-    job_id: int, who: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    job_id: int, who: Principal = Depends(allow("ingest.pull.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     job = session.get(Job, job_id)
-    if job is None or not who.has("office_admin", "unit_data_officer"):
+    # The office, and the data officers of the unit whose source the job pulls (Art. 30: a unit does not see
+    # another unit's collection); anyone else is told there is no such job.
+    source = (
+        session.get(Source, int(job.payload["source_id"]))
+        if job and "source_id" in (job.payload or {})
+        else None
+    )
+    unit = source.unit_code if source is not None else None
+    if job is None or not (
+        allowed(who, "ingest.pull.manage") or (unit is not None and unit == who.unit_code)
+    ):
         raise NotFound(f"没有任务 {job_id}", f"no job {job_id}")
     return {
         "id": job.id,

@@ -29,6 +29,7 @@ from edudata.ingest.models import Batch, HeaderMapping, Issue, Rule
 from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules, registered_checks
 from edudata.ingest.validate import Outcome, run
 from edudata.org.models import Unit
+from edudata.policy import require
 from edudata.store.spec import DatasetSpec
 
 Caller = datapath.Caller
@@ -105,11 +106,7 @@ def setup(session: Session, dataset_code: str) -> Setup:
 
 
 def check_submitter(caller: Caller, spec: DatasetSpec, unit_code: str) -> None:
-    if "unit_data_officer" not in caller.roles or caller.unit_code != unit_code:
-        raise PermissionDenied(
-            "只有本单位的数据管理员可以提交本单位的数据（第八条）",
-            "only a data officer of the unit submits its data (Art. 8)",
-        )
+    require(caller, "ingest.batch.upload", unit_code=unit_code)
     if unit_code != spec.owner_unit_code:
         raise PermissionDenied(
             f"单位 {unit_code} 不是数据集“{spec.name}”的权威来源单位（一数一源，第十九条）",

@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from edudata.access import datapath
 from edudata.audit import service as audit
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.ingest import staging
 from edudata.ingest.models import Snapshot, Version
 from edudata.ingest.service import actor
+from edudata.policy import require
 
 Caller = datapath.Caller
 
@@ -44,8 +45,7 @@ def create(
     definition: str = "",
     elements: list[str] | None = None,
 ) -> Snapshot:
-    if "office_admin" not in caller.roles:
-        raise PermissionDenied("只有网信办可以冻结统计快照", "only the office freezes a statistical snapshot")
+    require(caller, "ingest.snapshot.create")
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed(
@@ -90,10 +90,7 @@ def get(ctx: datapath.Context, snapshot_id: int) -> Snapshot:
 
 def report(caller: Caller, ctx: datapath.Context, snapshot_id: int, by: list[str]) -> dict[str, Any]:
     """Counts of the frozen rows grouped by ``by``; the snapshot's digest is checked first."""
-    if not caller.roles & {"office_admin", "leadership"}:
-        raise PermissionDenied(
-            "只有网信办和领导小组可以查看统计快照", "only the office and the leadership read snapshots"
-        )
+    require(caller, "ingest.snapshot.read")
     snap = get(ctx, snapshot_id)
     frame = staging.read_frame(ctx.session, ctx.settings, f"snapshot-{snap.id}", "rows")
     if _digest(frame) != snap.sha256:

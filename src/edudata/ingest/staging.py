@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -41,9 +42,11 @@ def write_frame(
     nonce = os.urandom(NONCE)
     sealed = head + nonce + dek.aead.encrypt(nonce, buffer.getvalue(), head + f"{batch_code}/{part}".encode())
     path = _path(settings, batch_code, part)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(sealed)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # only the service reads staging files
+    with os.fdopen(fd, "wb") as out:
+        out.write(sealed)
     tmp.replace(path)
     return path
 
@@ -74,3 +77,32 @@ def remove_batch(settings: Settings, batch_code: str) -> None:
         for f in folder.iterdir():
             f.unlink(missing_ok=True)
         folder.rmdir()
+
+
+FINISHED = ("approved", "rejected", "rolled_back")
+
+
+def purge_finished(session: Session, settings: Settings, now: datetime | None = None) -> list[str]:
+    """Remove the staging files of batches loaded, refused or rolled back more than ``staging_retention_days``
+    ago (Art. 35): the rows are in the store, or were refused; the quarantine download of such a batch is gone
+    with them. Batches still under review keep theirs. Returns the codes purged."""
+    from sqlalchemy import select
+
+    from edudata.db import utcnow
+    from edudata.ingest.models import Batch
+
+    cutoff = (now or utcnow()) - timedelta(days=settings.staging_retention_days)
+    purged = []
+    rows = session.execute(
+        select(Batch.code, Batch.uploaded_at, Batch.unit_reviewed_at, Batch.office_reviewed_at).where(
+            Batch.status.in_(FINISHED)
+        )
+    )
+    for code, uploaded, unit_at, office_at in rows:
+        done = max(t for t in (uploaded, unit_at, office_at) if t is not None)
+        if done.tzinfo is None:
+            done = done.replace(tzinfo=UTC)
+        if done <= cutoff and (directory(settings) / "batches" / code).exists():
+            remove_batch(settings, code)
+            purged.append(code)
+    return purged

@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from edudata import transition
+from edudata.access import copies
 from edudata.access import destruction as datapath_destruction
 from edudata.access.datapath import Caller, Context
 from edudata.access.specs import load_spec
@@ -31,7 +32,7 @@ from edudata.crypto.errors import SubjectDataDestroyed
 from edudata.crypto.subject_keys import ensure_subject_keys, subject_ref
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from edudata.lifecycle import ledger
+from edudata.lifecycle import ledger, side_stores
 from edudata.lifecycle.ledger import canonical
 from edudata.lifecycle.models import DestructionCertificate, DestructionRequest
 from edudata.policy import allowed, require
@@ -210,9 +211,14 @@ def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertifi
     scope = scope_of(req)
     if allowed(caller, "lifecycle.destruction.execute") and req.subject_ref:
         _tombstone(ctx, req.subject_ref)
+    numbers = side_stores.person_numbers(ctx, scope["targets"]) if req.scope_kind == "person" else set()
     done = datapath_destruction.destroy(
         caller, ctx, scope, request_id=req.id, subject_refs=scope["subject_refs"]
     )
+    # After the data path allowed the destruction: staged batches, quarantine, snapshots and issue rows.
+    side = side_stores.shred(ctx, scope["subject_refs"], numbers) if req.scope_kind == "person" else {}
+    handed_out = [copies.describe(c) for c in copies.copies_of(ctx.session, scope["subject_refs"])]
+    _ask_holders_to_delete(ctx, req, handed_out)
     now = utcnow()
     req.status, req.executed_by, req.executed_at = "executed", caller.username, now
     body = {
@@ -224,6 +230,10 @@ def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertifi
             "cutoff": req.cutoff.isoformat() if req.cutoff else None,
             "tables": done["tables"],
             "subject_keys_destroyed": done["subject_keys"],
+            "side_stores": side,
+            # Copies handed out before (exports, packages, grant deliveries): their holders are told to delete
+            # them; a copy outside the platform is destroyed by its holder (Art. 35 副本).
+            "copies_handed_out": handed_out,
         },
         "why": req.reason,
         "requested_by": req.requested_by,
@@ -255,7 +265,10 @@ def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertifi
     return cert
 
 
-RECLAIMED = ("crypto_subject_key",)  # tables every destruction changes besides the governed ones
+RECLAIMED = (
+    "crypto_subject_key",
+    "ingest_issue",
+)  # tables every destruction changes besides the governed ones
 
 
 def reclaimed_tables(cert: DestructionCertificate) -> list[str]:
@@ -268,18 +281,67 @@ def reclaimed_tables(cert: DestructionCertificate) -> list[str]:
     )
 
 
-def after_commit(ctx: Context, tables: list[str] | None = None) -> None:
+def _ask_holders_to_delete(ctx: Context, req: DestructionRequest, handed_out: list[dict[str, Any]]) -> None:
+    """Each holder of a copy that held the person gets an inbox note and a mail: delete that copy (Art. 35)."""
+    from edudata.access.models import DataCopy
+    from edudata.sharing import notify
+
+    for item in handed_out:
+        holder = ctx.session.get(DataCopy, item["copy"]).account_id
+        if holder is None:
+            continue
+        made = (item["made_at"] or "")[:10]
+        notify.send(
+            ctx.session, [holder], kind="copy_delete",
+            zh=f"请删除您于 {made} 取得的数据集 {item['dataset']} 的副本（副本编号 {item['copy']}，{item['rows']} 行）："
+               f"其中的人员数据已按销毁申请 {req.id} 销毁（第三十五条），副本须一并销毁。",
+            en=f"Delete the copy of dataset {item['dataset']} you obtained on {made} (copy {item['copy']}, "
+               f"{item['rows']} rows): a person in it was destroyed under destruction request {req.id} "
+               "(Art. 35); copies are destroyed with the data.",
+        )  # fmt: skip
+
+
+HORIZON_WAIT_SECONDS = 20.0  # within an HTTP client's patience; a later call may wait longer
+
+
+def _wait_for_older_transactions(conn, timeout: float = HORIZON_WAIT_SECONDS) -> bool:  # noqa: ANN001
+    """Wait until every transaction that began before now has ended, in any database of the cluster.
+
+    A row version a running transaction might still see is "recently dead": ``VACUUM FULL`` copies it into the new
+    file. PostgreSQL 15 keeps them for a transaction open in *another* database of the cluster too (seen: an open
+    transaction in ``postgres`` keeps a row deleted in ``edudata``). ``False`` when one was still running at the
+    deadline: the rewrite then keeps those versions until the next destruction or ``VACUUM``.
+    """
+    import time
+
+    mark = conn.execute(text("SELECT txid_current()")).scalar_one()  # a transaction id after the commit
+    deadline = time.monotonic() + timeout
+    while conn.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar_one() <= mark:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def after_commit(
+    ctx: Context, tables: list[str] | None = None, *, wait: float = HORIZON_WAIT_SECONDS
+) -> bool:
     """Leave no destroyed row version in the database files (Art. 35 以不可逆方式销毁).
 
     PostgreSQL: a deleted row stays in the table's pages after plain ``VACUUM`` — it only marks the space free, and
     the bytes stay there until a later insert reuses it (checked on PostgreSQL 15 by the destruction test) — so the
     tables the destruction deleted from are rewritten with ``VACUUM (FULL, ANALYZE)``, their TOAST and indexes
-    with them, outside any transaction. The rewrite holds an exclusive lock on each table while it runs (about a
-    second per 100,000 rows); the old files are unlinked. The WAL and any replica keep the old versions until
+    with them, outside any transaction, once every transaction older than the destruction has ended. The
+    rewrite holds an exclusive lock on each table while it runs (about a second per 100,000 rows); the old files
+    are unlinked. The WAL and any replica keep the old versions until
     the segments are recycled (docs/lifecycle.md). SQLite: ``secure_delete`` zeroed the freed pages; a
     ``TRUNCATE`` checkpoint empties the ``-wal`` file.
+
+    Returns ``False`` when an older transaction was still running after ``wait`` seconds (the rewrite ran, but may
+    have kept versions it could still see): call again later, e.g. with a longer ``wait``.
     """
     engine = ctx.database.engine
+    complete = True
     wanted = list(dict.fromkeys(tables or RECLAIMED))
     with datapath_scope("destruction: reclaim freed pages"):
         if engine.dialect.name == "postgresql":
@@ -289,12 +351,14 @@ def after_commit(ctx: Context, tables: list[str] | None = None) -> None:
                         text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
                     ).scalars()
                 )
+                complete = _wait_for_older_transactions(conn, wait)
                 for table in wanted:
                     if table in present:
                         conn.execute(text(f'VACUUM (FULL, ANALYZE) "{table}"'))
         else:
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return complete
 
 
 def certificate_valid(cert: DestructionCertificate) -> bool:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.access.datapath import Context
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.errors import NotFound
@@ -40,11 +40,6 @@ Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
 DestructionViewer = Annotated[Principal, Depends(allow("lifecycle.destruction.read"))]
 Destroyer = Annotated[Principal, Depends(allow("lifecycle.destruction.execute"))]
 Anyone = Annotated[Principal, Depends(allow("lifecycle.plan.read"))]
-
-
-def _ctx(request: Request, session: Session) -> Context:
-    return Context(session=session, settings=request.app.state.settings, database=request.app.state.db,
-                   request_id=getattr(request.state, "request_id", None))  # fmt: skip
 
 
 def _actor(principal: Principal, request: Request) -> dict[str, Any]:
@@ -90,8 +85,9 @@ def execute_destruction(request_id: int, principal: Destroyer, request: Request,
     ctx = _ctx(request, session)
     cert = destruction.execute(principal, ctx, request_id)
     commit(session)
-    destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
-    return _certificate(cert)
+    reclaimed = destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
+    # False: a transaction older than the destruction still ran, so the rewrite may have kept row versions.
+    return {**_certificate(cert), "reclaimed": reclaimed}
 
 
 def _certificate(cert) -> dict:  # noqa: ANN001 - DestructionCertificate

@@ -16,9 +16,10 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from edudata.api.context import request_context
 from edudata.errors import NotFound, ValidationFailed
 from edudata.opendata import ckan_index as idx
-from edudata.opendata import deps, portal
+from edudata.opendata import portal
 from edudata.opendata.ckan_actions import Call
 
 PARAMS = {
@@ -145,7 +146,7 @@ def datastore_search(call: Call) -> dict[str, Any]:
         )  # fmt: skip
     distinct, include_total = idx.flag(d, "distinct"), idx.flag(d, "include_total", True)
     rows = portal.read(
-        call.caller, deps.ctx(call.request, call.session), entry.view, filter=_filters(d.get("filters"), types),
+        call.caller, request_context(call.request, call.session), entry.view, filter=_filters(d.get("filters"), types),
         q=q, fields=[f for f in fields if f != "_id"] or None, offset=offset, limit=limit,
         sort=_sort(d.get("sort"), types), distinct=distinct, row_ids=not distinct or "_id" in fields,
     )  # fmt: skip

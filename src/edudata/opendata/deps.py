@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
 from edudata.api.deps import client_address, get_session
 from edudata.errors import NotAuthenticated
 from edudata.identity.principal import OpenKeyCaller, PublicCaller
@@ -58,15 +57,6 @@ def open_caller(request: Request, session: Session = Depends(get_session)) -> Pu
         raise
     ratelimit.check(buckets(request), f"key:{caller.key_id}")
     return caller
-
-
-def ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def base_url(request: Request) -> str:

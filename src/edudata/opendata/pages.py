@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata.api.context import request_context
 from edudata.api.deps import client_address, get_session
 from edudata.api.policy import allow
 from edudata.catalog.models import Dataset
@@ -62,7 +63,7 @@ def dataset_page(
     preview, refusal = None, None
     try:
         rows = portal.read(
-            caller, deps.ctx(request, session), view, limit=PREVIEW_ROWS, operation="open_preview"
+            caller, request_context(request, session), view, limit=PREVIEW_ROWS, operation="open_preview"
         )
         preview = rows.frame.to_dicts()
         session.commit()
@@ -80,7 +81,7 @@ def download_page(
     session: Session = Depends(get_session),
 ) -> Response:
     view = portal.published(session, code)
-    content, media, name = portal.download(caller, deps.ctx(request, session), view, fmt)
+    content, media, name = portal.download(caller, request_context(request, session), view, fmt)
     session.commit()
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -26,6 +26,7 @@ from edudata.db import Database, utcnow
 from edudata.opendata import definitions, search
 from edudata.opendata.models import OpenVersion, OpenView
 from edudata.opendata.review import dataset_of
+from edudata.policy.roles import Role
 from edudata.secrecy.guard import refuse_secret
 
 
@@ -37,7 +38,7 @@ class PublisherCaller:
     unit_code: str
     source_ip: str = "system"
     account_id: int | None = None
-    roles: frozenset[str] = field(default_factory=lambda: frozenset({"unit_reviewer"}))
+    roles: frozenset[str] = field(default_factory=lambda: frozenset({Role.UNIT_REVIEWER}))
 
 
 def _as_text_frame(frame: pl.DataFrame) -> pl.DataFrame:

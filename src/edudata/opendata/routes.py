@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from edudata.api.context import request_context
 from edudata.api.deps import client_address, get_session
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
@@ -218,7 +219,7 @@ def open_rows(
     view = portal.published(session, code)
     rows = portal.read(
         caller,
-        deps.ctx(request, session),
+        request_context(request, session),
         view,
         filter=filter,
         offset=offset,
@@ -245,7 +246,7 @@ def open_download(
 ) -> Response:
     """Every row as CSV (UTF-8 with BOM), JSON or XLSX — identical content in each."""
     view = portal.published(session, code)
-    content, media, name = portal.download(caller, deps.ctx(request, session), view, fmt, version)
+    content, media, name = portal.download(caller, request_context(request, session), view, fmt, version)
     session.commit()
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -22,6 +22,7 @@ from edudata.identity.tokens import revoke_all
 from edudata.org import service
 from edudata.org.models import Unit, UnitType
 from edudata.org.roles import ROLE_NAMES, Role
+from edudata.policy.duties import BUILTIN_PAIRS
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -281,7 +282,8 @@ def _sod_page(request: Request, session: Session, status: int = 200, **ctx) -> R
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
     rules = service.list_sod_rules(session)
-    return render(request, "org/sod.html", {**_common(session), "rules": rules, **ctx}, status_code=status)
+    ctx = {**_common(session), "rules": rules, "builtin": BUILTIN_PAIRS, **ctx}
+    return render(request, "org/sod.html", ctx, status_code=status)
 
 
 @router.get("/admin/sod")

@@ -22,6 +22,7 @@ from edudata.identity.tokens import revoke_all
 from edudata.org import service
 from edudata.org.models import Account, Unit
 from edudata.org.roles import ROLE_NAMES, Role
+from edudata.policy.duties import is_builtin
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 
@@ -354,6 +355,7 @@ def _rule_out(rule) -> dict:  # noqa: ANN001
         "role_b": rule.role_b,
         "created_by": rule.created_by,
         "created_at": rule.created_at,
+        "builtin": is_builtin(rule.role_a, rule.role_b),
     }
 
 

@@ -25,6 +25,7 @@ from edudata.org.validation import (
     clean_email,
     clean_name,
 )
+from edudata.policy.duties import BUILTIN_PAIRS, is_builtin
 
 UNIT_TYPES = frozenset(t.value for t in UnitType)
 
@@ -235,7 +236,7 @@ def set_disabled(session: Session, account: Account, disabled: bool, by: str | N
     if disabled and by is not None and by == account.username:
         raise PermissionDenied("不能停用本人账户", "you cannot disable your own account", field="username")
     if disabled and Role.OFFICE_ADMIN in roles_of(session, account.id):
-        _keep_one_office_admin(session, account.id)
+        _keep_the_last_administrator(session, account.id)
     was = account.disabled
     account.disabled = disabled
     session.flush()
@@ -290,7 +291,8 @@ def _check_role(role: object) -> str:
 
 
 def sod_pairs(session: Session) -> set[tuple[str, str]]:
-    return {(r.role_a, r.role_b) for r in session.execute(select(SodRule)).scalars()}
+    """The pairs in force: Art. 30's built-in exclusions, always, and the stricter ones the office added."""
+    return set(BUILTIN_PAIRS) | {(r.role_a, r.role_b) for r in session.execute(select(SodRule)).scalars()}
 
 
 def _check_sod(session: Session, roles: Iterable[str]) -> None:
@@ -343,13 +345,13 @@ def revoke_role(session: Session, account: Account, role: str, revoked_by: str |
             f"账户 {account.username} 未持有该角色", f"{account.username} does not hold {role}", field="role"
         )
     if role == Role.OFFICE_ADMIN:
-        _keep_one_office_admin(session, account.id)
+        _keep_the_last_administrator(session, account.id)
     session.delete(assignment)
     session.flush()
     _tell(session, account, "role_revoked", role, revoked_by)
 
 
-def _keep_one_office_admin(session: Session, leaving_id: int) -> None:
+def _keep_the_last_administrator(session: Session, leaving_id: int) -> None:
     others = session.execute(
         select(func.count())
         .select_from(RoleAssignment)
@@ -399,7 +401,15 @@ def add_sod_rule(session: Session, role_a: str, role_b: str, created_by: str | N
 
 
 def remove_sod_rule(session: Session, role_a: str, role_b: str) -> None:
+    """Remove a pair the office added; Art. 30's built-in exclusions cannot be removed (409)."""
     a, b = sorted((_check_role(role_a), _check_role(role_b)))
+    if is_builtin(a, b):
+        (a_zh, a_en), (b_zh, b_en) = role_name(a), role_name(b)
+        raise Conflict(
+            f"“{a_zh}”与“{b_zh}”的分离是《管理办法》第三十条规定的，不能删除",
+            f"the separation of '{a_en}' and '{b_en}' is required by Art. 30 and cannot be removed",
+            field="role_b",
+        )
     rule = session.execute(
         select(SodRule).where(SodRule.role_a == a, SodRule.role_b == b)
     ).scalar_one_or_none()

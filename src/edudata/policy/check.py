@@ -31,7 +31,7 @@ def allowed(who: Caller | Iterable[str], action: str, *, unit_code: str | None =
     """
     r = rule(action)
     roles = _roles(who)
-    if not roles.isdisjoint(r.roles):
+    if r.signed_in or not roles.isdisjoint(r.roles):
         return True
     if unit_code is None or roles.isdisjoint(r.unit_roles):
         return False
@@ -41,7 +41,7 @@ def allowed(who: Caller | Iterable[str], action: str, *, unit_code: str | None =
 def may_attempt(who: Caller | Iterable[str], action: str) -> bool:
     """Does ``who`` hold a role that may take ``action`` on some object (the route-level check)?"""
     r = rule(action)
-    return not _roles(who).isdisjoint(r.roles | r.unit_roles)
+    return r.signed_in or not _roles(who).isdisjoint(r.roles | r.unit_roles)
 
 
 def holders(action: str) -> frozenset[Role]:
@@ -50,16 +50,16 @@ def holders(action: str) -> frozenset[Role]:
 
 
 def refusal(action: str) -> PermissionDenied:
-    """The 403 answer for ``action``, naming the roles that may take it."""
+    """The 403 answer for ``action``, naming the roles that may take it and the article."""
     r = rule(action)
-    names = sorted(r.roles | r.unit_roles)
-    zh = "、".join(role_name(n)[0] for n in names)
-    en = ", ".join(role_name(n)[1] for n in names)
+    names = [role for role in Role if role in r.roles or role in r.unit_roles]
+    zh = "或".join(role_name(n)[0] for n in names)
+    en = " or the ".join(role_name(n)[1] for n in names)
     unit_zh = "（限本单位）" if r.unit_roles else ""
-    unit_en = " (of their own unit)" if r.unit_roles else ""
+    unit_en = " of the unit concerned" if r.unit_roles else ""
     return PermissionDenied(
-        f"此操作（{action}）只能由以下角色执行{unit_zh}：{zh}（{r.article}）",
-        f"this action ({action}) is for{unit_en}: {en} ({r.article})",
+        f"只有{zh}{unit_zh}可以执行此操作（{action}，{r.article}）",
+        f"only the {en}{unit_en} may do this ({action}, {r.article})",
         action=action,
     )
 

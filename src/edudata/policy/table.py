@@ -32,6 +32,8 @@ class Rule:
     article: str
     roles: frozenset[Role]
     unit_roles: frozenset[Role] = frozenset()
+    #: Any authenticated caller, a grant-scoped credential (no roles) included; the service decides the rest.
+    signed_in: bool = False
 
 
 def _rule(article: str, *roles: Role, unit: tuple[Role, ...] = ()) -> Rule:
@@ -39,7 +41,7 @@ def _rule(article: str, *roles: Role, unit: tuple[Role, ...] = ()) -> Rule:
 
 
 def _everyone(article: str) -> Rule:
-    return Rule(article, SIGNED_IN)
+    return Rule(article, SIGNED_IN, signed_in=True)
 
 
 OVERSIGHT = (OA, L, AU)  # the office, the leadership group and the auditor oversee (Art. 5, 6, 59)
@@ -69,16 +71,21 @@ ACTIONS: dict[str, Rule] = {
     "audit.log.read": _rule("Art. 30, 59", AU),
     "audit.access_trace.read": _rule("Art. 30, 59", AU),  # who read, and who could have read, what (行为追溯)
     # ---- ingest: collection, review chain unit -> office (Art. 4(1), 22)
-    "ingest.batch.upload": _rule("Art. 22", unit=(UDO,)),
+    "ingest.read": _rule("Art. 22", OA, L, unit=(UDO, UR)),
+    "ingest.batch.upload": _rule("Art. 8, 22", unit=(UDO,)),
     "ingest.batch.read": _rule("Art. 22", OA, unit=(UDO, UR)),
+    "ingest.batch.review": _rule("Art. 4(1), 22", OA, unit=(UR,)),
     "ingest.batch.approve_unit": _rule("Art. 22", unit=(UR,)),
     "ingest.batch.approve_office": _rule("Art. 4(1), 22", OA),
-    "ingest.batch.correct": _rule("Art. 22, 24", unit=(UDO,)),
     "ingest.quarantine.download": _rule("Art. 22", unit=(UDO,)),
-    "ingest.dataset.history": _rule("Art. 22, 26", OA, L, unit=(UDO, UR)),
+    "ingest.quality.read": _rule("Art. 22, 26", OA, L, unit=(UDO, UR)),
+    "ingest.rule.read": _everyone("Art. 21"),
+    "ingest.rule.edit": _rule("Art. 21", OA),
+    "ingest.version.manage": _rule("Art. 26", OA),
     "ingest.mapping.edit": _rule("Art. 22", OA, unit=(UDO,)),
-    "ingest.pull.manage": _rule("Art. 22", OA),
-    "ingest.pull.read": _rule("Art. 22", OA, unit=(UDO,)),
+    "ingest.pull.manage": _rule("Art. 22, 30", OA),
+    "ingest.pull.run": _rule("Art. 22", OA, unit=(UDO,)),
+    "ingest.pull.read": _rule("Art. 22", OA, UDO),
     "ingest.snapshot.create": _rule("Art. 26", OA),
     "ingest.snapshot.read": _rule("Art. 26", OA, L),
     # ---- sharing: application, producer then office review, grants, delivery (Art. 36-42, 50)
@@ -116,6 +123,7 @@ ACTIONS: dict[str, Rule] = {
     "privacy.sensitive.read": _everyone("Art. 51"),
     # ---- governed data itself: the data path decides by role, grant and category (Art. 40, 54)
     "data.read": _everyone("Art. 40, 54"),
+    "data.write": _everyone("Art. 8(4), 19, 22, 51"),
     # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
     "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
     "secrecy.marking.edit": _rule("Art. 57", OA),
@@ -152,3 +160,27 @@ def rule(action: str) -> Rule:
         return ACTIONS[action]
     except KeyError:
         raise KeyError(f"no such action in the policy: {action}") from None
+
+
+#: Paths that take no staff action: signing in (Art. 54), the public open-data portal and its APIs for citizens
+#: with their own accounts and keys (Art. 44), the machine-readable catalogue, health and language switch. Every
+#: other route names its action through ``edudata.api.policy.allow``; the matrix test fails on any that does not.
+PUBLIC_PATHS: dict[str, str] = {
+    "/login": "Art. 54 sign-in (CAS, OIDC, password)",
+    "/logout": "Art. 54 ending one's own session",
+    "/api/v1/auth/token": "Art. 54 sign-in for API tokens",
+    "/api/v1/oauth/token": "Art. 54 client credentials of business systems",
+    "/open": "Art. 44 public open-data portal",
+    "/api/v1/open/": "Art. 44 open-data API for the public and key holders",
+    "/api/3": "Art. 44 CKAN-compatible open-data API",
+    "/api/action/": "Art. 44 CKAN-compatible open-data API",
+    "/catalog.": "Art. 44 machine-readable open-data catalogue (DCAT)",
+    "/api/v1/health": "operations: liveness",
+    "/lang/": "interface language",
+    "/docs": "API documentation",
+    "/redoc": "API documentation",
+}
+
+
+def public_path(path: str) -> bool:
+    return any(path == p or path.startswith(p if p.endswith(("/", ".")) else p + "/") for p in PUBLIC_PATHS)

@@ -17,6 +17,7 @@ from edudata.access import datapath
 from edudata.config import get_settings
 from edudata.db import Database
 from edudata.errors import EduDataError
+from edudata.policy.roles import Role
 from edudata.privacy import register
 
 NAME = "privacy"
@@ -29,7 +30,7 @@ class _Operator:
     account_id: int
     username: str
     unit_code: str = "0002"
-    roles: frozenset[str] = frozenset({"data_protection_officer"})
+    roles: frozenset[str] = frozenset({Role.DATA_PROTECTION_OFFICER})
     source_ip: str = "local"
 
 

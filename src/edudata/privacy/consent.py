@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from edudata.catalog.validators import check_id_number
@@ -96,6 +96,46 @@ def record_consent(
     session.add(row)
     session.flush()
     return row
+
+
+def record_consents(
+    session: Session,
+    *,
+    id_numbers: Sequence[str],
+    dataset_code: str,
+    element_codes: Sequence[str],
+    purpose: str,
+    notice: str,
+    given_at: datetime | None = None,
+    channel: str = "paper",
+    actor: str | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Record the consents a school gathers at enrolment (a signed form per person, Art. 51) in one go: each
+    person's consent to each element, checked as :func:`record_consent` checks one. Returns the number added."""
+    first = None
+    for element_code in element_codes:  # every element and the texts are checked once, by the single path
+        first = record_consent(
+            session, id_number=id_numbers[0], dataset_code=dataset_code, element_code=element_code,
+            purpose=purpose, notice=notice, given_at=given_at, channel=channel, actor=actor, settings=settings,
+        )  # fmt: skip
+    if first is None:
+        return 0
+    clean = [_checked_id(n) for n in id_numbers[1:]]
+    refs = subject_refs(KeyManager(session, settings), clean)
+    rows = [
+        {
+            "subject_ref": ref, "id_hint": number[-4:], "dataset_code": dataset_code, "element_code": element,
+            "purpose": first.purpose, "notice": first.notice, "channel": channel, "given_at": first.given_at,
+            "recorded_by": actor,
+        }
+        for element in element_codes
+        for number, ref in zip(clean, refs, strict=True)
+    ]  # fmt: skip
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Consent), rows[start : start + 5000])
+    session.flush()
+    return len(rows) + len(element_codes)
 
 
 def withdraw_consent(session: Session, consent_id: int, actor: str | None = None) -> Consent:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from edudata.access import datapath
+from edudata.api.context import request_context
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.errors import EduDataError, ValidationFailed
@@ -92,13 +92,7 @@ def count_now(
     session: Session = Depends(get_session),
     principal: Principal = Depends(allow("privacy.register.keep")),
 ) -> Response:
-    ctx = datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
-    register.refresh_register(principal, ctx)
+    register.refresh_register(principal, request_context(request, session))
     commit(session)
     return RedirectResponse("/privacy?done=counted", status_code=303)
 
@@ -113,18 +107,18 @@ def _day(form: FormData, name: str, required: bool = True) -> date | None:
         raise ValidationFailed("日期格式应为 YYYY-MM-DD", "a date is YYYY-MM-DD", field=name) from None
 
 
-async def _upload(session: Session, form: FormData, name: str, actor: str, required: bool) -> int | None:
+def _upload(session: Session, form: FormData, name: str, actor: str, required: bool) -> int | None:
     file = form.get(name)
     if not isinstance(file, UploadFile) or not file.filename:
         if required:
             raise ValidationFailed("须上传附件（会议纪要等）", "attach the document (minutes …)", field=name)
         return None
-    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    content = file.file.read(MAX_ATTACHMENT_BYTES + 1)  # the form is parsed; reading the spool blocks
     return store_attachment(session, file.filename, content, file.content_type, actor).id
 
 
 @router.post("/privacy/systems/{code}", dependencies=[Depends(verify_csrf)])
-async def system_update(
+def system_update(
     code: str,
     request: Request,
     form: FormData = Depends(form_data),
@@ -144,7 +138,7 @@ async def system_update(
                 protection_level=int(level) if level.isdigit() else None,
             )
         elif action == "filing":
-            attachment = await _upload(session, form, "attachment", principal.username, False)
+            attachment = _upload(session, form, "attachment", principal.username, False)
             register.record_filing(
                 session,
                 code,
@@ -154,7 +148,7 @@ async def system_update(
                 actor=principal.username,
             )
         elif action == "pi_audit":
-            attachment = await _upload(session, form, "attachment", principal.username, False)
+            attachment = _upload(session, form, "attachment", principal.username, False)
             register.record_pi_audit(
                 session,
                 code,
@@ -200,7 +194,7 @@ def sensitive_page(
 
 
 @router.post("/privacy/sensitive", dependencies=[Depends(verify_csrf)])
-async def sensitive_record(
+def sensitive_record(
     request: Request,
     form: FormData = Depends(form_data),
     session: Session = Depends(get_session),
@@ -221,7 +215,7 @@ async def sensitive_record(
                 impact=form_text(form, "impact"),
                 conclusion=form_text(form, "conclusion"),
                 assessed_on=_day(form, "assessed_on"),
-                attachment_id=await _upload(session, form, "attachment", principal.username, False),
+                attachment_id=_upload(session, form, "attachment", principal.username, False),
                 actor=principal.username,
             )
             audit(session, request, principal, "privacy_assessment", id=row.id, element=target)
@@ -237,7 +231,7 @@ async def sensitive_record(
                 meeting_date=_day(form, "meeting_date"),
                 outcome=form_text(form, "outcome"),
                 attendees=form_text(form, "attendees"),
-                attachment_id=await _upload(session, form, "attachment", principal.username, True),
+                attachment_id=_upload(session, form, "attachment", principal.username, True),
                 actor=principal.username,
             )
             audit(session, request, principal, "privacy_decision", id=row.id, element=target)

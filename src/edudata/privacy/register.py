@@ -26,11 +26,13 @@ from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.org.service import find_account, roles_of
+from edudata.policy.roles import Role
+from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, VERY_LARGE_SCALE_PEOPLE
 from edudata.privacy.models import AppCertification, CommissionFiling, InformationSystem, PersonCount, PIAudit
 from edudata.privacy.sensitive import sensitive_elements
 
-OFFICER_THRESHOLD = 200_000
-LEVEL3_THRESHOLD = 1_000_000
+OFFICER_THRESHOLD = LARGE_SCALE_PEOPLE  # Art. 50, one definition (edudata.policy.thresholds)
+LEVEL3_THRESHOLD = VERY_LARGE_SCALE_PEOPLE
 AUDIT_INTERVAL = timedelta(days=365)
 STALE_AFTER = timedelta(days=31)  # a register older than a month no longer shows what the systems hold
 PLATFORM_SYSTEM = "edudata"
@@ -153,7 +155,7 @@ def update_system(
         if username is not None:
             # The named account must hold the role, so the officer can use the registers (Art. 50 监督).
             account = find_account(session, username)
-            if account is None or "data_protection_officer" not in roles_of(session, account.id):
+            if account is None or Role.DATA_PROTECTION_OFFICER not in roles_of(session, account.id):
                 raise ValidationFailed(
                     f"账户 {username} 不存在或不是个人信息保护负责人角色",
                     f"account {username} does not exist or is not a data-protection officer",

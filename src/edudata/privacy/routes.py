@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.audit.routes import actor
@@ -27,6 +27,7 @@ from edudata.privacy.schemas import (
     AssessmentIn,
     CertificationIn,
     ConsentIn,
+    ConsentsIn,
     DecisionIn,
     FilingIn,
     PersonIn,
@@ -43,29 +44,20 @@ Reader = Annotated[Principal, Depends(allow("privacy.register.read"))]
 Collector = Annotated[Principal, Depends(allow("privacy.consent.record"))]
 
 
-def _ctx(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
-
-
 def _done(session: Session, principal: Principal, request: Request, operation: str, **fields: Any) -> None:
     record(session, operation=operation, **fields, **actor(principal, request))
     session.commit()
 
 
 @router.post("/attachments", status_code=201)
-async def upload_attachment(
+def upload_attachment(
     principal: Collector,
     request: Request,
     file: UploadFile = File(...),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Keep a document (assessment report, minutes, filing receipt …); returns its id and SHA-256."""
-    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    content = file.file.read(MAX_ATTACHMENT_BYTES + 1)
     row = store_attachment(session, file.filename or "", content, file.content_type, principal.username)
     _done(session, principal, request, "privacy_attachment", detail={"id": row.id, "sha256": row.sha256})
     return {"id": row.id, "name": row.name, "sha256": row.sha256, "size": row.size}
@@ -253,6 +245,26 @@ def add_consent(
     )
     _done(session, principal, request, "privacy_consent", dataset=row.dataset_code, detail={"id": row.id})
     return _consent(row)
+
+
+@router.post("/consents/bulk", status_code=201)
+def add_consents(
+    body: ConsentsIn, principal: Collector, request: Request, session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """Record many people's separate consents at once (the forms a school gathers at enrolment, Art. 51)."""
+    added = consent.record_consents(
+        session, id_numbers=body.id_numbers, dataset_code=body.dataset, element_codes=body.elements,
+        purpose=body.purpose, notice=body.notice, given_at=body.given_at, channel=body.channel,
+        actor=principal.username, settings=request.app.state.settings,
+    )  # fmt: skip
+    detail = {"consents": added, "people": len(body.id_numbers), "elements": body.elements}
+    _done(session, principal, request, "privacy_consent", dataset=body.dataset, detail=detail)
+    return {
+        "dataset": body.dataset,
+        "elements": body.elements,
+        "people": len(body.id_numbers),
+        "consents": added,
+    }
 
 
 @router.post("/consents/{consent_id}/withdraw")

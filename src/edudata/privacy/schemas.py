@@ -71,6 +71,18 @@ class ConsentIn(_Body):
     given_at: datetime | None = None
 
 
+class ConsentsIn(_Body):
+    """The consents of many people to some elements of one dataset (forms gathered at enrolment)."""
+
+    id_numbers: list[str] = Field(..., min_length=1, max_length=50_000)
+    dataset: str = Field(..., max_length=64)
+    elements: list[str] = Field(..., min_length=1, max_length=20)
+    purpose: str = Field(..., max_length=1000)
+    notice: str = Field(..., max_length=5000)
+    channel: str = Field("paper", max_length=32)
+    given_at: datetime | None = None
+
+
 class PersonIn(_Body):
     id_number: str = Field(..., max_length=32)
 

@@ -35,6 +35,7 @@ from edudata.errors import Conflict, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import as_utc
 from edudata.policy import require
+from edudata.policy.thresholds import reaches
 from edudata.safe_text import check_filename
 from edudata.secrecy.guard import refuse_secret
 from edudata.sharing import credentials, notify
@@ -42,6 +43,7 @@ from edudata.sharing.models import GrantCredential, ShareApplication, ShareRevie
 from edudata.sharing.service import (
     audit_step,
     end_of_period,
+    large_scale_threshold,
     lock_application,
     policy,
     status_label,
@@ -96,15 +98,15 @@ def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplicatio
     spec = load_spec(session, app.dataset_code)
     if (
         spec.subject_element
-        and people > policy(session).large_scale_threshold
+        and reaches(people, large_scale_threshold(session))
         and not app.commission_doc_sha256
     ):
         app.status = "pending_commission"
         session.flush()
         notify.send(
             session, notify.holders(session, "sharing.release.prepare"), kind="art50", application_id=app.id,
-            zh=f"共享申请 #{app.id} 涉及 {people} 人的个人信息，超过 20 万人，须上传市教委批准文件（第五十条）",
-            en=f"application #{app.id} covers {people} people (> 200,000): upload the commission's approval (Art. 50)",
+            zh=f"共享申请 #{app.id} 涉及 {people} 人的个人信息，达到 20 万人以上，须上传市教委批准文件（第五十条）",
+            en=f"application #{app.id} covers {people} people (200,000 or more): upload the commission's approval (Art. 50)",
         )  # fmt: skip
         audit_step(session, actor, "share_hold_art50", app, people=people)
         return

@@ -223,7 +223,7 @@ STEPS: dict[str, tuple[str, Step]] = {
         ctx.session, who, app, reason=_text(form, "reason"))),
     "commission": ("sharing.release.prepare", _commission),
     "narrow": ("sharing.application.narrow", lambda ctx, who, app, form: review.narrow_on_hold(
-        ctx.session, who, app, _changes(form)) and None),
+        ctx.session, who, app, _changes(form))),
     "preview": ("sharing.release.prepare", lambda ctx, who, app, form: (
         None, delivery.preview_release(ctx, who, app))),
     "release": ("sharing.release.prepare", lambda ctx, who, app, form: delivery.release(ctx, who, app)),
@@ -245,7 +245,8 @@ def _run_step(
     secret = preview = None
     try:
         app = service.visible_application(session, who, app_id)
-        secret, preview = step(ctx_of(request, session), who, app, form) or (None, None)
+        done = step(ctx_of(request, session), who, app, form)
+        secret, preview = done if isinstance(done, tuple) else (None, None)
         committed(request, session)
     except EduDataError as err:
         refused(request, session, err)

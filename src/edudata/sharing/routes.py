@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath
+from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
@@ -26,15 +26,6 @@ from edudata.sharing.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
-
-
-def ctx_of(request: Request, session: Session) -> datapath.Context:
-    return datapath.Context(
-        session=session,
-        settings=request.app.state.settings,
-        database=request.app.state.db,
-        request_id=getattr(request.state, "request_id", None),
-    )
 
 
 def _app(session: Session, who: Principal, app_id: int) -> Any:
@@ -191,20 +182,20 @@ def narrow(
 
 
 @router.post("/applications/{app_id}/commission-approval")
-async def commission_approval(
+def commission_approval(
     app_id: int,
     request: Request,
     file: UploadFile = File(...),
+    session: Session = Depends(get_session),
     who: Principal = Depends(allow("sharing.release.prepare")),
 ) -> dict[str, Any]:
-    """Upload the city education commission's approval document (Art. 50)."""
-    content = await file.read(delivery.MAX_DOCUMENT_BYTES + 1)
-    with request.app.state.db.session() as session:
-        app = _app(session, who, app_id)
-        delivery.upload_commission_approval(
-            ctx_of(request, session), who, app, filename=file.filename or "", content=content
-        )
-        return _done(request, session, app)
+    """Upload the city education commission's approval document (Art. 50); blocking work, so a plain ``def``."""
+    content = file.file.read(delivery.MAX_DOCUMENT_BYTES + 1)
+    app = _app(session, who, app_id)
+    delivery.upload_commission_approval(
+        ctx_of(request, session), who, app, filename=file.filename or "", content=content
+    )
+    return _done(request, session, app)
 
 
 @router.post("/applications/{app_id}/release-preview")

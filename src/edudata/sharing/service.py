@@ -31,6 +31,7 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.policy import allowed, require
+from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, effective, reaches
 from edudata.secrecy.guard import refuse_secret
 from edudata.sharing.models import (
     ShareApplication,
@@ -141,11 +142,20 @@ def policy(session: Session) -> SharingPolicy:
     return found
 
 
+def large_scale_threshold(session: Session) -> int:
+    """The Art. 50 gate in force: the office's threshold when lower, never above the statutory 200,000."""
+    return effective(LARGE_SCALE_PEOPLE, policy(session).large_scale_threshold)
+
+
 def set_policy(session: Session, actor: Principal, values: Mapping[str, Any]) -> SharingPolicy:
     """The office sets auto-approval of 无条件共享, the review deadline, the minimum k and the Art. 50 threshold."""
     require(actor, "sharing.policy.edit")
     p = policy(session)
-    limits = {"review_working_days": (1, 30), "min_k": (2, 1000), "large_scale_threshold": (1, 10**9)}
+    limits = {
+        "review_working_days": (1, 30),
+        "min_k": (2, 1000),
+        "large_scale_threshold": (1, LARGE_SCALE_PEOPLE),
+    }
     for key, value in values.items():
         if key == "auto_approve_unconditional":
             p.auto_approve_unconditional = bool(value)
@@ -153,8 +163,8 @@ def set_policy(session: Session, actor: Principal, values: Mapping[str, Any]) ->
             low, high = limits[key]
             if not isinstance(value, int) or not low <= value <= high:
                 raise ValidationFailed(
-                    f"{key} 应为 {low} 到 {high} 之间的整数",
-                    f"{key} must be an integer {low}-{high}",
+                    f"{key} 应为 {low} 到 {high} 之间的整数（法定门槛只能调低，第五十条）",
+                    f"{key} must be an integer {low}-{high} (a statutory threshold may be lowered only, Art. 50)",
                     field=key,
                 )
             setattr(p, key, value)
@@ -273,10 +283,10 @@ def estimate(
             "zh": "未设置行范围，将覆盖数据集的全部记录；请只申请业务需要的行",
             "en": "no row scope: every record is covered; ask only for the rows you need",
         })  # fmt: skip
-    if people > policy(ctx.session).large_scale_threshold:
+    if reaches(people, large_scale_threshold(ctx.session)):
         advice.append({
-            "zh": "覆盖人数超过 20 万，须经市教委批准（第五十条），审批时间较长",
-            "en": "more than 200,000 people: the city commission must approve (Art. 50)",
+            "zh": "覆盖人数达到 20 万以上，须经市教委批准（第五十条），审批时间较长",
+            "en": "200,000 people or more: the city commission must approve (Art. 50)",
         })  # fmt: skip
     if coverage.suppressed:
         advice.append({

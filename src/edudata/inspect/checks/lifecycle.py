@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from edudata.inspect.registry import CheckContext, Hit, check
 from edudata.lifecycle import drills
 from edudata.lifecycle.models import BackupRecord
+from edudata.policy.roles import Role
 
 #: A verified backup younger than this many days must exist (Art. 55 数据备份灾难恢复制度).
 BACKUP_DAYS = 7
@@ -164,7 +165,7 @@ def agreement_missing(ctx: CheckContext) -> Iterator[Hit]:
         .join(Unit, Unit.id == Account.unit_id)
         .outerjoin(
             RoleAssignment,
-            (RoleAssignment.account_id == Account.id) & (RoleAssignment.role == "tech_support"),
+            (RoleAssignment.account_id == Account.id) & (RoleAssignment.role == Role.TECH_SUPPORT),
         )
         .where(
             Account.disabled.is_(False),

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from edudata.inspect.registry import CheckContext, Hit, check
+from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, effective
 from edudata.sharing.models import ShareApplication, ShareReview, SharingPolicy
 from edudata.sharing.review import STAGE_LABELS
 from edudata.sharing.service import today_in_china
-
-DEFAULT_LARGE_SCALE = 200_000
 
 
 @check(
@@ -60,7 +59,7 @@ def large_scale_unapproved(ctx: CheckContext) -> Iterator[Hit]:
     """A granted application covering at least the policy's threshold of people (default 200,000) with no
     commission approval document on file."""
     policy = ctx.session.get(SharingPolicy, 1)
-    threshold = policy.large_scale_threshold if policy is not None else DEFAULT_LARGE_SCALE
+    threshold = effective(LARGE_SCALE_PEOPLE, policy.large_scale_threshold if policy is not None else None)
     apps = ctx.session.execute(
         select(ShareApplication)
         .where(
