@@ -167,10 +167,12 @@ def test_office_opens_an_account_with_roles_from_the_page(http: httpx.Client, of
         "password": PASSWORD,
         "csrf_token": token,
     }
-    r = http.post("/admin/accounts", data={**form, "roles": ["unit_data_officer", "applicant"]}, headers=HTML)
+    r = http.post(
+        "/admin/accounts", data={**form, "roles": ["unit_data_officer", "unit_reviewer"]}, headers=HTML
+    )
     assert r.status_code == 303 and r.headers["location"] == "/admin/accounts/xgb"
     page = http.get("/admin/accounts/xgb", headers=HTML)
-    assert 'data-role="unit_data_officer"' in page.text and 'data-role="applicant"' in page.text
+    assert 'data-role="unit_data_officer"' in page.text and 'data-role="unit_reviewer"' in page.text
     dup = http.post("/admin/accounts", data={**form, "csrf_token": _csrf(page)}, headers=HTML)
     assert dup.status_code == 409 and 'id="username-error"' in dup.text
 
