@@ -14,8 +14,9 @@ from edudata.db import Database
 from edudata.store.guard import BypassAttempt, datapath_scope
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "edudata"
-# The only modules allowed to touch the store's tables: the store itself and the data path.
-ALLOWED = {"store", "access/datapath.py"}
+# The only modules allowed to touch the store's tables: the store itself and the data path (the path proper and
+# its register of the copies it hands out, which reads each copy's subjects from the same tables).
+ALLOWED = {"store", "access/datapath.py", "access/copies.py"}
 STORE_INTERNALS = {"edudata.store.service", "edudata.store.tables"}
 
 

@@ -275,10 +275,10 @@ def reclaimed_tables(cert: DestructionCertificate) -> list[str]:
     """The tables a destruction deleted from: each dataset's current and history table, and the key table."""
     import json
 
+    from edudata.store.destruction import table_names
+
     codes = sorted(json.loads(cert.body)["what"]["tables"])
-    return [t for code in codes for t in (f"gd_{code.lower()}", f"gd_{code.lower()}__history")] + list(
-        RECLAIMED
-    )
+    return [t for code in codes for t in table_names(code)] + list(RECLAIMED)
 
 
 def _ask_holders_to_delete(ctx: Context, req: DestructionRequest, handed_out: list[dict[str, Any]]) -> None:
