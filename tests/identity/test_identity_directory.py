@@ -29,6 +29,7 @@ from edudata.identity.tokens import issue_token
 from edudata.org.models import Account, Person, Unit
 from edudata.org.service import create_account, create_person, get_account, roles_of
 from support import ldap as ldap_support
+from support.collect import collect
 from support.server import LiveServer
 from support.students import id_number
 
@@ -234,7 +235,7 @@ def _staff_row(number: str, name: str, unit: str, seq: int) -> dict:
     return {
         "GH": number,
         "XM": name,
-        "XBM": "1",
+        "XBM": "1" if (200 + seq) % 2 else "2",  # as the ID number's 17th digit says (GB 11643)
         "SFZJH": id_number(200 + seq, birth="19800101"),
         "DWDM": unit,
     }
@@ -256,8 +257,7 @@ def test_without_ldap_the_staff_dataset_of_the_personnel_office_is_the_source(
         _staff(db, f"stay{i}", f"T601{i}", "0201")
     rows = [_staff_row("T6001", "调岗者", "0201", 1), _staff_row("T6003", "新教师", "0110", 3)]
     rows += [_staff_row(f"T601{i}", name, "0201", 10 + i) for i, name in enumerate(("张伟", "王芳", "李强"))]
-    r = http.post("/api/v1/data/staff_basic/rows", json={"rows": rows}, headers=accounts.headers("rsc"))
-    assert r.status_code == 201, r.text
+    collect(http, accounts, "staff_basic", rows, headers=accounts.headers("rsc"), unit="0102")
     configured = settings.model_copy(update={"directory_source": "staff_dataset"})
     with db.session() as s:
         caller = principal_for(s, office.id, source_ip="127.0.0.1", via="cli")
