@@ -1,14 +1,18 @@
 """Sign-on over OpenID Connect (Art. 54) against a real provider: ``oidc-provider`` from npm (OpenID-certified),
 run by node for the module. Authorization code with PKCE, id-token validation, claims mapped to the account
-by 工号, refusals audited, RP-initiated logout."""
+by 工号, refusals audited, RP-initiated logout, and back-channel logout (the provider ends our session)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from edudata.api.app import create_app
@@ -16,7 +20,9 @@ from edudata.audit.models import AuditRecord
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.identity.models import WebSession
+from edudata.identity.oidc import BACKCHANNEL_EVENT
 from edudata.org.service import create_account, create_person, get_account, set_disabled
+from support import clock
 from support import oidc as oidc_support
 from support.server import LiveServer
 
@@ -37,6 +43,7 @@ def provider_and_site(
     site.start()
     provider.redirect_uris = [f"{site.url}/login/oidc/callback"]
     provider.post_logout_uris = [f"{site.url}/login"]
+    provider.backchannel_uri = f"{site.url}/login/oidc/backchannel-logout"
     provider.start()
     yield provider, site
     provider.stop()
@@ -152,3 +159,66 @@ def test_logout_ends_the_session_and_signs_out_at_the_provider(
         again = client.get(f"{site.url}/login/oidc")
         login_page = client.get(again.headers["location"], follow_redirects=True)
         assert "<title>Sign-in</title>" in login_page.text  # the provider asks again: its session ended
+
+
+def test_signing_out_at_the_provider_ends_the_session_here_through_the_back_channel(
+    site: LiveServer,
+    provider: oidc_support.OidcProvider,
+    db: Database,
+    accounts,  # noqa: ANN001
+) -> None:
+    _staff(db, accounts, "wu10", "T4004")
+    provider.add_user("wu10", employee_number="T4004", name="吴十", unit_code="0110")
+    with httpx.Client(timeout=30) as client:
+        assert _sign_on(client, site, provider, "wu10").status_code == 303
+        assert client.get(f"{site.url}/account").status_code == 200
+        # The person signs out at the provider (another system's logout button), not here.
+        end = httpx.get(f"{provider.issuer}/.well-known/openid-configuration").json()["end_session_endpoint"]
+        query = {"client_id": oidc_support.CLIENT_ID, "post_logout_redirect_uri": f"{site.url}/login"}
+        back = provider.sign_in(client, f"{end}?{urlencode(query)}", "")
+        assert back.headers["location"] == f"{site.url}/login"
+        page = client.get(f"{site.url}/account")
+        assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    with db.session() as s:
+        assert s.execute(select(WebSession.revoked_at)).scalar_one() is not None
+        out = s.execute(select(AuditRecord).where(AuditRecord.operation == "logout")).scalar_one()
+    assert out.result == "success" and out.detail == {"via": "oidc-backchannel", "sso_user": "wu10"}
+
+
+def test_a_forged_or_unsigned_logout_token_is_refused_and_audited(
+    site: LiveServer,
+    provider: oidc_support.OidcProvider,
+    db: Database,
+    accounts,  # noqa: ANN001
+) -> None:
+    _staff(db, accounts, "zheng11", "T4005")
+    provider.add_user("zheng11", employee_number="T4005", name="郑十一", unit_code="0110")
+    with httpx.Client(timeout=30) as client:
+        assert _sign_on(client, site, provider, "zheng11").status_code == 303
+        with db.session() as s:
+            sid_digest = s.execute(select(WebSession.sso_ref)).scalar_one()
+        assert sid_digest  # the id token's sid is kept (as its hash) to match the logout token
+        issued = int(clock.now().timestamp())
+        claims = {"iss": provider.issuer, "aud": oidc_support.CLIENT_ID, "iat": issued, "exp": issued + 120, "jti": "forged", "sub": "zheng11", "sid": "any",
+                  "events": {BACKCHANNEL_EVENT: {}}}  # fmt: skip
+        forged_key = RSAKey.generate_key(2048)
+        forged = jwt.encode({"alg": "RS256", "kid": "forged"}, claims, forged_key)
+        unsigned = (
+            ".".join(  # alg "none", no signature: what a forger without any key would send
+                base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+                for part in ({"alg": "none", "typ": "logout+jwt"}, claims)
+            )
+            + "."
+        )
+        url = f"{site.url}/login/oidc/backchannel-logout"
+        for token in (forged, unsigned, ""):
+            r = httpx.post(url, data={"logout_token": token}, timeout=30)
+            assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json", r.text
+            assert "单点登出令牌未通过校验" in r.json()["detail_zh"]
+        assert client.get(f"{site.url}/account").status_code == 200  # still signed in
+    with db.session() as s:
+        refused = s.scalars(
+            select(AuditRecord).where(AuditRecord.operation == "logout", AuditRecord.result == "denied")
+        ).all()
+    assert [r.detail["via"] for r in refused] == ["oidc-backchannel"] * 3
+    assert all("validation" in r.detail["reason"] or "no logout_token" in r.detail["reason"] for r in refused)

@@ -58,6 +58,7 @@ class OidcProvider:
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.users = folder / "users.json"
         self.redirect_uris, self.post_logout_uris = redirect_uris, post_logout_uris
+        self.backchannel_uri = ""  # the platform's back-channel logout endpoint, when the test sets it
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -69,7 +70,8 @@ class OidcProvider:
         env = {**os.environ, "OIDC_ISSUER": self.issuer, "OIDC_PORT": str(self.port), "OIDC_USERS": str(self.users),
                "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET,
                "OIDC_REDIRECT_URIS": " ".join(self.redirect_uris),
-               "OIDC_POST_LOGOUT_URIS": " ".join(self.post_logout_uris), "NODE_ENV": "test"}  # fmt: skip
+               "OIDC_POST_LOGOUT_URIS": " ".join(self.post_logout_uris), "OIDC_BACKCHANNEL_URI": self.backchannel_uri,
+               "NODE_ENV": "test"}  # fmt: skip
         log = (self.folder / "oidc.log").open("wb")
         self.process = subprocess.Popen(["node", str(script)], cwd=self.folder, env=env, stdout=log,
                                         stderr=subprocess.STDOUT)  # fmt: skip

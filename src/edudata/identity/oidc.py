@@ -1,5 +1,5 @@
 """OpenID Connect relying party (统一身份认证 over OIDC, Art. 54): discovery, authorization code with PKCE,
-id-token validation (joserfc), RP-initiated logout.
+id-token validation (joserfc), RP-initiated logout and back-channel logout.
 
 The id token's signature is checked against the provider's published keys (``jwks_uri``), and its issuer,
 audience, expiry and nonce against this login; the profile claims come from the userinfo endpoint when the
@@ -127,6 +127,38 @@ def validate_id_token(settings: Settings, doc: dict, id_token: str, nonce: str) 
             reason="oidc_id_token_refused",
         ) from None
     return dict(token.claims)
+
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def validate_logout_token(settings: Settings, logout_token: str) -> dict:
+    """OpenID Connect Back-Channel Logout 1.0, section 2.6: the logout token is a JWT signed with the provider's
+    keys (never ``none``), for this client, with ``iat`` and ``exp``, the back-channel logout event, ``sid`` or
+    ``sub``, and no ``nonce`` (so an id token cannot be replayed as a logout token). ``ValueError`` when not."""
+    doc = discovery(settings)
+    keys = KeySet.import_key_set(_get(doc["jwks_uri"]))
+    algorithms = doc.get("id_token_signing_alg_values_supported") or ["RS256"]
+    try:
+        token = jwt.decode(logout_token, keys, algorithms=[a for a in algorithms if a != "none"])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": doc["issuer"]},
+            aud={"essential": True, "value": settings.oidc_client_id},
+            iat={"essential": True},
+            exp={"essential": True},
+            leeway=60,
+        ).validate(token.claims)
+    except (JoseError, ValueError) as err:
+        raise ValueError(f"the logout token failed validation ({type(err).__name__})") from None
+    claims = dict(token.claims)
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
+        raise ValueError("the logout token carries no back-channel logout event")
+    if "nonce" in claims:
+        raise ValueError("the logout token carries a nonce")
+    if not isinstance(claims.get("sid"), str) and not isinstance(claims.get("sub"), str):
+        raise ValueError("the logout token names neither sid nor sub")
+    return claims
 
 
 def logout_url(settings: Settings, post_logout_redirect_uri: str) -> str | None:

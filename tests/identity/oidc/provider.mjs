@@ -17,6 +17,9 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
+    ...(process.env.OIDC_BACKCHANNEL_URI ? {
+      backchannel_logout_uri: process.env.OIDC_BACKCHANNEL_URI, backchannel_logout_session_required: true,
+    } : {}),
   }],
   claims: { openid: ['sub', 'sid'], profile: ['name', 'employee_number', 'unit_code'] },
   async findAccount(ctx, sub) {
@@ -25,8 +28,14 @@ const provider = new Provider(issuer, {
     return { accountId: sub, async claims() { return { sub, ...person }; } };
   },
   cookies: { keys: ['edudata-test-oidc-cookie-key'] },
-  features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+  features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true } },
   pkce: { required: () => true },
+  // The provider refuses outgoing requests to special-use addresses (SSRF guard); the platform under test listens
+  // on 127.0.0.1, so its back-channel logout endpoint is fetched without that dispatcher here.
+  fetch: (url, { dispatcher, ...options }) => fetch(url, options),
 });
 provider.proxy = false;
+provider.on('backchannel.success', (ctx, client, accountId, sid) => { console.log(`back-channel logout sent for ${accountId} ${sid}`); });
+provider.on('backchannel.error', (ctx, err) => { console.log(`back-channel logout failed: ${err.message}`); });
 provider.listen(port, '127.0.0.1', () => { console.log(`oidc-provider listening on ${issuer}`); });
