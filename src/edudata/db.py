@@ -7,15 +7,17 @@ the schema is never made with ``create_all`` outside tests of the migrations the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from edudata.clock import utcnow  # noqa: F401 - re-exported: domains import the clock from here
+from edudata.errors import Conflict
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -99,3 +101,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def commit(session: Session, *, outbox: Callable[[Session], object] | None = None) -> None:
+    """The one commit of a use case: ``outbox`` first queues what must be sent once the change holds (mail of
+    what the change put in people's inboxes) in the same transaction, so both happen or neither; a unique key
+    taken meanwhile by a concurrent request becomes a 409, not a 500."""
+    try:
+        if outbox is not None:
+            outbox(session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            "与同时提交的其他数据冲突，请刷新后重试", "conflicts with a concurrent change; reload and retry"
+        ) from None

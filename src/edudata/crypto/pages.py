@@ -11,8 +11,9 @@ from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.crypto.models import RecipientKey
 from edudata.crypto.recipient import register_key
+from edudata.db import commit
 from edudata.errors import EduDataError
-from edudata.identity.actions import audit, commit, refused
+from edudata.identity.actions import audit, refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.web.templating import render

@@ -1,15 +1,15 @@
-"""Recording what a signed-in person did (行为追溯, Art. 30, 59), and turning a lost race into a clear 409."""
+"""Recording what a signed-in person did (行为追溯, Art. 30, 59), and a page's refusal shown beside its form
+(the commit is ``edudata.db.commit``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from edudata.audit.service import record
-from edudata.errors import Conflict, EduDataError
+from edudata.errors import EduDataError
 from edudata.identity.principal import Principal
 
 
@@ -26,17 +26,6 @@ def audit(session: Session, request: Request, principal: Principal, operation: s
         request_id=getattr(request.state, "request_id", None),
         detail=detail,
     )
-
-
-def commit(session: Session) -> None:
-    """Commit; a unique key taken meanwhile by a concurrent request becomes a 409, not a 500."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(
-            "与同时提交的其他数据冲突，请刷新后重试", "conflicts with a concurrent change; reload and retry"
-        ) from None
 
 
 def refused(request: Request, session: Session, err: EduDataError) -> None:

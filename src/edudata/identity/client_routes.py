@@ -14,9 +14,10 @@ from edudata.api.deps import client_address, get_session
 from edudata.api.policy import allow
 from edudata.audit.service import record, record_now
 from edudata.clock import UtcDateTime
+from edudata.db import commit
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
 from edudata.identity import clients
-from edudata.identity.actions import audit, commit
+from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import issue_token, revoke_all
 from edudata.org.models import Account, Unit

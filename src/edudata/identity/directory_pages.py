@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
+from edudata.db import commit
 from edudata.errors import EduDataError
 from edudata.identity import directory
-from edudata.identity.actions import commit, refused
+from edudata.identity.actions import refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.web.templating import render

@@ -15,9 +15,10 @@ from starlette.datastructures import FormData
 
 from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.api.policy import allow
+from edudata.db import commit
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
 from edudata.identity import blacklist, cas, csrf, directory_pages, oidc, oidc_pages, sso_pages, totp
-from edudata.identity.actions import audit, commit, refused
+from edudata.identity.actions import audit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
     current_principal,

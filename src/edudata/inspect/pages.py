@@ -20,8 +20,9 @@ from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.clock import today_in_china
 from edudata.config import Settings
+from edudata.db import commit
 from edudata.errors import EduDataError
-from edudata.identity.actions import commit, refused
+from edudata.identity.actions import refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.inspect import service

@@ -16,7 +16,7 @@ from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.clock import today_in_china
 from edudata.config import Settings
-from edudata.identity.actions import commit
+from edudata.db import commit
 from edudata.identity.principal import Principal
 from edudata.inspect import service
 from edudata.inspect.findings import list_findings, visible_finding

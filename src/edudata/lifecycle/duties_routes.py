@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
-from edudata.identity.actions import audit, commit
+from edudata.db import commit
+from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import duties
 from edudata.lifecycle.schemas import AssessmentClose, AssessmentIn, OutsourcingCommitmentIn

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
-from edudata.identity.actions import audit, commit
+from edudata.db import commit
+from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import people
 from edudata.lifecycle.models import Agreement, TrainingRecord

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
+from edudata.db import commit
 from edudata.errors import NotFound
-from edudata.identity.actions import audit, commit
+from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import backup, destruction, duties_routes, incidents, operations, people_routes
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, Drill, Incident, RestoreDrill

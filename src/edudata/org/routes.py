@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.clock import UtcDateTime
+from edudata.db import commit
 from edudata.errors import NotFound
 from edudata.identity import totp
-from edudata.identity.actions import audit, commit
+from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.identity.service import set_password, unlock
 from edudata.identity.tokens import revoke_all

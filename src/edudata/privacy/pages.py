@@ -19,8 +19,9 @@ from starlette.datastructures import FormData, UploadFile
 from edudata.api.context import request_context
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
+from edudata.db import commit
 from edudata.errors import EduDataError, ValidationFailed
-from edudata.identity.actions import audit, commit, refused
+from edudata.identity.actions import audit, refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.policy import allowed

@@ -9,8 +9,9 @@ from starlette.datastructures import FormData
 
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
+from edudata.db import commit
 from edudata.errors import EduDataError
-from edudata.identity.actions import commit, refused
+from edudata.identity.actions import refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.secrecy import service

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
+from edudata.db import commit
 from edudata.identity.principal import Principal
 from edudata.sharing import commitment, credentials, delivery, mailing, notify, review, service, views
 from edudata.sharing.schemas import (
@@ -33,9 +34,10 @@ def _app(session: Session, who: Principal, app_id: int) -> Any:
 
 
 def committed(request: Request, session: Session) -> None:
-    """Queue the mail of what the change put in people's inboxes (the outbox, same transaction), then commit."""
-    mailing.queue(session, request.app.state.settings, str(request.base_url))
-    session.commit()
+    """The one commit (``edudata.db.commit``), the mail of what the change put in people's inboxes queued in
+    the outbox in the same transaction (sent after the commit)."""
+    settings, base_url = request.app.state.settings, str(request.base_url)
+    commit(session, outbox=lambda s: mailing.queue(s, settings, base_url))
 
 
 def _done(request: Request, session: Session, app: Any) -> dict[str, Any]:
