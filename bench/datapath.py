@@ -47,7 +47,6 @@ def _pg(sql: str) -> None:
 
 def build(url: str, data_dir: Path, students: int) -> str:
     """Migrate, load the demo catalogue and the students; return an office token."""
-    from edudata.access import datapath
     from edudata.catalog.demo import load_demo_catalogue
     from edudata.config import Settings
     from edudata.db import Database
@@ -56,6 +55,7 @@ def build(url: str, data_dir: Path, students: int) -> str:
     from edudata.org.service import create_account, ensure_demo_units
     from edudata.reference import seed_reference_data
     from edudata.synth import people
+    from seed import collect
 
     settings = Settings(database_url=url, data_dir=data_dir)
     upgrade(url)
@@ -66,31 +66,14 @@ def build(url: str, data_dir: Path, students: int) -> str:
         office = create_account(
             s, username="office", password="Bench-Passw0rd!", unit_code="0002", roles=("office_admin",)
         )
-        officer = create_account(
-            s, username="xgb", password="Bench-Passw0rd!", unit_code="0104", roles=("unit_data_officer",)
-        )
         load_demo_catalogue(s, created_by="office")
         token = issue_token(s, office.id, settings).secret
-        officer_id = officer.id
         s.commit()
 
-    class Caller:
-        account_id, username, unit_code = officer_id, "xgb", "0104"
-        roles, source_ip = frozenset({"unit_data_officer"}), "127.0.0.1"
-
     t0 = time.perf_counter()
-    frame = people.students(students, seed=7)
-    with db.session() as s:
-        ctx = datapath.Context(session=s, settings=settings, database=db, request_id="bench")
-        codes = datapath.element_codes(ctx, "student_basic")
-        frame = frame.select([c for c in frame.columns if c in codes])
-        for start in range(0, frame.height, 10_000):
-            # The same write the demo and the API make: validated, encrypted, audited, 10,000 rows a batch.
-            datapath.insert(
-                Caller(), ctx, "student_basic", frame.slice(start, 10_000).to_dicts(), batch="bench"
-            )
-            s.commit()
-    print(f"  loaded {students:,} students through the data path in {time.perf_counter() - t0:.1f} s")
+    # The same path the demo and the API take: one batch, validated, reviewed, loaded encrypted and audited.
+    collect(db, settings, "student_basic", people.students(students, seed=7), "0104")
+    print(f"  collected {students:,} students through review in {time.perf_counter() - t0:.1f} s")
     db.dispose()
     return token
 

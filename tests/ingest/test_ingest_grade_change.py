@@ -1,6 +1,7 @@
 """A catalogue change of grade or type re-writes the stored values it governs (Art. 27-28, 52).
 
-The dataset holds rows written by the demo loader (``datapath.insert``, batch ``demo``) and by an approved batch;
+The dataset holds rows collected as the demo collects them (a batch submitted through the data API, reviewed and
+loaded) and by an approved upload;
 raising 手机号码 to 重要数据 encrypts every value in the current table and in history, lowering it brings the
 plaintext back, and update batches then load through review on both backends.
 """
@@ -21,20 +22,10 @@ from edudata.config import Settings
 from edudata.db import Database
 from edudata.lifecycle import operations
 from edudata.store.guard import datapath_scope
+from support.collect import collect
 
 ELEMENT = "/api/v1/catalog/datasets/student_basic/elements"
 ACTOR = {"username": "tests", "source_ip": "local"}
-
-
-@dataclass(frozen=True)
-class Loader:
-    """The demo loader's caller: the producer unit's data officer."""
-
-    account_id: int = 0
-    username: str = "demo-loader"
-    unit_code: str = "0104"
-    roles: frozenset = frozenset({"unit_data_officer"})
-    source_ip: str = "local"
 
 
 @dataclass(frozen=True)
@@ -46,19 +37,11 @@ class Office:
     source_ip: str = "local"
 
 
-def _demo_rows(db: Database, settings: Settings, frame: pl.DataFrame) -> None:
-    """Rows written as ``edudata demo`` writes them (``datapath.insert``, batch ``demo``)."""
-    with db.session() as s:
-        ctx = datapath.Context(session=s, settings=settings, database=db, request_id="demo")
-        codes = datapath.element_codes(ctx, "student_basic")
-        datapath.insert(
-            Loader(),
-            ctx,
-            "student_basic",
-            frame.select([c for c in frame.columns if c in codes]).to_dicts(),
-            batch="demo",
-        )
-        s.commit()
+def _demo_rows(http: httpx.Client, accounts, world: dict, frame: pl.DataFrame) -> None:  # noqa: ANN001
+    """Rows collected through the data API and review, as ``edudata demo`` collects them; without the Art. 51
+    paperwork (the sensitive values are dropped, as they are from the uploads that follow)."""
+    rows = frame.to_dicts()
+    collect(http, accounts, "student_basic", rows, headers=world["h"]["xgb"], unit="0104", consent=False)
 
 
 def _raw(db: Database, table: str, *columns: str) -> list[tuple]:
@@ -99,12 +82,12 @@ def _with_new_mobiles(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
 
 
 def test_raising_and_lowering_a_grade_migrates_every_stored_value_and_update_batches_still_load(
-    http: httpx.Client, world: dict, db: Database, settings: Settings
+    http: httpx.Client, world: dict, accounts, db: Database, settings: Settings
 ) -> None:
     up = world["up"]
     everyone = student_frame(12, seed=7)
     demo, batch = everyone.head(6), everyone.tail(6)
-    _demo_rows(db, settings, demo)
+    _demo_rows(http, accounts, world, demo)
     up.approved(csv_bytes(batch))
     # An update batch before the change: history rows exist for both kinds of row.
     up.approved(csv_bytes(_with_new_mobiles(everyone, "139")))

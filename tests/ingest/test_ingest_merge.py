@@ -7,26 +7,15 @@ a required element cannot be cleared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 import polars as pl
 from ingest_support import csv_bytes, student_frame
 from sqlalchemy import select
 
-from edudata.access import datapath
 from edudata.audit.models import AuditRecord
-from edudata.config import Settings
 from edudata.db import Database
-
-
-@dataclass(frozen=True)
-class Loader:
-    account_id: int = 0
-    username: str = "demo-loader"
-    unit_code: str = "0104"
-    roles: frozenset = frozenset({"unit_data_officer"})
-    source_ip: str = "local"
+from support.collect import DPO, collect
+from support.privacy import assess
 
 
 def _stored(http: httpx.Client, world: dict) -> dict[str, dict]:
@@ -36,25 +25,24 @@ def _stored(http: httpx.Client, world: dict) -> dict[str, dict]:
     return {r["XH"]: r for r in body["rows"]}
 
 
-def _demo_rows(db: Database, settings: Settings, frame: pl.DataFrame) -> None:
-    with db.session() as s:
-        ctx = datapath.Context(session=s, settings=settings, database=db, request_id="demo")
-        codes = datapath.element_codes(ctx, "student_basic")
-        rows = frame.select([c for c in frame.columns if c in codes]).to_dicts()
-        datapath.insert(Loader(), ctx, "student_basic", rows, batch="demo")
-        s.commit()
+def _reassess_as_unnecessary(http: httpx.Client, accounts, element: str) -> None:  # noqa: ANN001
+    """A later assessment finds collecting ``element`` unnecessary (Art. 51): files no longer collect it."""
+    r = assess(http, accounts.headers(DPO), "student_basic", element, conclusion="not_necessary")
+    assert r.status_code == 201, r.text
 
 
 def test_absent_columns_empty_cells_and_dropped_values_keep_what_is_stored(
-    http: httpx.Client, world: dict, db: Database, settings: Settings
+    http: httpx.Client, world: dict, accounts, db: Database
 ) -> None:
     up = world["up"]
     frame = student_frame(5, seed=21).with_columns(pl.lit("01").alias("MZM"))
-    _demo_rows(db, settings, frame)
+    # Collected with the Art. 51 paperwork (assessment, decision, consent), through review.
+    collect(http, accounts, "student_basic", frame.to_dicts(), headers=world["h"]["xgb"], unit="0104")
     before = _stored(http, world)
     assert {r["MZM"] for r in before.values()} == {"01"}
+    _reassess_as_unnecessary(http, accounts, "MZM")
 
-    # MZM given: the Art. 51 rule drops it (no assessment) — the stored 01 stays.
+    # MZM given: the Art. 51 rule drops it (the assessment now finds it unnecessary) — the stored 01 stays.
     dropped = up.approved(
         csv_bytes(frame.with_columns(pl.lit("02").alias("MZM"), pl.lit("数学").alias("ZYMC")))
     )

@@ -84,23 +84,18 @@ def test_the_row_api_applies_the_same_rules_as_the_upload(http: httpx.Client, wo
     assert stored["total"] == 0  # nothing is stored before review (Art. 22)
 
 
-def test_a_direct_write_of_another_sources_element_is_refused(world, db: Database, settings) -> None:
-    """The data path itself refuses a write naming another source's element (一数一源), whoever calls it."""
+def test_no_channel_writes_governed_rows_without_review(http: httpx.Client, world) -> None:
+    """The data path offers no direct insert or update (Art. 22: data becomes authoritative after review); the
+    row API answers 202 with a batch, which drops another source's element (一数一源) like an upload."""
     from edudata.access import datapath
-    from edudata.errors import PermissionDenied
-    from edudata.identity.service import principal_for
-    from edudata.org.service import find_account
 
-    with db.session() as s:
-        who = principal_for(s, find_account(s, "xgb").id, source_ip="local", via="cli")
-        ctx = datapath.Context(session=s, settings=settings, database=db)
-        row = {"XH": "202301010001", "XJZT": "01"}
-        try:
-            datapath.insert(who, ctx, "student_basic", [row])
-        except PermissionDenied as err:
-            assert err.extra["elements"] == ["XJZT"] and "Art. 8(4) and 19" in err.en
-        else:
-            raise AssertionError("a write of 学籍状态 by 学生工作部 was not refused")
+    assert not hasattr(datapath, "insert") and not hasattr(datapath, "update")
+    h = world["h"]
+    r = http.post("/api/v1/data/student_basic/rows", json={"rows": _file(1).to_dicts()}, headers=h["xgb"])
+    assert r.status_code == 202, r.text
+    assert (r.json()["status"], r.json()["report"]["not_source"]) == ("validated", ["XJZT"])
+    stored = http.get("/api/v1/data/student_basic", params={"total": "true"}, headers=h["xgb"]).json()
+    assert stored["total"] == 0
 
 
 def test_a_pull_job_is_visible_to_its_unit_and_the_office_only(

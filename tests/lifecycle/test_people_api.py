@@ -7,7 +7,7 @@ import re
 import httpx
 from sqlalchemy import select
 
-from edudata.access.grants import create_grant
+from edudata.access.grants import active_grants, create_grant
 from edudata.access.models import AccessGrant
 from edudata.db import Database
 from edudata.org.models import Account
@@ -134,3 +134,25 @@ def test_offboarding_revokes_roles_grants_and_records_devices_and_the_off_duty_y
     assert any(o["code"] == "devices_not_returned" and o["subject"] == "xgb" for o in found)
     again = http.post(f"{API}/offboarding", json=offboard_body(), headers=world["h"]["office"])
     assert again.status_code == 409
+
+
+def test_offboarding_drops_a_cached_decision_that_admitted_the_account(
+    http: httpx.Client, world: dict, db: Database
+) -> None:
+    """The grants end through the access domain's own service, which drops the decisions cached before (Art. 30):
+    the grants a decision reads no longer hold the leaver's grant, in any process reading the same database."""
+    with db.session() as s:
+        account = s.execute(select(Account).where(Account.username == "xgb")).scalar_one()
+        grant = create_grant(s, dataset_code="student_basic", grantee_unit_code="0104", elements=["XH"],
+                             purpose="统计", grantee_account_id=account.id).id  # fmt: skip
+        s.commit()
+    with db.session() as s:  # a decision made before: the grant is cached as admitting the account
+        assert [
+            g.id for g in active_grants(s, "student_basic", "0104") if g.grantee_account_id == account.id
+        ] == [grant]
+    r = http.post(f"{API}/offboarding", json=offboard_body(), headers=world["h"]["office"])
+    assert r.status_code == 201 and r.json()["revoked"]["grants"] == 1, r.text
+    with db.session() as s:
+        assert grant not in {g.id for g in active_grants(s, "student_basic", "0104")}
+        ended = s.get(AccessGrant, grant)
+        assert ended.revoked_at is not None and ended.revoked_by == "office"

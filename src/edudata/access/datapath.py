@@ -7,7 +7,7 @@ audited in its own transaction before the error leaves, so no rollback can erase
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,14 +16,13 @@ import polars as pl
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
-from edudata.access import filters, write_rules
+from edudata.access import filters
 from edudata.access.copies import record_copy
 from edudata.access.crypto_bridge import StoreCrypto
 from edudata.access.decision import Decision, GrantView, OpenView, decide, decide_open
 from edudata.access.grants import active_grants
 from edudata.access.masking import apply_masking
 from edudata.access.specs import load_spec
-from edudata.access.validation import validate_rows
 from edudata.audit import service as audit
 from edudata.audit.redact import recorded_filter
 from edudata.config import Settings
@@ -35,7 +34,7 @@ from edudata.store import bulk, relayout
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
 from edudata.store.spec import DatasetSpec
-from edudata.store.uniqueness import is_unique_violation, unique_guard, unique_refusal
+from edudata.store.uniqueness import is_unique_violation, unique_refusal
 
 MAX_PAGE_SIZE = 1000
 
@@ -394,80 +393,6 @@ def export_frames(
         count,
     )
     return page, frames
-
-
-def insert(
-    caller: Caller,
-    ctx: Context,
-    dataset_code: str,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    batch: str | None = None,
-) -> list[int]:
-    """Insert rows (all or none): each value checked against its element's data standard first."""
-    spec, _decision = _decide(caller, ctx, dataset_code, "insert", None)
-    try:
-        _one_source(caller, spec, {k for r in rows for k in r})
-        clean = validate_rows(ctx.session, spec, rows)
-    except EduDataError as err:
-        raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
-    try:
-        with datapath_scope("insert"), unique_guard(spec):
-            ids = store.insert_rows(
-                ctx.session, spec, clean, actor=caller.username, crypto=ctx.field_crypto(), batch=batch
-            )
-    except Conflict as err:
-        raise _refuse(err, caller, ctx, "insert", spec.code, rows=len(rows)) from None
-    audit.record(
-        ctx.session,
-        operation="insert",
-        dataset=spec.code,
-        elements=sorted({k for r in clean for k in r}),
-        row_count=len(ids),
-        detail={"batch": batch, "first_id": ids[0] if ids else None},
-        **_audit_fields(caller, ctx),
-    )
-    return ids
-
-
-def _one_source(caller: Caller, spec: DatasetSpec, elements: Iterable[str]) -> None:
-    """一数一源 on write (Art. 8(4), 19): a direct write naming another source's element is refused whole."""
-    refused = write_rules.not_source(spec, caller.unit_code, elements)
-    if refused:
-        raise write_rules.refusal(spec, caller.unit_code, refused)
-
-
-def update(caller: Caller, ctx: Context, dataset_code: str, row_id: int, changes: Mapping[str, Any]) -> int:
-    """Change one row; the earlier version is kept (readable by the office)."""
-    spec, decision = _decide(caller, ctx, dataset_code, "update", None)
-    try:
-        _one_source(caller, spec, changes)
-        clean = validate_rows(ctx.session, spec, [changes], partial=True)[0]
-        _node, where = _where(caller, ctx, spec, decision, None)
-        with datapath_scope("update"), unique_guard(spec):
-            version = store.update_row(
-                ctx.session,
-                spec,
-                row_id,
-                clean,
-                actor=caller.username,
-                crypto=ctx.field_crypto(),
-                scope=where,
-            )
-    except EduDataError as err:
-        if getattr(err, "audited", False):
-            raise
-        raise _refuse(err, caller, ctx, "update", spec.code, row_id=row_id) from None
-    audit.record(
-        ctx.session,
-        operation="update",
-        dataset=spec.code,
-        elements=sorted(clean),
-        row_count=1,
-        detail={"row_id": row_id, "version": version},
-        **_audit_fields(caller, ctx),
-    )
-    return version
 
 
 def delete(caller: Caller, ctx: Context, dataset_code: str, row_ids: Sequence[int]) -> int:

@@ -1,16 +1,17 @@
-"""Reading grants for decisions; creating and revoking them (the sharing domain calls these)."""
+"""Reading grants for decisions; creating, revoking and ending them (the sharing domain and the people's
+lifecycle — leaving, moving — call these; the grant table is written nowhere else)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from edudata.access.decision import GrantView
 from edudata.access.models import AccessGrant
-from edudata.access.policy_cache import cached
+from edudata.access.policy_cache import bump_epoch, cached
 from edudata.db import utcnow
 from edudata.errors import NotFound
 
@@ -100,3 +101,20 @@ def revoke_grant(session: Session, grant_id: int, *, by: str, reason: str) -> Ac
         grant.revoke_reason = reason
         session.flush()
     return grant
+
+
+def end_for_account(
+    session: Session, account_id: int, *, by: str, reason: str, now: datetime | None = None
+) -> int:
+    """End every data grant issued to the account itself (Art. 30), as on leaving or on a move between units,
+    since a grant was given for the work of the old post; decisions cached before are dropped with it (the
+    bulk update bypasses the ORM's watch of grants). Returns how many ended."""
+    ended = session.execute(
+        update(AccessGrant)
+        .where(AccessGrant.grantee_account_id == account_id, AccessGrant.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow(), revoked_by=by, revoke_reason=reason[:200])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if ended:
+        bump_epoch(session)
+    return int(ended or 0)

@@ -4,15 +4,14 @@
 that say which row, person or unit a record is about — the dataset's key, its subject element and its unit
 element — are identifiers, not facts the writer asserts: every unit holding the dataset names them (their
 values are checked for uniqueness and against the unit register instead). Any other element whose source is
-another unit is not the writer's to give: a reviewed batch does not collect it (reported per element), a direct
-write is refused.
+another unit is not the writer's to give: a reviewed batch does not collect it (reported per element); there is
+no direct write (every channel submits a batch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from edudata.errors import PermissionDenied
 from edudata.store.spec import DatasetSpec, ElementSpec
 
 ARTICLE_ZH = "一数一源，《教育数据管理办法》第八条第（四）项、第十九条"
@@ -49,15 +48,3 @@ def notice(element: ElementSpec, unit_code: str) -> dict[str, str]:
         "en": f"the authoritative source of element {element.code} is unit {element.source_unit_code}; "
         f"values of it submitted by unit {unit_code} are not collected ({ARTICLE_EN})",
     }
-
-
-def refusal(spec: DatasetSpec, unit_code: str, refused: list[ElementSpec]) -> PermissionDenied:
-    """The 403 of a direct write naming elements of another source."""
-    names = "、".join(f"{e.name}（{e.code}，来源 {e.source_unit_code}）" for e in refused[:10])
-    codes = ", ".join(f"{e.code} (source {e.source_unit_code})" for e in refused[:10])
-    return PermissionDenied(
-        f"单位 {unit_code} 不是数据项 {names} 的权威来源单位，不能写入（{ARTICLE_ZH}）",
-        f"unit {unit_code} is not the authoritative source of {codes} in {spec.code} and cannot write it "
-        f"({ARTICLE_EN})",
-        elements=[e.code for e in refused],
-    )

@@ -202,7 +202,8 @@ def plan(session: Session, entries: Iterable[DirectoryEntry], *, force: bool = F
 def apply(session: Session, changes: list[Change], *, by: str = ACTOR, source: str = "ldap") -> list[Change]:
     """Make the planned changes with their rules, one audit record each; returns what was done (a change the
     rules refuse, such as removing the last office administrator, is reported as a skip)."""
-    from edudata.lifecycle.people import cut_off, end_grants
+    from edudata.access.grants import end_for_account
+    from edudata.lifecycle.people import cut_off
 
     done: list[Change] = []
     units = {code: uid for code, uid in session.execute(select(Unit.code, Unit.id))}
@@ -223,7 +224,7 @@ def apply(session: Session, changes: list[Change], *, by: str = ACTOR, source: s
                     person, account = _person(session, change.number)
                     if change.kind == "move":
                         lost = move_account(session, account, change.to_unit, by)
-                        ended = end_grants(session, account, by=by, reason="directory: moved 调岗")
+                        ended = end_for_account(session, account.id, by=by, reason="directory: moved 调岗")
                         person.unit_id = units[change.to_unit]
                         detail.update(from_unit=change.from_unit, to_unit=change.to_unit, roles_revoked=lost,
                                       grants_ended=ended)  # fmt: skip

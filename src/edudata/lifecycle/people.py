@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from edudata import transition
-from edudata.access.models import AccessGrant
+from edudata.access.grants import end_for_account
 from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, EduDataError, NotFound, PermissionDenied, ValidationFailed
@@ -135,24 +135,6 @@ def _plus_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def end_grants(
-    session: Session, account: Account, *, by: str, reason: str, now: datetime | None = None
-) -> int:
-    """End every data grant issued to the account itself (Art. 30): on leaving, and on a move between units,
-    since a grant was given for the work of the old post. Returns how many ended."""
-    grants = session.execute(
-        update(AccessGrant)
-        .where(AccessGrant.grantee_account_id == account.id, AccessGrant.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow(), revoked_by=by, revoke_reason=reason[:200])
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if grants:
-        from edudata.access.policy_cache import bump_epoch
-
-        bump_epoch(session)  # the bulk update bypasses the ORM's watch: raise the epoch ourselves
-    return int(grants or 0)
-
-
 def cut_off(
     session: Session, account: Account, *, performed_by: str, reason: str, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -166,7 +148,7 @@ def cut_off(
     roles = sorted(roles_of(session, account.id))
     for role in roles:
         revoke_role(session, account, role, performed_by)
-    grants = end_grants(session, account, by=performed_by, reason=reason, now=now)
+    grants = end_for_account(session, account.id, by=performed_by, reason=reason, now=now)
     live = {}
     for label, model in (("tokens", ApiToken), ("sessions", WebSession)):
         live[label] = session.execute(
