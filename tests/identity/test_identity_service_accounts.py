@@ -3,6 +3,7 @@ its unit, never with a person's password; rotated secrets keep the old one for t
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -15,6 +16,7 @@ from edudata.db import Database, utcnow
 from edudata.errors import NotAuthenticated
 from edudata.identity import clients
 from edudata.identity.models import ServiceClient
+from support.org import PASSWORD
 
 
 @pytest.fixture
@@ -103,3 +105,74 @@ def test_only_the_office_manages_service_accounts(http: httpx.Client, accounts) 
     r = http.post("/api/v1/service-accounts", headers=accounts.headers("lib"),
                   json={"username": "svc-x", "name": "x", "unit_code": "0110"})  # fmt: skip
     assert r.status_code == 403
+
+
+HTML = {"accept": "text/html"}
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+def _web_login(http: httpx.Client, username: str) -> None:
+    token = _csrf(http.get("/login", headers=HTML))
+    r = http.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}, headers=HTML
+    )
+    assert r.status_code == 303, r.text[:300]
+
+
+def test_the_office_page_creates_rotates_and_disables_a_service_account(
+    http: httpx.Client, db: Database, settings: Settings, office: dict
+) -> None:
+    _web_login(http, "office")
+    home = http.get("/", headers=HTML)
+    assert 'href="/admin/service-accounts"' in home.text  # the link follows the policy (can / may_attempt)
+    page = http.get("/admin/service-accounts", headers=HTML)
+    assert page.status_code == 200 and "尚无服务账户" in page.text
+    made = http.post("/admin/service-accounts", headers=HTML, data={
+        "csrf_token": _csrf(page), "username": "svc-card", "name": "一卡通系统", "unit_code": "0110",
+        "roles": ["applicant"]})  # fmt: skip
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    client_id = re.search(r'id="issued-client-id">([^<]+)<', made.text).group(1)
+    secret = re.search(r'id="issued-secret">([^<]+)<', made.text).group(1)
+    assert secret.startswith("eds_") and "一卡通系统" in made.text and "启用" in made.text
+    assert _token(http, client_id, secret).status_code == 200
+    again = http.get("/admin/service-accounts", headers=HTML)
+    assert secret not in again.text and client_id in again.text  # the secret is shown once only
+
+    rotated = http.post(
+        f"/admin/service-accounts/{client_id}/rotate", headers=HTML, data={"csrf_token": _csrf(again)}
+    )
+    assert rotated.status_code == 200
+    new_secret = re.search(r'id="rotated-secret">([^<]+)<', rotated.text).group(1)
+    assert new_secret != secret and f"（{settings.client_secret_grace_hours} 小时）" in rotated.text
+    assert _token(http, client_id, secret).status_code == 200  # the old one, within the grace period
+    assert _token(http, client_id, new_secret).status_code == 200
+
+    out = http.post(
+        f"/admin/service-accounts/{client_id}/disable", headers=HTML, data={"csrf_token": _csrf(rotated)}
+    )
+    assert out.status_code == 303
+    listed = http.get("/admin/service-accounts", headers=HTML)
+    row = re.search(rf'<tr data-client="{client_id}">.*?</tr>', listed.text, re.S).group(0)
+    assert "已停用" in row and "轮换密钥" not in row and "0110" in row
+    assert _token(http, client_id, new_secret).status_code == 401
+    with db.session() as s:
+        ops = [r.operation for r in s.scalars(select(AuditRecord).where(AuditRecord.username == "office"))]
+    assert [o for o in ops if o.startswith("service_account_")] == [
+        "service_account_create", "service_account_rotate", "service_account_disable"
+    ]  # fmt: skip
+
+
+def test_the_service_account_page_is_the_office_s_only(http: httpx.Client, accounts, office: dict) -> None:  # noqa: ANN001
+    accounts.create(username="teacher", roles=("applicant",))
+    _web_login(http, "teacher")
+    assert 'href="/admin/service-accounts"' not in http.get("/", headers=HTML).text
+    page = http.get("/admin/service-accounts", headers=HTML)
+    assert page.status_code == 403
+    forged = http.post("/admin/service-accounts", headers=HTML, data={
+        "csrf_token": _csrf(http.get("/", headers=HTML)), "username": "svc-x", "name": "x", "unit_code": "0110"})  # fmt: skip
+    assert forged.status_code == 403

@@ -19,9 +19,9 @@ from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
 from edudata.identity import clients
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
-from edudata.identity.tokens import issue_token, revoke_all
+from edudata.identity.tokens import issue_token
 from edudata.org.models import Account, Unit
-from edudata.org.service import roles_of, set_disabled
+from edudata.org.service import roles_of
 
 router = APIRouter(tags=["identity"])  # included under /api/v1 by identity.routes
 
@@ -155,10 +155,7 @@ def disable_service_account(
     principal: Principal = Depends(allow("identity.service_account.manage")),
 ) -> Response:
     """Disable the service account: its secrets stop at once, and so do its tokens."""
-    client = clients.get_client(session, client_id)
-    account = session.get(Account, client.account_id)
-    set_disabled(session, account, True, principal.username)
-    revoke_all(session, account.id)
+    account = clients.disable(session, clients.get_client(session, client_id), principal.username)
     audit(
         session, request, principal, "service_account_disable", client_id=client_id, target=account.username
     )

@@ -23,9 +23,9 @@ from edudata.db import utcnow
 from edudata.errors import Conflict, NotAuthenticated, NotFound
 from edudata.identity.models import ServiceClient
 from edudata.identity.passwords import UNUSABLE_PASSWORD
-from edudata.identity.tokens import as_utc, digest
+from edudata.identity.tokens import as_utc, digest, revoke_all
 from edudata.org.models import Account
-from edudata.org.service import _check_role, _check_sod, find_account, get_unit, grant_role
+from edudata.org.service import _check_role, _check_sod, find_account, get_unit, grant_role, set_disabled
 from edudata.org.validation import USERNAME, check_pattern, clean_name
 
 SECRET_PREFIX = "eds_"  # noqa: S105 - the prefix of issued secrets, not a secret
@@ -89,6 +89,14 @@ def rotate(session: Session, client: ServiceClient, settings: Settings, now: dat
     client.rotated_at = now
     session.flush()
     return secret
+
+
+def disable(session: Session, client: ServiceClient, by: str) -> Account:
+    """Disable the service account: its secrets stop at once (``check_client``), and so do its tokens."""
+    account = session.get(Account, client.account_id)
+    set_disabled(session, account, True, by)
+    revoke_all(session, account.id)
+    return account
 
 
 def _invalid() -> NotAuthenticated:

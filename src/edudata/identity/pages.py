@@ -17,7 +17,17 @@ from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.api.policy import allow
 from edudata.db import commit
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
-from edudata.identity import blacklist, cas, csrf, directory_pages, oidc, oidc_pages, sso_pages, totp
+from edudata.identity import (
+    blacklist,
+    cas,
+    csrf,
+    directory_pages,
+    oidc,
+    oidc_pages,
+    service_account_pages,
+    sso_pages,
+    totp,
+)
 from edudata.identity.actions import audit, refused
 from edudata.identity.deps import (
     CSRF_COOKIE,
@@ -39,6 +49,7 @@ from edudata.web.templating import render
 router = APIRouter(include_in_schema=False)
 router.include_router(sso_pages.router)
 router.include_router(directory_pages.router)
+router.include_router(service_account_pages.router)
 router.include_router(oidc_pages.router)
 
 
@@ -165,6 +176,8 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
             ("/admin/blacklist", "黑名单", "Blacklist"),
             ("/admin/directory", "人员与单位同步", "Directory sync"),
         ]
+    if may_attempt(principal, "identity.service_account.manage"):
+        links.append(("/admin/service-accounts", "服务账户", "Service accounts"))
     links.append(("/account", "账户安全", "Account security"))
     return links
 
