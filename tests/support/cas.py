@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from support import processes
+
 ATTRIBUTES = ("工号", "姓名", "单位代码")
 
 _SETTINGS = """
@@ -130,12 +132,7 @@ class CasServer:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        processes.stop(self.process)
 
     def add_user(self, user: str, password: str, number: str, name: str, unit: str) -> None:
         with sqlite3.connect(self.users) as conn:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import ldap3
 
+from support import processes
 from support.cas import free_port
 
 BASE = "dc=tjufe,dc=edu,dc=cn"
@@ -93,12 +94,7 @@ class Slapd:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        processes.stop(self.process)
 
     def admin(self) -> ldap3.Connection:
         return ldap3.Connection(

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from support import processes
 from support.cas import free_port
 
 HERE = Path(__file__).resolve().parent.parent / "identity" / "oidc"
@@ -87,12 +88,7 @@ class OidcProvider:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        processes.stop(self.process)
 
     def add_user(self, sub: str, **claims: str) -> None:
         users = json.loads(self.users.read_text(encoding="utf-8"))
