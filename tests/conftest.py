@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
 from edudata import cache
 from edudata.api.app import create_app
@@ -23,8 +23,7 @@ from edudata.config import Settings
 from edudata.db import Database, normalise_url
 from edudata.migrate import upgrade
 from edudata.reference import seed_reference_data
-from edudata.schema import load_all_models
-from edudata.store.guard import datapath_scope
+from support.reset import reset_database
 from support.server import LiveServer
 
 PG_ADMIN_URL = os.environ.get("EDUDATA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -80,39 +79,9 @@ def database(settings: Settings) -> Iterator[Database]:
     database.dispose()
 
 
-def reset_database(database: Database) -> None:
-    """Empty every table the domains own and drop tables made at run time (governed-store tables)."""
-    metadata = load_all_models()
-    with datapath_scope("test clean-up"):
-        _reset(database, metadata)
-
-
-def _reset(database: Database, metadata) -> None:  # noqa: ANN001
-    known = [t.name for t in metadata.sorted_tables]
-    with database.engine.begin() as conn:
-        present = set(inspect(conn).get_table_names())
-        dynamic = present - set(known) - {"alembic_version", "sqlite_sequence"}
-        for name in dynamic:
-            conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
-        tables = [t for t in known if t in present]
-        if not tables:
-            return
-        if database.is_sqlite:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            for name in reversed(tables):
-                conn.execute(text(f'DELETE FROM "{name}"'))
-            # The inspector does not list SQLite's own tables: look for the AUTOINCREMENT counters directly.
-            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
-                conn.execute(text("DELETE FROM sqlite_sequence"))
-        else:
-            conn.execute(
-                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-            )
-
-
 @pytest.fixture
-def db(database: Database) -> Database:
-    reset_database(database)
+def db(database: Database, settings: Settings) -> Database:
+    reset_database(database, settings)
     with database.session() as session:
         seed_reference_data(session)
     cache.clear_all()

@@ -19,7 +19,6 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import select, text
 
-from conftest import reset_database
 from edudata import cache
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
@@ -33,6 +32,7 @@ from edudata.schema import load_all_models
 from support import clock
 from support.catalog import CatalogFactory
 from support.org import PASSWORD
+from support.reset import reset_database
 from support.sharing import apply, sign_and_submit
 from support.students import student
 
