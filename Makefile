@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format browser
+.PHONY: demo test lint format browser vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -34,6 +34,23 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils >/dev/null; \
 	  else echo "missing: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils" >&2; exit 1; fi; }
+
+# Front-end parts from the npm registry (versions pinned in package.json + package-lock.json), served by the app from
+# /static/vendor — never a CDN: campuses run the platform on internal networks. The copies are committed with their
+# licences so that installing and CI need no registry; `make vendor` reproduces them (tests/test_vendor.py checks
+# that the committed files are the locked versions). axe-core is for the accessibility tests only.
+VENDOR := src/edudata/web/static/vendor
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(VENDOR) tests/support/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/htmx.org/LICENSE $(VENDOR)/htmx.LICENSE.txt
+	cp node_modules/echarts/dist/echarts.common.min.js $(VENDOR)/echarts.common.min.js
+	cp node_modules/echarts/LICENSE $(VENDOR)/echarts.LICENSE.txt
+	cp node_modules/echarts/NOTICE $(VENDOR)/echarts.NOTICE.txt
+	cp node_modules/axe-core/axe.min.js tests/support/vendor/axe.min.js
+	cp node_modules/axe-core/LICENSE tests/support/vendor/axe.LICENSE.txt
+	node -e 'const l=require("./package-lock.json").packages;console.log(JSON.stringify({htmx:l["node_modules/htmx.org"].version,echarts:l["node_modules/echarts"].version,"axe-core":l["node_modules/axe-core"].version}))' > $(VENDOR)/versions.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

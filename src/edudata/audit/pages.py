@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
@@ -34,6 +35,23 @@ RESULT_LABELS = [
     ("failed", "失败", "failed"),
     ("error", "错误", "error"),
 ]
+
+
+def _pickers(session: Session) -> dict:
+    """The filters' choices: units, datasets and operations by name (a picker, not free text)."""
+    from edudata.catalog.models import Dataset
+    from edudata.org.models import Unit
+    from edudata.web.labels import AUDIT_OPERATION
+
+    units = session.execute(select(Unit.code, Unit.name, Unit.name_en).order_by(Unit.code)).all()
+    datasets = session.execute(
+        select(Dataset.code, Dataset.name, Dataset.name_en).order_by(Dataset.code)
+    ).all()
+    return {
+        "unit_options": [(c, n, e or n) for c, n, e in units],
+        "dataset_options": [(c, n, e or n) for c, n, e in datasets],
+        "operation_labels": sorted(AUDIT_OPERATION.items(), key=lambda kv: kv[1][0]),
+    }
 
 
 @router.get("/audit")
@@ -97,6 +115,7 @@ def audit_page(
             "checkpoint": latest_checkpoint(session),
             "verified": verified,
             "results": RESULT_LABELS,
+            **_pickers(session),
             "since": since,
             "until": until,
             "query_string": urlencode(kept),

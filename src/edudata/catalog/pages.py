@@ -52,6 +52,10 @@ def _labels(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
         out[key] = {
             c.value: (c.label, c.label_en) for c in codesets.get_version(session, code_set).codes if c.active
         }
+    # Code sets by name (民族, not ethnic_group) wherever an element names its code set.
+    out["code_set"] = {
+        c.code: (c.name, getattr(c, "name_en", None) or c.name) for c in codesets.list_code_sets(session)
+    }
     return out
 
 

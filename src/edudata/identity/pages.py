@@ -43,7 +43,6 @@ from edudata.identity.tokens import SESSION_COOKIE, find_session, open_session, 
 from edudata.org.models import Account
 from edudata.org.roles import role_name
 from edudata.org.service import set_email
-from edudata.policy import may_attempt
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -161,25 +160,10 @@ def _after_logout(request: Request, method: str) -> str:
 
 
 def _links(principal: Principal) -> list[tuple[str, str, str]]:
-    links = [("/catalog", "数据资源目录", "Data catalogue")]
-    if may_attempt(principal, "audit.log.read"):
-        links.append(("/audit", "审计日志", "Audit log"))
-    if may_attempt(principal, "inspect.report.read"):
-        links.append(("/inspect", "检查与报告", "Inspections and reports"))
-    if may_attempt(principal, "inspect.finding.read"):
-        links.append(("/inspect/findings", "检查问题", "Inspection findings"))
-    if may_attempt(principal, "org.account.edit"):
-        links += [
-            ("/admin/units", "单位管理", "Units"),
-            ("/admin/accounts", "账户与角色", "Accounts and roles"),
-            ("/admin/sod", "不相容岗位", "Separation of duties"),
-            ("/admin/blacklist", "黑名单", "Blacklist"),
-            ("/admin/directory", "人员与单位同步", "Directory sync"),
-        ]
-    if may_attempt(principal, "identity.service_account.manage"):
-        links.append(("/admin/service-accounts", "服务账户", "Service accounts"))
-    links.append(("/account", "账户安全", "Account security"))
-    return links
+    """Every page of the caller's duties, from the one navigation table (web/navigation.py, built from the policy)."""
+    from edudata.web.navigation import visible
+
+    return [(e.href, e.zh, e.en) for e in visible(principal) if e.href != "/"]
 
 
 @router.get("/")

@@ -53,7 +53,7 @@ def _page(request: Request, session: Session, status: int = 200, **ctx) -> Respo
     ctx.setdefault("values", {})
     resp = render(
         request, "identity/service_accounts.html",
-        {"rows": rows, "units": [(u.code, f"{u.code} {u.name}") for u in list_units(session)],
+        {"rows": rows, "units": [(u.code, f"{u.name}（{u.code}）") for u in list_units(session)],
          "roles": [(r, *role_name(r)) for r in sorted(ALL_ROLES)], **ctx},
         status_code=status,
     )  # fmt: skip

@@ -23,6 +23,7 @@ from edudata.ingest.models import Batch
 from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.org.models import Unit
 from edudata.policy import allowed
+from edudata.web import labels as page_labels
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +34,9 @@ STATUS = {
     "rejected": ("已驳回", "rejected"),
     "rolled_back": ("已回滚", "rolled back"),
 }
+
+
+page_labels.register("batch_status", STATUS)
 
 
 def _own_datasets(session: Session, who: Principal) -> list[tuple[str, str]]:

@@ -32,11 +32,14 @@ from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_
 from edudata.inspect.runs import MODES, get_run, list_runs
 from edudata.org.service import list_units
 from edudata.policy import allowed
+from edudata.web import labels
 from edudata.web.i18n import translator
 from edudata.web.templating import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 25
+labels.register("finding_status", STATUSES)
+labels.register("inspection_mode", MODES)
 
 
 def nav(principal: Principal, lang: str) -> list[dict[str, str]]:

@@ -25,11 +25,15 @@ from edudata.opendata import definitions, deps, portal, public, publish, review,
 from edudata.opendata.models import OpenView
 from edudata.opendata.public_pages import router as public_router
 from edudata.policy import allowed, may_attempt
+from edudata.web import labels
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 PREVIEW_ROWS = 10
+labels.register("open_status", review.STATUS_NAMES)
+labels.register("open_level", review.LEVEL_NAMES)
+labels.register("update_frequency", views.FREQUENCY_LABELS)
 
 
 @router.get("/open")

@@ -24,6 +24,7 @@ from edudata.org import service
 from edudata.org.models import Unit, UnitType
 from edudata.org.roles import ROLE_NAMES, Role
 from edudata.policy.duties import BUILTIN_PAIRS
+from edudata.web import labels
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,9 @@ UNIT_TYPE_NAMES = {
     UnitType.USER: ("数据使用单位", "data user"),
     UnitType.SUPPORT: ("技术支持或服务单位", "technical support / service"),
 }
+
+
+labels.register("unit_type", UNIT_TYPE_NAMES)
 
 
 def _errors(err: EduDataError, default: str) -> dict[str, tuple[str, str]]:

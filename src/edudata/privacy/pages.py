@@ -28,6 +28,7 @@ from edudata.policy import allowed
 from edudata.privacy import register, release, sensitive
 from edudata.privacy.attachments import MAX_ATTACHMENT_BYTES, store_attachment
 from edudata.privacy.models import DeidentifiedRelease, SensitiveAssessment
+from edudata.web import labels
 from edudata.web.i18n import request_lang, translator
 from edudata.web.templating import render
 
@@ -42,6 +43,9 @@ OBLIGATION_NAMES = {
     "annual_pi_audit": ("年度安全审计", "yearly PI audit"),
     "sensitive_assessment": ("敏感个人信息论证与决策", "sensitive-PI assessment and decision"),
 }
+
+
+labels.register("obligation", OBLIGATION_NAMES)
 
 
 def nav(principal: Principal, lang: str) -> list[dict[str, str]]:

@@ -27,9 +27,13 @@ from edudata.identity.principal import Principal
 from edudata.policy import allowed
 from edudata.sharing import commitment, credentials, delivery, notify, review, service, views
 from edudata.sharing.routes import committed, ctx_of
+from edudata.web import labels
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+labels.register("share_status", service.STATUS_LABELS)
+labels.register("share_stage", review.STAGE_LABELS)
+labels.register("delivery", service.DELIVERY)
 OPS = (("eq", "="), ("ne", "≠"), ("ge", "≥"), ("le", "≤"), ("gt", ">"), ("lt", "<"), ("prefix", "开头是"))
 CONDITION_ROWS = 3
 #: How a credential's list row names why it ended (``revoke_reason``); a reason missing here shows its long label
