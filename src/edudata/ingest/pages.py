@@ -24,6 +24,7 @@ from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.org.models import Unit
 from edudata.policy import allowed
 from edudata.web import labels as page_labels
+from edudata.web.i18n import request_lang
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -218,11 +219,43 @@ def quality_page(
             "only the office and the producer unit read the quality report",
         )
     report = quality.dataset_report(session, dataset)
+    lang = request_lang(request)
+    names = {e.code: (e.name, e.name) for e in spec.elements}  # the stored spec names elements in Chinese
+    pick = 1 if lang == "en" else 0
+    worst = report["by_rule"][:15]
+    # The charts' data (drawn by ECharts in static/js/charts.js): batches, percentages, rules in words.
+    charts = {
+        "trend": {
+            "kind": "line",
+            "unit": "%",
+            "max": 100,
+            "y_name": ("per cent", "百分比")[1 - pick],
+            "x": [t["batch"] for t in report["trend"]],
+            "series": [
+                {
+                    "name": ("合格率", "valid")[pick],
+                    "data": [round(t["validity_rate"] * 100, 1) for t in report["trend"]],
+                },
+                {
+                    "name": ("完整率", "complete")[pick],
+                    "data": [round(t["completeness_rate"] * 100, 1) for t in report["trend"]],
+                },
+            ],
+        },
+        "rules": {
+            "kind": "bar",
+            "x": [
+                f"{names.get(x['element'], (x['element'],) * 2)[pick]} · {labels.rule_label(x['rule'], spec.rules)[pick]}"
+                for x in worst
+            ],
+            "series": [{"name": ("未通过行数", "rows failing")[pick], "data": [x["count"] for x in worst]}],
+        },
+    }
     return render(
         request,
         "ingest/quality.html",
         {
-            "r": report, "spec": spec,
+            "r": report, "spec": spec, "charts": charts,
             "trend_svg": quality.line_chart([t["validity_rate"] for t in report["trend"]], title="validity rate over batches"),
             "rules_svg": quality.bar_chart([(f"{x['element']} · {x['rule']}", x["count"]) for x in report["by_rule"][:15]], title="failures per rule"),
         },

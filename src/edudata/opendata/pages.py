@@ -7,7 +7,7 @@ update time, licence, preview, downloads), ``/open/verify`` (the mailed link). S
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,21 +36,62 @@ labels.register("open_level", review.LEVEL_NAMES)
 labels.register("update_frequency", views.FREQUENCY_LABELS)
 
 
+def _described(session: Session, dataset_code: str, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The portal's field list with each element's description from the catalogue (数据项说明, in Chinese)."""
+    from edudata.catalog.models import DataElement
+
+    rows = session.execute(
+        select(DataElement.code, DataElement.description)
+        .join(Dataset, Dataset.id == DataElement.dataset_id)
+        .where(Dataset.code == dataset_code)
+    ).all()
+    described = {code: text for code, text in rows}
+    return [{**c, "description": described.get(c["code"], "")} for c in columns]
+
+
+def _facet_names(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
+    """Each facet value in words: publishers by unit name, categories by subject area, licences by title."""
+    from edudata.org.models import Unit
+    from edudata.web.labels import KINDS
+
+    units = {
+        c: (n, e or n) for c, n, e in session.execute(select(Unit.code, Unit.name, Unit.name_en)).tuples()
+    }
+    return {
+        "publisher": units,
+        "category": dict(KINDS["subject_area"]),
+        "format": {
+            "csv": ("CSV", "CSV"),
+            "json": ("JSON", "JSON"),
+            "xlsx": ("Excel（XLSX）", "Excel (XLSX)"),
+        },
+        "licence": {k: (v[0], v[1]) for k, v in definitions.LICENCES.items()},
+    }
+
+
 @router.get("/open")
 def portal_page(
     request: Request,
     q: str = Query("", max_length=100),
     page: int = Query(1, ge=1, le=10_000),
+    publisher: str = Query("", max_length=32),
+    category: str = Query("", max_length=32),
+    format: str = Query("", max_length=8),
+    licence: str = Query("", max_length=32),
     caller: Any = Depends(deps.open_caller),
     session: Session = Depends(get_session),
 ) -> Response:
-    items, total = portal.list_published(session, q, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    chosen = {"publisher": publisher, "category": category, "format": format, "licence": licence}
+    items, total, facets = portal.search_published(session, q, chosen, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     ctx = {
         "items": [views.view_summary(session, v) for v in items],
         "total": total,
         "q": q,
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
+        "facets": facets,
+        "facet_names": _facet_names(session),
+        "licences": definitions.LICENCES,
     }
     return render(request, "opendata/portal.html", ctx)
 
@@ -64,6 +105,7 @@ def dataset_page(
 ) -> Response:
     view = portal.published(session, code)
     detail = views.view_detail(session, view)
+    detail["columns"] = _described(session, view.dataset_code, detail["columns"])
     preview, refusal = None, None
     try:
         rows = portal.read(
@@ -81,11 +123,15 @@ def download_page(
     code: str,
     fmt: str,
     request: Request,
+    headers: Literal["zh", "code"] = "zh",
     caller: Any = Depends(deps.open_caller),
     session: Session = Depends(get_session),
 ) -> Response:
     view = portal.published(session, code)
-    content, media, name = portal.download(caller, request_context(request, session), view, fmt)
+    # The portal's files have Chinese column headers; ?headers=code gives the element codes (for programs).
+    content, media, name = portal.download(
+        caller, request_context(request, session), view, fmt, headers=headers
+    )
     session.commit()
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -75,6 +75,56 @@ def list_published(
     return list(rows), total
 
 
+#: The portal's facets (CKAN's "groups" and "formats", data.gov.cn's 提供单位/主题/格式/许可): query-string key →
+#: what the view is filtered on. Formats are those every published view offers for download.
+FACETS = ("publisher", "category", "format", "licence")
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts per value of each facet among the views matching the search and the other facets' choices."""
+
+    counts: dict[str, dict[str, int]]
+    chosen: dict[str, str]
+
+
+def _facet_values(view: OpenView, subject: dict[str, str]) -> dict[str, list[str]]:
+    return {
+        "publisher": [view.unit_code],
+        "category": [subject.get(view.dataset_code, "")],
+        "format": list(DOWNLOADS),
+        "licence": [view.licence],
+    }
+
+
+def search_published(
+    session: Session, q: str = "", chosen: Mapping[str, str] | None = None, offset: int = 0, limit: int = 20
+) -> tuple[list[OpenView], int, Facets]:
+    """The portal's search: ``q`` (Chinese full-text) and one value per facet; the matching window, its total,
+    and each facet's counts under the search and the other facets (so a choice shows what else it leaves)."""
+    from edudata.catalog.models import Dataset  # the catalogue's subject area is the portal's category
+
+    chosen = {k: v for k, v in (chosen or {}).items() if k in FACETS and v}
+    views, _ = list_published(session, q, 0, 1_000_000)
+    subject = dict(session.execute(select(Dataset.code, Dataset.subject_area)).tuples().all())
+    values = {v.id: _facet_values(v, subject) for v in views}
+
+    def keeps(view: OpenView, skip: str | None = None) -> bool:
+        return all(val in values[view.id][key] for key, val in chosen.items() if key != skip)
+
+    counts: dict[str, dict[str, int]] = {}
+    for key in FACETS:
+        tally: dict[str, int] = {}
+        for view in views:
+            if keeps(view, skip=key):
+                for val in values[view.id][key]:
+                    if val:
+                        tally[val] = tally.get(val, 0) + 1
+        counts[key] = dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+    matching = [v for v in views if keeps(v)]
+    return matching[offset : offset + limit], len(matching), Facets(counts, chosen)
+
+
 def frame_of(version: OpenVersion) -> pl.DataFrame:
     """The version's rows, decoded once per process (keyed by id and content hash, so a restored or
     re-created database can never be answered from another version's rows)."""
@@ -254,18 +304,25 @@ DOWNLOADS = {
 
 
 def download(
-    caller: Any, ctx: datapath.Context, view: OpenView, fmt: str, version_number: int | None = None
+    caller: Any,
+    ctx: datapath.Context,
+    view: OpenView,
+    fmt: str,
+    version_number: int | None = None,
+    headers: str = "code",
 ) -> tuple[bytes, str, str]:
     """Every row of the view in ``fmt`` (CSV with BOM, JSON, XLSX: the same rows and columns), audited as an
-    ``open_download``; returns (content, media type, file name)."""
+    ``open_download``; returns (content, media type, file name). ``headers="zh"``: a CSV or XLSX file's column
+    headers are the elements' Chinese names (the portal page's default), ``"code"`` the element codes."""
     if fmt not in DOWNLOADS:
         raise ValidationFailed("format：应为 csv、json 或 xlsx", "format: csv, json or xlsx", field="format")
     rows = read(caller, ctx, view, limit=None, version_number=version_number, operation="open_download")
-    key = (rows.version.id, rows.version.sha256, fmt, view.code, view.title, view.licence)
+    zh = headers == "zh" and fmt in ("csv", "xlsx")
+    key = (rows.version.id, rows.version.sha256, fmt, view.code, view.title, view.licence, zh)
     with _LOCK:
         content = _FILES.get(key)
     if content is None:
-        content = _render(view, rows, fmt)
+        content = _render(view, rows, fmt, chinese_headers=zh)
         with _LOCK:
             _FILES[key] = content
             while len(_FILES) > FILE_CACHE_SIZE:
@@ -274,9 +331,24 @@ def download(
     return content, media, f"{view.code}-v{rows.version.number}.{ext}"
 
 
-def _render(view: OpenView, rows: Rows, fmt: str) -> bytes:
+def _chinese_headers(frame: pl.DataFrame, columns: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """Column headers in Chinese (论文题目, not LWTM); a name shared by two elements keeps its code beside it."""
+    names = {c["code"]: c.get("name") or c["code"] for c in columns}
+    seen: dict[str, int] = {}
+    for code in frame.columns:
+        seen[names.get(code, code)] = seen.get(names.get(code, code), 0) + 1
+    mapping = {
+        code: names.get(code, code)
+        if seen[names.get(code, code)] == 1
+        else f"{names.get(code, code)}（{code}）"
+        for code in frame.columns
+    }
+    return frame.rename(mapping)
+
+
+def _render(view: OpenView, rows: Rows, fmt: str, chinese_headers: bool = False) -> bytes:
     """The file of a whole version (immutable, so rendered once per process and format)."""
-    frame = rows.frame
+    frame = _chinese_headers(rows.frame, rows.version.columns or []) if chinese_headers else rows.frame
     if fmt == "csv":
         return formats.to_csv(frame)
     if fmt == "xlsx":

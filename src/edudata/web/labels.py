@@ -133,6 +133,13 @@ KINDS: dict[str, Mapping[str, Pair]] = {
     "audit_result": AUDIT_RESULT,
     "audit_operation": AUDIT_OPERATION,
     "masking": MASKING,
+    # The open-data portal's stored column types (opendata/publish.py).
+    "column_type": {
+        "int": ("整数", "integer"),
+        "numeric": ("数值", "number"),
+        "bool": ("是否", "yes/no"),
+        "text": ("文本", "text"),
+    },
 }
 
 
