@@ -253,7 +253,9 @@ def create_element_page(
     return RedirectResponse(f"/catalog/{code}", status_code=303)
 
 
-def _element_saved(request: Request, session: Session, code: str, element_code: str, zh: str, en: str) -> None:
+def _element_saved(
+    request: Request, session: Session, code: str, element_code: str, zh: str, en: str
+) -> None:
     """Tell the office what is now recorded: the element's name and its grade (分级, Art. 14), as saved."""
     try:
         element = service.get_element(service.get_dataset(session, code), element_code)
