@@ -257,7 +257,7 @@ def test_the_page_and_the_command_line_trace_one_record(
     assert (
         "涉及此记录" in page.text
         and "指名此记录" in page.text
-        and "所读页面的编号范围包含此记录" in page.text
+        and "所读行的编号范围包含此记录" in page.text
     )
     assert page.text.index("指名此记录") < page.text.index("谁能读取")
     out = tmp_path / "row.json"

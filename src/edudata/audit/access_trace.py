@@ -98,7 +98,7 @@ def _via(rec: AuditRecord) -> dict[str, Any]:
 
 _TOUCH = {
     "named": ("指名此记录", "named this record"),
-    "page": ("所读页面的编号范围包含此记录", "the page read spans this record's id"),
+    "page": ("所读行的编号范围包含此记录", "the rows read span this record's id"),
     "may": ("读取了该数据集，可能包含此记录", "read the dataset; may have included this record"),
 }
 
