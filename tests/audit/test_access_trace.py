@@ -255,9 +255,7 @@ def test_the_page_and_the_command_line_trace_one_record(
                                                   "row_id": str(s["row_id"])}, headers=headers)  # fmt: skip
     assert page.status_code == 200, page.text
     assert (
-        "涉及此记录" in page.text
-        and "指名此记录" in page.text
-        and "所读行的编号范围包含此记录" in page.text
+        "涉及此记录" in page.text and "指名此记录" in page.text and "所读行的编号范围包含此记录" in page.text
     )
     assert page.text.index("指名此记录") < page.text.index("谁能读取")
     out = tmp_path / "row.json"
