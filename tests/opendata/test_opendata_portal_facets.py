@@ -9,7 +9,7 @@ import re
 import httpx
 
 from opendata.conftest import proposal, publish
-from support.pages import read
+from support.world import read
 
 HTML = {"accept": "text/html"}
 

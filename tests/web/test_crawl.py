@@ -4,7 +4,7 @@ office does not read — element codes (XH、XM), unit codes (0104), usernames, 
 ``pending_office``, ``login``), developer markup (``:func:``), Latin article numbers (Art. 55), UTC times or JSON.
 
 Codes may stand beside the name they belong to as secondary text (``<code>`` or ``class="code"``); the page's
-visible text outside those is what is checked (tests/support/pages.py). Links to the machine-readable API (``/api/``,
+visible text outside those is what is checked (tests/support/world.py). Links to the machine-readable API (``/api/``,
 labelled as such on the portal) and to downloads are not pages and are not followed.
 """
 
@@ -24,7 +24,7 @@ from edudata.config import Settings
 from edudata.db import Database
 from edudata.org.models import Unit
 from edudata.web import labels
-from support.pages import demo_world, log_in, read
+from support.world import demo_world, log_in, read
 from support.server import LiveServer
 
 #: Links that are not pages a person reads: the API, the API docs, files, the language switch, ending the session.

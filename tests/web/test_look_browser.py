@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.demo.service import Login
-from support.pages import demo_world
+from support.world import demo_world
 from support.server import LiveServer
 
 CHROMIUM_ARGS = [

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from edudata.policy import allowed, may_attempt
 from edudata.web import navigation
+from edudata.web.flash import take
 from edudata.web.i18n import request_lang, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -166,6 +167,8 @@ def render(
         "school_name": request.app.state.settings.school_name,
         "navigation": nav,
         "nav_current": navigation.current(nav, request.url.path),
+        "request_id": getattr(request.state, "request_id", ""),
     }
     ctx.update(context or {})
+    ctx["flash"] = take(request)  # after a redirect: the word on what was just done (one mechanism, issue 18)
     return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
