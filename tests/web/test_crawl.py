@@ -24,8 +24,8 @@ from edudata.config import Settings
 from edudata.db import Database
 from edudata.org.models import Unit
 from edudata.web import labels
-from support.world import demo_world, log_in, read
 from support.server import LiveServer
+from support.world import demo_world, log_in, read
 
 #: Links that are not pages a person reads: the API, the API docs, files, the language switch, ending the session.
 NOT_PAGES = ("/api/", "/docs", "/redoc", "/static/", "/lang/", "/logout")

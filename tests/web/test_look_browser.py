@@ -21,8 +21,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.demo.service import Login
-from support.world import demo_world
 from support.server import LiveServer
+from support.world import demo_world
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -24,8 +24,8 @@ from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.org.models import Unit
 from edudata.policy import allowed
 from edudata.web import labels as page_labels
-from edudata.web.i18n import request_lang
 from edudata.web.flash import flash
+from edudata.web.i18n import request_lang
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)

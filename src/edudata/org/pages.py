@@ -6,8 +6,11 @@ concerns, with the status of the refusal; nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -21,10 +24,11 @@ from edudata.identity.principal import Principal
 from edudata.identity.service import unlock
 from edudata.identity.tokens import revoke_all
 from edudata.org import service
-from edudata.org.models import Unit, UnitType
+from edudata.org.models import Account, RoleAssignment, Unit, UnitType
 from edudata.org.roles import ROLE_NAMES, Role
 from edudata.policy.duties import BUILTIN_PAIRS
 from edudata.web import labels
+from edudata.web.lists import Listing, listing
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -101,10 +105,33 @@ def unit_create(
 def _accounts_page(request: Request, session: Session, status: int = 200, **ctx) -> Response:  # noqa: ANN003
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
-    accounts = [(a, sorted(service.roles_of(session, a.id))) for a in service.list_accounts(session)]
+    found = _account_list(session, request.query_params)
+    accounts = [(a, sorted(service.roles_of(session, a.id))) for a in found.items]
     return render(
-        request, "org/accounts.html", {**_common(session), "accounts": accounts, **ctx}, status_code=status
+        request,
+        "org/accounts.html",
+        {**_common(session), "accounts": accounts, "list": found, **ctx},
+        status_code=status,
     )
+
+
+def _account_list(session: Session, params: Mapping[str, str]) -> Listing:
+    """The accounts, filtered by unit, role and status (pickers), sorted by a column, one page at a time."""
+    unit, role, status = (params.get(k, "")[:64] for k in ("unit", "role", "status"))
+    stmt = select(Account).join(Unit, Unit.id == Account.unit_id)
+    if unit:
+        stmt = stmt.where(Unit.code == unit)
+    if role:
+        stmt = stmt.where(
+            Account.id.in_(select(RoleAssignment.account_id).where(RoleAssignment.role == role))
+        )
+    if status in ("active", "disabled"):
+        stmt = stmt.where(Account.disabled.is_(status == "disabled"))
+    return listing(
+        session, stmt, params,
+        sorts={"name": Account.display_name, "username": Account.username, "unit": Unit.code},
+        default_sort="unit", tiebreak=Account.id, filters={"unit": unit, "role": role, "status": status},
+    )  # fmt: skip
 
 
 @router.get("/admin/accounts")

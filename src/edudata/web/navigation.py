@@ -29,7 +29,7 @@ class Entry:
 
 ENTRIES: tuple[Entry, ...] = (
     Entry("/", "工作台", "Home", "identity.account.self"),
-    Entry("/catalog", "数据目录", "Catalogue", "catalog.read"),
+    Entry("/catalog", "数据资源目录", "Data catalogue", "catalog.read"),
     Entry("/ingest", "数据采集", "Collection", "ingest.read"),
     Entry("/ingest/mappings", "字段映射", "Field mappings", "ingest.mapping.edit", main=False),
     Entry("/sharing", "数据共享", "Sharing", "sharing.read"),
@@ -80,7 +80,10 @@ def _shown(entry: Entry, principal: Principal | None) -> bool:
 def visible(principal: Principal | None) -> list[Entry]:
     """Every page of the caller's duties, in the table's order (the home page's list)."""
     if principal is None:
-        return [Entry("/catalog", "数据目录", "Catalogue", None), *(e for e in ENTRIES if e.action is None)]
+        return [
+            Entry("/catalog", "数据资源目录", "Data catalogue", None),
+            *(e for e in ENTRIES if e.action is None),
+        ]
     return [e for e in ENTRIES if _shown(e, principal)]
 
 
