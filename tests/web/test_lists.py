@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
+from edudata.config import Settings
+from edudata.db import Database
 from support.org import Accounts
 from support.pages import page_login
 from support.server import LiveServer
+from support.world import demo_world, log_in
 
 
 def _names(page: str) -> list[str]:
@@ -46,3 +51,21 @@ def test_the_accounts_list_filters_sorts_and_pages_on_the_server(
         # a page past the end shows the last page; a sort key that is no column falls back to the default
         far = office.get("/admin/accounts", params={"role": "unit_reviewer", "page": 99, "sort": "password"})
         assert far.status_code == 200 and "第 2 / 2 页" in far.text
+
+
+def test_the_applications_list_filters_by_status_and_dataset_pickers(
+    db: Database, settings: Settings, server: LiveServer
+) -> None:
+    logins = {login.username: login for login in demo_world(settings)}  # one pending application (showcase)
+    with httpx.Client(base_url=server.url, timeout=60) as office:
+        log_in(office, logins["office"])
+        everything = office.get("/sharing").text
+        assert "共 1 条" in everything and "/sharing/applications/1" in everything
+        pending = office.get("/sharing", params={"status": "pending_producer"}).text
+        assert "共 1 条" in pending and '<option value="pending_producer" selected>' in pending
+        granted = office.get("/sharing", params={"status": "granted"}).text
+        assert "共 0 条" in granted and "/sharing/applications/1" not in granted
+        other = office.get("/sharing", params={"dataset": "course_info"}).text
+        assert "共 0 条" in other
+        sorted_page = office.get("/sharing", params={"sort": "submitted", "dir": "asc"}).text
+        assert 'aria-sort="ascending"' in sorted_page

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -26,9 +26,11 @@ from edudata.identity.deps import verify_csrf
 from edudata.identity.principal import Principal
 from edudata.policy import allowed
 from edudata.sharing import commitment, credentials, delivery, notify, review, service, views
+from edudata.sharing.models import ShareApplication
 from edudata.sharing.routes import committed, ctx_of
 from edudata.web import labels
 from edudata.web.flash import flash
+from edudata.web.lists import listing
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -82,10 +84,20 @@ def home(
     request: Request, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> Response:
     datasets = session.scalars(select(Dataset).order_by(Dataset.code)).all()
-    apps = service.list_applications(session, who)
+    params = request.query_params
+    status, dataset = params.get("status", "")[:32], params.get("dataset", "")[:64]
+    stmt = service.applications_query(session, who, status or None, dataset or None)
+    found = listing(
+        session, stmt if stmt is not None else select(ShareApplication).where(false()), params,
+        sorts={"submitted": ShareApplication.submitted_at, "id": ShareApplication.id,
+               "dataset": ShareApplication.dataset_code, "status": ShareApplication.status},
+        default_sort="id", default_desc=True, tiebreak=ShareApplication.id,
+        filters={"status": status, "dataset": dataset},
+        view=lambda a: views.application_view(session, a, full=False),
+    )  # fmt: skip
     return render(request, "sharing/home.html", {
-        "datasets": datasets, "applications": [views.application_view(session, a, full=False) for a in apps],
-        "can_apply": allowed(who, "sharing.application.apply"),
+        "datasets": datasets, "applications": found.items, "list": found,
+        "statuses": service.STATUS_LABELS, "can_apply": allowed(who, "sharing.application.apply"),
     })  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from edudata import transition
 from edudata.access import datapath, filters
@@ -392,10 +393,12 @@ def visible_application(session: Session, actor: Principal, app_id: int) -> Shar
     return app
 
 
-def list_applications(
-    session: Session, actor: Principal, status: str | None = None
-) -> list[ShareApplication]:
-    stmt = select(ShareApplication).order_by(ShareApplication.id.desc()).limit(500)
+def applications_query(
+    session: Session, actor: Principal, status: str | None = None, dataset: str | None = None
+) -> Select[Any] | None:
+    """The applications ``actor`` may see (the office and auditors all; a unit those it applied for or
+    produces), filtered; None when they may see none. Not ordered: the caller sorts (a page, the API)."""
+    stmt = select(ShareApplication)
     if not allowed(actor, "sharing.application.read"):
         mine = []
         if allowed(actor, "sharing.application.submit", unit_code=actor.unit_code):
@@ -403,8 +406,19 @@ def list_applications(
         if allowed(actor, "sharing.application.review_producer", unit_code=actor.unit_code):
             mine.append(ShareApplication.owner_unit_code == actor.unit_code)
         if not mine:
-            return []
+            return None
         stmt = stmt.where(or_(*mine))
     if status:
         stmt = stmt.where(ShareApplication.status == status)
-    return list(session.scalars(stmt))
+    if dataset:
+        stmt = stmt.where(ShareApplication.dataset_code == dataset)
+    return stmt
+
+
+def list_applications(
+    session: Session, actor: Principal, status: str | None = None
+) -> list[ShareApplication]:
+    stmt = applications_query(session, actor, status)
+    if stmt is None:
+        return []
+    return list(session.scalars(stmt.order_by(ShareApplication.id.desc()).limit(500)))
