@@ -33,10 +33,8 @@ DOWNLOADS = re.compile(r"/download(\.[a-z]+)?$|\.(csv|xlsx|pdf|zip|json|ttl|json
 #: What the pages still show in codes, page by page, until it is fixed (issue 18, listed in the report): the crawl
 #: fails on anything else, and on an entry here that no longer happens (so the list only shrinks).
 KNOWN = {
-    "/privacy": "dataset code in the register's sensitive-PI summary",
     "/ingest/batches/": "unit codes inside the collection rules' messages",
     "/sharing/applications/": "the row scope written as element code = unit code",
-    "/audit": "a masking profile name in a record's detail",
 }
 MAX_PAGES = 400  # per person: far more than any role's pages, a stop against a link loop
 

@@ -499,7 +499,7 @@ def outstanding_obligations(session: Session, today: date | None = None) -> list
             found.append(
                 Obligation(
                     "sensitive_assessment", "Art. 51", None, subject,
-                    f"敏感个人信息 {subject}（{status.element_name}）：{status.reason_zh}，收集将被拒绝",
+                    f"敏感个人信息「{status.element_name}」（{subject}）：{status.reason_zh}，收集将被拒绝",
                     f"sensitive PI {subject}: {status.reason_en}; collection is refused",
                 )
             )  # fmt: skip

@@ -83,12 +83,26 @@ _TABLES = {
 }
 
 
+#: The platform's own actors in the audit log (no account): who they are, in words.
+_ACTORS = {
+    "system": ("平台（自动）", "the platform (automatic)"),
+    "opendata-publisher": ("开放数据发布程序", "open-data publisher"),
+    "demo": ("演示数据初始化", "demo set-up"),
+    "worker": ("后台任务", "background worker"),
+}
+
+
 def _named(kind: str) -> Any:
     @pass_context
     def name_of(ctx: Any, code: Any) -> str:
         if code is None or code == "":
             return ""
-        zh, en = _names(ctx, kind).get(str(code)) or _TABLES.get(str(code)) or (str(code), str(code))
+        zh, en = (
+            _names(ctx, kind).get(str(code))
+            or _TABLES.get(str(code))
+            or (_ACTORS.get(str(code).split(":", 1)[0]) if kind == "person" else None)
+            or (str(code), str(code))
+        )
         return en if ctx.get("lang") == "en" else zh
 
     name_of.__doc__ = (
