@@ -79,8 +79,14 @@ def test_downloads_in_csv_json_and_xlsx_hold_the_same_rows(od: httpx.Client, sta
     from_xlsx = [[_norm(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     assert from_csv == from_json == from_xlsx
     assert len(from_csv) == 6 and from_csv[0] == ["LWBH", "LWTM", "DYZZ", "KWMC", "FBRQ", "SSDWDM"]
+    # the portal page's file: the same rows with the elements' Chinese names as headers, or the codes on request
     page = od.get("/open/datasets/research-output/download.csv")
-    assert page.content == raw.content
+    assert page.content.splitlines()[1:] == raw.content.splitlines()[1:]
+    assert page.content.decode("utf-8-sig").splitlines()[0].split(",")[1] == "论文题目"
+    assert (
+        od.get("/open/datasets/research-output/download.csv", params={"headers": "code"}).content
+        == raw.content
+    )
 
 
 def test_the_query_api_filters_and_pages_with_a_bounded_page_size(od: httpx.Client, staff: dict) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import parse_qsl, urljoin, urlparse
 
 import httpx
 import pytest
@@ -73,6 +73,7 @@ def _crawl(
     seen: set[str] = set()
     queue = deque(["/"])
     problems: dict[str, list[str]] = {}
+    shapes: set[tuple[str, tuple[str, ...]]] = set()
     while queue and len(seen) < MAX_PAGES:
         path = queue.popleft()
         if path in seen:
@@ -102,6 +103,14 @@ def _crawl(
             link = target.path + (f"?{target.query}" if target.query else "")
             if link.startswith(NOT_PAGES) or DOWNLOADS.search(target.path) or link in seen:
                 continue
+            # One page of each shape: the same path with the same query key (a facet, a sort, a page number) is
+            # the same template with other values, and one combination of several stands for all (the portal's
+            # facet combinations would otherwise multiply past its rate limit).
+            keys = tuple(sorted({k for k, _ in parse_qsl(target.query)}))
+            shape = (target.path, keys if len(keys) <= 1 else ("*",))
+            if shape in shapes:
+                continue
+            shapes.add(shape)
             queue.append(link)
     return problems, len(seen)
 

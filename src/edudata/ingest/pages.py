@@ -233,6 +233,7 @@ def quality_page(
     report = quality.dataset_report(session, dataset)
     lang = request_lang(request)
     names = {e.code: (e.name, e.name) for e in spec.elements}  # the stored spec names elements in Chinese
+    rule_set = service.setup(session, dataset).rules
     pick = 1 if lang == "en" else 0
     worst = report["by_rule"][:15]
     # The charts' data (drawn by ECharts in static/js/charts.js): batches, percentages, rules in words.
@@ -257,7 +258,7 @@ def quality_page(
         "rules": {
             "kind": "bar",
             "x": [
-                f"{names.get(x['element'], (x['element'],) * 2)[pick]} · {labels.rule_label(x['rule'], spec.rules)[pick]}"
+                f"{names.get(x['element'], (x['element'],) * 2)[pick]} · {labels.rule_label(x['rule'], rule_set)[pick]}"
                 for x in worst
             ],
             "series": [{"name": ("未通过行数", "rows failing")[pick], "data": [x["count"] for x in worst]}],

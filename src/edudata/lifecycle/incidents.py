@@ -8,6 +8,7 @@ each alert (:class:`AlertHandling`); an alert without a handling is outstanding 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -127,6 +128,24 @@ class Alert:
         return asdict(self)
 
 
+def _people(session: Session) -> Callable[[str | None], str]:
+    """A person in an alert's Chinese text by name, the username in brackets (the platform's own actors in words)."""
+    from edudata.org.models import Account
+
+    names = dict(session.execute(select(Account.username, Account.display_name)).tuples().all())
+
+    def who(username: str | None) -> str:
+        if not username:
+            return "未知账户"
+        if username in names:
+            return f"{names[username]}（{username}）"
+        if username.startswith("opendata-publisher"):
+            return "开放数据发布程序"
+        return "平台（自动）" if username == "system" else username
+
+    return who
+
+
 def compute_alerts(
     session: Session,
     *,
@@ -147,6 +166,7 @@ def compute_alerts(
                or_(AuditRecord.operation.in_(READS), AuditRecord.result.in_(("denied", "failed"))))
     ).all()  # fmt: skip
     alerts: list[Alert] = []
+    who_zh = _people(session)
     off: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     denied: dict[tuple[str, str, str], list[datetime]] = defaultdict(list)
     for seq, at, username, ip, operation, result, row_count, dataset in rows:
@@ -154,7 +174,7 @@ def compute_alerts(
         local = at.astimezone(BEIJING)
         if operation == "export" and result == "success" and (row_count or 0) >= BULK_ROWS:
             alerts.append(Alert(f"bulk_export:{seq}", "bulk_export",
-                                f"批量导出：{username} 导出 {dataset} 共 {row_count} 条",
+                                f"批量导出：{who_zh(username)} 导出 {dataset} 共 {row_count} 条",
                                 f"bulk export: {username} exported {row_count} rows of {dataset}",
                                 at.isoformat(), int(row_count or 0), username, ip))  # fmt: skip
         if operation in READS and result == "success" and username and not start <= local.hour < end:
@@ -167,7 +187,7 @@ def compute_alerts(
                 denied[("address", ip, hour)].append(at)
     for (username, day), times in off.items():
         alerts.append(Alert(f"off_hours:{username}:{day}", "off_hours",
-                            f"非工作时间访问：{username} 于 {day}（北京时间）访问数据 {len(times)} 次",
+                            f"非工作时间访问：{who_zh(username)} 于 {day}（北京时间）访问数据 {len(times)} 次",
                             f"off-hours access: {username} read data {len(times)} times on {day} (Beijing time)",
                             max(times).isoformat(), len(times), username=username))  # fmt: skip
     for (kind, who, hour), times in denied.items():
