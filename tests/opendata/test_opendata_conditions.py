@@ -52,7 +52,9 @@ def test_a_conditional_proposal_states_who_may_apply_for_what_and_which_commitme
     assert (
         r.status_code == 422 and r.json()["missing"] == ["commitment"] and "承诺事项" in r.json()["detail_zh"]
     )
-    unconditional = od.post(url, json=proposal("research_output", conditions=CONDITIONS), headers=staff["kyc"])
+    unconditional = od.post(
+        url, json=proposal("research_output", conditions=CONDITIONS), headers=staff["kyc"]
+    )
     assert unconditional.status_code == 422 and unconditional.json()["field"] == "conditions"
     assert _count(db, OpenView) == 0
     ok = od.post(url, json=proposal("course_info", open_category="conditional"), headers=h)
