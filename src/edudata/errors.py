@@ -74,6 +74,12 @@ class RateLimited(EduDataError):
     status, code, title_zh, title_en = 429, "rate-limited", "请求过于频繁", "Too many requests"
 
 
+class ServiceUnavailable(EduDataError):
+    """A service the platform depends on (e.g. the shared rate-limit store) cannot be reached: refused, not let by."""
+
+    status, code, title_zh, title_en = 503, "service-unavailable", "服务暂时不可用", "Service unavailable"
+
+
 class AlreadyDecided(Conflict):
     """The second of two concurrent (or stale) requests: the state it acted on has already moved on.
 
