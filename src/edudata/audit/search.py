@@ -29,11 +29,16 @@ class AuditQuery:
     # Records whose filter used a value, given as its keyed hash (``edudata.audit.redact.value_hash``): the log
     # never holds the value, nor does this query (it is recorded with the hash).
     mentions: str | None = None
+    # Keyset paging (the API's cursor): records older than this ``seq``. The log grows while it is read — each
+    # search appends its own record — so a position would shift by one per page; a key does not.
+    before: int | None = None
 
     def describe(self) -> str:
         """The filter as one line, for the audit record of the search itself."""
         parts = [
-            f"{k}={v}" for k, v in vars(self).items() if v is not None and k not in ("page", "page_size")
+            f"{k}={v}"
+            for k, v in vars(self).items()
+            if v is not None and k not in ("page", "page_size", "before")
         ]
         return " AND ".join(parts) or "all"
 
@@ -75,11 +80,11 @@ def search(session: Session, query: AuditQuery) -> tuple[list[AuditRecord], int]
     """One page of matching records, newest first, and how many match in all."""
     stmt = _filtered(query)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = session.scalars(
-        stmt.order_by(AuditRecord.seq.desc())
-        .offset((query.page - 1) * query.page_size)
-        .limit(query.page_size)
-    ).all()
+    if query.before is not None:
+        stmt = stmt.where(AuditRecord.seq < query.before)
+    else:
+        stmt = stmt.offset((query.page - 1) * query.page_size)
+    page = session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(query.page_size)).all()
     return list(page), total
 
 
