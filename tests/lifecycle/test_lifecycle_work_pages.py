@@ -75,7 +75,7 @@ def test_an_incident_is_recorded_and_closed_and_a_drill_recorded_on_the_page(
         page = office.get("/lifecycle").text
         assert _flash(page) == "已登记安全事件“教务系统异常导出”"
         assert "【重大】教务系统异常导出 — 处置中" in page
-        listed = http.get(f"{API}/incidents", headers=world["h"]["office"]).json()
+        listed = http.get(f"{API}/incidents", headers=world["h"]["office"]).json()["items"]
         assert listed[0]["detected_at"].startswith("2026-11-30T01:15")  # Beijing 09:15, stored in UTC
         incident = listed[0]["id"]
         r = office.post(f"/lifecycle/incidents/{incident}", data={
@@ -88,7 +88,10 @@ def test_an_incident_is_recorded_and_closed_and_a_drill_recorded_on_the_page(
                                                    "held_on": clock.iso(-1), "participants": "网信办、技术支持"})  # fmt: skip
         assert r.status_code == 303
         assert _flash(office.get("/lifecycle").text) == "已记录应急演练“数据库勒索病毒”"
-    assert http.get(f"{API}/drills", headers=world["h"]["office"]).json()[0]["scenario"] == "数据库勒索病毒"
+    assert (
+        http.get(f"{API}/drills", headers=world["h"]["office"]).json()["items"][0]["scenario"]
+        == "数据库勒索病毒"
+    )
 
 
 def test_a_backup_and_its_restore_drill_are_taken_on_the_page(
@@ -101,7 +104,7 @@ def test_a_backup_and_its_restore_drill_are_taken_on_the_page(
         token = csrf_field(office.get("/lifecycle").text)
         r = office.post("/lifecycle/backups/run", data={"csrf_token": token, "schedule": "nightly"})
         assert r.status_code == 303
-        name = http.get(f"{API}/backups", headers=world["h"]["office"]).json()[0]["name"]
+        name = http.get(f"{API}/backups", headers=world["h"]["office"]).json()["items"][0]["name"]
         assert _flash(office.get("/lifecycle").text) == f"已完成备份 {name}"
         r = office.post(f"/lifecycle/backups/{name}/drill", data={"csrf_token": token})
         assert r.status_code == 303
