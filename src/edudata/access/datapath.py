@@ -248,13 +248,10 @@ def _decrypt_and_mask(
 ) -> pl.DataFrame:
     crypto = ctx.field_crypto()
     data: dict[str, list] = {"_id": ids}
+    encrypted = {code: values for code, values in columns.items() if spec.element(code).encrypted}
+    clear = crypto.decrypt_columns(spec, encrypted) if encrypted else {}
     for code, values in columns.items():
-        element = spec.element(code)
-        data[code] = (
-            crypto.decrypt(spec, element, values)
-            if element.encrypted
-            else [store.jsonable(v) for v in values]
-        )
+        data[code] = clear[code] if code in clear else [store.jsonable(v) for v in values]
     frame = pl.DataFrame(data, strict=False)
     masking = {k: v for k, v in decision.masking.items() if k in columns}
     if masking:
