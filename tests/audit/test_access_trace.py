@@ -31,7 +31,7 @@ def _scene(http: httpx.Client, world: dict[str, Any], accounts) -> dict[str, Any
     person = world["rows"][3]["XH"]
     wanted = json.dumps({"element": "XH", "op": "eq", "value": person})
     r = http.get("/api/v1/data/student_basic", params={"filter": wanted}, headers=key)
-    assert r.status_code == 200 and len(r.json()["rows"]) == 1, r.text
+    assert r.status_code == 200 and len(r.json()["items"]) == 1, r.text
     assert http.get("/api/v1/data/student_basic", headers=world["h"]["office"]).status_code == 200
     accounts.create("aud", roles=("auditor",), unit_code="0002")
     return {"grant_id": app["grant_id"], "person": person, "h": accounts.headers("aud")}
