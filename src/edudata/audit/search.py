@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from edudata.audit.chain import format_at
-from edudata.audit.models import AuditRecord
+from edudata.audit.models import AuditRecord, indexed
 
 MAX_PAGE_SIZE = 200
 
@@ -52,19 +52,23 @@ def _instant(value: datetime | date, end_of_day: bool = False) -> datetime:
 
 def _filtered(query: AuditQuery) -> Select:
     stmt = select(AuditRecord)
+    searched = []  # conditions on the indexed columns, asked of sequenced and pending records (models.indexed)
     if query.account:
         match = AuditRecord.username == query.account
         if query.account.isdigit():
             match = or_(match, AuditRecord.account_id == int(query.account))
-        stmt = stmt.where(match)
+        searched.append(match)
     for value, column in (
         (query.unit, AuditRecord.unit_code),
         (query.dataset, AuditRecord.dataset),
         (query.operation, AuditRecord.operation),
-        (query.result, AuditRecord.result),
     ):
         if value:
-            stmt = stmt.where(column == value)
+            searched.append(column == value)
+    if searched:
+        stmt = stmt.where(indexed(and_(*searched)))
+    if query.result:
+        stmt = stmt.where(AuditRecord.result == query.result)
     if query.mentions:
         stmt = stmt.where(AuditRecord.filter.contains(f'"{query.mentions}"', autoescape=True))
     if query.since:

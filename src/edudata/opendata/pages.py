@@ -22,7 +22,7 @@ from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import form_data, verify_csrf, web_principal
 from edudata.identity.principal import Principal
-from edudata.opendata import definitions, deps, portal, public, publish, review, views
+from edudata.opendata import conditions, definitions, deps, portal, public, publish, review, views
 from edudata.opendata.models import OpenView
 from edudata.opendata.public_pages import router as public_router
 from edudata.policy import allowed, may_attempt
@@ -165,6 +165,14 @@ def propose_submit(request: Request, form: FormData = Depends(form_data)) -> Res
             k.strip() for k in values.get("keywords", "").replace("，", ",").split(",") if k.strip()
         ]
         data["code"] = values.get("code") or None
+        for name in ("cond_applicant", "cond_purpose", "cond_commitment"):
+            data.pop(name, None)
+        if values.get("open_category") == "conditional":
+            data["conditions"] = conditions.conditions_from_lines(
+                values.get("cond_applicant", ""),
+                values.get("cond_purpose", ""),
+                values.get("cond_commitment", ""),
+            )
         try:
             view = review.propose(session, who, data, request.app.state.settings)
             session.commit()
