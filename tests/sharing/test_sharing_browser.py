@@ -56,9 +56,12 @@ def test_applicant_applies_and_the_producer_and_office_approve_in_a_browser(
             lib.screenshot(path=str(output_dir / "sharing_apply.png"), full_page=True)
             lib.click("#save")
             expect(lib.locator("#status")).to_contain_text("草稿")
-            lib.check("input[name=agree]")
+            lib.check("#commitment input[name=agree]")
             lib.click("#sign")
             expect(lib.locator("#signature")).to_contain_text("lib")
+            lib.check("#unit-commitment input[name=agree]")  # lib is also the library's head (Art. 41)
+            lib.click("#sign-unit")
+            expect(lib.locator("#unit-signature")).to_contain_text("lib")
             lib.click("#submit")
             expect(lib.locator("#status")).to_contain_text("待数据生产单位审核")
             app_url = lib.url

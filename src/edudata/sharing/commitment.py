@@ -82,9 +82,10 @@ def sign(
 
 
 def signature_of(session: Session, app: ShareApplication) -> CommitmentSignature | None:
+    """The applicant's own signature (the unit head's, for the unit, is :func:`edudata.sharing.heads.unit_signature_of`)."""
     return session.scalar(
         select(CommitmentSignature)
-        .where(CommitmentSignature.application_id == app.id)
+        .where(CommitmentSignature.application_id == app.id, CommitmentSignature.capacity == "applicant")
         .order_by(CommitmentSignature.id.desc())
         .limit(1)
     )
