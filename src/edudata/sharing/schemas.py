@@ -78,7 +78,7 @@ class DecisionIn(_In):
 
 
 class ExternalIn(_In):
-    application_id: int
+    application_id: int = Field(..., ge=1, le=2**31 - 1)
     kind: str = Field("provide", max_length=16)
     elements: list[str] | None = Field(None, max_length=200)
     recipient: str = Field(..., max_length=200)
