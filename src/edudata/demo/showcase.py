@@ -157,7 +157,9 @@ def share_application(session: Session, settings: Settings, database: Database) 
     # The library's applicant is also named its head, who signs 附件2 for the unit (Art. 41).
     if heads.head_of(session, applicant.unit_code) is None:
         heads.set_head(session, applicant.unit_code, applicant.username, by="demo")
-    if heads.unit_signature_of(session, app) is None and heads.is_head(session, applicant, applicant.unit_code):
+    if heads.unit_signature_of(session, app) is None and heads.is_head(
+        session, applicant, applicant.unit_code
+    ):
         heads.sign_for_unit(session, applicant, app, text_sha256=text.body_sha256)
     review.submit(ctx, applicant, app)
     return f"共享申请（已提交，待学生工作部审核）/ share application (submitted, awaiting 0104): #{app.id} {app.status}"
