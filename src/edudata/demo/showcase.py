@@ -151,16 +151,12 @@ def share_application(session: Session, settings: Settings, database: Database) 
             "security_measures": "专人负责，数据仅存于馆内服务器，访问留痕",
         },
     )
-    text = commitment.current_commitment(session)
-    if commitment.signature_of(session, app) is None:
-        commitment.sign(session, applicant, app, text_sha256=text.body_sha256)
-    # The library's applicant is also named its head, who signs 附件2 for the unit (Art. 41).
+    # The library's applicant is also named its head: signing 附件2, it signs for the unit too (Art. 41).
     if heads.head_of(session, applicant.unit_code) is None:
         heads.set_head(session, applicant.unit_code, applicant.username, by="demo")
-    if heads.unit_signature_of(session, app) is None and heads.is_head(
-        session, applicant, applicant.unit_code
-    ):
-        heads.sign_for_unit(session, applicant, app, text_sha256=text.body_sha256)
+    if commitment.signature_of(session, app) is None:
+        text = commitment.current_commitment(session)
+        commitment.sign(session, applicant, app, text_sha256=text.body_sha256)
     review.submit(ctx, applicant, app)
     return f"共享申请（已提交，待学生工作部审核）/ share application (submitted, awaiting 0104): #{app.id} {app.status}"
 

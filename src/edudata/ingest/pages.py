@@ -23,6 +23,7 @@ from edudata.ingest.models import Batch
 from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.org.models import Unit
 from edudata.policy import allowed
+from edudata.web.flash import flash
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -107,6 +108,11 @@ def upload_page(
             chosen={"parent": form_text(form, "parent"), "dataset": form_text(form, "dataset")},
         )
         return render(request, "ingest/index.html", ctx, status_code=err.status)
+    flash(
+        request, f"文件已上传并校验：合格 {batch.rows_good} 行，隔离 {batch.rows_quarantined} 行",
+        f"Uploaded and checked: {batch.rows_good} rows good, {batch.rows_quarantined} quarantined",
+        "warn" if batch.rows_quarantined else "ok",
+    )  # fmt: skip
     return RedirectResponse(f"/ingest/batches/{batch.code}", status_code=303)
 
 
@@ -197,6 +203,12 @@ def review_page(
         comment=form_text(form, "comment"), reason=form_text(form, "reason"),
     )  # fmt: skip
     session.commit()
+    approved = form_text(form, "decision") == "approve"
+    state_zh, state_en = STATUS.get(visible_batch(session, who, code).status, ("", ""))
+    flash(
+        request, f"{'已通过' if approved else '已驳回'}。批次状态：{state_zh}",
+        f"{'Approved' if approved else 'Rejected'}. Batch status: {state_en}",
+    )  # fmt: skip
     return RedirectResponse(f"/ingest/batches/{code}", status_code=303)
 
 

@@ -21,7 +21,7 @@ from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import verify_csrf, web_principal
 from edudata.identity.principal import Principal
-from edudata.opendata import definitions, deps, portal, public, publish, review, views
+from edudata.opendata import conditions, definitions, deps, portal, public, publish, review, views
 from edudata.opendata.models import OpenView
 from edudata.opendata.public_pages import router as public_router
 from edudata.policy import allowed, may_attempt
@@ -171,6 +171,14 @@ def _propose_sync(request: Request, values: dict[str, str]) -> Response:
             k.strip() for k in values.get("keywords", "").replace("，", ",").split(",") if k.strip()
         ]
         data["code"] = values.get("code") or None
+        for name in ("cond_applicant", "cond_purpose", "cond_commitment"):
+            data.pop(name, None)
+        if values.get("open_category") == "conditional":
+            data["conditions"] = conditions.conditions_from_lines(
+                values.get("cond_applicant", ""),
+                values.get("cond_purpose", ""),
+                values.get("cond_commitment", ""),
+            )
         try:
             view = review.propose(session, who, data, request.app.state.settings)
             session.commit()

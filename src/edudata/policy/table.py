@@ -125,6 +125,7 @@ ACTIONS: dict[str, Rule] = {
     "opendata.proposal.read": _everyone("Art. 46"),
     "opendata.view.propose": _rule("Art. 44", OA, unit=(UDO,)),
     "opendata.view.refresh": _rule("Art. 46", OA),
+    "opendata.view.conditions": _rule("Art. 44(2)", OA, unit=(UDO,)),  # the provider states the conditions
     "opendata.review": _rule("Art. 45, 46", OA, L, unit=(UR,)),
     "opendata.review.unit": _rule("Art. 45", unit=(UR,)),
     "opendata.review.office": _rule("Art. 45", OA),

@@ -78,6 +78,15 @@ def sign(
     session.add(signature)
     session.flush()
     audit_step(session, actor, "share_sign", app, commitment=text.version, text_sha256=text.body_sha256)
+    from edudata.sharing import heads  # heads builds on this module
+
+    if (
+        heads.is_head(session, actor, app.applicant_unit_code)
+        and heads.unit_signature_of(session, app) is None
+    ):
+        heads.record_unit_signature(
+            session, actor, app, text
+        )  # the head applying signs for the unit too (Art. 41)
     return signature
 
 

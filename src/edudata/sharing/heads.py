@@ -18,7 +18,7 @@ from edudata.identity.principal import Principal
 from edudata.org.models import Account, Unit
 from edudata.policy import require
 from edudata.sharing.commitment import current_commitment, signature_of
-from edudata.sharing.models import CommitmentSignature, ShareApplication, UnitHead
+from edudata.sharing.models import CommitmentSignature, CommitmentText, ShareApplication, UnitHead
 from edudata.sharing.service import INTERNAL_UNIT_TYPES, audit_step
 
 
@@ -111,6 +111,13 @@ def sign_for_unit(
             "承诺书文本已更新，请阅读最新版本后再签署",
             "the commitment text changed; read the current version and sign",
         )
+    return record_unit_signature(session, actor, app, text)
+
+
+def record_unit_signature(
+    session: Session, actor: Principal, app: ShareApplication, text: CommitmentText
+) -> CommitmentSignature:
+    """The head's signature for the unit; also made when the head signs as the applicant (one act, both roles)."""
     signature = CommitmentSignature(
         application_id=app.id,
         commitment_id=text.id,

@@ -76,6 +76,22 @@ def review_view(r: Any) -> dict[str, Any]:
     }
 
 
+#: The formats a grant holder downloads on the page (交付方式 一次性导出, or a reader without a program); the
+#: route is ``edudata.web.delivery``.
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    "csv": ("CSV 表格", "CSV"),
+    "xlsx": ("Excel 表格（XLSX）", "Excel (XLSX)"),
+    "package": ("签名数据包（含校验清单）", "Signed package (with manifest)"),
+}
+#: A draft whose commitment (附件2) is signed: the status says so, not “待签署”.
+SIGNED_DRAFT = ("草稿（承诺书已签署，待提交）", "draft (commitment signed, to submit)")
+#: Signed by the applicant, not yet for the unit by its head (Art. 41).
+UNIT_TO_SIGN = (
+    "草稿（申请人已签署承诺书，待单位负责人代表单位签署）",
+    "draft (signed by the applicant; the unit head signs for the unit next)",
+)
+
+
 def application_view(session: Session, app: ShareApplication, *, full: bool = True) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": app.id,
@@ -150,6 +166,8 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
         view["secrecy_review"] = secrecy_review.review_view(
             secrecy_review.latest(session, "application", app.id)
         )
+        if sig and app.status == "draft":  # signed: the one step left is to submit (附件2 done, Art. 39, 41)
+            view["status_label"] = SIGNED_DRAFT if unit_sig else UNIT_TO_SIGN
         view["reviews"] = [review_view(r) for r in review.reviews_of(session, app)]
         view["credentials"] = [
             {"id": c.id, "label": c.label, "hint": c.hint + "…", "created_by": c.created_by,
