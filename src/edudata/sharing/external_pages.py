@@ -26,6 +26,7 @@ from edudata.sharing import external, heads, views
 from edudata.sharing.models import ShareApplication
 from edudata.sharing.pages import _error, _form, _text
 from edudata.sharing.routes import committed
+from edudata.web.flash import flash
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -126,6 +127,8 @@ def _run(
     except EduDataError as err:
         refused(request, session, err)
         return _detail(request, session, who, request_id, error=_error(err), status=err.status)
+    state_zh, state_en = external.STATUS_LABELS[external.get(session, request_id).status]
+    flash(request, f"已记录。当前状态：{state_zh}", f"Recorded. Status now: {state_en}")
     return RedirectResponse(f"/sharing/external/{request_id}", status_code=303)
 
 

@@ -271,6 +271,9 @@ STEPS: dict[str, tuple[str, Step]] = {
 #: What the person is told after each step; the new status follows (issue 18: no action without feedback).
 DONE: dict[str, tuple[str, str]] = {
     "sign": ("承诺书已签署", "Commitment signed"),
+    "sign-unit": ("已代表单位签署承诺书", "Commitment signed for the unit"),
+    "agreement": ("三方授权协议已备案", "Three-party agreement filed"),
+    "secrecy-review": ("安全保密审查结论已记录", "Secrecy review recorded"),
     "submit": ("申请已提交，等待审核", "Application submitted for review"),
     "approve": ("已同意", "Approved"),
     "refuse": ("已驳回，理由已告知申请人", "Refused; the applicant is told why"),
