@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import NullPool
 
 from edudata.clock import utcnow  # noqa: F401 - re-exported: domains import the clock from here
 from edudata.errors import Conflict
@@ -60,55 +60,14 @@ def _private_sqlite_file(url: str) -> None:
     os.chmod(path, 0o600)
 
 
-def _file_identity(path: str) -> tuple[int, int, int] | None:
-    """Which file is at ``path`` now. The inode alone is not enough: a deleted file's inode number is soon
-    reused by the next file created. Its change time also moves when a checkpoint writes the file, which costs
-    only a reconnect."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino, st.st_ctime_ns
-
-
-def _pooled_sqlite(engine: Engine, path: str) -> None:
-    """A pooled connection holds the file it opened: once the file at ``path`` is another one (a restore renames
-    a new database into place, a test wipes it), the connection is discarded at checkout and a fresh one opened,
-    so no process keeps reading or writing a database that is no longer the platform's."""
-
-    @event.listens_for(engine, "connect")
-    def _remember(_dbapi_conn, record) -> None:  # noqa: ANN001 - SQLAlchemy hook
-        record.info["edudata.file"] = _file_identity(path)
-
-    @event.listens_for(engine, "checkout")
-    def _same_file(_dbapi_conn, record, _proxy) -> None:  # noqa: ANN001 - SQLAlchemy hook
-        if record.info.get("edudata.file") != _file_identity(path):
-            raise DisconnectionError("the SQLite file was replaced")
-
-
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        path = make_url(url).database or ""
-        if not path or path == ":memory:" or path.startswith("file:"):
-            engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_pragmas)
-            return engine
-        # Pooled, as on PostgreSQL: opening a SQLite connection runs the pragmas, and closing the last one
-        # checkpoints the WAL; with a connection per request those two took about two thirds of a governed
-        # read's time (bench/README.md).
-        engine = create_engine(
-            url,
-            poolclass=QueuePool,
-            pool_size=10,
-            max_overflow=70,
-            pool_timeout=30,
-            connect_args={"check_same_thread": False},
-        )
+        # NullPool: a SQLite file shared by the web server threads and the CLI; connections are cheap.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        _pooled_sqlite(engine, path)
         return engine
     # The server runs sync routes on AnyIO's 40 worker threads, and a request may hold a second connection
     # (a refusal's audit record is written in its own transaction): room for 2 per thread, so a burst of

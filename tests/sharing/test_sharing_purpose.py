@@ -52,8 +52,8 @@ def test_a_research_purpose_is_delivered_deidentified_whatever_the_applicant_dec
     app = granted(http, world, purpose="开展本院学生学业情况统计分析", purpose_kind="business")
     assert app["status"] == "granted" and app["purpose_kind"] == "statistics" and app["deidentified"]
     assert app["grant"]["deidentified"] and app["grant"]["purpose_kind"] == "statistics"
-    rows = http.get("/api/v1/data/student_basic", params={"page_size": 100},
-                    headers=credential(http, world["h"]["lib"], app["id"])).json()["rows"]  # fmt: skip
+    rows = http.get("/api/v1/data/student_basic", params={"limit": 100},
+                    headers=credential(http, world["h"]["lib"], app["id"])).json()["items"]  # fmt: skip
     original = {r["XH"] for r in world["rows"]}
     assert rows and all(r["XM"] is None and r["SJHM"] is None for r in rows)
     assert all(r["XH"] not in original for r in rows)

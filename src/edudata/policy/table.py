@@ -152,6 +152,10 @@ ACTIONS: dict[str, Rule] = {
     "inspect.finding.read": _rule("Art. 60", *OVERSIGHT, unit=(UDO, UR)),
     "inspect.finding.answer": _rule("Art. 60", OA, unit=(UDO, UR)),
     "inspect.finding.assign": _rule("Art. 61", OA),
+    "inspect.content.set": _rule("Art. 61", L),  # the leadership group sets which checks inspections run
+    "inspect.notice.issue": _rule("Art. 61", L),  # and issues the inspection notices
+    "inspect.finding.escalate": _rule("Art. 64", OA, L),  # serious cases passed to 纪检监察
+    "inspect.interview.record": _rule("Art. 67", OA, L),  # 约谈
     "inspect.dashboard.office": _rule("Art. 6", OA),
     "inspect.dashboard.unit": _rule("Art. 7-8", UDO, UR),
     "inspect.dashboard.applicant": _rule("Art. 9", AP),
