@@ -80,9 +80,9 @@ def test_every_personal_value_is_sealed_under_its_persons_key_in_the_store_and_i
         wanted = json.dumps({"element": code, "op": "eq", "value": person[code]})
         r = http.get("/api/v1/data/student_basic", params={"filter": wanted}, headers=office)
         assert r.status_code == 200, r.text
-        assert [row["XH"] for row in r.json()["rows"]] == [person["XH"]], code
-    r = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=office)
-    back = {row["XH"]: row for row in r.json()["rows"]}
+        assert [row["XH"] for row in r.json()["items"]] == [person["XH"]], code
+    r = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=office)
+    back = {row["XH"]: row for row in r.json()["items"]}
     assert back[person["XH"]]["JTDZ"].startswith(person["JTDZ"][:3])  # read back (masked for the office)
 
     # An update keeps the earlier version in history — sealed under the same person's key.
@@ -120,8 +120,8 @@ def test_destroying_a_persons_key_leaves_their_values_unreadable_and_everyone_el
         assert crypto.decrypt_columns(spec, columns) == {code: [None] for code in PERSONAL}
         theirs = crypto.decrypt_columns(spec, {code: [before[kept["XH"]][code.lower()]] for code in PERSONAL})
         assert theirs["XM"] == [kept["XM"]] and theirs["SFZJH"] == [kept["SFZJH"]]
-    r = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=world["h"]["office"])
+    r = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=world["h"]["office"])
     assert r.status_code == 200, r.text
-    rows = {row["XH"]: row for row in r.json()["rows"]}
+    rows = {row["XH"]: row for row in r.json()["items"]}
     assert rows[gone["XH"]]["XM"] is None and rows[gone["XH"]]["SFZJH"] is None
     assert rows[kept["XH"]]["XM"] is not None

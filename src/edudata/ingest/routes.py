@@ -21,6 +21,7 @@ from edudata.audit import service as audit
 from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.ingest import jobs, mappings, pull, quality, review, service, snapshots
+from edudata.ingest.answers import BatchOut, ConnectionOut, IssueOut, MappingOut, RuleOut, VersionOut
 from edudata.ingest.models import Batch, Job, Rule, Source
 from edudata.policy import allowed, require
 
@@ -36,7 +37,7 @@ def visible_batch(session: Session, who: Principal, code: str) -> Batch:
     return batch
 
 
-@router.post("/{dataset}/batches", status_code=201)
+@router.post("/{dataset}/batches", status_code=201, response_model=BatchOut)
 def upload_batch(
     dataset: str,
     request: Request,
@@ -56,7 +57,7 @@ def upload_batch(
     return quality.batch_view(batch)
 
 
-@router.get("/batches", response_model=Page[dict[str, Any]])
+@router.get("/batches", response_model=Page[BatchOut])
 def list_batches(
     dataset: str | None = Query(None, max_length=64),
     status: str | None = Query(None, max_length=16),
@@ -76,14 +77,14 @@ def list_batches(
     return paginate(session, stmt, page, quality.batch_view)
 
 
-@router.get("/batches/{code}")
+@router.get("/batches/{code}", response_model=BatchOut)
 def get_batch(
     code: str, who: Principal = Depends(allow("ingest.batch.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     return quality.batch_view(visible_batch(session, who, code))
 
 
-class IssuePage(Page[dict[str, Any]]):
+class IssuePage(Page[IssueOut]):
     batch: str
 
 
@@ -130,7 +131,7 @@ class ReviewIn(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
-@router.post("/batches/{code}/review")
+@router.post("/batches/{code}/review", response_model=BatchOut)
 def review_batch(
     code: str,
     body: ReviewIn,
@@ -152,7 +153,7 @@ def review_batch(
     return quality.batch_view(batch)
 
 
-@router.get("/{dataset}/versions", response_model=Page[dict[str, Any]])
+@router.get("/{dataset}/versions", response_model=Page[VersionOut])
 def list_versions(
     dataset: str,
     page: PageQuery = Depends(paging(100, 1000)),
@@ -263,7 +264,7 @@ def _check_params(body: RuleIn) -> None:
         raise ValidationFailed("规则参数不正确", f"invalid parameters for a {body.kind} rule", field="params")
 
 
-@router.get("/{dataset}/rules", response_model=Page[dict[str, Any]])
+@router.get("/{dataset}/rules", response_model=Page[RuleOut])
 def list_rules(
     dataset: str,
     page: PageQuery = Depends(paging(100, 1000)),
@@ -295,7 +296,7 @@ def save_mappings(
     return {"dataset": dataset, "saved": saved}
 
 
-class MappingPage(Page[dict[str, Any]]):
+class MappingPage(Page[MappingOut]):
     dataset: str
 
 
@@ -378,7 +379,7 @@ class SourceMappingIn(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict, max_length=500)
 
 
-@router.get("/connections", response_model=Page[dict[str, str]])
+@router.get("/connections", response_model=Page[ConnectionOut])
 def list_connections(
     request: Request,
     page: PageQuery = Depends(paging(100, 1000)),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.models import Out
 from edudata.api.paging import Page, PageQuery, page_of, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record
@@ -92,7 +93,33 @@ def _rid(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-@router.get("/checks", response_model=Page[dict[str, Any]])
+class CheckOut(Out):
+    """A registered check: the article it enforces, its severity and scope."""
+
+    code: str
+    article: str
+    article_zh: str
+    title_zh: str
+    title_en: str
+    severity: str
+    scope: str
+    doc: str | None
+
+
+class RunOut(Out):
+    """An inspection run and its counts of new, open and resolved findings."""
+
+    id: int
+    mode: str
+    status: str
+    started_at: str
+    started_by: str | None
+    new: int | None
+    open: int | None
+    resolved: int | None
+
+
+@router.get("/checks", response_model=Page[CheckOut])
 def checks(
     page: PageQuery = Depends(paging(100, 500)), principal: Principal = Depends(allow("inspect.finding.read"))
 ) -> dict[str, Any]:
@@ -131,7 +158,7 @@ def start_run(
     return report
 
 
-@router.get("/runs", response_model=Page[dict[str, Any]])
+@router.get("/runs", response_model=Page[RunOut])
 def runs(
     principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
