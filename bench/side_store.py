@@ -47,7 +47,9 @@ def main() -> None:
     frame = students(args.rows, seed=7)
     frame = frame.with_columns([pl.col(c).cast(pl.String) for c in frame.columns]).with_row_index("_row", 1)
     frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
-    print(f"{args.rows:,} students, {len(frame.columns) - 1} elements, {url.split(':', 1)[0]}, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.rows:,} students, {len(frame.columns) - 1} elements, {url.split(':', 1)[0]}, load {os.getloadavg()[0]:.1f}"
+    )
     with db.session() as s:
         for label in ("write, every person's key created", "write, the keys existing"):
             t = time.perf_counter()
