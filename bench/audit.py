@@ -98,6 +98,7 @@ def run(name: str, url: str, work: Path, records: int, batch: int) -> None:
     print(
         f"{name:<10} verify {result.checked:,} records: {verified:.2f} s ({result.checked / verified:,.0f}/s)"
     )
+    print(f"{name:<10} load average at the end: {os.getloadavg()[0]:.1f}")  # the machine is shared: say so
 
 
 def main() -> None:

@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     opendata_min_cell: int = Field(5, ge=2)  # aggregated views suppress groups of fewer people (k)
     opendata_rate_burst: int = Field(60, ge=1)  # token bucket per open-data key / per address
     opendata_rate_per_second: float = Field(2.0, gt=0)
+    # Shared rate limits across app servers (docs/deployment.md): a Redis URL (e.g. redis://cache:6379/0) puts the
+    # portal's token buckets in Redis; without it they live in PostgreSQL, or in the process on SQLite.
+    redis_url: str = ""
+    redis_key_prefix: str = "edudata:"  # several deployments may share one Redis: each its own prefix
     opendata_max_rows: int = Field(1000, ge=1)  # one page of the query API / datastore_search
     opendata_dcat_page_size: int = Field(
         100, ge=1, le=1000

@@ -46,6 +46,12 @@ class ValidationFailed(EduDataError):
     status, code, title_zh, title_en = 422, "validation-failed", "数据校验未通过", "Validation failed"
 
 
+class InternalError(EduDataError):
+    """A fault of the platform, not of the request: logged with the request id that the page shows."""
+
+    status, code, title_zh, title_en = 500, "internal-error", "服务器内部错误", "Server error"
+
+
 class NotAuthenticated(EduDataError):
     status, code, title_zh, title_en = 401, "not-authenticated", "未登录或登录已失效", "Not authenticated"
 
@@ -72,6 +78,12 @@ class Locked(EduDataError):
 
 class RateLimited(EduDataError):
     status, code, title_zh, title_en = 429, "rate-limited", "请求过于频繁", "Too many requests"
+
+
+class ServiceUnavailable(EduDataError):
+    """A service the platform depends on (e.g. the shared rate-limit store) cannot be reached: refused, not let by."""
+
+    status, code, title_zh, title_en = 503, "service-unavailable", "服务暂时不可用", "Service unavailable"
 
 
 class AlreadyDecided(Conflict):

@@ -34,7 +34,7 @@ def _scene(http: httpx.Client, world: dict[str, Any], accounts) -> dict[str, Any
     assert r.status_code == 200 and len(r.json()["rows"]) == 1, r.text
     assert http.get("/api/v1/data/student_basic", headers=world["h"]["office"]).status_code == 200
     accounts.create("aud", roles=("auditor",), unit_code="0002")
-    return {"grant_id": app["grant_id"], "person": person, "h": accounts.headers("aud")}
+    return {"grant_id": app["grant_id"], "person": person, "h": accounts.headers("aud"), "key": key}
 
 
 def _range() -> dict[str, str]:
@@ -161,3 +161,110 @@ def test_the_command_line_writes_the_answer_with_proofs(
         r["proof"] for r in answer["reads"]
     )
     _checked(answer["reads"][0], settings)
+
+
+def _row_scene(http: httpx.Client, world: dict[str, Any], accounts) -> dict[str, Any]:  # noqa: ANN001, F811
+    """Reads that did and did not show student 3's record: by number, whole pages, a page after it, histories."""
+    s = _scene(http, world, accounts)  # lib reads student 3 by number; the office reads the first page
+    lib, office = s["key"], world["h"]["office"]
+    row = http.get("/api/v1/data/student_basic", params={"filter": json.dumps(
+        {"element": "XH", "op": "eq", "value": s["person"]})}, headers=lib).json()["rows"][0]  # fmt: skip
+    other_number = world["rows"][4]["XH"]
+    other = http.get("/api/v1/data/student_basic", params={"filter": json.dumps(
+        {"element": "XH", "op": "eq", "value": other_number})}, headers=lib).json()["rows"]  # fmt: skip
+    assert other and other[0]["_id"] != row["_id"]
+    after = http.get("/api/v1/data/student_basic", params={"after": row["_id"]}, headers=office)
+    assert after.status_code == 200 and all(r["_id"] > row["_id"] for r in after.json()["rows"])
+    for rid in (row["_id"], other[0]["_id"]):
+        assert http.get(f"/api/v1/data/student_basic/rows/{rid}/history", headers=office).status_code == 200
+    return {**s, "row_id": row["_id"], "other_id": other[0]["_id"]}
+
+
+def _placed(answer: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(r["username"], r["operation"], r["touches"]["kind"]) for r in answer["reads"]]
+
+
+def test_a_record_traced_lists_the_reads_that_could_have_shown_it_and_leaves_out_the_others(
+    http: httpx.Client,
+    world: dict,  # noqa: F811 - the fixture imported above
+    accounts,
+    db: Database,
+    settings: Settings,  # noqa: ANN001, F811
+) -> None:
+    s = _row_scene(http, world, accounts)
+    body = {**_range(), "dataset": "student_basic", "row_id": s["row_id"]}
+    r = http.post(TRACE, json=body, headers=s["h"])
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["row_id"] == s["row_id"]
+    # lib's two reads by number of student 3 (the scene's and this one's) and the office's first page span the
+    # row; the history of the row names it; the approvals' coverage counts may have counted it. The page after
+    # it, the other student's read and history do not.
+    assert sorted(_placed(answer)) == sorted([
+        ("lib", "query", "page"), ("lib", "query", "page"), ("office", "query", "page"),
+        ("office", "history", "named"), ("lib", "count", "may"), ("office", "count", "may"),
+    ])  # fmt: skip
+    by_kind = {(x["username"], x["touches"]["kind"]): x for x in answer["reads"]}
+    assert by_kind[("lib", "page")]["via"]["grant_id"] == s["grant_id"]
+    assert by_kind[("office", "page")]["via"]["kind"] == "role"
+    for read in answer["reads"]:
+        _checked(read, settings)
+    [grant] = answer["could"]["student_basic"]["grants"]
+    assert grant["grant_id"] == s["grant_id"] and "row_filter" in grant
+    # With the record's number, the reads that selected it by that number are named.
+    keyed = http.post(TRACE, json={**body, "person": s["person"]}, headers=s["h"]).json()
+    assert ("lib", "query", "named") in _placed(keyed)
+    # The other student's record (after student 3's): its own read and history, and both of the office's pages.
+    other = http.post(TRACE, json={**body, "row_id": s["other_id"]}, headers=s["h"]).json()
+    assert sorted(x for x in _placed(other) if x[1] != "count") == sorted([
+        ("lib", "query", "page"), ("office", "query", "page"), ("office", "query", "page"),
+        ("office", "history", "named"),
+    ])  # fmt: skip
+    with db.session() as session:
+        traced = session.scalars(select(AuditRecord).where(AuditRecord.filter.like("access_trace%"))).all()
+    assert any(f"row={s['row_id']}" in (t.filter or "") and t.username == "aud" for t in traced)
+    assert all(s["person"] not in (t.filter or "") for t in traced)
+
+
+def test_a_record_without_its_dataset_or_with_a_bad_id_is_a_clear_422(
+    http: httpx.Client,
+    world: dict,  # noqa: F811 - the fixture imported above
+    accounts,  # noqa: ANN001, F811
+) -> None:
+    s = _scene(http, world, accounts)
+    alone = http.post(TRACE, json={**_range(), "row_id": 3}, headers=s["h"])
+    assert alone.status_code == 422 and "数据集" in alone.json()["detail_zh"] and alone.json()["detail_en"]
+    zero = http.post(TRACE, json={**_range(), "dataset": "student_basic", "row_id": 0}, headers=s["h"])
+    assert zero.status_code == 422
+    headers = {**s["h"], "accept": "text/html"}
+    page = http.post("/audit/access-trace", data={**_range(), "dataset": "student_basic", "row_id": "x3"},
+                     headers=headers)  # fmt: skip
+    assert page.status_code == 422 and "记录编号" in page.text
+
+
+def test_the_page_and_the_command_line_trace_one_record(
+    http: httpx.Client,
+    world: dict,  # noqa: F811 - the fixture imported above
+    accounts,
+    settings: Settings,
+    tmp_path,  # noqa: ANN001, F811
+) -> None:
+    s = _row_scene(http, world, accounts)
+    headers = {**s["h"], "accept": "text/html"}
+    page = http.post("/audit/access-trace", data={**_range(), "dataset": "student_basic",
+                                                  "row_id": str(s["row_id"])}, headers=headers)  # fmt: skip
+    assert page.status_code == 200, page.text
+    assert (
+        "涉及此记录" in page.text and "指名此记录" in page.text and "所读行的编号范围包含此记录" in page.text
+    )
+    assert page.text.index("指名此记录") < page.text.index("谁能读取")
+    out = tmp_path / "row.json"
+    done = run_cli(settings, "audit", "access-trace", "--since", clock.iso(-1), "--until", clock.iso(1),
+                   "--dataset", "student_basic", "--row-id", str(s["row_id"]), "--output", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer = json.loads(out.read_text(encoding="utf-8"))
+    assert answer["row_id"] == s["row_id"] and ("office", "history", "named") in _placed(answer)
+    assert "named this record" in done.stdout and all(r["proof"] for r in answer["reads"])
+    alone = run_cli(settings, "audit", "access-trace", "--since", clock.iso(-1), "--until", clock.iso(1),
+                    "--row-id", "3")  # fmt: skip
+    assert alone.returncode == 2

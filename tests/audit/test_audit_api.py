@@ -92,13 +92,13 @@ def test_auditor_searches_by_filters_and_the_search_is_recorded(
 def test_page_size_is_capped_with_a_clear_422(http: httpx.Client, db: Database, accounts) -> None:  # noqa: ANN001
     accounts.create("audit2", roles=("auditor",))
     headers = accounts.headers("audit2")
-    r = http.get(RECORDS, params={"page_size": 201}, headers=headers)
+    r = http.get(RECORDS, params={"limit": 201}, headers=headers)
     assert r.status_code == 422
     body = r.json()
-    assert body["code"] == "validation-failed" and "page_size" in body["detail_en"] and body["detail_zh"]
+    assert body["code"] == "validation-failed" and "limit" in body["detail_en"] and body["detail_zh"]
     [failed] = _records(db, operation="request_failed")
     assert (failed.result, failed.username, failed.detail["status"]) == ("failed", "audit2", 422)
-    assert http.get(RECORDS, params={"page_size": 200}, headers=headers).status_code == 200
+    assert http.get(RECORDS, params={"limit": 200}, headers=headers).status_code == 200
     bad = http.get(RECORDS, params={"since": "2025-13-45"}, headers=headers)
     assert bad.status_code == 422 and "since" in bad.json()["detail_en"]
 

@@ -119,7 +119,7 @@ def test_office_reassigns_a_source_over_http(
     assert detail["elements"][0]["source_unit"]["code"] == "0103"
     register = {
         e["standard_code"]: e["source_unit"]["code"]
-        for e in http.get("/api/v1/catalog/sources", headers=office).json()
+        for e in http.get("/api/v1/catalog/sources", headers=office).json()["items"]
     }
     assert register["student.XH"] == "0103" and register["student.XM"] == "0104"
 
@@ -177,9 +177,15 @@ def test_search_by_chinese_keyword_with_filters_and_paging(
     assert {d["code"] for d in by_unit["items"]} == {"staff_basic", "staff_work"}
     open_data = http.get("/api/v1/catalog/datasets", params={"open": "unconditional"}, headers=officer).json()
     assert {d["code"] for d in open_data["items"]} == {"school_basic", "research_output"}
-    page = http.get("/api/v1/catalog/datasets", params={"page": 3, "page_size": 5}, headers=officer).json()
-    assert page["total"] == 12 and len(page["items"]) == 2
-    _problem(http.get("/api/v1/catalog/datasets", params={"page_size": 1000}, headers=officer), 422)
+    page = http.get("/api/v1/catalog/datasets", params={"limit": 5}, headers=officer).json()
+    page = http.get(
+        "/api/v1/catalog/datasets", params={"limit": 5, "cursor": page["next_cursor"]}, headers=officer
+    ).json()
+    page = http.get(
+        "/api/v1/catalog/datasets", params={"limit": 5, "cursor": page["next_cursor"]}, headers=officer
+    ).json()
+    assert page["total"] == 12 and len(page["items"]) == 2 and page["next_cursor"] is None
+    _problem(http.get("/api/v1/catalog/datasets", params={"limit": 1000}, headers=officer), 422)
     _problem(http.get("/api/v1/catalog/datasets/no_such", headers=officer), 404)
 
 

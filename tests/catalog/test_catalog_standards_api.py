@@ -63,7 +63,7 @@ def test_code_membership_in_current_and_older_versions(
     )
     older = _validate(http, system, type="code", code_set="student_status", value="02", version="1")
     assert older["ok"] and older["version"] == "1"
-    versions = http.get("/api/v1/catalog/code-sets/student_status/versions", headers=system).json()
+    versions = http.get("/api/v1/catalog/code-sets/student_status/versions", headers=system).json()["items"]
     assert [v["version"] for v in versions] == ["1", "2"]
     old = http.get("/api/v1/catalog/code-sets/student_status/versions/1", headers=system).json()
     assert len(old["codes"]) == 10
@@ -75,7 +75,7 @@ def test_code_membership_in_current_and_older_versions(
 
 
 def test_code_sets_are_listed_with_source_and_licence(http: httpx.Client, system: dict) -> None:
-    sets = {c["code"]: c for c in http.get("/api/v1/catalog/code-sets", headers=system).json()}
+    sets = {c["code"]: c for c in http.get("/api/v1/catalog/code-sets", headers=system).json()["items"]}
     assert sets["ethnic_group"]["source"].startswith("GB/T 3304")
     assert sets["gender"]["current_version"] == "2003" and sets["gender"]["licence"]
 

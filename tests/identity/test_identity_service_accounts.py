@@ -61,7 +61,7 @@ def test_a_business_system_gets_a_token_of_its_own_unit_with_client_credentials(
     # never a password: the account cannot log in as a person would
     assert http.post("/api/v1/auth/token", json={"username": "svc-library", "password": made["client_secret"]}
                      ).status_code == 401  # fmt: skip
-    listed = http.get("/api/v1/service-accounts", headers=office).json()
+    listed = http.get("/api/v1/service-accounts", headers=office).json()["items"]
     assert [c["client_id"] for c in listed] == [made["client_id"]] and listed[0]["client_secret"] is None
 
 

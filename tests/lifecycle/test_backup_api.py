@@ -34,7 +34,7 @@ def test_a_backup_run_now_lands_in_both_folders_and_is_listed(
     name = r.json()["name"]
     assert [m.name for m in manifests(tmp_path / "local")] == [f"{name}.manifest.json"]
     assert [m.name for m in manifests(tmp_path / "offsite")] == [f"{name}.manifest.json"]
-    listed = http.get(f"{API}/backups", headers=world["h"]["aud"]).json()
+    listed = http.get(f"{API}/backups", headers=world["h"]["aud"]).json()["items"]
     assert [b["name"] for b in listed] == [name] and listed[0]["offsite_path"]
 
 
@@ -66,7 +66,7 @@ def test_a_restore_drill_restores_into_a_scratch_database_and_is_recorded(
     assert r.status_code == 201, r.text
     drill = r.json()
     assert drill["ok"] is True and drill["detail"]["differ"] == [] and drill["detail"]["audit_chain"] is True
-    assert http.get(f"{API}/restore-drills", headers=world["h"]["aud"]).json()[0]["backup"] == name
+    assert http.get(f"{API}/restore-drills", headers=world["h"]["aud"]).json()["items"][0]["backup"] == name
     with db.session() as s:
         assert last_restore_drill(s).backup_name == name
 
@@ -96,7 +96,10 @@ def test_scheduled_backups_run_when_due_and_retention_keeps_the_newest(
     for folder in ("local", "offsite"):
         kept = [m.name.removesuffix(".manifest.json") for m in manifests(tmp_path / folder)]
         assert sorted(kept) == sorted(made[1:])
-    listed = {b["name"]: b["pruned"] for b in http.get(f"{API}/backups", headers=world["h"]["office"]).json()}
+    listed = {
+        b["name"]: b["pruned"]
+        for b in http.get(f"{API}/backups", headers=world["h"]["office"]).json()["items"]
+    }
     assert listed == {made[0]: True, made[1]: False, made[2]: False}
 
 

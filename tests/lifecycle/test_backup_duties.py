@@ -37,7 +37,7 @@ def test_a_schedule_of_important_data_without_an_off_site_target_is_refused(
 
 
 def _due(http: httpx.Client, world: dict, db: Database, settings) -> tuple[set[str], set[str]]:  # noqa: ANN001
-    owed = {o["code"] for o in http.get(f"{API}/obligations", headers=world["h"]["office"]).json()}
+    owed = {o["code"] for o in http.get(f"{API}/obligations", headers=world["h"]["office"]).json()["items"]}
     with db.session() as s:
         run = run_inspection(s, "year_end", started_by="tests", settings=settings)
         s.commit()

@@ -70,5 +70,8 @@ def test_two_approvals_or_executions_of_one_request_at_once_act_once(
             )
         assert certs == 1
         assert len([e for e in ledger.entries(settings) if e["request"] == req["id"]]) == 1
-        assert http.get(API, headers=h["office"]).json()[0]["executed_by"] in {"destroyer", "destroyer2"}
+        assert http.get(API, headers=h["office"]).json()["items"][0]["executed_by"] in {
+            "destroyer",
+            "destroyer2",
+        }
         assert i + 1 == len(ledger.entries(settings))

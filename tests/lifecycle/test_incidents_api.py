@@ -44,7 +44,7 @@ def test_an_incident_closes_only_with_containment_report_and_root_cause(
     done = http.patch(url, json={"root_cause": "导出文件误发", "close": True}, headers=h).json()
     assert done["status"] == "closed" and done["reported_to"] == "天津市教委网信处"
     assert http.patch(url, json={"actions": "补充"}, headers=h).status_code == 409
-    listed = http.get(f"{API}/incidents", headers=world["h"]["aud"]).json()
+    listed = http.get(f"{API}/incidents", headers=world["h"]["aud"]).json()["items"]
     assert [i["status"] for i in listed] == ["closed"]
 
 
@@ -57,14 +57,17 @@ def test_drills_are_recorded_and_listed(http: httpx.Client, world: dict) -> None
     }
     assert http.post(f"{API}/drills", json=body, headers=world["h"]["office"]).status_code == 201
     assert http.post(f"{API}/drills", json=body, headers=world["h"]["xgb"]).status_code == 403
-    assert http.get(f"{API}/drills", headers=world["h"]["aud"]).json()[0]["scenario"] == "数据库勒索病毒"
+    assert (
+        http.get(f"{API}/drills", headers=world["h"]["aud"]).json()["items"][0]["scenario"]
+        == "数据库勒索病毒"
+    )
 
 
 def test_many_refused_requests_from_one_account_raise_an_alert(http: httpx.Client, world: dict) -> None:
     for _ in range(10):
         r = http.get("/api/v1/data/staff_basic", headers=world["h"]["xgb"])
         assert r.status_code == 403
-    alerts = http.get(f"{API}/alerts", headers=world["h"]["office"]).json()
+    alerts = http.get(f"{API}/alerts", headers=world["h"]["office"]).json()["items"]
     kinds = {(a["kind"], a["username"] or a["address"]) for a in alerts}
     assert ("denied_account", "xgb") in kinds and ("denied_address", "127.0.0.1") in kinds
 
@@ -72,7 +75,7 @@ def test_many_refused_requests_from_one_account_raise_an_alert(http: httpx.Clien
 def test_nine_refusals_are_not_yet_an_alert(http: httpx.Client, world: dict) -> None:
     for _ in range(9):
         http.get("/api/v1/data/staff_basic", headers=world["h"]["xgb"])
-    alerts = http.get(f"{API}/alerts", headers=world["h"]["office"]).json()
+    alerts = http.get(f"{API}/alerts", headers=world["h"]["office"]).json()["items"]
     assert not [a for a in alerts if a["kind"] == "denied_account"]
 
 
@@ -84,14 +87,18 @@ def test_a_bulk_export_is_an_alert_until_the_office_handles_it(
                          "dataset": "student_basic", "row_count": 12_000}])  # fmt: skip
         s.commit()
     h = world["h"]["office"]
-    (alert,) = [a for a in http.get(f"{API}/alerts", headers=h).json() if a["kind"] == "bulk_export"]
+    (alert,) = [a for a in http.get(f"{API}/alerts", headers=h).json()["items"] if a["kind"] == "bulk_export"]
     assert alert["count"] == 12_000 and alert["username"] == "lib"
-    assert any(o["subject"] == alert["key"] for o in http.get(f"{API}/obligations", headers=h).json())
+    assert any(
+        o["subject"] == alert["key"] for o in http.get(f"{API}/obligations", headers=h).json()["items"]
+    )
     body = {"key": alert["key"], "note": "经核实为年度统计报送"}
     assert http.post(f"{API}/alerts/handle", json=body, headers=h).status_code == 201
-    left = http.get(f"{API}/alerts", params={"unhandled": "true"}, headers=h).json()
+    left = http.get(f"{API}/alerts", params={"unhandled": "true"}, headers=h).json()["items"]
     assert not [a for a in left if a["kind"] == "bulk_export"]
-    assert not any(o["subject"] == alert["key"] for o in http.get(f"{API}/obligations", headers=h).json())
+    assert not any(
+        o["subject"] == alert["key"] for o in http.get(f"{API}/obligations", headers=h).json()["items"]
+    )
     assert http.post(f"{API}/alerts/handle", json=body, headers=h).status_code == 409
 
 

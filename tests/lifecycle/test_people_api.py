@@ -42,7 +42,7 @@ def test_staff_of_other_units_need_no_annex3(http: httpx.Client, world: dict, ac
 
 def test_unsigned_support_staff_show_as_an_obligation(http: httpx.Client, world: dict, accounts) -> None:  # noqa: ANN001
     accounts.create(username="vendor", roles=("tech_support",), unit_code="0301")
-    found = http.get(f"{API}/obligations", headers=world["h"]["office"]).json()
+    found = http.get(f"{API}/obligations", headers=world["h"]["office"]).json()["items"]
     assert any(o["code"] == "annex3_missing" and o["subject"] == "vendor" for o in found)
 
 
@@ -53,9 +53,9 @@ def test_a_unit_has_one_current_data_protection_officer(http: httpx.Client, worl
     for user in ("dpo1", "dpo2"):
         body = {"unit_code": "0104", "username": user, "appointed_on": clock.iso(-90)}
         assert http.post(f"{API}/officers", json=body, headers=h).status_code == 201
-    assert [(o["unit_code"], o["username"]) for o in http.get(f"{API}/officers", headers=h).json()] == [
-        ("0104", "dpo2")
-    ]
+    assert [
+        (o["unit_code"], o["username"]) for o in http.get(f"{API}/officers", headers=h).json()["items"]
+    ] == [("0104", "dpo2")]
 
 
 def test_training_is_recorded_per_person(http: httpx.Client, world: dict) -> None:
@@ -63,7 +63,9 @@ def test_training_is_recorded_per_person(http: httpx.Client, world: dict) -> Non
     body = {"username": "xgb", "course": "数据安全与个人信息保护", "held_on": clock.iso(-40), "hours": 4}
     assert http.post(f"{API}/training", json=body, headers=h).status_code == 201
     assert http.post(f"{API}/training", json={**body, "hours": 0}, headers=h).status_code == 422
-    listed = http.get(f"{API}/training", params={"username": "xgb"}, headers=world["h"]["aud"]).json()
+    listed = http.get(f"{API}/training", params={"username": "xgb"}, headers=world["h"]["aud"]).json()[
+        "items"
+    ]
     assert [(t["course"], t["hours"]) for t in listed] == [("数据安全与个人信息保护", 4)]
 
 
@@ -130,7 +132,7 @@ def test_offboarding_revokes_roles_grants_and_records_devices_and_the_off_duty_y
     with db.session() as s:
         assert roles_of(s, account.id) == frozenset()
         assert s.execute(select(AccessGrant.revoked_at)).scalar_one() is not None
-    found = http.get(f"{API}/obligations", headers=world["h"]["office"]).json()
+    found = http.get(f"{API}/obligations", headers=world["h"]["office"]).json()["items"]
     assert any(o["code"] == "devices_not_returned" and o["subject"] == "xgb" for o in found)
     again = http.post(f"{API}/offboarding", json=offboard_body(), headers=world["h"]["office"])
     assert again.status_code == 409

@@ -115,5 +115,5 @@ def test_assessments_are_registered_with_findings_and_due_dates(http: httpx.Clie
     assert closed.status_code == 200 and not closed.json()["overdue"]
     commitment = {"unit_code": "0301", "signed_on": clock.iso(-5), "document_ref": "外包保密承诺书-2026.pdf"}
     assert http.post(f"{API}/outsourcing-commitments", json=commitment, headers=h).status_code == 201
-    listed = http.get(f"{API}/outsourcing-commitments", headers=world["h"]["aud"]).json()
+    listed = http.get(f"{API}/outsourcing-commitments", headers=world["h"]["aud"]).json()["items"]
     assert [c["unit_code"] for c in listed] == ["0301"]

@@ -17,7 +17,7 @@ def test_registration_mails_a_verification_link_that_must_be_followed(
     od: httpx.Client, staff: dict, smtp: Catcher
 ) -> None:
     user = register_and_login(od, smtp)
-    assert od.get("/api/v1/open/applications", headers=user).json() == {"items": []}
+    assert od.get("/api/v1/open/applications", headers=user).json()["items"] == []
     again = od.post("/api/v1/open/register", json=CITIZEN)  # the same answer: the address is not confirmed
     assert again.status_code == 202 and again.json()["verified"] is False
 

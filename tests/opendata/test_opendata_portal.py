@@ -87,13 +87,14 @@ def test_the_query_api_filters_and_pages_with_a_bounded_page_size(od: httpx.Clie
     publish(od, staff, proposal())
     url = "/api/v1/open/datasets/research-output/rows"
     first = od.get(url, params={"limit": 2}).json()
-    assert first["total"] == 5 and len(first["rows"]) == 2 and "offset=2" in first["next"]
-    rest = od.get(url, params={"limit": 10, "offset": 2}).json()
-    assert {r["LWBH"] for r in first["rows"]} | {r["LWBH"] for r in rest["rows"]} == {
+    assert first["total"] == 5 and len(first["items"]) == 2 and first["next_cursor"]
+    rest = od.get(url, params={"limit": 10, "cursor": first["next_cursor"]}).json()
+    assert len(rest["items"]) == 3 and rest["next_cursor"] is None
+    assert {r["LWBH"] for r in first["items"]} | {r["LWBH"] for r in rest["items"]} == {
         f"P{i:04d}" for i in range(5)
     }
     hit = od.get(url, params={"filter": json.dumps({"element": "DYZZ", "op": "eq", "value": "王芳"})}).json()
-    assert [r["LWTM"] for r in hit["rows"]] == ["财政政策的传导机制"]
+    assert [r["LWTM"] for r in hit["items"]] == ["财政政策的传导机制"]
     huge = od.get(url, params={"limit": 100000000})
     assert huge.status_code == 422 and "1000" in huge.json()["detail_zh"]
     hidden = od.get(url, params={"filter": json.dumps({"element": "SFZJH", "op": "eq", "value": "1"})})

@@ -110,7 +110,7 @@ def test_published_view_keeps_versions_when_refreshed(od: httpx.Client, staff: d
     detail = od.get(f"/api/v1/open/datasets/{code}").json()
     assert [(v["number"], v["row_count"]) for v in detail["versions"]] == [(2, 6), (1, 5)]
     old = od.get(f"/api/v1/open/datasets/{code}/rows", params={"version": 1, "limit": 100}).json()
-    assert old["total"] == 5 and "P9000" not in {r["LWBH"] for r in old["rows"]}
+    assert old["total"] == 5 and "P9000" not in {r["LWBH"] for r in old["items"]}
 
 
 def test_views_due_for_refresh_get_a_new_version_on_schedule(

@@ -52,7 +52,7 @@ def test_aggregates_count_people_and_suppress_cells_under_k(
     od: httpx.Client, staff: dict, destinations: None
 ) -> None:
     view = publish(od, staff, _agg_body(), proposer="xgb", unit_reviewer="xgb_rev")
-    rows = od.get(f"/api/v1/open/datasets/{view['code']}/rows").json()["rows"]
+    rows = od.get(f"/api/v1/open/datasets/{view['code']}/rows").json()["items"]
     assert {(r["YXDM"], r["QXLB"], r["count"]) for r in rows} == {("0201", "就业", 7), ("0203", "就业", 5)}
     assert next(r for r in rows if r["YXDM"] == "0201")["mean_YX"] == 6300.0
     assert view["versions"][0]["suppressed"] == 1
@@ -65,7 +65,7 @@ def test_a_larger_k_suppresses_more_and_k_below_the_configured_minimum_is_refuse
     low = od.post("/api/v1/opendata/proposals", json=_agg_body(k=2), headers=staff["xgb"])
     assert low.status_code == 422 and low.json()["field"] == "k"
     view = publish(od, staff, _agg_body(k=6), proposer="xgb", unit_reviewer="xgb_rev")
-    rows = od.get(f"/api/v1/open/datasets/{view['code']}/rows").json()["rows"]
+    rows = od.get(f"/api/v1/open/datasets/{view['code']}/rows").json()["items"]
     assert [(r["YXDM"], r["count"]) for r in rows] == [("0201", 7)]
 
 
@@ -78,6 +78,6 @@ def test_a_deidentified_view_generalises_and_suppresses_rare_combinations(
         definition={"elements": ["YXDM", "CSRQ", "QXLB"], "generalise": {"CSRQ": "birth_year"}, "quasi_identifiers": ["YXDM", "CSRQ"], "k": 5},
     )  # fmt: skip
     view = publish(od, staff, body, proposer="xgb", unit_reviewer="xgb_rev")
-    rows = od.get(f"/api/v1/open/datasets/{view['code']}/rows", params={"limit": 1000}).json()["rows"]
+    rows = od.get(f"/api/v1/open/datasets/{view['code']}/rows", params={"limit": 1000}).json()["items"]
     assert {(r["YXDM"], r["CSRQ"]) for r in rows} == {("0201", "2002"), ("0203", "2002")}
     assert len(rows) == 12 and view["versions"][0]["suppressed"] == 9

@@ -38,7 +38,7 @@ def test_office_registers_a_unit_under_the_school(http: httpx.Client, office: di
     r = http.post("/api/v1/units", json=body, headers=office)
     assert r.status_code == 201, r.text
     assert r.json()["parent_code"] == "4112010070"
-    listed = {u["code"]: u for u in http.get("/api/v1/units", headers=office).json()}
+    listed = {u["code"]: u for u in http.get("/api/v1/units", headers=office).json()["items"]}
     assert listed["0401"]["name"] == "数据中心"
     assert listed["4112010070"]["unit_type"] == "school"
 

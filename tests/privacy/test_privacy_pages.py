@@ -85,7 +85,7 @@ def test_a_bad_filing_date_is_shown_beside_the_form_and_nothing_is_saved(
         headers=HTML,
     )
     assert r.status_code == 422 and "YYYY-MM-DD" in r.text
-    api = http.get("/api/v1/privacy/register", headers=HTML).json()["systems"][0]
+    api = http.get("/api/v1/privacy/register", headers=HTML).json()["items"][0]
     assert api["filing"] is None
 
 

@@ -123,7 +123,7 @@ def test_a_million_people_require_level_3_and_a_yearly_audit_with_a_due_date(
     _pretend_count(db, 1_000_000, reached)
     kinds = _kinds(db)
     assert {"protection_level", "annual_pi_audit"} <= set(kinds)
-    ob = next(o for o in http.get("/api/v1/privacy/obligations", headers=h).json()["obligations"]
+    ob = next(o for o in http.get("/api/v1/privacy/obligations", headers=h).json()["items"]
               if o["kind"] == "annual_pi_audit")  # fmt: skip
     assert ob["due_on"] == reached.isoformat() and ob["article"] == "Art. 50"
     assert (

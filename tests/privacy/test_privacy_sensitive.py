@@ -22,7 +22,7 @@ def world(staff: dict) -> dict:
 
 
 def _allowed(http: httpx.Client, h: dict, dataset: str, element: str) -> bool:
-    rows = http.get("/api/v1/privacy/sensitive", params={"dataset": dataset}, headers=h).json()["elements"]
+    rows = http.get("/api/v1/privacy/sensitive", params={"dataset": dataset}, headers=h).json()["items"]
     return next(r for r in rows if r["element"] == element)["collection_allowed"]
 
 
@@ -163,7 +163,7 @@ def test_approved_elements_leave_the_outstanding_obligations(http: httpx.Client,
     h = world["h"]["office"]
 
     def subjects() -> set[str]:
-        obligations = http.get("/api/v1/privacy/obligations", headers=h).json()["obligations"]
+        obligations = http.get("/api/v1/privacy/obligations", headers=h).json()["items"]
         return {o["subject"] for o in obligations if o["kind"] == "sensitive_assessment"}
 
     assert "student_basic.MZM" in subjects()

@@ -83,11 +83,11 @@ def test_a_review_opened_before_national_day_is_due_after_it_and_reminded_only_t
         clock.beijing(2026, 10, 9)
     )  # days later: yesterday's token has expired, sign in again
     office = accounts.headers("office", password=PASSWORD)
-    assert http.get(OVERDUE, headers=office).json()["reviews"] == []
+    assert http.get(OVERDUE, headers=office).json()["items"] == []
     assert http.post(REMIND, headers=office).json()["overdue"] == 0
     frozen_clock.move_to(clock.beijing(2026, 10, 12))
     office = accounts.headers("office", password=PASSWORD)
-    listed = http.get(OVERDUE, headers=office).json()["reviews"]
+    listed = http.get(OVERDUE, headers=office).json()["items"]
     assert [(r["application_id"], r["overdue"]) for r in listed] == [(seen["id"], True)]
     # Reading the list is safe (no flag, no message); the explicit reminder action sends it.
     inbox = http.get("/api/v1/sharing/inbox", headers=office).json()

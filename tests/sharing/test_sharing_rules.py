@@ -168,4 +168,4 @@ def test_only_the_applicant_unit_producer_and_office_see_an_application(
     assert http.get(url, headers=world["h"]["lib2"]).status_code == 200
     assert http.get(url, headers=world["h"]["xgb"]).status_code == 200
     assert http.get(url, headers=world["h"]["rsc"]).status_code == 404
-    assert http.get("/api/v1/sharing/applications", headers=world["h"]["rsc"]).json()["applications"] == []
+    assert http.get("/api/v1/sharing/applications", headers=world["h"]["rsc"]).json()["items"] == []

@@ -32,7 +32,7 @@ def paperwork(http: httpx.Client, accounts, dataset: str, rows: Sequence[dict[st
     dpo = _headers(accounts, DPO, ("data_protection_officer",), "0002")
     status = http.get("/api/v1/privacy/sensitive", params={"dataset": dataset}, headers=dpo)
     assert status.status_code == 200, status.text
-    sensitive = {s["element"]: s for s in status.json()["elements"]}
+    sensitive = {s["element"]: s for s in status.json()["items"]}
     filled = [e for e in sensitive if any(r.get(e) not in (None, "") for r in rows)]
     if not filled:
         return

@@ -62,8 +62,7 @@ def _wait_up(url: str, proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def deployment(db: Database, settings: Settings) -> Iterator[tuple[list[str], Catcher]]:
-    if db.is_sqlite:
-        pytest.skip("several app servers share one PostgreSQL; SQLite is one process")
+    assert not db.is_sqlite  # marked postgresql_only: several app servers share one PostgreSQL
     relay = Catcher()
     relay.controller.start()
     env = _env(settings, relay.port)
@@ -85,6 +84,7 @@ def deployment(db: Database, settings: Settings) -> Iterator[tuple[list[str], Ca
         relay.controller.stop()
 
 
+@pytest.mark.postgresql_only
 def test_two_servers_one_worker_share_limits_one_log_and_the_outbox(
     deployment: tuple[list[str], Catcher], db: Database, settings: Settings
 ) -> None:

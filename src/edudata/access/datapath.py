@@ -307,7 +307,14 @@ def query(
         elements=chosen,
         row_count=len(ids),
         filter=_recorded_filter(ctx, filters.to_json(node)),
-        detail={"basis": decision.basis, "masking": decision.masking, "after_id": after_id},
+        # The page's first and last row id (keyset order): the access trace of one record (Art. 30 行为追溯)
+        # tells a page that could have shown it from one that could not.
+        detail={
+            "basis": decision.basis,
+            "masking": decision.masking,
+            "after_id": after_id,
+            **({"ids": [ids[0], ids[-1]]} if ids else {}),
+        },  # fmt: skip
         **_audit_fields(caller, ctx),
     )
     if decision.grant_id is not None and ids:  # a page delivered to a grant holder is a copy (Art. 35 副本)
@@ -381,6 +388,7 @@ def export_frames(
             "basis": decision.basis,
             "masking": decision.masking,
             **({"preview": True} if preview is not None else {}),
+            **({"ids": [delivered[0], delivered[-1]]} if delivered else {}),
         },
         **_audit_fields(caller, ctx),
     )
@@ -426,11 +434,7 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
     spec, decision = _decide(caller, ctx, dataset_code, "history", None)
     with datapath_scope("history"):
         raw = store.history_rows(ctx.session, spec, row_id)
-    if not raw:
-        return []
-    columns = {e.code: [r.get(e.column) for r in raw] for e in spec.elements}
-    frame = _decrypt_and_mask(ctx, spec, decision, [r["_id"] for r in raw], columns)
-    meta = [{k: store.jsonable(r[k]) for k in ("_version", "_op", "_changed_at", "_changed_by")} for r in raw]
+    # Recorded even when the row has no earlier version: the read was of that row (Art. 30 行为追溯).
     audit.record(
         ctx.session,
         operation="history",
@@ -439,6 +443,11 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
         detail={"row_id": row_id},
         **_audit_fields(caller, ctx),
     )
+    if not raw:
+        return []
+    columns = {e.code: [r.get(e.column) for r in raw] for e in spec.elements}
+    frame = _decrypt_and_mask(ctx, spec, decision, [r["_id"] for r in raw], columns)
+    meta = [{k: store.jsonable(r[k]) for k in ("_version", "_op", "_changed_at", "_changed_by")} for r in raw]
     return [
         {**m, **{k: v for k, v in d.items() if k != "_id"}}
         for m, d in zip(meta, frame.to_dicts(), strict=True)

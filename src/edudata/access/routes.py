@@ -130,16 +130,35 @@ def export_records(
 ) -> Response:
     """Every permitted row as CSV, XLSX, JSON, or a signed package (data + SHA-256 manifest + Ed25519, Art. 25-26);
     a package of important data is also sealed to the caller's registered recipient key (Art. 26)."""
+    return export_response(
+        request, session, principal, dataset, format=format, elements=_elements(elements), filter=filter,
+        grant_id=grant_id,
+    )  # fmt: skip
+
+
+def export_response(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    dataset: str,
+    *,
+    format: str,
+    elements: list[str] | None = None,
+    filter: Any = None,
+    grant_id: int | None = None,
+) -> Response:
+    """The export as a download, committed with its audit record: the API's route and the grant holder's
+    download button on the sharing page (Art. 40: delivery through the platform) are this one function."""
     from edudata.crypto.recipient import sealing_key
     from edudata.secrecy.guard import refuse_secret
 
-    refuse_secret(session, dataset, _elements(elements), "export")  # 涉密 never exported (Art. 57)
+    refuse_secret(session, dataset, elements, "export")  # 涉密 never exported (Art. 57)
     seal_to = sealing_key(session, principal.account_id, dataset) if format == "package" else None
     page, frames = datapath.export_frames(
         principal,
         _ctx(request, session),
         dataset,
-        elements=_elements(elements),
+        elements=elements,
         filter=filter,
         grant_id=grant_id,
         copy="package" if format == "package" else "export",  # registered with its people (Art. 35 副本)

@@ -17,6 +17,7 @@ from edudata.api.security import SecurityHeadersMiddleware, TrustedProxyMiddlewa
 from edudata.config import Settings, get_settings
 from edudata.db import Database
 from edudata.schema import DOMAINS
+from edudata.web.flash import FlashMiddleware
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(
         BodyLimitMiddleware, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes
     )
+    app.add_middleware(FlashMiddleware)  # inside the request id: the route's state is the flash's
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, form_targets=sso_origins(settings))
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)  # outermost: sets the client

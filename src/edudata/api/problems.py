@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from edudata.errors import EduDataError, NotFound, ValidationFailed
+from edudata.errors import EduDataError, InternalError, NotFound, ValidationFailed
 
 log = logging.getLogger("edudata")
 
@@ -155,7 +155,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        err = EduDataError("服务器内部错误，已记录，请联系网信办", "Internal error; it has been logged")
-        err.status, err.code = 500, "internal-error"
-        return problem_response(request, err)
+        rid = getattr(request.state, "request_id", None)
+        # The request id in the log line is the one the error page shows: the office finds the trace from it.
+        log.exception("unexpected error on %s %s (request id %s)", request.method, request.url.path, rid)
+        err = InternalError(
+            "服务器内部错误，已记录。请将下方的请求编号告知网信办",
+            "Internal error; it has been logged. Give the office the request id below",
+        )
+        # Starlette answers an unexpected error outside the app's middleware: the id header is set here.
+        return problem_response(request, err, {"X-Request-ID": rid} if rid else None)

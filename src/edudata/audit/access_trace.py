@@ -1,10 +1,16 @@
-"""Who could see what (行为追溯, Art. 30, 59): for a person, a dataset, a date range — who read it, through which
-grant, role or public view, and who *could* have (the grants and roles in force then), with the proofs.
+"""Who could see what (行为追溯, Art. 30, 59): for a person, a dataset or one record of a dataset, and a date range —
+who read it, through which grant, role or public view, and who *could* have (the grants and roles in force then),
+with the proofs.
 
 - **Who read it** comes from the audit log: successful reads (query, export, count, verification, history, the
   portal's reads) of the dataset, or whose filter named the person. The person's number is never stored nor
   searched in clear: it is hashed under the audit-filter key (:mod:`edudata.audit.redact`) and the hash looked
   for. A read of the dataset without any filter is listed too, as one that *may* have included the person.
+- **A record** (dataset + the row's id, optionally its key number): every read of the dataset is placed against
+  the row — *named* (the read's filter named the key's hash, or the read was of that row: its history), *on the
+  page* (the page's first and last row id, recorded by the data path, enclose the row: it was shown unless the
+  filter left it out), *may have* (an export, a count, or an older record without the page's ids), or left out
+  (a page that ended before the row or began after it could not have shown it).
 - **Through what**: the decision's basis recorded with each read — ``grant:N`` (a share grant), ``office`` or
   ``producer`` (a role), or the public view and key of the open-data portal.
 - **Who could have**: the read grants of the dataset in force at some time in the range (from the grant
@@ -27,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint
-from edudata.audit.models import AuditRecord
+from edudata.audit.models import AuditRecord, indexed
 from edudata.audit.search import as_dict
 from edudata.policy.roles import Role
 
@@ -45,11 +51,14 @@ class TraceQuery:
     until: date  # inclusive
     dataset: str | None = None
     person_hash: str | None = None  # the keyed hash of the person's number (never the number)
+    row_id: int | None = None  # one record of ``dataset`` (its ``_id``)
 
     def describe(self) -> str:
         parts = [f"since={self.since}", f"until={self.until}"]
         if self.dataset:
             parts.append(f"dataset={self.dataset}")
+        if self.row_id is not None:
+            parts.append(f"row={self.row_id}")
         if self.person_hash:
             parts.append(f"person={self.person_hash}")
         return "access_trace " + " AND ".join(parts)
@@ -87,6 +96,63 @@ def _via(rec: AuditRecord) -> dict[str, Any]:
     return {"kind": "other", "basis": basis or None, "zh": basis or "未记录", "en": basis or "not recorded"}
 
 
+_TOUCH = {
+    "named": ("指名此记录", "named this record"),
+    "page": ("所读行的编号范围包含此记录", "the rows read span this record's id"),
+    "may": ("读取了该数据集，可能包含此记录", "read the dataset; may have included this record"),
+}
+
+
+def touches(rec: AuditRecord, row_id: int, key_hash: str | None = None) -> str | None:
+    """How a read of the row's dataset relates to row ``row_id``: ``named``, ``page``, ``may``, or None when it
+    could not have shown the row (a page of other ids, another row's history)."""
+    detail = rec.detail if isinstance(rec.detail, dict) else {}
+    one, many = detail.get("row_id"), detail.get("row_ids")
+    if one == row_id or (isinstance(many, list) and row_id in many):
+        return "named"
+    if key_hash and rec.filter and f'"{key_hash}"' in rec.filter:
+        return "named"
+    if one is not None or isinstance(many, list) or rec.row_count == 0:
+        return None  # a read of other rows named by id, or one that showed no row at all
+    ids = detail.get("ids")
+    if isinstance(ids, list) and len(ids) == 2 and all(isinstance(i, int) for i in ids):
+        return "page" if ids[0] <= row_id <= ids[1] else None
+    after = detail.get("after_id")
+    if isinstance(after, int) and after >= row_id:
+        return None  # keyset pages hold ids after ``after_id`` only
+    return "may"
+
+
+def _row_reads(session: Session, q: TraceQuery) -> tuple[list[tuple[AuditRecord, str]], bool]:
+    """Reads of the dataset in the range that could have shown the row, oldest first (at most MAX_READS)."""
+    start, end = _bounds(q)
+    assert q.dataset is not None and q.row_id is not None
+    stmt = (
+        select(AuditRecord)
+        .where(
+            AuditRecord.result == "success",
+            AuditRecord.operation.in_(READS),
+            AuditRecord.at >= start,
+            AuditRecord.at < end,
+        )
+        .where(indexed(AuditRecord.dataset == q.dataset))
+    )
+    kept: list[tuple[AuditRecord, str]] = []
+    after = 0
+    while len(kept) <= MAX_READS:
+        chunk = list(
+            session.scalars(stmt.where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(1000))
+        )
+        for rec in chunk:
+            how = touches(rec, q.row_id, q.person_hash)
+            if how is not None:
+                kept.append((rec, how))
+        if len(chunk) < 1000:
+            break
+        after = chunk[-1].seq
+    return kept[:MAX_READS], len(kept) > MAX_READS
+
+
 def _reads(session: Session, q: TraceQuery) -> tuple[list[AuditRecord], bool]:
     start, end = _bounds(q)
     stmt = select(AuditRecord).where(
@@ -97,7 +163,7 @@ def _reads(session: Session, q: TraceQuery) -> tuple[list[AuditRecord], bool]:
         AuditRecord.dataset != "audit_record",
     )
     if q.dataset:
-        stmt = stmt.where(AuditRecord.dataset == q.dataset)
+        stmt = stmt.where(indexed(AuditRecord.dataset == q.dataset))
     if q.person_hash:
         named = AuditRecord.filter.contains(f'"{q.person_hash}"', autoescape=True)
         # A read of the whole dataset may have shown the person too (only when a dataset is named: otherwise
@@ -136,6 +202,7 @@ def _grants(session: Session, dataset: str, start: datetime, end: datetime) -> l
             "expires_at": _aware(g.expires_at).isoformat() if g.expires_at else None,
             "revoked_at": _aware(g.revoked_at).isoformat() if g.revoked_at else None,
             "purpose": g.purpose, "could_read": sorted(session.scalars(holders)),
+            "row_filter": g.row_filter,
         })  # fmt: skip
     return out
 
@@ -164,7 +231,7 @@ def _roles(session: Session, dataset: str, start: datetime, end: datetime) -> li
     # Roles taken away during or after the range were held in it (the log keeps the revocation).
     held = {(r["username"], r["role"]) for r in out}
     for rec in session.scalars(
-        select(AuditRecord).where(AuditRecord.operation == "revoke_role", AuditRecord.at >= start)
+        select(AuditRecord).where(indexed(AuditRecord.operation == "revoke_role"), AuditRecord.at >= start)
     ):
         detail = rec.detail if isinstance(rec.detail, dict) else {}
         who, role = detail.get("target"), detail.get("role")
@@ -201,12 +268,19 @@ def _views(session: Session, dataset: str, end: datetime) -> list[dict[str, Any]
 def trace(session: Session, q: TraceQuery) -> dict[str, Any]:
     """The answer for ``q`` (the caller integrates and signs pending records first, so proofs exist)."""
     start, end = _bounds(q)
-    reads, truncated = _reads(session, q)
+    if q.row_id is not None:
+        placed, truncated = _row_reads(session, q)
+        reads, how = [r for r, _h in placed], {r.seq: h for r, h in placed}
+    else:
+        (reads, truncated), how = _reads(session, q), {}
     items = []
     for rec in reads:
         item = as_dict(rec)
         item["via"] = _via(rec)
         item["names_person"] = bool(q.person_hash and rec.filter and q.person_hash in rec.filter)
+        if rec.seq in how:
+            zh, en = _TOUCH[how[rec.seq]]
+            item["touches"] = {"kind": how[rec.seq], "zh": zh, "en": en}
         try:
             item["proof"] = proofs.inclusion(session, rec.seq)
         except Exception:  # noqa: BLE001 - not yet in the tree, or in an epoch without a checkpoint
@@ -227,6 +301,7 @@ def trace(session: Session, q: TraceQuery) -> dict[str, Any]:
         "until": q.until.isoformat(),
         "dataset": q.dataset,
         "person": bool(q.person_hash),
+        "row_id": q.row_id,
         "reads": items,
         "truncated": truncated,
         "could": could,

@@ -270,6 +270,9 @@ def access_trace(
     since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="起始日期 / from (YYYY-MM-DD)"),
     until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="截止日期（含）/ until, inclusive"),
     dataset: str = typer.Option(None, help="数据集代码 / dataset code"),
+    row_id: int = typer.Option(
+        None, "--row-id", min=1, help="数据集中一条记录的编号 / one record of the dataset (its id)"
+    ),
     person: bool = typer.Option(
         False,
         "--person",
@@ -279,7 +282,7 @@ def access_trace(
         None, help="把完整结果（含包含证明）写成 JSON / write the full answer with proofs"
     ),
 ) -> None:
-    """Who read, and who could have read, a person's or a dataset's data (行为追溯, Art. 30, 59)."""
+    """Who read, and who could have read, a person's, a dataset's or one record's data (行为追溯, Art. 30, 59)."""
     import json
 
     from edudata.audit.access_trace import TraceQuery, trace
@@ -290,22 +293,28 @@ def access_trace(
     if not dataset and not number:
         console.print("[red]错误 / error[/red]: 请指定数据集或个人 / name a dataset or a person (--person)")
         raise typer.Exit(code=2)
+    if row_id is not None and not dataset:
+        console.print(
+            "[red]错误 / error[/red]: 追溯一条记录时须指定数据集 / a record is traced within its dataset"
+        )
+        raise typer.Exit(code=2)
     with _database() as (database, settings):
         with database.session() as session:
             hashed = value_hash(KeyManager(session, settings), number) if number else None
             session.commit()
-        query = TraceQuery(since.date(), until.date(), dataset, hashed)
+        query = TraceQuery(since.date(), until.date(), dataset, hashed, row_id)
         sequence_all(database, settings, checkpoint=True)
         with database.session() as session:
             answer = trace(session, query)
         record_now(database, operation="query", dataset="audit_record", filter=query.describe(),
                    row_count=len(answer["reads"]), **_actor())  # fmt: skip
     reads = Table("seq", "时间 / at (UTC)", "账户 / account", "单位 / unit", "操作 / operation",
-                  "数据集 / dataset", "经由 / through", "证明 / proof")  # fmt: skip
+                  "数据集 / dataset", "经由 / through", "此记录 / this record", "证明 / proof")  # fmt: skip
     for r in answer["reads"]:
         proof = f"{r['proof']['leaf_index']}/{r['proof']['tree_size']}" if r["proof"] else "pending"
+        touch = f"{r['touches']['zh']} / {r['touches']['en']}" if r.get("touches") else "-"
         reads.add_row(str(r["seq"]), r["at"], r["username"] or "", r["unit_code"] or "", r["operation"],
-                      r["dataset"] or "", f"{r['via']['zh']} / {r['via']['en']}", proof)  # fmt: skip
+                      r["dataset"] or "", f"{r['via']['zh']} / {r['via']['en']}", touch, proof)  # fmt: skip
     console.print(f"谁读取过 / who read it: {len(answer['reads'])}")
     console.print(reads)
     for code, could in answer["could"].items():

@@ -10,9 +10,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.paging import Page, PageQuery, keyset_page, paging
 from edudata.api.policy import allow
 from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint, log_vkey
@@ -57,7 +59,28 @@ def actor(principal: Principal, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/records")
+class AuditRecordOut(BaseModel):
+    """One audit record as the API shows it (Art. 59: who, when, what, on which data, with what result)."""
+
+    seq: int | None
+    at: str = Field(description="UTC, ISO 8601 (…Z)")
+    account_id: int | None
+    username: str | None
+    unit_code: str | None
+    source_ip: str | None
+    operation: str
+    dataset: str | None
+    elements: Any
+    row_count: int | None
+    filter: Any
+    result: str
+    request_id: str | None
+    detail: Any
+    position: int | None
+    leaf_hash: str | None
+
+
+@router.get("/records", response_model=Page[AuditRecordOut])
 def list_records(
     principal: Auditor,
     request: Request,
@@ -69,8 +92,7 @@ def list_records(
     result: Literal["success", "denied", "failed", "error"] | None = None,
     since: str | None = Query(None, pattern=WHEN, description="含 / inclusive; YYYY-MM-DD or ISO 8601"),
     until: str | None = Query(None, pattern=WHEN, description="含当日 / a date includes that day"),
-    page: int = Query(1, ge=1, le=1_000_000),
-    page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+    page: PageQuery = Depends(paging(50, MAX_PAGE_SIZE)),
     value: str | None = Query(
         None,
         max_length=200,
@@ -91,9 +113,10 @@ def list_records(
         result,
         parse_when(since, "since"),
         parse_when(until, "until"),
-        page,
-        page_size,
+        1,
+        page.limit + 1,  # one more than served: whether a next page exists
         mentions,
+        before=page.key(),  # the last seq served (newest first)
     )
     rows, total = search(session, query)
     items = [as_dict(r) for r in rows]
@@ -102,11 +125,11 @@ def list_records(
         operation="query",
         dataset="audit_record",
         filter=query.describe(),
-        row_count=len(items),
+        row_count=min(len(items), page.limit),
         **actor(principal, request),
     )
     session.commit()
-    return {"items": items, "page": page, "page_size": page_size, "total": total}
+    return keyset_page(items, total, page, lambda item: item["seq"])
 
 
 def _epochs(session: Session) -> list[dict[str, Any]]:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from edudata.audit.chain import format_at
-from edudata.audit.models import AuditRecord
+from edudata.audit.models import AuditRecord, indexed
 
 MAX_PAGE_SIZE = 200
 
@@ -29,11 +29,16 @@ class AuditQuery:
     # Records whose filter used a value, given as its keyed hash (``edudata.audit.redact.value_hash``): the log
     # never holds the value, nor does this query (it is recorded with the hash).
     mentions: str | None = None
+    # Keyset paging (the API's cursor): records older than this ``seq``. The log grows while it is read — each
+    # search appends its own record — so a position would shift by one per page; a key does not.
+    before: int | None = None
 
     def describe(self) -> str:
         """The filter as one line, for the audit record of the search itself."""
         parts = [
-            f"{k}={v}" for k, v in vars(self).items() if v is not None and k not in ("page", "page_size")
+            f"{k}={v}"
+            for k, v in vars(self).items()
+            if v is not None and k not in ("page", "page_size", "before")
         ]
         return " AND ".join(parts) or "all"
 
@@ -47,19 +52,23 @@ def _instant(value: datetime | date, end_of_day: bool = False) -> datetime:
 
 def _filtered(query: AuditQuery) -> Select:
     stmt = select(AuditRecord)
+    searched = []  # conditions on the indexed columns, asked of sequenced and pending records (models.indexed)
     if query.account:
         match = AuditRecord.username == query.account
         if query.account.isdigit():
             match = or_(match, AuditRecord.account_id == int(query.account))
-        stmt = stmt.where(match)
+        searched.append(match)
     for value, column in (
         (query.unit, AuditRecord.unit_code),
         (query.dataset, AuditRecord.dataset),
         (query.operation, AuditRecord.operation),
-        (query.result, AuditRecord.result),
     ):
         if value:
-            stmt = stmt.where(column == value)
+            searched.append(column == value)
+    if searched:
+        stmt = stmt.where(indexed(and_(*searched)))
+    if query.result:
+        stmt = stmt.where(AuditRecord.result == query.result)
     if query.mentions:
         stmt = stmt.where(AuditRecord.filter.contains(f'"{query.mentions}"', autoescape=True))
     if query.since:
@@ -75,11 +84,11 @@ def search(session: Session, query: AuditQuery) -> tuple[list[AuditRecord], int]
     """One page of matching records, newest first, and how many match in all."""
     stmt = _filtered(query)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = session.scalars(
-        stmt.order_by(AuditRecord.seq.desc())
-        .offset((query.page - 1) * query.page_size)
-        .limit(query.page_size)
-    ).all()
+    if query.before is not None:
+        stmt = stmt.where(AuditRecord.seq < query.before)
+    else:
+        stmt = stmt.offset((query.page - 1) * query.page_size)
+    page = session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(query.page_size)).all()
     return list(page), total
 
 

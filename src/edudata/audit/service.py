@@ -57,27 +57,52 @@ def _text(value: object, limit: int | None = None) -> str | None:
     return text if limit is None or len(text) <= limit else text[:limit]
 
 
+#: Operation names already checked against :data:`_OPERATION` (a few dozen in all): a set lookup per record.
+_KNOWN_OPERATIONS: set[str] = set()
+#: The canonical JSON of element lists already seen (a request names one of a few hundred lists).
+_ELEMENTS: dict[tuple, str] = {}
+_ELEMENTS_MAX = 4096
+
+
+def _elements_json(elements: Any) -> str:
+    if not elements:
+        return "[]"
+    key = tuple(elements)
+    text = _ELEMENTS.get(key)
+    if text is None:
+        text = chain.canonical_json([_text(e) for e in key])
+        if len(_ELEMENTS) < _ELEMENTS_MAX:
+            _ELEMENTS[key] = text
+    return text
+
+
 def _prepare(event: Mapping[str, Any]) -> tuple:
-    """Validate one event and turn it into the stored values of :data:`chain.FIELDS`."""
-    unknown = event.keys() - _KEYS
-    if unknown:
-        raise TypeError(f"unknown audit fields: {sorted(unknown)}")
-    operation = event.get("operation")
-    if not isinstance(operation, str) or not _OPERATION.match(operation):
+    """Validate one event and turn it into the stored values of :data:`chain.FIELDS`.
+
+    The hot path of a bulk append (a few µs a record): known operation names and element lists are looked up,
+    not checked and encoded again."""
+    if not _KEYS.issuperset(event):
+        raise TypeError(f"unknown audit fields: {sorted(event.keys() - _KEYS)}")
+    get = event.get
+    operation = get("operation")
+    if operation in _KNOWN_OPERATIONS:
+        pass
+    elif not isinstance(operation, str) or not _OPERATION.match(operation):
         raise ValidationFailed(
             f"审计操作名称不合法：{operation!r}（应为小写英文单词）",
             f"invalid audit operation {operation!r} (a lower-case word)",
             field="operation",
         )
-    result = event.get("result", "success")
+    elif len(_KNOWN_OPERATIONS) < 1024:
+        _KNOWN_OPERATIONS.add(operation)
+    result = get("result", "success")
     if result not in RESULTS:
         raise ValidationFailed(
             f"审计结果不合法：{result!r}",
             f"invalid audit result {result!r}; one of {RESULTS}",
             field="result",
         )
-    get = event.get
-    account_id, row_count, elements = get("account_id"), get("row_count"), get("elements")
+    account_id, row_count, detail = get("account_id"), get("row_count"), get("detail")
     # In the order of chain.FIELDS.
     return (
         None if account_id is None else int(account_id),
@@ -86,12 +111,12 @@ def _prepare(event: Mapping[str, Any]) -> tuple:
         _text(get("source_ip"), 64),
         operation,
         _text(get("dataset"), 200),
-        chain.canonical_json([_text(e) for e in elements] if elements else []),
+        _elements_json(get("elements")),
         None if row_count is None else int(row_count),
         _text(get("filter")),
         result,
         _text(get("request_id"), 64),
-        chain.canonical_json(dict(get("detail") or {})),
+        chain.canonical_json(detail if type(detail) is dict else dict(detail or {})),
     )
 
 

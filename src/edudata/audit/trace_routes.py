@@ -1,5 +1,5 @@
 """``POST /api/v1/audit/access-trace`` and the page ``/audit/access-trace`` (行为追溯, Art. 30, 59): who read a
-person's or a dataset's data in a date range, through what, who could have, with inclusion proofs (auditor only;
+person's, a dataset's or one record's data in a date range, through what, who could have, with inclusion proofs (auditor only;
 every trace is itself recorded, with the person's keyed hash, never the number).
 
 A POST (not a GET): the person's number travels in the body, so it never lands in an access log or a browser's
@@ -43,6 +43,9 @@ class TraceIn(BaseModel):
     person: str | None = Field(
         None, max_length=200, description="身份证件号、学号等 / an ID number, student number …"
     )
+    row_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="数据集中一条记录的编号 / one record of the dataset (its id)"
+    )
 
 
 def run_trace(
@@ -60,9 +63,15 @@ def run_trace(
             "name a dataset or a person (ID or student number)",
             field="dataset",
         )
+    if body.row_id is not None and not body.dataset:
+        raise ValidationFailed(
+            "追溯一条记录时须指定其数据集",
+            "a record is traced within its dataset: name the dataset",
+            field="dataset",
+        )
     person = (body.person or "").strip()
     hashed = value_hash(KeyManager(session, settings), person) if person else None
-    query = TraceQuery(body.since, body.until, body.dataset or None, hashed)
+    query = TraceQuery(body.since, body.until, body.dataset or None, hashed, body.row_id)
     # Integrate and sign what is pending, so every read in the answer has its proof.
     sequence_all(request.app.state.db, settings, checkpoint=True)
     answer = trace(session, query)
@@ -91,7 +100,7 @@ def trace_form(
     today = today_in_china()
     return render(request, "audit/access_trace.html",
                   {"answer": None, "since": (today - timedelta(days=30)).isoformat(), "until": today.isoformat(),
-                   "dataset": ""})  # fmt: skip
+                   "dataset": "", "row_id": ""})  # fmt: skip
 
 
 @pages.post("/audit/access-trace")
@@ -101,11 +110,19 @@ def trace_page(
     until: date = Form(...),
     dataset: str = Form("", max_length=64),
     person: str = Form("", max_length=200),
+    row_id: str = Form("", max_length=20),
     principal: Principal = Depends(allow("audit.access_trace.read")),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
-    body = TraceIn(since=since, until=until, dataset=dataset or None, person=person or None)
+    row = row_id.strip()
+    if row and not (row.isdigit() and 1 <= int(row) < 2**63):
+        raise ValidationFailed(
+            "记录编号须为正整数", "the record id must be a positive whole number", field="row_id"
+        )
+    body = TraceIn(since=since, until=until, dataset=dataset or None, person=person or None,
+                   row_id=int(row) if row else None)  # fmt: skip
     answer = run_trace(request, session, settings, principal, body)
     return render(request, "audit/access_trace.html",
-                  {"answer": answer, "since": since.isoformat(), "until": until.isoformat(), "dataset": dataset})  # fmt: skip
+                  {"answer": answer, "since": since.isoformat(), "until": until.isoformat(), "dataset": dataset,
+                   "row_id": row})  # fmt: skip

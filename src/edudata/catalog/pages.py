@@ -21,6 +21,7 @@ from edudata.identity.deps import verify_csrf
 from edudata.identity.principal import Principal
 from edudata.org.models import Unit
 from edudata.policy import allowed
+from edudata.web.flash import flash
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -148,6 +149,7 @@ def create_dataset_page(
         session.rollback()
         ctx = {"values": form, "creating": True, "error": _error(err), **_choices(session)}
         return render(request, "catalog/dataset_form.html", ctx, status_code=err.status)
+    flash(request, f"已创建数据集“{dataset.name}”", f"Dataset {dataset.name_en or dataset.name} created")
     return RedirectResponse(f"/catalog/{dataset.code}", status_code=303)
 
 
@@ -198,6 +200,7 @@ def update_dataset_page(
         session.rollback()
         ctx = {"values": {**form, "code": code}, "creating": False, "error": _error(err), **_choices(session)}
         return render(request, "catalog/dataset_form.html", ctx, status_code=err.status)
+    flash(request, "数据集已保存", "Dataset saved")
     return RedirectResponse(f"/catalog/{code}", status_code=303)
 
 
@@ -246,7 +249,24 @@ def create_element_page(
             **_choices(session),
         }
         return render(request, "catalog/element_form.html", ctx, status_code=err.status)
+    _element_saved(request, session, code, form.get("code", "").strip(), "已添加", "added")
     return RedirectResponse(f"/catalog/{code}", status_code=303)
+
+
+def _element_saved(
+    request: Request, session: Session, code: str, element_code: str, zh: str, en: str
+) -> None:
+    """Tell the office what is now recorded: the element's name and its grade (分级, Art. 14), as saved."""
+    try:
+        element = service.get_element(service.get_dataset(session, code), element_code)
+    except EduDataError:
+        return
+    grade = _labels(session)["grade"].get(element.grade or "") if element.grade else None
+    grade_zh, grade_en = grade or ("同数据集", "as the dataset")
+    flash(
+        request, f"{zh}数据项“{element.name}”，分级：{grade_zh}",
+        f"Element {element.name_en or element.name} {en}; grade: {grade_en}",
+    )  # fmt: skip
 
 
 @router.get("/catalog/{code}/elements/{element_code}/edit")
@@ -290,4 +310,5 @@ def update_element_page(
             **_choices(session),
         }
         return render(request, "catalog/element_form.html", ctx, status_code=err.status)
+    _element_saved(request, session, code, element_code, "已保存", "saved")
     return RedirectResponse(f"/catalog/{code}", status_code=303)

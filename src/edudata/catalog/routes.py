@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, page_of, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.catalog import codesets, edits, service, sources, views
@@ -52,7 +53,7 @@ def _audit(session: Session, who: Principal, request: Request, operation: str, *
     )
 
 
-@api.get("/datasets")
+@api.get("/datasets", response_model=Page[dict[str, Any]])
 def list_datasets(
     q: str | None = Query(None, max_length=100, description="名称、代码、描述或数据项名称中的关键词"),
     unit: str | None = Query(None, max_length=16, description="责任单位代码"),
@@ -62,22 +63,18 @@ def list_datasets(
     share: str | None = Query(None, max_length=16),
     open: str | None = Query(None, max_length=16),
     sensitive: bool | None = None,
-    page: int = Query(1, ge=1, le=100_000),
-    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+    page: PageQuery = Depends(paging(20, MAX_PAGE_SIZE)),
     session: Session = Depends(get_session),
     _who: Principal = Depends(allow("catalog.read")),
 ) -> dict[str, Any]:
     """Search the catalogue (any signed-in user)."""
     found = search_datasets(
         session, q=q, unit_code=unit, subject_area=subject, nature=nature, grade=grade, share_category=share,
-        open_category=open, sensitive=sensitive, page=page, page_size=page_size,
+        open_category=open, sensitive=sensitive, page_size=page.limit, offset=page.offset,
     )  # fmt: skip
-    return {
-        "items": [views.dataset_view(session, d, with_elements=False) for d in found.items],
-        "total": found.total,
-        "page": found.page,
-        "page_size": found.page_size,
-    }
+    return page_of(
+        [views.dataset_view(session, d, with_elements=False) for d in found.items], found.total, page
+    )
 
 
 @api.get("/datasets/{code}")
@@ -140,14 +137,16 @@ def update_element(
     return views.element_view(element, units_by_id(session, [element.source_unit_id]))
 
 
-@api.get("/sources")
+@api.get("/sources", response_model=Page[dict[str, Any]])
 def list_sources(
-    session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
-) -> list[dict]:
+    page: PageQuery = Depends(paging(100, 1000)),
+    session: Session = Depends(get_session),
+    _who: Principal = Depends(allow("catalog.read")),
+) -> dict[str, Any]:
     """The 一数一源 register: each standard data element and its one authoritative source unit."""
     entries = sources.list_sources(session)
     units = units_by_id(session, [e.source_unit_id for e in entries])
-    return [views.source_view(e, units) for e in entries]
+    return paginate_list(entries, page, lambda e: views.source_view(e, units))
 
 
 @api.put("/sources/{standard_code}")
@@ -169,11 +168,13 @@ def assign_source(
     return views.source_view(entry, units_by_id(session, [entry.source_unit_id]))
 
 
-@api.get("/code-sets")
+@api.get("/code-sets", response_model=Page[dict[str, Any]])
 def list_code_sets(
-    session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
-) -> list[dict]:
-    return [views.code_set_view(c) for c in codesets.list_code_sets(session)]
+    page: PageQuery = Depends(paging(100, 1000)),
+    session: Session = Depends(get_session),
+    _who: Principal = Depends(allow("catalog.read")),
+) -> dict[str, Any]:
+    return paginate_list(codesets.list_code_sets(session), page, views.code_set_view)
 
 
 @api.post("/code-sets", status_code=201)
@@ -203,11 +204,15 @@ def code_set_detail(
     return view
 
 
-@api.get("/code-sets/{code}/versions")
+@api.get("/code-sets/{code}/versions", response_model=Page[dict[str, Any]])
 def code_set_versions(
-    code: str, session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
-) -> list[dict]:
-    return [views.version_view(v, with_codes=False) for v in codesets.get_code_set(session, code).versions]
+    code: str,
+    page: PageQuery = Depends(paging(100, 1000)),
+    session: Session = Depends(get_session),
+    _who: Principal = Depends(allow("catalog.read")),
+) -> dict[str, Any]:
+    versions = codesets.get_code_set(session, code).versions
+    return paginate_list(versions, page, lambda v: views.version_view(v, with_codes=False))
 
 
 @api.get("/code-sets/{code}/versions/{version}")

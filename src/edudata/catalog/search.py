@@ -37,9 +37,11 @@ def search_datasets(
     sensitive: bool | None = None,
     page: int = 1,
     page_size: int = 20,
+    offset: int | None = None,
 ) -> Page:
     """Datasets matching ``q`` (name, code, description or an element's name/code, case-insensitive, ``%``
-    and ``_`` taken literally) and the filters, ordered by code."""
+    and ``_`` taken literally) and the filters, ordered by code; ``offset`` (an API cursor's position) takes
+    the place of ``page``."""
     page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
     query = select(Dataset)
     text = (q or "").strip()
@@ -80,7 +82,7 @@ def search_datasets(
         session.scalars(
             query.options(selectinload(Dataset.elements))
             .order_by(Dataset.code)
-            .offset((page - 1) * page_size)
+            .offset((page - 1) * page_size if offset is None else offset)
             .limit(page_size)
         )
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record, record_now
 from edudata.clock import UtcDateTime
@@ -107,11 +109,13 @@ def _out(session: Session, client, account: Account, secret: str | None = None) 
     )  # fmt: skip
 
 
-@router.get("/service-accounts", response_model=list[ClientOut])
+@router.get("/service-accounts", response_model=Page[ClientOut])
 def list_service_accounts(
-    session: Session = Depends(get_session), _p: Principal = Depends(allow("identity.service_account.manage"))
-) -> list[ClientOut]:
-    return [_out(session, c, a) for c, a in clients.list_clients(session)]
+    page: PageQuery = Depends(paging(100, 1000)),
+    session: Session = Depends(get_session),
+    _p: Principal = Depends(allow("identity.service_account.manage")),
+) -> dict[str, Any]:
+    return paginate_list(clients.list_clients(session), page, lambda ca: _out(session, *ca))
 
 
 @router.post("/service-accounts", response_model=ClientOut, status_code=201)

@@ -168,6 +168,16 @@ def _links(principal: Principal) -> list[tuple[str, str, str]]:
         links.append(("/inspect", "检查与报告", "Inspections and reports"))
     if may_attempt(principal, "inspect.finding.read"):
         links.append(("/inspect/findings", "检查问题", "Inspection findings"))
+    if may_attempt(principal, "privacy.register.read"):
+        links.append(("/privacy", "个人信息保护：处理登记与敏感信息", "Privacy: register and sensitive PI"))
+    if may_attempt(principal, "lifecycle.read"):
+        links.append(
+            (
+                "/lifecycle",
+                "数据生命周期：销毁、备份与应急",
+                "Data lifecycle: destruction, backup, emergencies",
+            )
+        )
     if may_attempt(principal, "org.account.edit"):
         links += [
             ("/admin/units", "单位管理", "Units"),

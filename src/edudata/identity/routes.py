@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.clock import UtcDateTime
 from edudata.errors import NotAuthenticated
@@ -182,7 +185,17 @@ class BlacklistIn(_Body):
     reason: str = Field("", max_length=500)
 
 
-def _entry(e) -> dict:  # noqa: ANN001
+class BlacklistOut(BaseModel):
+    id: int
+    kind: str
+    value: str
+    reason: str
+    created_by: str | None
+    created_at: UtcDateTime
+    active: bool
+
+
+def _entry(e) -> dict[str, Any]:  # noqa: ANN001
     return {
         "id": e.id,
         "kind": e.kind,
@@ -194,15 +207,16 @@ def _entry(e) -> dict:  # noqa: ANN001
     }
 
 
-@router.get("/blacklist")
+@router.get("/blacklist", response_model=Page[BlacklistOut])
 def list_blacklist(
+    page: PageQuery = Depends(paging(100, 1000)),
     session: Session = Depends(get_session),
     _p: Principal = Depends(allow("identity.blacklist.read")),
-) -> list[dict]:
-    return [_entry(e) for e in blacklist.active_entries(session)]
+) -> dict[str, Any]:
+    return paginate_list(blacklist.active_entries(session), page, _entry)
 
 
-@router.post("/blacklist", status_code=201)
+@router.post("/blacklist", status_code=201, response_model=BlacklistOut)
 def add_blacklist(
     body: BlacklistIn,
     request: Request,

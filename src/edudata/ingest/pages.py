@@ -25,6 +25,7 @@ from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.ingest.uploads import SealedUploadRoute
 from edudata.org.models import Unit
 from edudata.policy import allowed
+from edudata.web.flash import flash
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False, route_class=SealedUploadRoute)  # files sealed as they stream
@@ -112,6 +113,11 @@ def upload_page(
     finally:
         if isinstance(upload, UploadFile):
             upload.file.close()  # the sealed spool is removed before the answer leaves, on every outcome
+    flash(
+        request, f"文件已上传并校验：合格 {batch.rows_good} 行，隔离 {batch.rows_quarantined} 行",
+        f"Uploaded and checked: {batch.rows_good} rows good, {batch.rows_quarantined} quarantined",
+        "warn" if batch.rows_quarantined else "ok",
+    )  # fmt: skip
     return RedirectResponse(f"/ingest/batches/{batch.code}", status_code=303)
 
 
@@ -203,6 +209,12 @@ def review_page(
         comment=form_text(form, "comment"), reason=form_text(form, "reason"),
     )  # fmt: skip
     session.commit()
+    approved = form_text(form, "decision") == "approve"
+    state_zh, state_en = STATUS.get(visible_batch(session, who, code).status, ("", ""))
+    flash(
+        request, f"{'已通过' if approved else '已驳回'}。批次状态：{state_zh}",
+        f"{'Approved' if approved else 'Rejected'}. Batch status: {state_en}",
+    )  # fmt: skip
     return RedirectResponse(f"/ingest/batches/{code}", status_code=303)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from edudata.access import side_store
 from edudata.catalog.models import Dataset
@@ -55,21 +56,25 @@ def batch_view(batch: Batch) -> dict[str, Any]:
     }
 
 
-def issues(session: Session, batch: Batch, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
-    rows = session.execute(
+def issues_select(batch: Batch) -> Select[Any]:
+    """The batch's issues, quarantine reasons before notes, in row order (a total order, for paging)."""
+    return (
         select(Issue)
         .where(Issue.batch_id == batch.id)
-        .order_by(Issue.action.desc(), Issue.row_number, Issue.id)  # quarantine reasons before notes
-        .limit(limit)
-        .offset(offset)
-    ).scalars()
-    return [
-        {
-            "row": i.row_number, "element": i.element, "rule": i.rule, "code": i.code, "value": i.value_shown,
-            "message_zh": i.message_zh, "message_en": i.message_en, "resolved_by": i.resolved_by_batch_id, "action": i.action,
-        }
-        for i in rows
-    ]  # fmt: skip
+        .order_by(Issue.action.desc(), Issue.row_number, Issue.id)
+    )
+
+
+def issue_view(i: Issue) -> dict[str, Any]:
+    return {
+        "row": i.row_number, "element": i.element, "rule": i.rule, "code": i.code, "value": i.value_shown,
+        "message_zh": i.message_zh, "message_en": i.message_en, "resolved_by": i.resolved_by_batch_id, "action": i.action,
+    }  # fmt: skip
+
+
+def issues(session: Session, batch: Batch, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+    rows = session.execute(issues_select(batch).limit(limit).offset(offset)).scalars()
+    return [issue_view(i) for i in rows]
 
 
 def _last_approved(session: Session, dataset_code: str) -> datetime | None:

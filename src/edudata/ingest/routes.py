@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from edudata.access.specs import load_spec
 from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit import service as audit
 from edudata.errors import NotFound, ValidationFailed
@@ -61,24 +62,24 @@ def upload_batch(
     return quality.batch_view(batch)
 
 
-@router.get("/batches")
+@router.get("/batches", response_model=Page[dict[str, Any]])
 def list_batches(
     dataset: str | None = Query(None, max_length=64),
     status: str | None = Query(None, max_length=16),
-    limit: int = Query(50, ge=1, le=500),
+    page: PageQuery = Depends(paging(50, 500)),
     who: Principal = Depends(allow("ingest.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    stmt = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    stmt = select(Batch).order_by(Batch.id.desc())
     if dataset:
         stmt = stmt.where(Batch.dataset_code == dataset)
     if status:
         stmt = stmt.where(Batch.status == status)
     if not allowed(who, "ingest.batch.read"):
         if not allowed(who, "ingest.batch.read", unit_code=who.unit_code):
-            return {"items": []}
+            return paginate_list([], page)
         stmt = stmt.where(Batch.unit_code == who.unit_code)
-    return {"items": [quality.batch_view(b) for b in session.execute(stmt).scalars()]}
+    return paginate(session, stmt, page, quality.batch_view)
 
 
 @router.get("/batches/{code}")
@@ -88,17 +89,20 @@ def get_batch(
     return quality.batch_view(visible_batch(session, who, code))
 
 
-@router.get("/batches/{code}/issues")
+class IssuePage(Page[dict[str, Any]]):
+    batch: str
+
+
+@router.get("/batches/{code}/issues", response_model=IssuePage)
 def batch_issues(
     code: str,
-    limit: int = Query(500, ge=1, le=5000),
-    offset: int = Query(0, ge=0),
+    page: PageQuery = Depends(paging(500, 5000)),
     who: Principal = Depends(allow("ingest.batch.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Quarantine reasons: row, element, value (masked when sensitive), rule, message in Chinese and English."""
     batch = visible_batch(session, who, code)
-    return {"batch": batch.code, "items": quality.issues(session, batch, limit, offset)}
+    return {"batch": batch.code, **paginate(session, quality.issues_select(batch), page, quality.issue_view)}
 
 
 @router.get("/batches/{code}/quarantine.xlsx")
@@ -154,19 +158,17 @@ def review_batch(
     return quality.batch_view(batch)
 
 
-@router.get("/{dataset}/versions")
+@router.get("/{dataset}/versions", response_model=Page[dict[str, Any]])
 def list_versions(
     dataset: str,
+    page: PageQuery = Depends(paging(100, 1000)),
     who: Principal = Depends(allow("ingest.version.manage")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    return {
-        "items": [
-            {"version": v.version_no, "batch_id": v.batch_id, "inserted": v.rows_inserted, "updated": v.rows_updated,
-             "approved_by": v.approved_by, "approved_at": v.approved_at.isoformat(), "status": v.status}
-            for v in review.versions(session, dataset)
-        ]
-    }  # fmt: skip
+    return paginate_list(review.versions(session, dataset), page, lambda v: {
+        "version": v.version_no, "batch_id": v.batch_id, "inserted": v.rows_inserted, "updated": v.rows_updated,
+        "approved_by": v.approved_by, "approved_at": v.approved_at.isoformat(), "status": v.status,
+    })  # fmt: skip
 
 
 @router.get("/{dataset}/diff")
@@ -267,17 +269,17 @@ def _check_params(body: RuleIn) -> None:
         raise ValidationFailed("规则参数不正确", f"invalid parameters for a {body.kind} rule", field="params")
 
 
-@router.get("/{dataset}/rules")
+@router.get("/{dataset}/rules", response_model=Page[dict[str, Any]])
 def list_rules(
-    dataset: str, who: Principal = Depends(allow("ingest.rule.read")), session: Session = Depends(get_session)
+    dataset: str,
+    page: PageQuery = Depends(paging(100, 1000)),
+    who: Principal = Depends(allow("ingest.rule.read")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    rules = session.execute(select(Rule).where(Rule.dataset_code == dataset).order_by(Rule.id)).scalars()
-    return {
-        "items": [
-            {"id": r.id, "element": r.element, "kind": r.kind, "params": r.params, "enabled": r.enabled}
-            for r in rules
-        ]
-    }
+    stmt = select(Rule).where(Rule.dataset_code == dataset).order_by(Rule.id)
+    return paginate(session, stmt, page, lambda r: {
+        "id": r.id, "element": r.element, "kind": r.kind, "params": r.params, "enabled": r.enabled
+    })  # fmt: skip
 
 
 class MappingIn(BaseModel):
@@ -299,14 +301,19 @@ def save_mappings(
     return {"dataset": dataset, "saved": saved}
 
 
-@router.get("/{dataset}/mappings")
+class MappingPage(Page[dict[str, Any]]):
+    dataset: str
+
+
+@router.get("/{dataset}/mappings", response_model=MappingPage)
 def list_mappings(
     dataset: str,
+    page: PageQuery = Depends(paging(500, 1000)),
     who: Principal = Depends(allow("ingest.mapping.edit")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     require(who, "ingest.mapping.edit", unit_code=load_spec(session, dataset).owner_unit_code)
-    return {"dataset": dataset, "items": mappings.listed(session, dataset)}
+    return {"dataset": dataset, **paginate_list(mappings.listed(session, dataset), page)}
 
 
 @router.delete("/{dataset}/mappings/{mapping_id}", status_code=204)
@@ -408,17 +415,22 @@ class SourceMappingIn(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict, max_length=500)
 
 
-@router.get("/connections")
+@router.get("/connections", response_model=Page[dict[str, str]])
 def list_connections(
-    request: Request, who: Principal = Depends(allow("ingest.pull.manage"))
-) -> list[dict[str, str]]:
+    request: Request,
+    page: PageQuery = Depends(paging(100, 1000)),
+    who: Principal = Depends(allow("ingest.pull.manage")),
+) -> dict[str, Any]:
     """The business systems the operator allows pulls from (the office registers sources against them)."""
     from edudata.ingest import connections
 
-    return [
-        {"name": n, "url": connections.display(connections.parse(u))}
-        for n, u in sorted((request.app.state.settings.pull_connections or {}).items())
-    ]
+    return paginate_list(
+        [
+            {"name": n, "url": connections.display(connections.parse(u))}
+            for n, u in sorted((request.app.state.settings.pull_connections or {}).items())
+        ],
+        page,
+    )
 
 
 @router.post("/{dataset}/sources", status_code=201)

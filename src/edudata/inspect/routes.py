@@ -9,9 +9,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.paging import Page, PageQuery, page_of, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.clock import today_in_china
@@ -20,9 +22,10 @@ from edudata.db import commit
 from edudata.identity.principal import Principal
 from edudata.inspect import service
 from edudata.inspect.findings import list_findings, visible_finding
+from edudata.inspect.models import InspectionRun
 from edudata.inspect.registry import all_checks, article_label
 from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
-from edudata.inspect.runs import get_run, list_runs
+from edudata.inspect.runs import get_run
 
 router = APIRouter(prefix="/api/v1/inspect", tags=["inspect 检查"])
 
@@ -56,10 +59,12 @@ def _rid(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-@router.get("/checks")
-def checks(principal: Principal = Depends(allow("inspect.finding.read"))) -> list[dict[str, Any]]:
+@router.get("/checks", response_model=Page[dict[str, Any]])
+def checks(
+    page: PageQuery = Depends(paging(100, 500)), principal: Principal = Depends(allow("inspect.finding.read"))
+) -> dict[str, Any]:
     """Every registered check with its article, severity and scope."""
-    return [
+    items = [
         {
             "code": c.code,
             "article": c.article,
@@ -72,6 +77,7 @@ def checks(principal: Principal = Depends(allow("inspect.finding.read"))) -> lis
         }
         for c in all_checks()
     ]
+    return paginate_list(items, page)
 
 
 @router.post("/runs", status_code=201)
@@ -92,15 +98,17 @@ def start_run(
     return report
 
 
-@router.get("/runs")
+@router.get("/runs", response_model=Page[dict[str, Any]])
 def runs(
     principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
-    limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0, le=1_000_000),
-) -> list[dict[str, Any]]:
-    return [
-        {
+    page: PageQuery = Depends(paging(50, 200)),
+) -> dict[str, Any]:
+    return paginate(
+        session,
+        select(InspectionRun).order_by(InspectionRun.id.desc()),
+        page,
+        lambda r: {
             "id": r.id,
             "mode": r.mode,
             "status": r.status,
@@ -109,9 +117,8 @@ def runs(
             "new": r.new_count,
             "open": r.open_count,
             "resolved": r.resolved_count,
-        }
-        for r in list_runs(session, limit, offset)
-    ]
+        },
+    )
 
 
 def _report(
@@ -160,7 +167,7 @@ def report_pdf(
     )  # fmt: skip
 
 
-@router.get("/findings")
+@router.get("/findings", response_model=Page[dict[str, Any]])
 def findings(
     principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
@@ -169,22 +176,16 @@ def findings(
     unit: str | None = Query(None, max_length=32),
     check: str | None = Query(None, max_length=64),
     include_resolved: bool = False,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    page: PageQuery = Depends(paging(50, 500)),
 ) -> dict[str, Any]:
     """Findings (a unit sees its own): filter by status, article, unit or check; paged."""
     rows, total = list_findings(
         session, principal=principal, status=status, article=article, unit_code=unit, check_code=check,
-        current=not include_resolved, limit=limit, offset=offset,
+        current=not include_resolved, limit=page.limit, offset=page.offset,
     )  # fmt: skip
     today = today_in_china()
     names = unit_names(session)
-    return {
-        "items": [finding_dict(f, today, names) for f in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    return page_of([finding_dict(f, today, names) for f in rows], total, page)
 
 
 @router.get("/findings/{finding_id}")

@@ -3,10 +3,13 @@ tests and risk assessments. Thin: the rules are in :mod:`edudata.lifecycle.dutie
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
 from edudata.identity.actions import audit
@@ -47,11 +50,13 @@ def record_commitment(
     return {"id": row.id, "unit_code": body.unit_code, "signed_on": row.signed_on.isoformat()}
 
 
-@router.get("/outsourcing-commitments")
+@router.get("/outsourcing-commitments", response_model=Page[dict[str, Any]])
 def list_commitments(
-    _p: Principal = Depends(allow("lifecycle.oversee")), session: Session = Depends(get_session)
-) -> list[dict]:
-    return duties.commitments(session)
+    page: PageQuery = Depends(paging(100, 1000)),
+    _p: Principal = Depends(allow("lifecycle.oversee")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    return paginate_list(duties.commitments(session), page)
 
 
 @router.post("/security-assessments", status_code=201)
@@ -69,11 +74,13 @@ def record_assessment(
     return duties.assessment_view(row, body.unit_code)
 
 
-@router.get("/security-assessments")
+@router.get("/security-assessments", response_model=Page[dict[str, Any]])
 def list_assessments(
-    _p: Principal = Depends(allow("lifecycle.oversee")), session: Session = Depends(get_session)
-) -> list[dict]:
-    return duties.assessments(session)
+    page: PageQuery = Depends(paging(100, 1000)),
+    _p: Principal = Depends(allow("lifecycle.oversee")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    return paginate_list(duties.assessments(session), page)
 
 
 @router.post("/security-assessments/{assessment_id}/close")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
 from edudata.identity.actions import audit
@@ -22,6 +23,8 @@ from edudata.org.service import get_account
 router = APIRouter()
 Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
 Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
+Paged = Annotated[PageQuery, Depends(paging(100, 1000))]
+Listing = Page[dict[str, Any]]
 
 
 @router.post("/agreements", status_code=201)
@@ -50,15 +53,16 @@ def record_agreement(body: AgreementIn, principal: Office, request: Request,
     }
 
 
-@router.get("/agreements")
-def list_agreements(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
+@router.get("/agreements", response_model=Listing)
+def list_agreements(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     rows = session.execute(
         select(Agreement, Account.username)
         .join(Account, Account.id == Agreement.account_id)
         .order_by(Agreement.id)
     ).all()
-    return [{"id": a.id, "username": u, "kind": a.kind, "signed_on": a.signed_on.isoformat(),
-             "document_ref": a.document_ref, "revoked": a.revoked_at is not None} for a, u in rows]  # fmt: skip
+    return paginate_list(rows, page, lambda r: {"id": r[0].id, "username": r[1], "kind": r[0].kind,
+                         "signed_on": r[0].signed_on.isoformat(), "document_ref": r[0].document_ref,
+                         "revoked": r[0].revoked_at is not None})  # fmt: skip
 
 
 @router.post("/officers", status_code=201)
@@ -76,9 +80,9 @@ def appoint_officer(body: OfficerIn, principal: Office, request: Request,
     }
 
 
-@router.get("/officers")
-def list_officers(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
-    return people.officers(session)
+@router.get("/officers", response_model=Listing)
+def list_officers(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
+    return paginate_list(people.officers(session), page)
 
 
 @router.post("/training", status_code=201)
@@ -92,15 +96,16 @@ def record_training(body: TrainingIn, principal: Office, request: Request,
     return {"id": row.id, "username": account.username, "course": row.course, "hours": row.hours}
 
 
-@router.get("/training")
+@router.get("/training", response_model=Listing)
 def list_training(
-    _p: Overseer, session: Session = Depends(get_session), username: str | None = None
-) -> list[dict]:
+    _p: Overseer, page: Paged, session: Session = Depends(get_session), username: str | None = None
+) -> dict[str, Any]:
     stmt = select(TrainingRecord, Account.username).join(Account, Account.id == TrainingRecord.account_id)
     if username:
         stmt = stmt.where(Account.username == username)
-    return [{"id": t.id, "username": u, "course": t.course, "held_on": t.held_on.isoformat(), "hours": t.hours,
-             "passed": t.passed} for t, u in session.execute(stmt.order_by(TrainingRecord.held_on.desc())).all()]  # fmt: skip
+    rows = session.execute(stmt.order_by(TrainingRecord.held_on.desc(), TrainingRecord.id.desc())).all()
+    return paginate_list(rows, page, lambda r: {"id": r[0].id, "username": r[1], "course": r[0].course,
+                         "held_on": r[0].held_on.isoformat(), "hours": r[0].hours, "passed": r[0].passed})  # fmt: skip
 
 
 @router.post("/offboarding", status_code=201)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
 from edudata.errors import NotFound
@@ -38,6 +39,8 @@ from edudata.lifecycle.service import outstanding_obligations
 router = APIRouter(prefix="/api/v1/lifecycle", tags=["lifecycle 生命周期"])
 Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
 Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
+Paged = Annotated[PageQuery, Depends(paging(100, 1000))]
+Listing = Page[dict[str, Any]]
 DestructionViewer = Annotated[Principal, Depends(allow("lifecycle.destruction.read"))]
 Destroyer = Annotated[Principal, Depends(allow("lifecycle.destruction.execute"))]
 Anyone = Annotated[Principal, Depends(allow("lifecycle.plan.read"))]
@@ -63,9 +66,11 @@ def request_destruction(body: DestructionIn, principal: Office, request: Request
     return destruction.request_view(req)
 
 
-@router.get("/destruction-requests")
-def list_destruction_requests(_p: DestructionViewer, session: Session = Depends(get_session)) -> list[dict]:
-    return [destruction.request_view(r) for r in destruction.list_requests(session)]
+@router.get("/destruction-requests", response_model=Listing)
+def list_destruction_requests(
+    _p: DestructionViewer, page: Paged, session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    return paginate_list(destruction.list_requests(session), page, destruction.request_view)
 
 
 @router.post("/destruction-requests/{request_id}/decision")
@@ -112,10 +117,10 @@ def _backup_view(b: BackupRecord) -> dict:
             "verified_ok": b.verified_ok, "pruned": b.pruned_at is not None}  # fmt: skip
 
 
-@router.get("/backups")
-def list_backups(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
-    rows = session.execute(select(BackupRecord).order_by(BackupRecord.created_at.desc()).limit(200)).scalars()
-    return [_backup_view(b) for b in rows]
+@router.get("/backups", response_model=Listing)
+def list_backups(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
+    stmt = select(BackupRecord).order_by(BackupRecord.created_at.desc(), BackupRecord.id.desc())
+    return paginate(session, stmt, page, _backup_view)
 
 
 def _backup(session: Session, name: str) -> BackupRecord:
@@ -190,12 +195,10 @@ def _drill_view(d: RestoreDrill) -> dict:
             "finished_at": d.finished_at.isoformat(), "detail": d.detail}  # fmt: skip
 
 
-@router.get("/restore-drills")
-def list_restore_drills(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
-    rows = session.execute(
-        select(RestoreDrill).order_by(RestoreDrill.finished_at.desc()).limit(200)
-    ).scalars()
-    return [_drill_view(d) for d in rows]
+@router.get("/restore-drills", response_model=Listing)
+def list_restore_drills(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
+    stmt = select(RestoreDrill).order_by(RestoreDrill.finished_at.desc(), RestoreDrill.id.desc())
+    return paginate(session, stmt, page, _drill_view)
 
 
 # ------------------------------------------------------------------ plan, incidents, drills, alerts (Art. 55)
@@ -248,11 +251,9 @@ def update_incident(incident_id: int, body: IncidentChange, principal: Office, r
     return _incident_view(row)
 
 
-@router.get("/incidents")
-def list_incidents(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
-    return [
-        _incident_view(i) for i in session.execute(select(Incident).order_by(Incident.id.desc())).scalars()
-    ]
+@router.get("/incidents", response_model=Listing)
+def list_incidents(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
+    return paginate(session, select(Incident).order_by(Incident.id.desc()), page, _incident_view)
 
 
 @router.post("/drills", status_code=201)
@@ -265,23 +266,23 @@ def add_drill(
     return {"id": row.id, "scenario": row.scenario, "held_on": row.held_on.isoformat()}
 
 
-@router.get("/drills")
-def list_drills(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
-    rows = session.execute(select(Drill).order_by(Drill.held_on.desc())).scalars()
-    return [{"id": d.id, "scenario": d.scenario, "held_on": d.held_on.isoformat(), "participants": d.participants,
-             "findings": d.findings} for d in rows]  # fmt: skip
+@router.get("/drills", response_model=Listing)
+def list_drills(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
+    stmt = select(Drill).order_by(Drill.held_on.desc(), Drill.id.desc())
+    return paginate(session, stmt, page, lambda d: {"id": d.id, "scenario": d.scenario, "held_on": d.held_on.isoformat(),
+                                                    "participants": d.participants, "findings": d.findings})  # fmt: skip
 
 
-@router.get("/alerts")
-def list_alerts(principal: Office, request: Request, session: Session = Depends(get_session),
-                days: int = 30, unhandled: bool = False) -> list[dict]:  # fmt: skip
+@router.get("/alerts", response_model=Listing)
+def list_alerts(principal: Office, request: Request, page: Paged, session: Session = Depends(get_session),
+                days: int = 30, unhandled: bool = False) -> dict[str, Any]:  # fmt: skip
     """Anomaly alerts computed from the audit log (bulk export, off-hours reads, many refusals)."""
     alerts = incidents.compute_alerts(session, days=max(1, min(days, 366)))
     if unhandled:
         alerts = [a for a in alerts if not a.handled]
     audit(session, request, principal, "alerts_view", count=len(alerts))
     commit(session)
-    return [a.view() for a in alerts]
+    return paginate_list(alerts, page, lambda a: a.view())
 
 
 @router.post("/alerts/handle", status_code=201)
@@ -294,10 +295,10 @@ def handle_alert(
     return {"key": row.alert_key, "handled_by": row.handled_by, "note": row.note}
 
 
-@router.get("/obligations")
-def obligations(_p: Overseer, session: Session = Depends(get_session)) -> list[dict]:
+@router.get("/obligations", response_model=Listing)
+def obligations(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     """Unmet lifecycle and people obligations (what an inspection will find)."""
-    return outstanding_obligations(session)
+    return paginate_list(outstanding_obligations(session), page)
 
 
 router.include_router(people_routes.router)

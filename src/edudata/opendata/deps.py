@@ -15,6 +15,7 @@ from edudata.identity.principal import OpenKeyCaller, PublicCaller
 from edudata.opendata import public, ratelimit
 from edudata.opendata.models import PublicUser
 from edudata.worker.ratelimit import SharedBuckets
+from edudata.worker.redis_buckets import RedisBuckets
 
 PUBLIC_COOKIE = "edudata_public"
 
@@ -29,17 +30,19 @@ def _key_from(request: Request) -> str | None:
     return None
 
 
-def buckets(request: Request) -> ratelimit.TokenBuckets | SharedBuckets:
-    """The portal's buckets: in the database on PostgreSQL (shared by every app server), else in-process."""
+def buckets(request: Request) -> ratelimit.TokenBuckets | SharedBuckets | RedisBuckets:
+    """The portal's buckets, shared by every app server: in Redis when ``EDUDATA_REDIS_URL`` is set, else in the
+    database on PostgreSQL, else (SQLite: one app server) in the process."""
     state = request.app.state
     if getattr(state, "opendata_buckets", None) is None:
         settings = state.settings
         burst, rate = settings.opendata_rate_burst, settings.opendata_rate_per_second
-        state.opendata_buckets = (
-            ratelimit.TokenBuckets(burst, rate)
-            if state.db.is_sqlite
-            else SharedBuckets(state.db, burst, rate)
-        )
+        if settings.redis_url:
+            state.opendata_buckets = RedisBuckets(settings.redis_url, burst, rate, settings.redis_key_prefix)
+        elif state.db.is_sqlite:
+            state.opendata_buckets = ratelimit.TokenBuckets(burst, rate)
+        else:
+            state.opendata_buckets = SharedBuckets(state.db, burst, rate)
     return state.opendata_buckets
 
 

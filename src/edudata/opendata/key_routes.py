@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, keys
@@ -22,10 +23,14 @@ class RevokeBody(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
-@router.get("/api/v1/open/keys")
-def my_keys(user: PublicUser = Depends(deps.public_user), session: Session = Depends(get_session)) -> dict:
+@router.get("/api/v1/open/keys", response_model=Page[dict[str, Any]])
+def my_keys(
+    page: PageQuery = Depends(paging(100, 1000)),
+    user: PublicUser = Depends(deps.public_user),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
     """The logged-in public user's keys (state, view, expiry; never the secret)."""
-    return {"items": keys.keys_of(session, user)}
+    return paginate_list(keys.keys_of(session, user), page)
 
 
 @router.post("/api/v1/open/keys/{key_id}/revoke")
@@ -41,14 +46,15 @@ def revoke_my_key(
     return keys.describe(key)
 
 
-@router.get("/api/v1/opendata/keys")
+@router.get("/api/v1/opendata/keys", response_model=Page[dict[str, Any]])
 def office_keys(
     view: str | None = Query(None, max_length=64),
+    page: PageQuery = Depends(paging(100, 1000)),
     who: Principal = Depends(allow("opendata.key.manage")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Every open-data key with its holder (the office)."""
-    return {"items": keys.all_keys(session, who, view)}
+    return paginate_list(keys.all_keys(session, who, view), page)
 
 
 @router.post("/api/v1/opendata/keys/{key_id}/revoke")

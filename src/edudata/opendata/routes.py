@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from edudata.api.context import request_context
 from edudata.api.deps import client_address, get_session
+from edudata.api.paging import Page, PageQuery, page_of, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, portal, public, publish, review, views
@@ -91,9 +92,10 @@ def propose(
     return views.view_detail(session, view, staff=True)
 
 
-@router.get("/api/v1/opendata/proposals")
+@router.get("/api/v1/opendata/proposals", response_model=Page[dict[str, Any]])
 def list_proposals(
     mine: bool = Query(False, description="only proposals waiting for my level"),
+    page: PageQuery = Depends(paging(100, 1000)),
     who: Principal = Depends(allow("opendata.proposal.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
@@ -104,7 +106,7 @@ def list_proposals(
         if mine
         else list(session.scalars(select(OpenView).order_by(OpenView.id)))
     )
-    return {"items": [views.view_summary(session, v) for v in items]}
+    return paginate_list(items, page, lambda v: views.view_summary(session, v))
 
 
 @router.get("/api/v1/opendata/proposals/{code}")
@@ -150,13 +152,14 @@ def refresh_view(
     }
 
 
-@router.get("/api/v1/opendata/applications")
+@router.get("/api/v1/opendata/applications", response_model=Page[dict[str, Any]])
 def office_applications(
     status: str | None = Query(None, pattern="^(pending|approved|refused)$"),
+    page: PageQuery = Depends(paging(100, 1000)),
     who: Principal = Depends(allow("opendata.application.decide")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    return {"items": public.applications(session, status)}
+    return paginate_list(public.applications(session, status), page)
 
 
 @router.post("/api/v1/opendata/applications/{application_id}/decision")
@@ -174,23 +177,17 @@ def decide_application(
 # ---- public portal API (no login) ----
 
 
-@router.get("/api/v1/open/datasets")
+@router.get("/api/v1/open/datasets", response_model=Page[dict[str, Any]])
 def open_datasets(
     request: Request,
     q: str = Query("", max_length=100),
-    offset: int = Query(0, ge=0, le=100_000),
-    limit: int = Query(20, ge=1, le=100),
+    page: PageQuery = Depends(paging(20, 100)),
     caller: Any = Depends(deps.open_caller),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The open catalogue, searchable in Chinese (character n-grams)."""
-    items, total = portal.list_published(session, q, offset, limit)
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "items": [views.view_summary(session, v) for v in items],
-    }
+    items, total = portal.list_published(session, q, page.offset, page.limit)
+    return page_of([views.view_summary(session, v) for v in items], total, page)
 
 
 @router.get("/api/v1/open/datasets/{code}")
@@ -201,37 +198,40 @@ def open_dataset(
     return views.view_detail(session, portal.published(session, code))
 
 
-@router.get("/api/v1/open/datasets/{code}/rows")
+class OpenRowsPage(Page[dict[str, Any]]):
+    dataset: str
+    version: int
+    columns: Any
+
+
+@router.get("/api/v1/open/datasets/{code}/rows", response_model=OpenRowsPage)
 def open_rows(
     code: str,
     request: Request,
     filter: str | None = Query(
         None, max_length=20000, description='JSON, e.g. {"element":"NJ","op":"eq","value":2023}'
     ),
-    offset: int = Query(0, ge=0, le=10_000_000),
-    limit: int = Query(100, ge=1),
+    page: PageQuery = Depends(paging(100, None)),  # at most opendata_max_rows, checked below
     version: int | None = Query(None, ge=1),
     caller: Any = Depends(deps.open_caller),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """A page of a published view's rows, filtered; ``limit`` at most ``opendata_max_rows``."""
-    portal.check_limit(limit, request.app.state.settings.opendata_max_rows)
+    portal.check_limit(page.limit, request.app.state.settings.opendata_max_rows)
     view = portal.published(session, code)
     rows = portal.read(
         caller,
         request_context(request, session),
         view,
         filter=filter,
-        offset=offset,
-        limit=limit,
+        offset=page.offset,
+        limit=page.limit,
         version_number=version,
     )
     session.commit()
-    nxt = offset + rows.frame.height
     return {
-        "dataset": view.code, "version": rows.version.number, "total": rows.total, "offset": offset, "limit": limit,
-        "columns": rows.version.columns, "rows": rows.frame.to_dicts(),
-        "next": str(request.url.include_query_params(offset=nxt)) if nxt < rows.total else None,
+        "dataset": view.code, "version": rows.version.number, "columns": rows.version.columns,
+        **page_of(rows.frame.to_dicts(), rows.total, page),
     }  # fmt: skip
 
 
@@ -316,11 +316,13 @@ def apply(
     return {"id": app.id, "status": app.status}
 
 
-@router.get("/api/v1/open/applications")
+@router.get("/api/v1/open/applications", response_model=Page[dict[str, Any]])
 def my_applications(
-    user: PublicUser = Depends(deps.public_user), session: Session = Depends(get_session)
+    page: PageQuery = Depends(paging(100, 1000)),
+    user: PublicUser = Depends(deps.public_user),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    return {"items": public.applications(session, user=user)}
+    return paginate_list(public.applications(session, user=user), page)
 
 
 @router.post("/api/v1/open/applications/{application_id}/key", status_code=201)

@@ -6,11 +6,14 @@ office administrator's, and the auditor may read accounts and rules. Every chang
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.clock import UtcDateTime
 from edudata.db import commit
@@ -48,6 +51,38 @@ class UnitOut(BaseModel):
     parent_code: str | None
     active: bool
     created_at: UtcDateTime
+
+
+class RoleOut(BaseModel):
+    role: str
+    name_zh: str
+    name_en: str
+
+
+class AccountOut(BaseModel):
+    username: str
+    display_name: str | None
+    unit_code: str
+    unit_name: str
+    roles: list[str]
+    email: str | None
+    disabled: bool
+    totp_enabled: bool
+    created_at: UtcDateTime
+
+
+class SodRuleOut(BaseModel):
+    role_a: str
+    role_b: str
+    created_by: str | None
+    created_at: UtcDateTime | None
+    builtin: bool = Field(description="条例规定、不可删除 / statutory (Art. 30), cannot be removed")
+
+
+class PersonOut(BaseModel):
+    name: str
+    number: str
+    unit_code: str
 
 
 class PersonIn(_Body):
@@ -99,7 +134,7 @@ def _unit_out(unit: Unit, codes: dict[int, str]) -> UnitOut:
     )
 
 
-def _account_out(session: Session, account: Account) -> dict:
+def _account_out(session: Session, account: Account) -> dict[str, Any]:
     unit = session.get(Unit, account.unit_id)
     return {
         "username": account.username,
@@ -117,13 +152,15 @@ def _account_out(session: Session, account: Account) -> dict:
 # ---------------------------------------------------------------- units
 
 
-@router.get("/units", response_model=list[UnitOut])
+@router.get("/units", response_model=Page[UnitOut])
 def list_units(
-    session: Session = Depends(get_session), _p: Principal = Depends(allow("org.unit.read"))
-) -> list[UnitOut]:
+    page: PageQuery = Depends(paging(100, 1000)),
+    session: Session = Depends(get_session),
+    _p: Principal = Depends(allow("org.unit.read")),
+) -> dict[str, Any]:
     units = service.list_units(session)
     codes = {u.id: u.code for u in units}
-    return [_unit_out(u, codes) for u in units]
+    return paginate_list(units, page, lambda u: _unit_out(u, codes))
 
 
 @router.get("/units/{code}", response_model=UnitOut)
@@ -156,7 +193,7 @@ def create_unit(
 # ---------------------------------------------------------------- people (一人一号)
 
 
-@router.post("/people", status_code=201)
+@router.post("/people", status_code=201, response_model=PersonOut)
 def create_person(
     body: PersonIn,
     request: Request,
@@ -172,28 +209,32 @@ def create_person(
 # ---------------------------------------------------------------- accounts and roles
 
 
-@router.get("/roles")
-def list_roles(_p: Principal = Depends(allow("org.unit.read"))) -> list[dict]:
-    return [{"role": r.value, "name_zh": ROLE_NAMES[r][0], "name_en": ROLE_NAMES[r][1]} for r in Role]
+@router.get("/roles", response_model=Page[RoleOut])
+def list_roles(
+    page: PageQuery = Depends(paging(100, 100)), _p: Principal = Depends(allow("org.unit.read"))
+) -> dict[str, Any]:
+    roles = [{"role": r.value, "name_zh": ROLE_NAMES[r][0], "name_en": ROLE_NAMES[r][1]} for r in Role]
+    return paginate_list(roles, page)
 
 
-@router.get("/accounts")
+@router.get("/accounts", response_model=Page[AccountOut])
 def list_accounts(
     unit_code: str | None = Query(None, max_length=32),
+    page: PageQuery = Depends(paging(100, 1000)),
     session: Session = Depends(get_session),
     _p: Principal = Depends(allow("org.account.read")),
-) -> list[dict]:
-    return [_account_out(session, a) for a in service.list_accounts(session, unit_code)]
+) -> dict[str, Any]:
+    return paginate_list(service.list_accounts(session, unit_code), page, lambda a: _account_out(session, a))
 
 
-@router.get("/accounts/{username}")
+@router.get("/accounts/{username}", response_model=AccountOut)
 def get_account(
     username: str, session: Session = Depends(get_session), _p: Principal = Depends(allow("org.account.read"))
 ) -> dict:
     return _account_out(session, service.get_account(session, username))
 
 
-@router.post("/accounts", status_code=201)
+@router.post("/accounts", status_code=201, response_model=AccountOut)
 def create_account(
     body: AccountIn,
     request: Request,
@@ -208,7 +249,7 @@ def create_account(
     return _account_out(session, account)
 
 
-@router.put("/accounts/{username}/email")
+@router.put("/accounts/{username}/email", response_model=AccountOut)
 def set_email(
     username: str,
     body: EmailIn,
@@ -223,7 +264,7 @@ def set_email(
     return _account_out(session, account)
 
 
-@router.post("/accounts/{username}/unit")
+@router.post("/accounts/{username}/unit", response_model=AccountOut)
 def move_account(
     username: str,
     body: MoveIn,
@@ -242,7 +283,7 @@ def move_account(
     return _account_out(session, account)
 
 
-@router.post("/accounts/{username}/roles", status_code=201)
+@router.post("/accounts/{username}/roles", status_code=201, response_model=AccountOut)
 def grant_role(
     username: str,
     body: RoleIn,
@@ -258,7 +299,7 @@ def grant_role(
     return _account_out(session, account)
 
 
-@router.delete("/accounts/{username}/roles/{role}")
+@router.delete("/accounts/{username}/roles/{role}", response_model=AccountOut)
 def revoke_role(
     username: str,
     role: str,
@@ -273,7 +314,7 @@ def revoke_role(
     return _account_out(session, account)
 
 
-@router.post("/accounts/{username}/disable")
+@router.post("/accounts/{username}/disable", response_model=AccountOut)
 def disable_account(
     username: str,
     request: Request,
@@ -289,7 +330,7 @@ def disable_account(
     return _account_out(session, account)
 
 
-@router.post("/accounts/{username}/enable")
+@router.post("/accounts/{username}/enable", response_model=AccountOut)
 def enable_account(
     username: str,
     request: Request,
@@ -350,7 +391,7 @@ def reset_totp(
 # ---------------------------------------------------------------- separation of duties (不相容岗位, Art. 30)
 
 
-def _rule_out(rule) -> dict:  # noqa: ANN001
+def _rule_out(rule) -> dict[str, Any]:  # noqa: ANN001
     return {
         "role_a": rule.role_a,
         "role_b": rule.role_b,
@@ -360,14 +401,16 @@ def _rule_out(rule) -> dict:  # noqa: ANN001
     }
 
 
-@router.get("/sod-rules")
+@router.get("/sod-rules", response_model=Page[SodRuleOut])
 def list_sod_rules(
-    session: Session = Depends(get_session), _p: Principal = Depends(allow("org.sod.read"))
-) -> list[dict]:
-    return [_rule_out(r) for r in service.list_sod_rules(session)]
+    page: PageQuery = Depends(paging(100, 500)),
+    session: Session = Depends(get_session),
+    _p: Principal = Depends(allow("org.sod.read")),
+) -> dict[str, Any]:
+    return paginate_list(service.list_sod_rules(session), page, _rule_out)
 
 
-@router.post("/sod-rules", status_code=201)
+@router.post("/sod-rules", status_code=201, response_model=SodRuleOut)
 def add_sod_rule(
     body: SodIn,
     request: Request,

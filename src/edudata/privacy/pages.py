@@ -46,8 +46,8 @@ OBLIGATION_NAMES = {
 
 def nav(principal: Principal, lang: str) -> list[dict[str, str]]:
     _ = translator(lang)
-    items = [{"href": "/privacy", "label": _("个人信息保护", "Privacy")}]
-    items.append({"href": "/privacy/sensitive", "label": _("敏感个人信息", "Sensitive PI")})
+    # 个人信息保护 (/privacy) itself is in base.html's navigation on every page, from the policy.
+    items = [{"href": "/privacy/sensitive", "label": _("敏感个人信息", "Sensitive PI")}]
     items.append({"href": "/privacy/releases", "label": _("去标识化发布", "De-identified releases")})
     return items
 

@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.routes import actor
 from edudata.audit.service import record
@@ -42,6 +44,7 @@ router = APIRouter(prefix="/api/v1/privacy", tags=["privacy 个人信息保护"]
 Keeper = Annotated[Principal, Depends(allow("privacy.register.keep"))]
 Reader = Annotated[Principal, Depends(allow("privacy.register.read"))]
 Collector = Annotated[Principal, Depends(allow("privacy.consent.record"))]
+Paged = Annotated[PageQuery, Depends(paging(100, 1000))]
 
 
 def _done(session: Session, principal: Principal, request: Request, operation: str, **fields: Any) -> None:
@@ -64,12 +67,16 @@ def upload_attachment(
 
 
 # -- register (Art. 50) --------------------------------------------------------------------------------------
-@router.get("/register")
-def get_register(principal: Reader, session: Session = Depends(get_session)) -> dict[str, Any]:
+class RegisterPage(Page[dict[str, Any]]):
+    thresholds: dict[str, int] = Field(description="Art. 50: 个人信息负责人 / 三级等保 的人数门槛（含）")
+
+
+@router.get("/register", response_model=RegisterPage)
+def get_register(principal: Reader, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     """Systems with their latest people counts and what is on file for each."""
     return {
         "thresholds": {"officer": register.OFFICER_THRESHOLD, "level3": register.LEVEL3_THRESHOLD},
-        "systems": register.register(session),
+        **paginate_list(register.register(session), page),
     }
 
 
@@ -83,10 +90,12 @@ def count_register(
     return {"counts": counts}
 
 
-@router.get("/obligations")
-def get_obligations(principal: Reader, session: Session = Depends(get_session)) -> dict[str, Any]:
+@router.get("/obligations", response_model=Page[dict[str, Any]])
+def get_obligations(
+    principal: Reader, page: Paged, session: Session = Depends(get_session)
+) -> dict[str, Any]:
     """Art. 50/51 obligations not met (the inspection domain reads the same list)."""
-    return {"obligations": [o.as_dict() for o in register.outstanding_obligations(session)]}
+    return paginate_list(register.outstanding_obligations(session), page, lambda o: o.as_dict())
 
 
 @router.post("/systems", status_code=201)
@@ -170,14 +179,15 @@ def _status(s: sensitive.SensitiveStatus) -> dict[str, Any]:
     }
 
 
-@router.get("/sensitive")
+@router.get("/sensitive", response_model=Page[dict[str, Any]])
 def list_sensitive(
+    page: Paged,
     principal: Principal = Depends(allow("privacy.sensitive.read")),
     session: Session = Depends(get_session),
     dataset: str | None = Query(None, max_length=64),
 ) -> dict[str, Any]:
     """Every sensitive element in the catalogue and whether collection into it is allowed yet."""
-    return {"elements": [_status(s) for s in sensitive.sensitive_elements(session, dataset)]}
+    return paginate_list(sensitive.sensitive_elements(session, dataset), page, _status)
 
 
 @router.post("/assessments", status_code=201)
@@ -347,9 +357,7 @@ def create_release(
     return {"report": report, "rows": result.frame.to_dicts()}
 
 
-@router.get("/releases")
-def list_releases(principal: Reader, session: Session = Depends(get_session)) -> dict[str, Any]:
-    rows = session.execute(
-        select(DeidentifiedRelease).order_by(DeidentifiedRelease.id.desc()).limit(200)
-    ).scalars()
-    return {"releases": [release.release_view(r) for r in rows]}
+@router.get("/releases", response_model=Page[dict[str, Any]])
+def list_releases(principal: Reader, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
+    stmt = select(DeidentifiedRelease).order_by(DeidentifiedRelease.id.desc())
+    return paginate(session, stmt, page, release.release_view)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.secrecy import service
@@ -42,12 +43,14 @@ class DecisionBody(_Body):
     note: str = Field("", max_length=2000)
 
 
-@router.get("/markings")
+@router.get("/markings", response_model=Page[dict[str, Any]])
 def list_markings(
-    principal: Principal = Depends(allow("secrecy.marking.read")), session: Session = Depends(get_session)
+    page: PageQuery = Depends(paging(100, 1000)),
+    principal: Principal = Depends(allow("secrecy.marking.read")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Datasets and elements marked 涉密, with the basis of each marking."""
-    return {"items": [service.marking_view(m) for m in service.markings(session)]}
+    return paginate_list(service.markings(session), page, service.marking_view)
 
 
 @router.post("/markings", status_code=201)
@@ -73,12 +76,14 @@ def lift_marking(
     return service.marking_view(row)
 
 
-@router.get("/register")
+@router.get("/register", response_model=Page[dict[str, Any]])
 def list_register(
-    principal: Principal = Depends(allow("secrecy.register.read")), session: Session = Depends(get_session)
+    page: PageQuery = Depends(paging(100, 1000)),
+    principal: Principal = Depends(allow("secrecy.register.read")),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """The register of making, copying, transmitting, destroying and providing secret data (Art. 57)."""
-    return {"items": [service.entry_view(e) for e in service.register(session)]}
+    return paginate_list(service.register(session), page, service.entry_view)
 
 
 @router.post("/register", status_code=201)

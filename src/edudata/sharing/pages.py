@@ -27,6 +27,7 @@ from edudata.identity.principal import Principal
 from edudata.policy import allowed
 from edudata.sharing import commitment, credentials, delivery, notify, review, service, views
 from edudata.sharing.routes import committed, ctx_of
+from edudata.web.flash import flash
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -143,6 +144,7 @@ def apply_submit(
 def _detail(
     request: Request, session: Session, who: Principal, app_id: int, *, error: dict | None = None,
     notice: dict | None = None, secret: str | None = None, preview: dict | None = None, status: int = 200,
+    typed: dict | None = None,
 ) -> Response:  # fmt: skip
     app = service.visible_application(session, who, app_id)
     view = views.application_view(session, app)
@@ -162,7 +164,8 @@ def _detail(
         "can_revoke": allowed(who, "sharing.grant.revoke", unit_code=app.owner_unit_code),
         "can_review": can_review, "commitment": commitment.current_commitment(session),
         "profiles": [p for p in profile_names() if p != "none"], "ops": OPS, "rows": range(CONDITION_ROWS),
-        "min_k": service.policy(session).min_k, "credential_ends": CREDENTIAL_ENDS,
+        "min_k": service.policy(session).min_k, "downloads": views.DOWNLOADS, "credential_ends": CREDENTIAL_ENDS, "typed": typed or {},
+        "data_url": str(request.base_url).rstrip("/") + f"/api/v1/data/{app.dataset_code}",
     }, status_code=status)  # fmt: skip
 
 
@@ -238,10 +241,35 @@ STEPS: dict[str, tuple[str, Step]] = {
 }  # fmt: skip
 
 
+#: What the person is told after each step; the new status follows (issue 18: no action without feedback).
+DONE: dict[str, tuple[str, str]] = {
+    "sign": ("承诺书已签署", "Commitment signed"),
+    "submit": ("申请已提交，等待审核", "Application submitted for review"),
+    "approve": ("已同意", "Approved"),
+    "refuse": ("已驳回，理由已告知申请人", "Refused; the applicant is told why"),
+    "commission": ("市教委批准文件已上传", "Commission approval uploaded"),
+    "narrow": ("已调整申请范围", "Application narrowed"),
+    "preview": ("已计算 k 匿名", "k-anonymity computed"),
+    "release": ("已发布", "Released"),
+    "revoke": ("授权已撤销", "Grant revoked"),
+    "credential": ("接口凭证已创建", "Credential created"),
+    "rotate": ("接口凭证已轮换", "Credential rotated"),
+    "revoke-credential": ("接口凭证已撤销", "Credential revoked"),
+}
+#: Typed text kept when a step is refused, so the form comes back as the person left it.
+KEPT_FIELDS = ("comment", "reason", "label", "period_end")
+
+
 def _run_step(
-    request: Request, session: Session, who: Principal, app_id: int, step: Step, form: FormData
+    request: Request,
+    session: Session,
+    who: Principal,
+    app_id: int,
+    step: Step,
+    form: FormData,
+    name: str = "",
 ) -> Response:
-    """An error re-renders the page with the message beside the action (and the same status as the API)."""
+    """An error re-renders the page with the message beside the field (and the same status as the API)."""
     secret = preview = None
     try:
         app = service.visible_application(session, who, app_id)
@@ -250,7 +278,12 @@ def _run_step(
         committed(request, session)
     except EduDataError as err:
         refused(request, session, err)
-        return _detail(request, session, who, app_id, error=_error(err), status=err.status)
+        typed = {k: _text(form, k) for k in KEPT_FIELDS}
+        return _detail(request, session, who, app_id, error=_error(err), typed=typed, status=err.status)
+    zh, en = DONE.get(name, ("操作已完成", "Done"))
+    view = views.application_view(session, service.visible_application(session, who, app_id))
+    state_zh, state_en = view["status_label"]
+    flash(request, f"{zh}。当前状态：{state_zh}", f"{en}. Status now: {state_en}")
     if secret is None and preview is None:
         return RedirectResponse(f"/sharing/applications/{app_id}", status_code=303)
     return _detail(request, session, who, app_id, secret=secret, preview=preview)
@@ -264,7 +297,7 @@ def _step_route(name: str, action: str, step: Step) -> None:
         session: Session = Depends(get_session),
         who: Principal = Depends(allow(action)),
     ) -> Response:
-        return _run_step(request, session, who, app_id, step, form)
+        return _run_step(request, session, who, app_id, step, form, name)
 
     page_step.__name__ = f"page_{name.replace('-', '_')}"
     router.post(f"/sharing/applications/{{app_id}}/{name}", dependencies=[Depends(verify_csrf)])(page_step)

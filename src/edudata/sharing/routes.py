@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
 from edudata.identity.principal import Principal
@@ -97,14 +98,15 @@ def create_application(
     return _done(request, session, app)
 
 
-@router.get("/applications")
+@router.get("/applications", response_model=Page[dict[str, Any]])
 def list_applications(
     status: str | None = None,
+    page: PageQuery = Depends(paging(100, 1000)),
     session: Session = Depends(get_session),
     who: Principal = Depends(allow("sharing.read")),
 ) -> dict[str, Any]:
     apps = service.list_applications(session, who, status)
-    return {"applications": [views.application_view(session, a, full=False) for a in apps]}
+    return paginate_list(apps, page, lambda a: views.application_view(session, a, full=False))
 
 
 @router.get("/applications/{app_id}")
@@ -306,14 +308,15 @@ def mark_read(
     return {"ok": True}
 
 
-@router.get("/reviews/overdue")
+@router.get("/reviews/overdue", response_model=Page[dict[str, Any]])
 def overdue(
     request: Request,
+    page: PageQuery = Depends(paging(100, 1000)),
     session: Session = Depends(get_session),
     who: Principal = Depends(allow("sharing.overdue.read")),
-) -> dict:
+) -> dict[str, Any]:
     """Overdue reviews, for the office and inspection (Art. 64(2)); reading flags nothing and mails nobody."""
-    return {"reviews": [views.review_view(r) for r in review.overdue_reviews(session)]}
+    return paginate_list(review.overdue_reviews(session), page, views.review_view)
 
 
 @router.post("/reviews/remind")

@@ -76,6 +76,17 @@ def review_view(r: Any) -> dict[str, Any]:
     }
 
 
+#: The formats a grant holder downloads on the page (交付方式 一次性导出, or a reader without a program); the
+#: route is ``edudata.web.delivery``.
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    "csv": ("CSV 表格", "CSV"),
+    "xlsx": ("Excel 表格（XLSX）", "Excel (XLSX)"),
+    "package": ("签名数据包（含校验清单）", "Signed package (with manifest)"),
+}
+#: A draft whose commitment (附件2) is signed: the status says so, not “待签署”.
+SIGNED_DRAFT = ("草稿（承诺书已签署，待提交）", "draft (commitment signed, to submit)")
+
+
 def application_view(session: Session, app: ShareApplication, *, full: bool = True) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": app.id,
@@ -130,6 +141,8 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
              "commitment_id": sig.commitment_id, "source_ip": sig.source_ip}
             if sig else None
         )  # fmt: skip
+        if sig and app.status == "draft":  # signed: the one step left is to submit (附件2 done, Art. 39)
+            view["status_label"] = SIGNED_DRAFT
         view["reviews"] = [review_view(r) for r in review.reviews_of(session, app)]
         view["credentials"] = [
             {"id": c.id, "label": c.label, "hint": c.hint + "…", "created_by": c.created_by,

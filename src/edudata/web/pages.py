@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from edudata.api.deps import secure_cookies
 from edudata.errors import NotFound
+from edudata.web import delivery
 from edudata.web.i18n import LANGS
 
 router = APIRouter(include_in_schema=False)
@@ -25,3 +26,6 @@ def switch_language(code: str, request: Request) -> RedirectResponse:
         "lang", code, max_age=365 * 24 * 3600, samesite="lax", httponly=True, secure=secure_cookies(request)
     )
     return resp
+
+
+router.include_router(delivery.router)

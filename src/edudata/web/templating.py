@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from edudata.policy import allowed, may_attempt
+from edudata.web.flash import take
 from edudata.web.i18n import request_lang, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -40,6 +41,8 @@ def render(
         "principal": principal,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "school_name": request.app.state.settings.school_name,
+        "request_id": getattr(request.state, "request_id", ""),
     }
     ctx.update(context or {})
+    ctx["flash"] = take(request)  # after a redirect: the word on what was just done (one mechanism, issue 18)
     return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)

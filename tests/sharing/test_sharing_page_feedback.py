@@ -1,0 +1,57 @@
+"""Feedback on the sharing pages (issue 18): signing 附件2 says so and the status shows it; a refusal without a
+reason comes back with the message beside the field and what the reviewer typed kept."""
+
+from __future__ import annotations
+
+import httpx
+
+from support.pages import csrf_field, page_login
+from support.server import LiveServer
+from support.sharing import apply, sign_and_submit
+
+
+def _flash(page: str) -> str:
+    return page.split('id="flash">')[1].split("<")[0]
+
+
+def test_after_signing_the_status_and_the_message_show_the_new_state(
+    http: httpx.Client, world: dict, server: LiveServer
+) -> None:
+    app = apply(http, world["h"]["lib"])
+    with page_login(server.url, "lib") as lib:
+        page = lib.get(f"/sharing/applications/{app['id']}")
+        sha = page.text.split('name="text_sha256" value="')[1].split('"')[0]
+        r = lib.post(
+            f"/sharing/applications/{app['id']}/sign",
+            data={"csrf_token": csrf_field(page.text), "text_sha256": sha, "agree": "1"},
+        )
+        assert r.status_code == 303
+        after = lib.get(f"/sharing/applications/{app['id']}").text
+        assert _flash(after) == "承诺书已签署。当前状态：草稿（承诺书已签署，待提交）"
+        status = after.split('id="status">')[1].split("</p>")[0]
+        assert "承诺书已签署，待提交" in status and "待签署" not in status
+        r = lib.post(f"/sharing/applications/{app['id']}/submit", data={"csrf_token": csrf_field(after)})
+        assert _flash(lib.get(f"/sharing/applications/{app['id']}").text) == (
+            "申请已提交，等待审核。当前状态：待数据生产单位审核"
+        )
+
+
+def test_a_refusal_without_a_reason_keeps_the_typed_comment_beside_the_error(
+    http: httpx.Client, world: dict, server: LiveServer
+) -> None:
+    app = apply(http, world["h"]["lib"])
+    sign_and_submit(http, world["h"]["lib"], app["id"])
+    with page_login(server.url, "xgb") as xgb:
+        page = xgb.get(f"/sharing/applications/{app['id']}")
+        r = xgb.post(
+            f"/sharing/applications/{app['id']}/refuse",
+            data={"csrf_token": csrf_field(page.text), "comment": "用途与读者服务无关", "reason": "无"},
+        )
+        assert r.status_code == 422
+        assert '<textarea id="comment" name="comment" rows="2">用途与读者服务无关</textarea>' in r.text
+        assert 'aria-invalid="true" aria-describedby="reason-error">无</textarea>' in r.text
+        assert '<p class="field-error" id="reason-error">驳回须写明理由' in r.text
+        assert 'id="flash"' not in r.text
+        assert http.get(f"/api/v1/sharing/applications/{app['id']}", headers=world["h"]["lib"]).json()[
+            "status"
+        ] == ("pending_producer")
