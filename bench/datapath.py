@@ -6,7 +6,7 @@ For each backend: a fresh database with the demo catalogue and ``--students`` sy
 producer unit through the data path; the real app served by uvicorn in a subprocess; ``wrk`` (Debian package
 ``wrk``) as the HTTP load generator on loopback. Measured:
 
-(a) requests/s, p50 and p99 of ``GET /api/v1/data/student_basic?page_size=1000&after=…`` as the office (every
+(a) requests/s, p50 and p99 of ``GET /api/v1/data/student_basic?limit=1000&cursor=…`` as the office (every
     element, sensitive PI masked, one audit record per request), and of ``GET /bench/plain?after=…`` — a route
     this script adds to the same app that SELECTs the same 1,000 rows and columns and returns them as stored
     (ciphertext base64), with no decision, decryption, masking or audit; and their ratio;
@@ -115,19 +115,44 @@ def serve(url: str, data_dir: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-LUA = """
+B64 = """-- the data API's cursor is opaque to clients; the benchmark builds the keyset one ({"k": id}, base64url)
+-- to start each request at a chosen row, as edudata.api.paging.encode_cursor does
+local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local function cursor(id)
+  local s = '{"k":' .. id .. '}'
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local chars = 2 + (b and 1 or 0) + (c and 1 or 0)
+    for j = 1, chars do
+      local v = math.floor(n / 2 ^ (6 * (4 - j))) %% 64
+      out[#out + 1] = b64:sub(v + 1, v + 1)
+    end
+  end
+  return table.concat(out)
+end
+"""
+
+LUA = (
+    """
+"""
+    + """%(b64)s"""
+    + """
 counter = 0
 request = function()
   counter = counter + 1
   local after = (counter * 7919) %% %(span)d
-  return wrk.format("GET", "%(path)s" .. after)
+  return wrk.format("GET", "%(path)s" .. %(encode)s(after))
 end
 """
+)
 
 
 def wrk(url_path: str, port: int, token: str, seconds: int, connections: int, span: int) -> dict[str, float]:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(LUA % {"span": span, "path": url_path})
+    encode = "cursor" if "cursor=" in url_path else "tostring"
+    script.write_text(LUA % {"span": span, "path": url_path, "b64": B64 % (), "encode": encode})
     out = subprocess.run(
         [
             "wrk",
@@ -186,7 +211,7 @@ def run_backend(name: str, students: int, seconds: int, connections: int) -> Non
                     time.sleep(0.2)
             span = max(students - 1000, 1)
             gov = wrk(
-                "/api/v1/data/student_basic?page_size=1000&after=", port, token, seconds, connections, span
+                "/api/v1/data/student_basic?limit=1000&cursor=", port, token, seconds, connections, span
             )
             plain = wrk("/bench/plain?after=", port, token, seconds, connections, span)
         finally:

@@ -9,8 +9,11 @@ planted defect, :mod:`edudata.synth.defects`) written as a UTF-8 CSV; then, time
 - read: the connector's CSV reader (header mapping, every value as text, empty rows dropped);
 - validate: every rule of the dataset, vectorised (data standards, code sets, required, uniqueness within the
   batch, units exist, birth date / gender against the ID number);
-- encrypt: AES-GCM of the three encrypted elements and their HMAC blind indexes, alone (for the figure);
-- load: ``datapath.bulk_load`` as the office — decide, encrypt + blind-index again, insert (COPY on PostgreSQL),
+- encrypt: subject references, AES-GCM of every personal element under its person's own key (issue 17: name,
+  ID number, birth date, ethnic code, mobile, bank card, e-mail, address) and the HMAC blind indexes, alone
+  (random per-person keys, no key table: for the figure);
+- load: ``datapath.bulk_load`` as the office — decide, create the million people's keys in bulk, encrypt per
+  person + blind-index again, insert (COPY on PostgreSQL),
   audit — then commit;
 
 and, on the same file and rules in the same run: pandera (polars backend) running the same expressions as
@@ -257,12 +260,34 @@ def run_backend(backend: str, rows: int, csv_path: Path, with_loop: bool) -> Non
             crypto, spec = StoreCrypto(session, settings), load_spec(session, "student_basic")
 
             def encrypt() -> None:
-                for e in spec.elements:
-                    if e.encrypted:
-                        values = good.get_column(e.code).to_list()
-                        crypto.encrypt(spec, e, values)
-                        crypto.blind_index(spec, e, values)
+                # What the load does per chunk, without the key table: subject references, every person's
+                # own key (random, as created in bulk), AES-GCM of each personal value under it, blind
+                # indexes; elements under the dataset key as before.
+                from edudata.crypto.envelope import element_aad
+                from edudata.crypto.subject_keys import SubjectKeyset, seal_columns
 
+                for start in range(0, good.height, 100_000):
+                    part = good.slice(start, 100_000)
+                    refs = crypto.subject_refs(part.get_column(spec.person_element.code).to_list())
+                    material = os.urandom(32 * len(refs))
+                    keyset = SubjectKeyset(
+                        {ref: (i + 1, material[32 * i : 32 * i + 32]) for i, ref in enumerate(refs)}
+                    )
+                    personal = {}
+                    for e in spec.elements:
+                        if e.encrypted:
+                            values = [None if v in (None, "") else str(v) for v in part.get_column(e.code)]
+                            if e.personal:
+                                personal[e.code] = values
+                            else:
+                                crypto.encrypt(spec, e, values)
+                            if e.blind_index:
+                                crypto.blind_index(spec, e, values)
+                    aads = {code: element_aad(spec.code, code) for code in personal}
+                    seal_columns(crypto.keys, refs, personal, aads, keyset)
+
+            personal = [e.code for e in spec.elements if e.personal]
+            print(f"    per-person elements ({len(personal)}): {', '.join(personal)}")
             timed("encrypt + blind index (alone)", good.height, encrypt, figures)
             columns = typed_columns(spec, good)
 

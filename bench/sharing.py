@@ -7,7 +7,7 @@ producer unit through the data path; 100 applications (one college and year of e
 身份证件号 masked) taken through the real sharing flow (apply → sign → producer approves → office approves), and
 one grant-scoped credential each. The real app is served by uvicorn in a subprocess; ``wrk`` (Debian package
 ``wrk``) opens 100 connections, each request using one of the 100 credentials in turn and a keyset cursor somewhere inside that grant's rows:
-``GET /api/v1/data/student_basic?page_size=100&after=…``.
+``GET /api/v1/data/student_basic?limit=100&cursor=…``.
 
 Printed: requests/s, p50 and p99 (wrk), non-2xx answers, and — measured inside the server by timing the data
 path's own functions — the share of server time per request spent in the decision (credential → grant →
@@ -38,6 +38,8 @@ import uuid  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
+
+from edudata.api.paging import encode_cursor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("EDUDATA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -212,6 +214,23 @@ def serve(url: str, data_dir: str, port: int) -> None:
 
 
 LUA = """
+-- the data API's cursor is opaque to clients; the benchmark builds the keyset one ({"k": id}, base64url)
+-- to start each request at a chosen row, as edudata.api.paging.encode_cursor does
+local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local function cursor(id)
+  local s = '{"k":' .. id .. '}'
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local chars = 2 + (b and 1 or 0) + (c and 1 or 0)
+    for j = 1, chars do
+      local v = math.floor(n / 2 ^ (6 * (4 - j))) %% 64
+      out[#out + 1] = b64:sub(v + 1, v + 1)
+    end
+  end
+  return table.concat(out)
+end
 local tokens = {%(tokens)s}
 local first = {%(first)s}
 local span = {%(span)s}
@@ -222,7 +241,7 @@ request = function()
   local after = first[k] + (n * 7919) %% span[k]
   local headers = {}
   headers["Authorization"] = "Bearer " .. tokens[k]
-  return wrk.format("GET", "/api/v1/data/student_basic?page_size=100&after=" .. after, headers)
+  return wrk.format("GET", "/api/v1/data/student_basic?limit=100&cursor=" .. cursor(after), headers)
 end
 """
 
@@ -317,14 +336,15 @@ def run_backend(name: str, students: int, seconds: int, servers: int = 1) -> Non
                         break
                     except httpx.HTTPError:
                         time.sleep(0.2)
-            probe = httpx.get(f"http://127.0.0.1:{port}/api/v1/data/student_basic?page_size=100",
+            probe = httpx.get(f"http://127.0.0.1:{port}/api/v1/data/student_basic?limit=100",
                               headers={"Authorization": f"Bearer {secrets[0][0]}"}, timeout=30)  # fmt: skip
             assert probe.status_code == 200, probe.text
             t0 = time.perf_counter()
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as one:
                 for i in range(50):
                     secret, lo, hi = secrets[i % HOLDERS]
-                    one.get(f"/api/v1/data/student_basic?page_size=100&after={lo - 1 + i * 7919 % max(hi - lo - 100, 1)}",
+                    one.get("/api/v1/data/student_basic", params={"limit": 100, "cursor": encode_cursor(
+                        after=lo - 1 + i * 7919 % max(hi - lo - 100, 1))},
                             headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
             alone = (time.perf_counter() - t0) / 50 * 1000
             for p in ports:
@@ -339,7 +359,7 @@ def run_backend(name: str, students: int, seconds: int, servers: int = 1) -> Non
                 proc.wait(10)
         total = t.get("request", 0.0) or 1.0
         n = max(t.get("count", 1), 1)
-        print(f"  {HOLDERS} grant holders, page_size=100, {seconds} s: {result['rps']:.1f} req/s, "
+        print(f"  {HOLDERS} grant holders, limit=100, {seconds} s: {result['rps']:.1f} req/s, "
               f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, {result['requests']} requests, "
               f"non-2xx {result['errors']}, load average {load:.1f} at the end")  # fmt: skip
         print(f"  one client alone, 50 requests in sequence: {alone:.1f} ms per request")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from edudata.api.paging import encode_cursor
+
 DEEP = "[" * 5000 + "]" * 5000
 HUGE = str(2**63)
 
@@ -43,7 +45,7 @@ def test_ids_past_64_bits_are_refused_not_crashed(http: httpx.Client, office: di
         f"/api/v1/sharing/applications/{HUGE}",
         f"/api/v1/ingest/jobs/{HUGE}",
         f"/api/v1/data/student_basic/rows/{HUGE}/history",
-        f"/api/v1/data/student_basic?after={HUGE}",
+        f"/api/v1/data/student_basic?cursor={encode_cursor(after=2**63)}",
     ):
         _problem(http.get(path, headers=office))
     _problem(

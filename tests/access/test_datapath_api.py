@@ -26,14 +26,26 @@ def _audit(db: Database, **where) -> list[AuditRecord]:
 
 
 def test_producer_reads_its_own_dataset_in_clear(http: httpx.Client, world: dict) -> None:
-    r = http.get("/api/v1/data/student_basic", params={"page_size": 5}, headers=world["h"]["xgb"])
+    r = http.get("/api/v1/data/student_basic", params={"limit": 5}, headers=world["h"]["xgb"])
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["basis"] == "producer"
-    assert body["count"] == 5 and body["next_after"] is not None
-    assert body["rows"][0]["SFZJH"] == world["rows"][0]["SFZJH"]
-    nxt = http.get(body["next"], headers=world["h"]["xgb"]).json()
-    assert nxt["rows"][0]["XH"] == world["rows"][5]["XH"]
+    assert len(body["items"]) == 5 and body["next_cursor"] is not None and body["total"] is None
+    assert body["items"][0]["SFZJH"] == world["rows"][0]["SFZJH"]
+    nxt = http.get(
+        "/api/v1/data/student_basic",
+        params={"limit": 5, "cursor": body["next_cursor"]},
+        headers=world["h"]["xgb"],
+    ).json()
+    assert nxt["items"][0]["XH"] == world["rows"][5]["XH"]
+    last = http.get(
+        "/api/v1/data/student_basic",
+        params={"limit": 5, "cursor": nxt["next_cursor"]},
+        headers=world["h"]["xgb"],
+    ).json()  # 12 rows: 5 + 5 + 2, and the last page names no next one
+    assert [r["XH"] for r in last["items"]] == [r["XH"] for r in world["rows"][10:]] and last[
+        "next_cursor"
+    ] is None
 
 
 def test_another_units_producer_is_denied_and_the_denial_is_audited(
@@ -63,7 +75,7 @@ def test_graded_elements_are_ciphertext_in_the_raw_database(world: dict, backend
 
 def test_office_sees_all_elements_with_sensitive_pi_masked(http: httpx.Client, world: dict) -> None:
     body = http.get("/api/v1/data/student_basic", headers=world["h"]["office"]).json()
-    row = body["rows"][0]
+    row = body["items"][0]
     assert row["YHKH"].endswith("3445") and row["YHKH"].startswith("*")
     assert body["masking"]["YHKH"] == "bank_card"
     assert row["SFZJH"] == world["rows"][0]["SFZJH"]
@@ -74,7 +86,7 @@ def test_lookup_by_encrypted_id_number_uses_the_blind_index(http: httpx.Client, 
     typed = wanted.lower().replace("1", "１", 1)  # lower-case x and a full-width digit, as people type
     f = json.dumps({"element": "SFZJH", "op": "eq", "value": typed})
     body = http.get("/api/v1/data/student_basic", params={"filter": f}, headers=world["h"]["xgb"]).json()
-    assert [r["XH"] for r in body["rows"]] == [world["rows"][3]["XH"]]
+    assert [r["XH"] for r in body["items"]] == [world["rows"][3]["XH"]]
 
 
 def test_a_grant_scopes_rows_and_elements_and_masks(http: httpx.Client, world: dict, db: Database) -> None:
@@ -95,8 +107,8 @@ def test_a_grant_scopes_rows_and_elements_and_masks(http: httpx.Client, world: d
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["elements"] == ["XH", "XM", "SFZJH", "NJ"]
-    assert body["count"] == 8  # only 会计学院 (0201)
-    row = body["rows"][0]
+    assert len(body["items"]) == 8  # only 会计学院 (0201)
+    row = body["items"][0]
     assert row["XM"] == "张*" and row["SFZJH"].startswith("120101") and "*" in row["SFZJH"]
     # The holder cannot widen: asking for a hidden element or filtering on one is refused.
     assert (
@@ -107,7 +119,7 @@ def test_a_grant_scopes_rows_and_elements_and_masks(http: httpx.Client, world: d
     # Narrowing inside the grant works.
     f = json.dumps({"element": "NJ", "op": "eq", "value": 2021})
     narrowed = http.get("/api/v1/data/student_basic", params={"filter": f}, headers=lib).json()
-    assert 0 < narrowed["count"] < 8
+    assert 0 < len(narrowed["items"]) < 8
     assert http.get("/api/v1/data/staff_basic", headers=lib).status_code == 403
 
 
@@ -118,9 +130,7 @@ def test_auditor_reads_no_records(http: httpx.Client, world: dict, role: str) ->
 
 def test_updates_keep_history_readable_by_the_office_only(http: httpx.Client, world: dict, accounts) -> None:
     h = world["h"]
-    first = http.get("/api/v1/data/student_basic", params={"page_size": 1}, headers=h["xgb"]).json()["rows"][
-        0
-    ]
+    first = http.get("/api/v1/data/student_basic", params={"limit": 1}, headers=h["xgb"]).json()["items"][0]
     r = http.patch(
         f"/api/v1/data/student_basic/rows/{first['_id']}",
         json={"changes": {"ZYMC": "财务管理"}},
@@ -128,10 +138,10 @@ def test_updates_keep_history_readable_by_the_office_only(http: httpx.Client, wo
     )
     # A change is collected as a batch of one row: nothing changes until it is reviewed (Art. 22).
     assert r.status_code == 202 and (r.json()["status"], r.json()["good"]) == ("validated", 1), r.text
-    unchanged = http.get("/api/v1/data/student_basic", params={"page_size": 1}, headers=h["xgb"]).json()
-    assert unchanged["rows"][0]["ZYMC"] == "会计学"
+    unchanged = http.get("/api/v1/data/student_basic", params={"limit": 1}, headers=h["xgb"]).json()
+    assert unchanged["items"][0]["ZYMC"] == "会计学"
     review(http, accounts, r.json()["code"], "0104")
-    now = http.get("/api/v1/data/student_basic", params={"page_size": 1}, headers=h["xgb"]).json()["rows"][0]
+    now = http.get("/api/v1/data/student_basic", params={"limit": 1}, headers=h["xgb"]).json()["items"][0]
     assert (now["_id"], now["ZYMC"], now["XM"]) == (first["_id"], "财务管理", first["XM"])  # the rest is kept
     hist = http.get(f"/api/v1/data/student_basic/rows/{first['_id']}/history", headers=h["office"])
     assert hist.status_code == 200
@@ -165,7 +175,7 @@ def test_invalid_rows_are_quarantined_with_reasons(http: httpx.Client, world: di
     }
     assert all(p["row"] == 2 for p in problems)
     count = http.get(
-        "/api/v1/data/student_basic", params={"total": "true", "page_size": 1}, headers=world["h"]["xgb"]
+        "/api/v1/data/student_basic", params={"total": "true", "limit": 1}, headers=world["h"]["xgb"]
     )
     assert count.json()["total"] == 12  # nothing of the request was written
 
@@ -177,7 +187,7 @@ def test_invalid_rows_are_quarantined_with_reasons(http: httpx.Client, world: di
         ("/api/v1/data/student_basic", {"elements": "XH,NOPE"}, 422),
         ("/api/v1/data/student_basic", {"filter": "1=1; drop table gd_student_basic"}, 422),
         ("/api/v1/data/student_basic", {"filter": '{"element":"XH","op":"eq","value":"1=1; drop"}'}, 200),
-        ("/api/v1/data/student_basic", {"page_size": 10**9}, 422),
+        ("/api/v1/data/student_basic", {"limit": 10**9}, 422),
         ("/api/v1/data/student_basic", {"filter": '{"element":"XH","op":"or 1=1","value":1}'}, 422),
     ],
 )
@@ -191,9 +201,9 @@ def test_bad_requests_get_clear_errors_and_change_nothing(
         assert r.json()["detail_zh"] and r.json()["detail_en"] and "Traceback" not in r.text
         assert _audit(db, username="xgb", result="failed") or _audit(db, username="xgb", result="denied")
     else:
-        assert r.json()["count"] == 0
+        assert r.json()["items"] == []
     total = http.get(
-        "/api/v1/data/student_basic", params={"total": "true", "page_size": 1}, headers=world["h"]["xgb"]
+        "/api/v1/data/student_basic", params={"total": "true", "limit": 1}, headers=world["h"]["xgb"]
     )
     assert total.json()["total"] == 12
 
@@ -280,5 +290,5 @@ def test_master_key_rotation_keeps_governed_data_readable(
     assert rotation.rewrapped >= 1
     assert [bytes(b) for b in before] == [bytes(a) for a in after]  # no value was re-encrypted
     cache.clear_all()  # the server must unwrap its data keys afresh, under the new master key only
-    body = http.get("/api/v1/data/student_basic", params={"page_size": 12}, headers=world["h"]["xgb"]).json()
-    assert [r["SFZJH"] for r in body["rows"]] == [r["SFZJH"] for r in world["rows"]]
+    body = http.get("/api/v1/data/student_basic", params={"limit": 12}, headers=world["h"]["xgb"]).json()
+    assert [r["SFZJH"] for r in body["items"]] == [r["SFZJH"] for r in world["rows"]]

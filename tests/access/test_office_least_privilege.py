@@ -17,7 +17,7 @@ def test_the_office_cannot_insert_update_or_delete_rows(
     office = world["h"]["office"]
     rows = http.get("/api/v1/data/student_basic", params={"elements": "XH"}, headers=office)
     assert rows.status_code == 200  # it reads
-    row_id = rows.json()["rows"][0]["_id"]
+    row_id = rows.json()["items"][0]["_id"]
     tries = [
         http.post("/api/v1/data/student_basic/rows", json={"rows": [student(50)]}, headers=office),
         http.patch(
@@ -43,7 +43,7 @@ def test_the_office_cannot_insert_update_or_delete_rows(
         "/api/v1/data/student_basic", params={"elements": "XH,ZYMC", "total": "true"}, headers=office
     )
     assert after.json()["total"] == 12 and all(
-        r["ZYMC"] != "审计学" or r["_id"] != row_id for r in after.json()["rows"]
+        r["ZYMC"] != "审计学" or r["_id"] != row_id for r in after.json()["items"]
     )
     # The producer unit's data officer still writes.
     ok = http.patch(

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from edudata.api.paging import encode_cursor
 from edudata.audit import merkle, note
 from edudata.audit.models import AuditRecord
 from edudata.config import Settings
@@ -31,7 +32,7 @@ def _scene(http: httpx.Client, world: dict[str, Any], accounts) -> dict[str, Any
     person = world["rows"][3]["XH"]
     wanted = json.dumps({"element": "XH", "op": "eq", "value": person})
     r = http.get("/api/v1/data/student_basic", params={"filter": wanted}, headers=key)
-    assert r.status_code == 200 and len(r.json()["rows"]) == 1, r.text
+    assert r.status_code == 200 and len(r.json()["items"]) == 1, r.text
     assert http.get("/api/v1/data/student_basic", headers=world["h"]["office"]).status_code == 200
     accounts.create("aud", roles=("auditor",), unit_code="0002")
     return {"grant_id": app["grant_id"], "person": person, "h": accounts.headers("aud"), "key": key}
@@ -168,13 +169,15 @@ def _row_scene(http: httpx.Client, world: dict[str, Any], accounts) -> dict[str,
     s = _scene(http, world, accounts)  # lib reads student 3 by number; the office reads the first page
     lib, office = s["key"], world["h"]["office"]
     row = http.get("/api/v1/data/student_basic", params={"filter": json.dumps(
-        {"element": "XH", "op": "eq", "value": s["person"]})}, headers=lib).json()["rows"][0]  # fmt: skip
+        {"element": "XH", "op": "eq", "value": s["person"]})}, headers=lib).json()["items"][0]  # fmt: skip
     other_number = world["rows"][4]["XH"]
     other = http.get("/api/v1/data/student_basic", params={"filter": json.dumps(
-        {"element": "XH", "op": "eq", "value": other_number})}, headers=lib).json()["rows"]  # fmt: skip
+        {"element": "XH", "op": "eq", "value": other_number})}, headers=lib).json()["items"]  # fmt: skip
     assert other and other[0]["_id"] != row["_id"]
-    after = http.get("/api/v1/data/student_basic", params={"after": row["_id"]}, headers=office)
-    assert after.status_code == 200 and all(r["_id"] > row["_id"] for r in after.json()["rows"])
+    after = http.get(
+        "/api/v1/data/student_basic", params={"cursor": encode_cursor(after=row["_id"])}, headers=office
+    )
+    assert after.status_code == 200 and all(r["_id"] > row["_id"] for r in after.json()["items"])
     for rid in (row["_id"], other[0]["_id"]):
         assert http.get(f"/api/v1/data/student_basic/rows/{rid}/history", headers=office).status_code == 200
     return {**s, "row_id": row["_id"], "other_id": other[0]["_id"]}

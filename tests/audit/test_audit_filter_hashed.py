@@ -42,7 +42,7 @@ def test_a_filtered_query_is_recorded_without_its_values_and_found_by_value(
     wanted = {"any": [{"element": "SFZJH", "op": "eq", "value": person["SFZJH"]},
                       {"element": "XM", "op": "in", "value": [person["XM"], other["XM"]]}]}  # fmt: skip
     r = http.post("/api/v1/data/student_basic/query", json={"filter": wanted}, headers=world["h"]["xgb"])
-    assert r.status_code == 200 and r.json()["count"] == 2, r.text
+    assert r.status_code == 200 and len(r.json()["items"]) == 2, r.text
     # A refused filter (an unknown operator) is recorded the same way: the caller's raw input hashed.
     bad = {"element": "SJHM", "op": "like", "value": person["SJHM"]}
     assert http.post("/api/v1/data/student_basic/query", json={"filter": bad}, headers=world["h"]["xgb"]).status_code == 422  # fmt: skip
@@ -120,14 +120,14 @@ def test_the_server_log_of_edudata_serve_holds_no_searched_value(world: dict, se
                     time.sleep(0.2)
             mobile = world["rows"][2]["SJHM"]
             wanted = json.dumps({"element": "SJHM", "op": "eq", "value": mobile})
-            r = httpx.get(f"{base}/api/v1/data/student_basic", params={"filter": wanted, "page_size": 5},
+            r = httpx.get(f"{base}/api/v1/data/student_basic", params={"filter": wanted, "limit": 5},
                           headers=world["h"]["xgb"], timeout=60)  # fmt: skip
-            assert r.status_code == 200 and r.json()["count"] == 1, r.text
+            assert r.status_code == 200 and len(r.json()["items"]) == 1, r.text
             r = httpx.get(f"{base}/api/v1/data/student_basic?{mobile}", headers=world["h"]["xgb"], timeout=60)
             time.sleep(0.5)
         finally:
             server.terminate()
             server.wait(20)
     text = log.read_text(errors="replace")
-    assert "/api/v1/data/student_basic?filter=…&page_size=…" in text, text[-2000:]
+    assert "/api/v1/data/student_basic?filter=…&limit=…" in text, text[-2000:]
     assert mobile not in text and mobile[-4:] + "%22" not in text

@@ -153,3 +153,48 @@ def test_a_persons_values_survive_master_rotation(db: Database, settings_: Setti
             "张三",
             "13800000001",
         ]
+
+
+def test_columns_sealed_per_person_read_back_and_shred_only_the_destroyed_person(
+    db: Database, settings_: Settings
+) -> None:
+    """The bulk primitive: several columns of the same rows, each value under its row's person's key, the keys
+    made once for all columns; destroying one person nulls exactly their values in every column."""
+    import polars as pl
+
+    from edudata.crypto.subject_keys import open_columns, open_series, seal_columns, seal_series
+
+    ids = [f"1101051990010{i:04d}" for i in range(1200)]
+    names = [f"学生{i}" for i in range(1200)]
+    mobiles = [None if i % 7 == 0 else f"138{i:08d}" for i in range(1200)]
+    aads = {"XM": element_aad("student_basic", "XM"), "SJHM": element_aad("student_basic", "SJHM")}
+    with db.session() as s:
+        fc = FieldCipher(s, settings_)
+        refs = fc.subject_refs(ids)
+        sealed = seal_columns(fc.keys, refs, {"XM": names, "SJHM": mobiles}, aads)
+        assert s.scalar(select(func.count()).select_from(SubjectKey)) == 1200
+        # Each value's header names its person's key: two values of one row share it, two rows do not.
+        assert sealed["XM"][5][:5] == sealed["SJHM"][5][:5] != sealed["XM"][6][:5]
+        assert sealed["SJHM"][0] is None
+        series = seal_series(fc.keys, pl.Series(refs), pl.Series("XM", names), aads["XM"])
+        assert series.dtype == pl.Binary and series.name == "XM"
+        s.commit()
+    with db.session() as s:
+        destroy_subject_keys(s, [refs[3]])
+        s.commit()
+    cache.clear_all()
+    with db.session() as s:
+        fc = FieldCipher(s, settings_)
+        opened = open_columns(fc.keys, sealed, aads)
+        assert opened["XM"][3] is None and opened["SJHM"][3] is None
+        assert opened["XM"][:3] + opened["XM"][4:] == names[:3] + names[4:]
+        assert opened["SJHM"][:3] + opened["SJHM"][4:] == mobiles[:3] + mobiles[4:]
+        back = open_series(fc.keys, series, aads["XM"])
+        assert back.to_list() == [None if i == 3 else n for i, n in enumerate(names)]
+        with pytest.raises(SubjectDataDestroyed):
+            open_columns(fc.keys, {"XM": sealed["XM"][:5]}, aads, on_destroyed="raise")
+        # A value moved into another column fails its tag check (the AAD binds it to XM).
+        with pytest.raises(CiphertextInvalid):
+            open_columns(fc.keys, {"SJHM": [sealed["XM"][1]]}, aads)
+        with pytest.raises(ValueError):
+            seal_columns(fc.keys, [None], {"XM": ["无主之值"]}, aads)

@@ -116,7 +116,8 @@ def test_disabled_account_is_refused_and_its_token_stops_at_once(
     accounts,
     office: dict,  # noqa: ANN001
 ) -> None:
-    accounts.create(username="lib", roles=("applicant",), unit_code="0110")
+    # No role: an account holding one is disabled through offboarding (tests/lifecycle/test_people_disable.py).
+    accounts.create(username="lib", roles=(), unit_code="0110")
     lib = accounts.headers("lib")
     assert http.get("/api/v1/me", headers=lib).status_code == 200
     assert http.post("/api/v1/accounts/lib/disable", headers=office).status_code == 200

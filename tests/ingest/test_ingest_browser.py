@@ -127,9 +127,9 @@ def test_excel_damage_is_explained_corrected_and_an_update_batch_is_approved_int
                 )
         finally:
             browser.close()
-    rows = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 100}, headers=world["h"]["xgb"]
-    ).json()["rows"]
+    rows = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=world["h"]["xgb"]).json()[
+        "items"
+    ]
     assert sorted(r["XH"] for r in rows) == sorted(known["XH"])
     assert {r["XH"]: r["ZYMC"] for r in rows if r["XH"] in set(stored["XH"])} == dict.fromkeys(
         stored["XH"], "人工智能"

@@ -94,10 +94,10 @@ def _uploads(db: Database) -> list[dict]:
 
 
 def _stored(http: httpx.Client, h: dict) -> list[dict]:
-    r = http.get("/api/v1/data/student_basic", params={"page_size": 1000}, headers=h)
+    r = http.get("/api/v1/data/student_basic", params={"limit": 1000}, headers=h)
     assert r.status_code == 200, r.text
     return sorted(
-        ({k: v for k, v in row.items() if k != "_id"} for row in r.json()["rows"]), key=lambda x: x["XH"]
+        ({k: v for k, v in row.items() if k != "_id"} for row in r.json()["items"]), key=lambda x: x["XH"]
     )
 
 

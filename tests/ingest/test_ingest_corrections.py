@@ -81,9 +81,7 @@ def test_a_corrected_quarantine_closes_its_reasons_and_a_conflicting_identity_is
 
     _approve(up, first["code"])
     _approve(up, second["code"])
-    stored = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=h["xgb"]).json()[
-        "rows"
-    ]
+    stored = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=h["xgb"]).json()["items"]
     assert sorted(r["XH"] for r in stored) == sorted(frame["XH"])  # ten rows, each once
     assert {r["XH"]: r["SFZJH"] for r in stored} == dict(zip(frame["XH"], frame["SFZJH"], strict=True))
 
@@ -103,7 +101,5 @@ def test_resending_the_whole_file_takes_only_the_rows_not_yet_received(
     )
     _approve(up, first["code"])
     _approve(up, second["code"])
-    stored = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 100}, headers=world["h"]["xgb"]
-    ).json()
-    assert sorted(r["XH"] for r in stored["rows"]) == sorted(frame["XH"])
+    stored = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=world["h"]["xgb"]).json()
+    assert sorted(r["XH"] for r in stored["items"]) == sorted(frame["XH"])

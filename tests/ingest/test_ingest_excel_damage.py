@@ -123,10 +123,8 @@ def test_an_xlsx_with_number_cells_quarantines_damaged_identifiers_by_cause_and_
 
     assert up.review(batch["code"], "xgb_rev").status_code == 200
     assert up.review(batch["code"], "office").status_code == 200
-    stored = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 100}, headers=world["h"]["xgb"]
-    ).json()
-    got = {row["XH"]: row for row in stored["rows"]}
+    stored = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=world["h"]["xgb"]).json()
+    got = {row["XH"]: row for row in stored["items"]}
     want = frame.slice(20, 10)
     assert sorted(got) == sorted(want["XH"])
     for r in want.iter_rows(named=True):
@@ -160,8 +158,8 @@ def test_a_declared_width_restores_the_leading_zeros_excel_dropped_and_reports_i
     assert batch["report"]["normalised"]["XH"]["padded"] == 7
     assert up.review(batch["code"], "xgb_rev").status_code == 200
     assert up.review(batch["code"], "office").status_code == 200
-    stored = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=h["xgb"]).json()
-    assert sorted(r["XH"] for r in stored["rows"]) == sorted(frame["XH"].head(7))
+    stored = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=h["xgb"]).json()
+    assert sorted(r["XH"] for r in stored["items"]) == sorted(frame["XH"].head(7))
 
 
 def test_a_legacy_xls_is_read_with_its_cell_types(http, world) -> None:  # noqa: ANN001

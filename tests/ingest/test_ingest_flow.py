@@ -16,6 +16,6 @@ def test_a_clean_csv_becomes_a_version_after_unit_and_office_approval(http, worl
     assert done.status_code == 200, done.text
     assert (done.json()["status"], done.json()["version"]) == ("approved", 1)
     rows = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 100, "total": True}, headers=world["h"]["xgb"]
+        "/api/v1/data/student_basic", params={"limit": 100, "total": True}, headers=world["h"]["xgb"]
     ).json()
     assert rows["total"] == 50

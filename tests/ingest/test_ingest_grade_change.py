@@ -71,14 +71,13 @@ def _read(db: Database, settings: Settings, url: str | None = None) -> dict[str,
 
 
 def _grade(http: httpx.Client, world: dict, grade: str) -> httpx.Response:
-    return http.patch(f"{ELEMENT}/SJHM", json={"grade": grade}, headers=world["h"]["office"])
+    return http.patch(f"{ELEMENT}/ZYMC", json={"grade": grade}, headers=world["h"]["office"])
 
 
-def _with_new_mobiles(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-    return frame.with_columns(
-        (pl.lit(prefix) + pl.col("SJHM").str.slice(len(prefix))).alias("SJHM"),
-        pl.lit("软件工程").alias("ZYMC"),
-    )
+def _with_new_majors(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    # 专业名称: an element neither graded important nor personal information, so plaintext until the office
+    # raises its grade (personal elements are encrypted under the person's key from the start).
+    return frame.with_columns((pl.lit(prefix) + pl.lit("软件工程") + pl.col("XH")).alias("ZYMC"))
 
 
 def test_raising_and_lowering_a_grade_migrates_every_stored_value_and_update_batches_still_load(
@@ -90,41 +89,41 @@ def test_raising_and_lowering_a_grade_migrates_every_stored_value_and_update_bat
     _demo_rows(http, accounts, world, demo)
     up.approved(csv_bytes(batch))
     # An update batch before the change: history rows exist for both kinds of row.
-    up.approved(csv_bytes(_with_new_mobiles(everyone, "139")))
+    up.approved(csv_bytes(_with_new_majors(everyone, "139")))
     assert len(_raw(db, "gd_student_basic__history", "_hid")) == 12
 
     r = _grade(http, world, "important")
     assert r.status_code == 200, r.text
     for table in ("gd_student_basic", "gd_student_basic__history"):
-        rows = _raw(db, table, "sjhm", "sjhm__bi")
+        rows = _raw(db, table, "zymc", "zymc__bi")
         assert len(rows) == 12
         assert all(isinstance(v, bytes | memoryview) and bi and len(bi) == 32 for v, bi in rows), table
     with db.session() as s:
         audit = s.execute(select(AuditRecord).where(AuditRecord.operation == "migrate_storage")).scalar_one()
-    assert audit.elements == ["SJHM"] and audit.row_count == 24
-    assert audit.detail["changes"] == [{"element": "SJHM", "from": "text", "to": "binary"}]
+    assert audit.elements == ["ZYMC"] and audit.row_count == 24
+    assert audit.detail["changes"] == [{"element": "ZYMC", "from": "text", "to": "binary"}]
     stored = _read(db, settings)
-    assert {k: v["SJHM"] for k, v in stored.items()} == dict(
-        zip(everyone["XH"], _with_new_mobiles(everyone, "139")["SJHM"], strict=True)
+    assert {k: v["ZYMC"] for k, v in stored.items()} == dict(
+        zip(everyone["XH"], _with_new_majors(everyone, "139")["ZYMC"], strict=True)
     )
 
     # The update batch that failed with HTTP 500 at the office's approval now loads, history kept.
-    done = up.approved(csv_bytes(_with_new_mobiles(everyone, "137")))
+    done = up.approved(csv_bytes(_with_new_majors(everyone, "137")))
     assert done["status"] == "approved"
     stored = _read(db, settings)
-    assert all(v["SJHM"].startswith("137") for v in stored.values()) and len(stored) == 12
-    history = _raw(db, "gd_student_basic__history", "sjhm")
+    assert all(v["ZYMC"].startswith("137") for v in stored.values()) and len(stored) == 12
+    history = _raw(db, "gd_student_basic__history", "zymc")
     assert len(history) == 24 and all(isinstance(v, bytes | memoryview) for (v,) in history)
 
     r = _grade(http, world, "general")
     assert r.status_code == 200, r.text
-    assert "sjhm__bi" not in _columns(db, "gd_student_basic")
+    assert "zymc__bi" not in _columns(db, "gd_student_basic")
     for table in ("gd_student_basic", "gd_student_basic__history"):
-        values = [v for (v,) in _raw(db, table, "sjhm")]
-        assert len(values) in (12, 24) and all(isinstance(v, str) and len(v) == 11 for v in values), table
-    done = up.approved(csv_bytes(_with_new_mobiles(everyone, "135")))
+        values = [v for (v,) in _raw(db, table, "zymc")]
+        assert len(values) in (12, 24) and all(isinstance(v, str) and v for v in values), table
+    done = up.approved(csv_bytes(_with_new_majors(everyone, "135")))
     assert done["status"] == "approved"
-    assert all(v["SJHM"].startswith("135") for v in _read(db, settings).values())
+    assert all(v["ZYMC"].startswith("135") for v in _read(db, settings).values())
 
 
 def test_a_type_change_that_stored_values_cannot_take_is_refused_and_nothing_changes(
@@ -159,9 +158,9 @@ def test_a_backup_taken_before_a_grade_change_still_reads_after_restore(
     with operations.scratch_database(db.url) as url:
         operations.restore(settings, made.local, url, actor=ACTOR)
         restored = _read(db, settings, url)
-    assert {k: v["SJHM"] for k, v in restored.items()} == dict(zip(frame["XH"], frame["SJHM"], strict=True))
-    assert {k: v["SJHM"] for k, v in _read(db, settings).items()} == dict(
-        zip(frame["XH"], frame["SJHM"], strict=True)
+    assert {k: v["ZYMC"] for k, v in restored.items()} == dict(zip(frame["XH"], frame["ZYMC"], strict=True))
+    assert {k: v["ZYMC"] for k, v in _read(db, settings).items()} == dict(
+        zip(frame["XH"], frame["ZYMC"], strict=True)
     )
 
 
@@ -178,19 +177,19 @@ def test_a_table_left_behind_by_a_catalogue_change_is_refused_until_migrated(
     frame = student_frame(3, seed=13)
     up.approved(csv_bytes(frame))
     with db.session() as s:
-        catalog.update_element(s, "student_basic", "SJHM", {"grade": "important"}, updated_by="old-release")
+        catalog.update_element(s, "student_basic", "ZYMC", {"grade": "important"}, updated_by="old-release")
         s.commit()
     r = http.get("/api/v1/data/student_basic", headers=world["h"]["xgb"])
     assert (
-        r.status_code == 409 and "SJHM" in r.json()["detail"] and "migrate-storage" in r.json()["detail_en"]
+        r.status_code == 409 and "ZYMC" in r.json()["detail"] and "migrate-storage" in r.json()["detail_en"]
     )
     with db.session() as s:
         result = follow_catalogue(s, settings, db, Office(), "student_basic")
         s.commit()
     assert (
-        result["elements"] == [{"element": "SJHM", "from": "text", "to": "binary"}] and result["values"] == 3
+        result["elements"] == [{"element": "ZYMC", "from": "text", "to": "binary"}] and result["values"] == 3
     )
-    assert all(isinstance(v, bytes | memoryview) for (v,) in _raw(db, "gd_student_basic", "sjhm"))
-    assert {k: v["SJHM"] for k, v in _read(db, settings).items()} == dict(
-        zip(frame["XH"], frame["SJHM"], strict=True)
+    assert all(isinstance(v, bytes | memoryview) for (v,) in _raw(db, "gd_student_basic", "zymc"))
+    assert {k: v["ZYMC"] for k, v in _read(db, settings).items()} == dict(
+        zip(frame["XH"], frame["ZYMC"], strict=True)
     )

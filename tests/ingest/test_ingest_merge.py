@@ -19,10 +19,8 @@ from support.privacy import assess
 
 
 def _stored(http: httpx.Client, world: dict) -> dict[str, dict]:
-    body = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 1000}, headers=world["h"]["xgb"]
-    ).json()
-    return {r["XH"]: r for r in body["rows"]}
+    body = http.get("/api/v1/data/student_basic", params={"limit": 1000}, headers=world["h"]["xgb"]).json()
+    return {r["XH"]: r for r in body["items"]}
 
 
 def _reassess_as_unnecessary(http: httpx.Client, accounts, element: str) -> None:  # noqa: ANN001

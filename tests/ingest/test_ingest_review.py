@@ -24,10 +24,8 @@ def _spoil(frame: pl.DataFrame, rows: list[int]) -> pl.DataFrame:
 
 
 def _stored(http: httpx.Client, world) -> dict[str, dict]:  # noqa: ANN001
-    body = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 1000}, headers=world["h"]["xgb"]
-    ).json()
-    return {r["XH"]: r for r in body["rows"]}
+    body = http.get("/api/v1/data/student_basic", params={"limit": 1000}, headers=world["h"]["xgb"]).json()
+    return {r["XH"]: r for r in body["items"]}
 
 
 def test_the_office_cannot_approve_before_the_unit(world) -> None:

@@ -46,9 +46,9 @@ def test_a_snapshot_report_is_reproducible_after_the_data_changed(http: httpx.Cl
         f"/api/v1/ingest/snapshots/{snap['id']}/report", params={"by": "XBM,NJ"}, headers=office
     ).json()
     assert later["groups"] == first["groups"] and later["sha256"] == first["sha256"]
-    live = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 1000}, headers=world["h"]["xgb"]
-    ).json()["rows"]
+    live = http.get("/api/v1/data/student_basic", params={"limit": 1000}, headers=world["h"]["xgb"]).json()[
+        "items"
+    ]
     assert {r["NJ"] for r in live} == {2024}
 
 

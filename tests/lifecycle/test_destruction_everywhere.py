@@ -28,6 +28,7 @@ from edudata.crypto.keys import KeyManager
 from edudata.db import Database, normalise_url
 from support.clock import today
 from support.collect import change, collect, paperwork, row_ids
+from support.lifecycle import governed_ids
 from support.students import id_number, student
 
 API = "/api/v1/lifecycle/destruction-requests"
@@ -100,7 +101,7 @@ def _plant(http: httpx.Client, accounts, world: dict) -> dict:  # noqa: ANN001
     for code in ("SFZJH", "XM", "SJHM", "DZYX"):
         wanted = {"element": code, "op": "eq", "value": PERSON[code]}
         r = http.post("/api/v1/data/student_basic/query", json={"filter": wanted}, headers=h["xgb"])
-        assert r.status_code == 200 and r.json()["count"] == 1, r.text
+        assert r.status_code == 200 and len(r.json()["items"]) == 1, r.text
     r = http.get("/api/v1/data/student_basic/export", params={"format": "csv"}, headers=h["xgb"])
     assert r.status_code == 200 and PERSON["XM"].encode() in r.content
     from edudata.crypto.recipient import generate_private_key
@@ -322,3 +323,50 @@ def test_a_copy_of_the_side_stores_from_before_the_destruction_no_longer_opens_f
     # matches the digest the destruction recorded and its report counts twelve.
     report = http.get(f"/api/v1/ingest/snapshots/{planted['snapshot']}/report", headers=world["h"]["office"])
     assert report.status_code == 200 and report.json()["groups"] == [{"count": 12}], report.text
+
+
+def test_rolling_back_a_version_after_a_destruction_brings_nothing_back(
+    http: httpx.Client,
+    accounts,
+    world: dict,
+    db: Database,  # noqa: ANN001
+) -> None:
+    """A rollback restores earlier versions from the history table (docs/data-path.md, *Restore and
+    rollback*); a destruction removed the person's current row **and** every earlier version, so undoing the
+    batch that changed them finds nothing of theirs to restore. The control: the same rollback without the
+    destruction gives the person's earlier version back."""
+    h = world["h"]
+    paperwork(http, accounts, "student_basic", [PERSON])
+    collect(http, accounts, "student_basic", [PERSON], headers=h["xgb"], unit="0104")
+    row_id = row_ids(http, "student_basic", h["xgb"], "XH")[PERSON["XH"]]
+    change(http, accounts, "student_basic", row_id, {"ZYMC": "审计学"}, headers=h["xgb"], unit="0104")
+    versions = http.get("/api/v1/ingest/student_basic/versions", params={"limit": 1000}, headers=h["office"])
+    newest = [v for v in versions.json()["items"] if v["status"] == "active"][-1]["version"]
+    _destroy(http, world)
+    assert row_id not in governed_ids(db, "gd_student_basic")
+    assert row_id not in governed_ids(db, "gd_student_basic__history")
+
+    r = http.post(f"/api/v1/ingest/student_basic/versions/{newest}/rollback", headers=h["office"])
+    assert r.status_code == 200, r.text
+    assert row_id not in governed_ids(db, "gd_student_basic")
+    assert row_id not in governed_ids(db, "gd_student_basic__history")
+    stored = http.get("/api/v1/data/student_basic", params={"limit": 1000}, headers=h["xgb"]).json()["items"]
+    assert PERSON["XH"] not in {r["XH"] for r in stored}
+
+
+def test_rolling_back_a_version_restores_the_earlier_one_when_nothing_was_destroyed(
+    http: httpx.Client,
+    accounts,
+    world: dict,  # noqa: ANN001
+) -> None:
+    h = world["h"]
+    paperwork(http, accounts, "student_basic", [PERSON])
+    collect(http, accounts, "student_basic", [PERSON], headers=h["xgb"], unit="0104")
+    row_id = row_ids(http, "student_basic", h["xgb"], "XH")[PERSON["XH"]]
+    change(http, accounts, "student_basic", row_id, {"ZYMC": "审计学"}, headers=h["xgb"], unit="0104")
+    versions = http.get("/api/v1/ingest/student_basic/versions", params={"limit": 1000}, headers=h["office"])
+    newest = [v for v in versions.json()["items"] if v["status"] == "active"][-1]["version"]
+    r = http.post(f"/api/v1/ingest/student_basic/versions/{newest}/rollback", headers=h["office"])
+    assert r.status_code == 200, r.text
+    stored = http.get("/api/v1/data/student_basic", params={"limit": 1000}, headers=h["xgb"]).json()["items"]
+    assert {r["XH"]: r["ZYMC"] for r in stored}[PERSON["XH"]] == PERSON["ZYMC"] != "审计学"

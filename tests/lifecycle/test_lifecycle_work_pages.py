@@ -134,4 +134,4 @@ def test_the_destruction_officer_carries_out_an_approved_destruction_on_the_page
         assert _flash(destroyer.get("/lifecycle").text) == f"销毁申请 #{rid} 已执行，已出具销毁证明"
     cert = http.get(f"{API}/destruction-requests/{rid}/certificate", headers=h["office"])
     assert cert.status_code == 200 and cert.json()["valid"] is True
-    assert http.get("/api/v1/data/student_basic", headers=h["xgb"]).json()["count"] == 0
+    assert http.get("/api/v1/data/student_basic", headers=h["xgb"]).json()["items"] == []

@@ -122,7 +122,24 @@ SECRECY = {
 }
 
 
+#: A conditional view's conditions (Art. 44(2)): who may apply, for what, with which commitment — c1, c2, c3.
+CONDITIONS = [
+    {
+        "kind": "applicant",
+        "text": "高校、科研机构的研究人员",
+        "text_en": "researchers of universities and institutes",
+    },
+    {"kind": "purpose", "text": "仅用于非营利的教学研究", "text_en": "non-profit teaching research only"},
+    {"kind": "commitment", "text": "不向第三方提供数据", "text_en": "the data is given to no third party"},
+]
+#: An application's answer to each of :data:`CONDITIONS`, and the office's check of each.
+ANSWERS = {"c1": "天津数据研究会研究员", "c2": "课程体系研究", "c3": True}
+CHECKS = {"c1": True, "c2": True, "c3": True}
+
+
 def proposal(dataset: str = "research_output", **extra: object) -> dict:
+    if extra.get("open_category") == "conditional":
+        extra.setdefault("conditions", CONDITIONS)
     return {
         "dataset": dataset,
         "description": "本校教师发表的学术论文目录，按月更新",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
-from opendata.conftest import CITIZEN, Catcher, proposal, publish, register_and_login
+from opendata.conftest import ANSWERS, CHECKS, CITIZEN, Catcher, proposal, publish, register_and_login
 from support.server import LiveServer
 
 
@@ -32,7 +32,7 @@ def test_a_conditional_dataset_is_refused_without_a_key_and_served_with_one(
     user = register_and_login(od, smtp)
     app = od.post(
         "/api/v1/open/applications",
-        json={"view": courses, "purpose": "课程体系研究", "usage": "仅用于学术论文"},
+        json={"view": courses, "purpose": "课程体系研究", "usage": "仅用于学术论文", "answers": ANSWERS},
         headers=user,
     )
     assert app.status_code == 201, app.text
@@ -49,14 +49,14 @@ def test_a_conditional_dataset_is_refused_without_a_key_and_served_with_one(
     assert (
         od.post(
             f"/api/v1/opendata/applications/{app_id}/decision",
-            json={"decision": "approve"},
+            json={"decision": "approve", "checks": CHECKS},
             headers=staff["kyc"],
         ).status_code
         == 403
     )
     ok = od.post(
         f"/api/v1/opendata/applications/{app_id}/decision",
-        json={"decision": "approve"},
+        json={"decision": "approve", "checks": CHECKS},
         headers=staff["office"],
     )
     assert ok.json()["status"] == "approved"
@@ -91,11 +91,13 @@ def test_a_key_opens_only_the_view_it_was_approved_for(
     )["code"]
     user = register_and_login(od, smtp)
     app_id = od.post(
-        "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
+        "/api/v1/open/applications",
+        json={"view": courses, "purpose": "研究", "usage": "论文", "answers": ANSWERS},
+        headers=user,
     ).json()["id"]
     od.post(
         f"/api/v1/opendata/applications/{app_id}/decision",
-        json={"decision": "approve"},
+        json={"decision": "approve", "checks": CHECKS},
         headers=staff["office"],
     )
     key = od.post(f"/api/v1/open/applications/{app_id}/key", headers=user).json()["key"]
@@ -109,7 +111,7 @@ def test_a_refused_application_keeps_its_reason_and_yields_no_key(
     user = register_and_login(od, smtp)
     app_id = od.post(
         "/api/v1/open/applications",
-        json={"view": courses, "purpose": "商业推广", "usage": "营销"},
+        json={"view": courses, "purpose": "商业推广", "usage": "营销", "answers": ANSWERS},
         headers=user,
     ).json()["id"]
     od.post(
@@ -138,11 +140,13 @@ def test_a_key_has_a_bucket_of_its_own(
 ) -> None:
     user = register_and_login(od, smtp)
     app_id = od.post(
-        "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
+        "/api/v1/open/applications",
+        json={"view": courses, "purpose": "研究", "usage": "论文", "answers": ANSWERS},
+        headers=user,
     ).json()["id"]
     od.post(
         f"/api/v1/opendata/applications/{app_id}/decision",
-        json={"decision": "approve"},
+        json={"decision": "approve", "checks": CHECKS},
         headers=staff["office"],
     )
     key = {"X-API-Key": od.post(f"/api/v1/open/applications/{app_id}/key", headers=user).json()["key"]}
@@ -162,11 +166,13 @@ def test_ckanapi_reads_a_conditional_resource_only_with_its_key(
 
     user = register_and_login(od, smtp)
     app_id = od.post(
-        "/api/v1/open/applications", json={"view": courses, "purpose": "研究", "usage": "论文"}, headers=user
+        "/api/v1/open/applications",
+        json={"view": courses, "purpose": "研究", "usage": "论文", "answers": ANSWERS},
+        headers=user,
     ).json()["id"]
     od.post(
         f"/api/v1/opendata/applications/{app_id}/decision",
-        json={"decision": "approve"},
+        json={"decision": "approve", "checks": CHECKS},
         headers=staff["office"],
     )
     key = od.post(f"/api/v1/open/applications/{app_id}/key", headers=user).json()["key"]

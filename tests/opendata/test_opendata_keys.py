@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
-from opendata.conftest import CITIZEN, Catcher, register_and_login
+from opendata.conftest import ANSWERS, CHECKS, CITIZEN, Catcher, register_and_login
 
 OTHER = {
     "email": "wang.fang@example.org",
@@ -21,11 +21,13 @@ OTHER = {
 def _keyed(od: httpx.Client, staff: dict, smtp: Catcher, view: str, person: dict | None = None) -> tuple:
     user = register_and_login(od, smtp, **({"person": person} if person else {}))
     app_id = od.post(
-        "/api/v1/open/applications", json={"view": view, "purpose": "研究", "usage": "论文"}, headers=user
+        "/api/v1/open/applications",
+        json={"view": view, "purpose": "研究", "usage": "论文", "answers": ANSWERS},
+        headers=user,
     ).json()["id"]
     decided = od.post(
         f"/api/v1/opendata/applications/{app_id}/decision",
-        json={"decision": "approve"},
+        json={"decision": "approve", "checks": CHECKS},
         headers=staff["office"],
     )
     assert decided.status_code == 200, decided.text

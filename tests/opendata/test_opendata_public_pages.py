@@ -52,7 +52,15 @@ def test_a_citizen_registers_applies_and_collects_a_key_through_the_pages(
     assert f'value="{code}"' in account.text
     r = citizen.post(
         "/open/account/apply",
-        data={"view": code, "purpose": "教学研究", "usage": "课题组内部", "csrf_token": _csrf(account)},
+        data={
+            "view": code,
+            "purpose": "教学研究",
+            "usage": "课题组内部",
+            "csrf_token": _csrf(account),
+            "answer_c1": "高校教师",
+            "answer_c2": "课程体系研究",
+            "answer_c3": "yes",
+        },
         headers=HTML,
     )
     assert r.status_code == 303
@@ -73,7 +81,13 @@ def test_a_citizen_registers_applies_and_collects_a_key_through_the_pages(
     assert refused.status_code == 422 and "拒绝须说明理由" in refused.text
     ok = office.post(
         f"/opendata/applications/{app_id}",
-        data={"decision": "approve", "csrf_token": _csrf(listing)},
+        data={
+            "decision": "approve",
+            "csrf_token": _csrf(listing),
+            "check_c1": "yes",
+            "check_c2": "yes",
+            "check_c3": "yes",
+        },
         headers=HTML,
     )
     assert ok.status_code == 303

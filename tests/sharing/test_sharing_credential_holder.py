@@ -154,17 +154,16 @@ def test_a_holder_moved_past_the_org_service_is_caught_on_the_next_use(
     assert _reasons(db) == ["holder_moved"]
 
 
-def test_a_disabled_holder_is_refused_and_re_enabling_does_not_revive_the_credential(
+def test_a_holder_is_not_disabled_past_offboarding_and_the_credential_stays_as_it_was(
     http: httpx.Client, world: dict
 ) -> None:
+    """The plain disable refuses an applicant (a role holder leaves through offboarding, Art. 53): nothing
+    ends, so the credential still reads; offboarding ends it (the next test)."""
     app = granted(http, world)
-    office = world["h"]["office"]
     key = credential(http, world["h"]["lib"], app["id"])
-    assert http.post("/api/v1/accounts/lib/disable", headers=office).status_code == 200
-    r = http.get(DATA, headers=key)
-    assert r.status_code == 403 and r.json()["reason"] == "holder_disabled"
-    assert http.post("/api/v1/accounts/lib/enable", headers=office).status_code == 200
-    assert http.get(DATA, headers=key).status_code == 403
+    r = http.post("/api/v1/accounts/lib/disable", headers=world["h"]["office"])
+    assert r.status_code == 409 and r.json()["code"] == "offboarding-required"
+    assert http.get(DATA, headers=key).status_code == 200
 
 
 def test_offboarding_the_holder_ends_the_credential(http: httpx.Client, world: dict, db: Database) -> None:

@@ -1,5 +1,5 @@
 """The application's page lists each grant credential with why it ended: one ended with its holder (role lost, moved
-away, disabled) reads 已失效 and the reason, in Chinese first and in English."""
+away) reads 已失效 and the reason, in Chinese first and in English."""
 
 from __future__ import annotations
 
@@ -35,10 +35,8 @@ def _states(page: httpx.Response) -> list[str]:
          "已失效：持有人不再具有申请人角色", "ended: the holder no longer has the applicant role"),
         (lambda http, h: http.post("/api/v1/accounts/lib/unit", json={"unit_code": "0201"}, headers=h),
          "已失效：持有人已调离申请单位", "ended: the holder has left the applicant unit"),
-        (lambda http, h: http.post("/api/v1/accounts/lib/disable", headers=h),
-         "已失效：持有人账户已停用", "ended: the holder&#39;s account is disabled"),
     ],
-    ids=["role_lost", "moved", "disabled"],
+    ids=["role_lost", "moved"],
 )  # fmt: skip
 def test_the_application_page_shows_why_a_holders_credential_ended(
     http: httpx.Client,

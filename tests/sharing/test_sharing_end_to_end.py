@@ -39,14 +39,14 @@ def test_apply_sign_narrow_approve_fetch_revoke_refused_and_audited(
     assert done.json()["status"] == "granted" and done.json()["grant_state"] == "active"
 
     key = credential(http, h["lib"], app["id"])
-    page = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=key)
+    page = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=key)
     assert page.status_code == 200, page.text
     body = page.json()
     expected = [r for r in world["rows"] if r["YXDM"] == "0201" and r["NJ"] >= 2023]
-    assert [r["XH"] for r in body["rows"]] == [r["XH"] for r in expected]
-    assert set(body["rows"][0]) == {"_id", "XH", "XM", "SFZJH", "YXDM", "NJ"}
-    assert body["rows"][0]["XM"] != expected[0]["XM"] and body["rows"][0]["XM"][0] == expected[0]["XM"][0]
-    assert body["rows"][0]["SFZJH"] != expected[0]["SFZJH"] and "*" in body["rows"][0]["SFZJH"]
+    assert [r["XH"] for r in body["items"]] == [r["XH"] for r in expected]
+    assert set(body["items"][0]) == {"_id", "XH", "XM", "SFZJH", "YXDM", "NJ"}
+    assert body["items"][0]["XM"] != expected[0]["XM"] and body["items"][0]["XM"][0] == expected[0]["XM"][0]
+    assert body["items"][0]["SFZJH"] != expected[0]["SFZJH"] and "*" in body["items"][0]["SFZJH"]
 
     r = http.post(f"/api/v1/sharing/applications/{app['id']}/revoke", json={"reason": "用途已完成，收回授权"},
                   headers=h["xgb"])  # fmt: skip

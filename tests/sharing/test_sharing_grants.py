@@ -25,9 +25,9 @@ def test_a_credential_cannot_widen_its_filter(http: httpx.Client, world: dict) -
     app = granted(http, world)
     key = credential(http, world["h"]["lib"], app["id"])
     wider = '{"any": [{"element": "YXDM", "op": "eq", "value": "0202"}, {"element": "YXDM", "op": "ne", "value": "x"}]}'
-    r = http.get("/api/v1/data/student_basic", params={"filter": wider, "page_size": 100}, headers=key)
+    r = http.get("/api/v1/data/student_basic", params={"filter": wider, "limit": 100}, headers=key)
     assert r.status_code == 200
-    assert {row["YXDM"] for row in r.json()["rows"]} == {"0201"}
+    assert {row["YXDM"] for row in r.json()["items"]} == {"0201"}
 
 
 def test_a_credential_cannot_name_another_grant(http: httpx.Client, world: dict) -> None:
@@ -172,7 +172,7 @@ def test_third_party_analysis_is_released_deidentified_after_k_is_shown(
     r = http.post(f"/api/v1/sharing/applications/{app['id']}/release", headers=h["office"])
     assert r.status_code == 200, r.text
     key = credential(http, h["lib"], app["id"])
-    rows = http.get("/api/v1/data/student_basic", params={"page_size": 100}, headers=key).json()["rows"]
+    rows = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=key).json()["items"]
     assert rows[0]["XM"] is None and rows[0]["CSRQ"] == "2003"
     assert len(rows[0]["XH"]) == 16 and rows[0]["XH"] != world["rows"][0]["XH"]
 

@@ -45,9 +45,9 @@ def test_the_applicant_downloads_exactly_the_granted_masked_rows_from_the_page(
     app = _granted(http, world)
     via_api = http.get(
         "/api/v1/data/student_basic",
-        params={"page_size": 100},
+        params={"limit": 100},
         headers=credential(http, world["h"]["lib"], app["id"]),
-    ).json()["rows"]
+    ).json()["items"]
     expected = [{k: str(v) for k, v in row.items() if k != "_id"} for row in via_api]
     assert len(expected) == 8  # 学院 0201 only, as applied
     with page_login(server.url, "lib") as lib:
@@ -123,4 +123,4 @@ def test_the_credential_card_shows_the_full_address_and_a_command_to_copy(
         )
         url = command.split('"')[3]
         used = httpx.get(url, headers={"Authorization": f"Bearer {secret}"})  # the command, as copied, works
-        assert used.status_code == 200 and used.json()["count"] == 8
+        assert used.status_code == 200 and len(used.json()["items"]) == 8

@@ -55,3 +55,21 @@ def test_a_refusal_without_a_reason_keeps_the_typed_comment_beside_the_error(
         assert http.get(f"/api/v1/sharing/applications/{app['id']}", headers=world["h"]["lib"]).json()[
             "status"
         ] == ("pending_producer")
+
+
+def test_an_application_missing_a_required_field_comes_back_as_typed_with_the_error_beside_it(
+    http: httpx.Client, world: dict, server: LiveServer
+) -> None:
+    with page_login(server.url, "lib") as lib:
+        page = lib.get("/sharing/apply/student_basic")
+        assert page.text.count('<span class="required-mark" aria-hidden="true">*</span>') == 6
+        r = lib.post("/sharing/apply/student_basic", data={
+            "csrf_token": csrf_field(page.text), "elements": ["XH", "XM"], "contact_name": "李老师",
+            "contact_phone": "022-88186000", "purpose": "", "business_basis": "读者服务管理办法第五条",
+            "period_end": "2027-01-31", "delivery": "export", "security_measures": "专人负责", "action": "save",
+        })  # fmt: skip
+        assert r.status_code == 422
+        assert '<p class="field-error" id="purpose-error">请填写用途</p>' in r.text
+        assert 'aria-invalid="true" aria-describedby="purpose-error"' in r.text
+        assert 'value="李老师"' in r.text and '<option value="export" selected>' in r.text
+    assert http.get("/api/v1/sharing/applications", headers=world["h"]["lib"]).json()["total"] == 0

@@ -110,13 +110,13 @@ def change(
 def row_ids(http: httpx.Client, dataset: str, headers: dict, key: str) -> dict[str, int]:
     """Key → internal row id of every stored row the caller reads (for tests that name rows by id)."""
     out: dict[str, int] = {}
-    after = None
+    cursor = None
     while True:
-        params = {"elements": key, "page_size": 1000, **({"after": after} if after else {})}
+        params = {"elements": key, "limit": 1000, **({"cursor": cursor} if cursor else {})}
         r = http.get(f"/api/v1/data/{dataset}", params=params, headers=headers)
         assert r.status_code == 200, r.text
         body = r.json()
-        out.update({str(row[key]): row["_id"] for row in body["rows"]})
-        after = body.get("next_after")
-        if not after:
+        out.update({str(row[key]): row["_id"] for row in body["items"]})
+        cursor = body["next_cursor"]
+        if not cursor:
             return out

@@ -248,13 +248,10 @@ def _decrypt_and_mask(
 ) -> pl.DataFrame:
     crypto = ctx.field_crypto()
     data: dict[str, list] = {"_id": ids}
+    encrypted = {code: values for code, values in columns.items() if spec.element(code).encrypted}
+    clear = crypto.decrypt_columns(spec, encrypted) if encrypted else {}
     for code, values in columns.items():
-        element = spec.element(code)
-        data[code] = (
-            crypto.decrypt(spec, element, values)
-            if element.encrypted
-            else [store.jsonable(v) for v in values]
-        )
+        data[code] = clear[code] if code in clear else [store.jsonable(v) for v in values]
     frame = pl.DataFrame(data, strict=False)
     masking = {k: v for k, v in decision.masking.items() if k in columns}
     if masking:
@@ -297,7 +294,12 @@ def query(
     chosen = _requested_elements(caller, ctx, spec, decision, elements)
     node, where = _where(caller, ctx, spec, decision, filter)
     with datapath_scope(operation):
-        ids, columns = store.select_rows(ctx.session, spec, chosen, where, limit=page_size, after_id=after_id)
+        # one id more than served: it only says whether a next page exists (no cursor to an empty page)
+        ids, columns = store.select_rows(
+            ctx.session, spec, chosen, where, limit=page_size + 1, after_id=after_id
+        )
+        more = len(ids) > page_size
+        ids, columns = ids[:page_size], {e: values[:page_size] for e, values in columns.items()}
         total = store.count_rows(ctx.session, spec, where) if with_total else None
     frame = _decrypt_and_mask(ctx, spec, decision, ids, columns)
     audit.record(
@@ -324,7 +326,7 @@ def query(
         dataset=spec.code,
         elements=chosen,
         rows=frame.to_dicts(),
-        next_after=ids[-1] if len(ids) == page_size else None,
+        next_after=ids[-1] if more else None,
         masking={k: v for k, v in decision.masking.items() if k in chosen},
         basis=decision.basis,
         grant_id=decision.grant_id,

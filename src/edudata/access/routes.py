@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from edudata.access import datapath, formats
 from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
+from edudata.api.paging import Page, PageQuery, encode_cursor, paging
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 
@@ -33,32 +34,39 @@ class QueryBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     elements: list[str] | None = Field(None, max_length=200)
     filter: dict[str, Any] | None = None
-    page_size: int = Field(100, ge=1, le=datapath.MAX_PAGE_SIZE)
-    after: int | None = Field(None, ge=0, le=2**63 - 1)
+    limit: int = Field(100, ge=1, le=datapath.MAX_PAGE_SIZE)
+    cursor: str | None = Field(None, max_length=200)
     grant_id: int | None = None
     total: bool = False
 
 
-def _page_json(page: datapath.Page, request: Request) -> dict[str, Any]:
-    body: dict[str, Any] = {
+class RecordPage(Page[dict[str, Any]]):
+    """A page of governed records (the list envelope, plus what the data path decided for this read)."""
+
+    dataset: str
+    elements: list[str]
+    masking: dict[str, str] = Field(description="每个数据项的脱敏方式 / how each element was masked")
+    basis: str = Field(description="读取依据 / the basis of the read (role, grant, …)")
+    grant_id: int | None
+    filter: Any
+
+
+def _page_json(page: datapath.Page, query: PageQuery) -> dict[str, Any]:
+    return {
         "dataset": page.dataset,
         "elements": page.elements,
         "masking": page.masking,
         "basis": page.basis,
         "grant_id": page.grant_id,
         "filter": page.filter,
-        "count": len(page.rows),
-        "rows": page.rows,
-        "next_after": page.next_after,
+        "items": page.rows,
+        "total": page.total,
+        # keyset: the last _id served (the data path looked one row ahead, so the last page has none)
+        "next_cursor": encode_cursor(after=page.next_after) if page.next_after is not None else None,
     }
-    if page.total is not None:
-        body["total"] = page.total
-    if page.next_after is not None:
-        body["next"] = str(request.url.include_query_params(after=page.next_after))
-    return body
 
 
-@router.get("/{dataset}")
+@router.get("/{dataset}", response_model=RecordPage)
 def query_records(
     dataset: str,
     request: Request,
@@ -68,32 +76,29 @@ def query_records(
     filter: str | None = Query(
         None, max_length=20000, description='JSON, e.g. {"element":"NJ","op":"ge","value":2023}'
     ),
-    page_size: int = Query(100, ge=1, le=datapath.MAX_PAGE_SIZE),
-    after: int | None = Query(
-        None, ge=0, le=2**63 - 1, description="keyset cursor: the last _id of the previous page"
-    ),
+    page: PageQuery = Depends(paging(100, datapath.MAX_PAGE_SIZE)),
     grant_id: int | None = Query(None),
-    total: bool = Query(False),
+    total: bool = Query(False, description="同时统计总数（多一次查询）/ also count the matching records"),
     principal: Principal = Depends(allow("data.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """A page of records, only the permitted elements and rows, masked as decided, audited."""
-    page = datapath.query(
+    found = datapath.query(
         principal,
         _ctx(request, session),
         dataset,
         elements=_elements(elements),
         filter=filter,
-        page_size=page_size,
-        after_id=after,
+        page_size=page.limit,
+        after_id=page.key(),
         grant_id=grant_id,
         with_total=total,
     )
     session.commit()
-    return _page_json(page, request)
+    return _page_json(found, page)
 
 
-@router.post("/{dataset}/query")
+@router.post("/{dataset}/query", response_model=RecordPage)
 def query_records_post(
     dataset: str,
     body: QueryBody,
@@ -102,19 +107,20 @@ def query_records_post(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Same as GET, with the filter as a JSON body (for long filters)."""
-    page = datapath.query(
+    page = PageQuery(body.limit, body.cursor)
+    found = datapath.query(
         principal,
         _ctx(request, session),
         dataset,
         elements=body.elements,
         filter=body.filter,
-        page_size=body.page_size,
-        after_id=body.after,
+        page_size=page.limit,
+        after_id=page.key(),
         grant_id=body.grant_id,
         with_total=body.total,
     )
     session.commit()
-    return _page_json(page, request)
+    return _page_json(found, page)
 
 
 @router.get("/{dataset}/export")

@@ -18,8 +18,10 @@ destructions (:func:`destroy_subject_keys` is idempotent) when restoring.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
+import polars as pl
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Integer, String, any_, bindparam, select, text, update
@@ -27,7 +29,17 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from edudata.crypto.blind_index import blind_index_many
-from edudata.crypto.envelope import FORMAT_SUBJECT_KEY, HEADER, Aad, aad_list, decrypt_values, header
+from edudata.crypto.envelope import (
+    FORMAT_DATA_KEY,
+    FORMAT_SUBJECT_KEY,
+    HEADER,
+    Aad,
+    aad_list,
+    decrypt_values,
+    header,
+    key_ids,
+    open_all,
+)
 from edudata.crypto.errors import CiphertextInvalid, KeyUnavailable, SubjectDataDestroyed
 from edudata.crypto.keys import NONCE, SUBJECT_KEYS_PURPOSE, KeyManager, insert_ignoring_conflicts
 from edudata.crypto.models import SubjectKey
@@ -74,20 +86,23 @@ def _rows(session: Session, column, wanted: Iterable) -> dict:  # noqa: ANN001 -
     return found
 
 
-def _insert_keys(session: Session, rows: list[dict]) -> None:
-    """Create key rows, leaving alone any that a concurrent writer created first (ON CONFLICT DO NOTHING)."""
+def _insert_keys(session: Session, rows: list[dict]) -> dict[str, int] | None:
+    """Create key rows, leaving alone any that a concurrent writer created first (ON CONFLICT DO NOTHING).
+
+    PostgreSQL answers with the ids of the rows it inserted (``subject_ref → id``), so a bulk creation needs no
+    second read; SQLite answers ``None`` and the caller reads the rows back."""
     if not rows:
-        return
+        return {}
     if not _is_postgresql(session):
         insert_ignoring_conflicts(session, SubjectKey.__table__, rows, ["subject_ref"])
-        return
+        return None
     # One statement over arrays: psycopg's executemany would make a round of the pipeline per row.
-    session.execute(
+    result = session.execute(
         text(
             "INSERT INTO crypto_subject_key (subject_ref, data_key_id, wrapped_key, created_at) "
             "SELECT r, :data_key_id, w, :created_at "
             "FROM unnest(CAST(:refs AS VARCHAR[]), CAST(:wrapped AS BYTEA[])) AS t(r, w) "
-            "ON CONFLICT (subject_ref) DO NOTHING"
+            "ON CONFLICT (subject_ref) DO NOTHING RETURNING subject_ref, id"
         ),
         {
             "data_key_id": rows[0]["data_key_id"],
@@ -96,63 +111,106 @@ def _insert_keys(session: Session, rows: list[dict]) -> None:
             "wrapped": [r["wrapped_key"] for r in rows],
         },
     )
+    return {ref: key_id for ref, key_id in result}
 
 
-def _unwrap(keys: KeyManager, rows: Iterable) -> dict[int, AESGCM | None]:
-    """AEAD objects by subject-key id; ``None`` for a destroyed key."""
+def _unwrap_raw(keys: KeyManager, rows: Iterable) -> dict[int, bytes | None]:
+    """Raw key material by subject-key id; ``None`` for a destroyed key."""
     rows = list(rows)
     deks = keys.deks({r.data_key_id for r in rows if r.wrapped_key is not None})
-    out: dict[int, AESGCM | None] = {}
+    out: dict[int, bytes | None] = {}
     for r in rows:
         if r.wrapped_key is None:
             out[r.id] = None
             continue
         wrapped = bytes(r.wrapped_key)
         try:
-            raw = deks[r.data_key_id].aead.decrypt(wrapped[:NONCE], wrapped[NONCE:], _wrap_aad(r.subject_ref))
+            out[r.id] = deks[r.data_key_id].aead.decrypt(
+                wrapped[:NONCE], wrapped[NONCE:], _wrap_aad(r.subject_ref)
+            )
         except InvalidTag:
             raise KeyUnavailable(
                 f"个人密钥 {r.id} 无法解开（记录被篡改）",
                 f"subject key {r.id} does not unwrap (tampered record)",
             ) from None
-        out[r.id] = AESGCM(raw)
     return out
 
 
-def ensure_subject_keys(keys: KeyManager, refs: Iterable[str]) -> dict[str, tuple[int, AESGCM]]:
-    """Each person's key, creating missing ones in bulk; a destroyed person raises :class:`SubjectDataDestroyed`."""
-    wanted = set(refs)
+def _unwrap(keys: KeyManager, rows: Iterable) -> dict[int, AESGCM | None]:
+    """AEAD objects by subject-key id; ``None`` for a destroyed key."""
+    return {key_id: None if raw is None else AESGCM(raw) for key_id, raw in _unwrap_raw(keys, rows).items()}
+
+
+class SubjectKeyset(dict):
+    """People's keys prepared for sealing: ``subject_ref → (key id, raw key)``, from :func:`prepare_subjects`.
+
+    Raw bytes (about 100 bytes a person), not AEAD objects (several hundred bytes to kilobytes each in
+    ``cryptography``): a load of a million people prepares them all before its ``COPY`` starts (the database
+    connection is busy streaming then) and :func:`seal_columns` makes the AEAD objects of one chunk at a time."""
+
+
+def prepare_subjects(keys: KeyManager, refs: Iterable[str | None]) -> SubjectKeyset:
+    """Find or create, in bulk, the keys of these people (``None`` entries are skipped); a destroyed person
+    raises :class:`SubjectDataDestroyed`.
+
+    New keys: one ``os.urandom`` for all of them, wrapped under the active ``subject-keys`` data key, inserted
+    in chunks of one array statement each (PostgreSQL returns their ids, so nothing is read back)."""
+    wanted = {r for r in refs if r}
     rows = _rows(keys.session, SubjectKey.subject_ref, wanted)
     missing = sorted(wanted - rows.keys())
-    made: dict[str, tuple[bytes, AESGCM]] = {}  # ref -> (wrapped, key) for keys this call created
+    out = SubjectKeyset()
     if missing:
         dek = keys.active(SUBJECT_KEYS_PURPOSE)
         material = os.urandom((32 + NONCE) * len(missing))
         now = utcnow()
+        seal = dek.aead.encrypt
+        made: dict[str, bytes] = {}
         new = []
         for i, ref in enumerate(missing):
-            raw = material[i * 44 : i * 44 + 32]
-            nonce = material[i * 44 + 32 : i * 44 + 44]
-            wrapped = nonce + dek.aead.encrypt(nonce, raw, _wrap_aad(ref))
-            made[ref] = (wrapped, AESGCM(raw))
-            new.append({"subject_ref": ref, "data_key_id": dek.id, "wrapped_key": wrapped, "created_at": now})
+            at = i * (32 + NONCE)
+            raw, nonce = material[at : at + 32], material[at + 32 : at + 32 + NONCE]
+            made[ref] = raw
+            new.append(
+                {
+                    "subject_ref": ref,
+                    "data_key_id": dek.id,
+                    "wrapped_key": nonce + seal(nonce, raw, _wrap_aad(ref)),
+                    "created_at": now,
+                }
+            )
+        lost: list[str] = []  # created at the same moment by another writer: its key is the one stored
         for start in range(0, len(new), CHUNK):
-            _insert_keys(keys.session, new[start : start + CHUNK])
-        rows.update(_rows(keys.session, SubjectKey.subject_ref, missing))
-    for ref in wanted:
-        if rows[ref].wrapped_key is None:
-            raise SubjectDataDestroyed(ref)
-    out: dict[str, tuple[int, AESGCM]] = {}
-    others = []
-    for ref, row in rows.items():
-        mine = made.get(ref)
-        if mine is not None and bytes(row.wrapped_key) == mine[0]:
-            out[ref] = (row.id, mine[1])
-        else:  # an existing key, or one another server created at the same moment: unwrap what is stored
-            others.append(row)
-    ciphers = _unwrap(keys, others)
-    out.update({row.subject_ref: (row.id, ciphers[row.id]) for row in others})
+            part = new[start : start + CHUNK]
+            ids = _insert_keys(keys.session, part)
+            if ids is None:  # SQLite: read the chunk back and keep ours where the stored key is ours
+                stored = _rows(keys.session, SubjectKey.subject_ref, [r["subject_ref"] for r in part])
+                for r in part:
+                    row = stored[r["subject_ref"]]
+                    if bytes(row.wrapped_key or b"") == r["wrapped_key"]:
+                        out[r["subject_ref"]] = (row.id, made[r["subject_ref"]])
+                    else:
+                        rows[r["subject_ref"]] = row
+                continue
+            for r in part:
+                ref = r["subject_ref"]
+                if ref in ids:
+                    out[ref] = (ids[ref], made[ref])
+                else:
+                    lost.append(ref)
+        if lost:
+            rows.update(_rows(keys.session, SubjectKey.subject_ref, lost))
+    existing = [row for ref, row in rows.items() if ref not in out]
+    for row in existing:
+        if row.wrapped_key is None:
+            raise SubjectDataDestroyed(row.subject_ref)
+    raw = _unwrap_raw(keys, existing)
+    out.update({row.subject_ref: (row.id, raw[row.id]) for row in existing})
     return out
+
+
+def ensure_subject_keys(keys: KeyManager, refs: Iterable[str]) -> dict[str, tuple[int, AESGCM]]:
+    """Each person's key as an AEAD object, creating missing ones in bulk (:func:`prepare_subjects`)."""
+    return {ref: (key_id, AESGCM(raw)) for ref, (key_id, raw) in prepare_subjects(keys, refs).items()}
 
 
 def subject_ciphers(keys: KeyManager, key_ids: Iterable[int]) -> dict[int, AESGCM | None]:
@@ -166,29 +224,118 @@ def subject_ciphers(keys: KeyManager, key_ids: Iterable[int]) -> dict[int, AESGC
     return _unwrap(keys, rows.values())
 
 
+def _check_refs(refs: Sequence[str | None], columns: Mapping[str, Sequence[str | None]]) -> set[str]:
+    """The people the values are about; every present value needs its person."""
+    people: set[str] = set()
+    for name, values in columns.items():
+        if len(values) != len(refs):
+            raise ValueError(f"{len(refs)} subject references for {len(values)} values of {name}")
+        for ref, value in zip(refs, values, strict=True):
+            if value is None:
+                continue
+            if not ref:
+                raise ValueError("every encrypted value needs the reference of the person it is about")
+            people.add(ref)
+    return people
+
+
+def seal_columns(
+    keys: KeyManager,
+    refs: Sequence[str | None],
+    columns: Mapping[str, Sequence[str | None]],
+    aads: Mapping[str, Aad] | None = None,
+    prepared: SubjectKeyset | None = None,
+) -> dict[str, list[bytes | None]]:
+    """Encrypt several columns of the same rows, ``columns[name][i]`` under the key of person ``refs[i]``.
+
+    The primitive of per-subject encryption (crypto-shredding, Art. 35-36): arrays in, a ciphertext column per
+    name out, in the envelope format of :mod:`edudata.crypto.envelope` (format 2, the person's key id in the
+    header), so :func:`edudata.crypto.envelope.decrypt_values` / :func:`open_columns` read them back. The
+    people's keys are found or created in bulk **once** for all columns; per column there is one
+    ``os.urandom`` for the nonces and one AES-GCM call per value (``cryptography`` has no batch AEAD call).
+    ``aads[name]`` binds a column's values to their place (e.g. ``b"student_basic.SJHM"``); ``None`` values
+    stay ``None``. Call it with chunks of some 10,000–100,000 rows; ``prepared`` (from :func:`prepare_subjects`
+    over all the rows of a load) makes the call touch no database at all."""
+    people = _check_refs(refs, columns)
+    if prepared is None:
+        prepared = prepare_subjects(keys, people) if people else SubjectKeyset()
+    elif people - prepared.keys():
+        raise ValueError(f"{len(people - prepared.keys())} people's keys were not prepared")
+    heads = {ref: header(FORMAT_SUBJECT_KEY, prepared[ref][0]) for ref in people}
+    sealers = {ref: AESGCM(prepared[ref][1]).encrypt for ref in people}  # one key schedule a person a call
+    out: dict[str, list[bytes | None]] = {}
+    for name, values in columns.items():
+        column_aads = aad_list((aads or {}).get(name), len(values))
+        nonces = os.urandom(NONCE * len(values))
+        sealed: list[bytes | None] = []
+        append = sealed.append
+        for i, (ref, value) in enumerate(zip(refs, values, strict=True)):
+            if value is None:
+                append(None)
+                continue
+            if type(value) is not str:
+                raise TypeError(f"encrypted values are text, got {type(value).__name__}")
+            head, nonce = heads[ref], nonces[i * NONCE : i * NONCE + NONCE]
+            append(head + nonce + sealers[ref](nonce, value.encode(), head + column_aads[i]))
+        out[name] = sealed
+    return out
+
+
+def open_columns(
+    keys: KeyManager,
+    columns: Mapping[str, Sequence[bytes | None]],
+    aads: Mapping[str, Aad] | None = None,
+    *,
+    on_destroyed: Literal["raise", "none"] = "none",
+) -> dict[str, list[str | None]]:
+    """The reverse of :func:`seal_columns`: each column decrypted, every key involved loaded and unwrapped once
+    for all columns. A destroyed person's values read as ``None`` (or raise :class:`SubjectDataDestroyed` with
+    ``on_destroyed="raise"``); any other failure raises :class:`CiphertextInvalid`. Values under a data key
+    (format 1) decrypt too, so a column half re-sealed reads whole."""
+    heads: set[bytes] = set()
+    for values in columns.values():
+        heads.update(bytes(v[:HEADER]) for v in values if v is not None)
+    found: dict[bytes, AESGCM | None] = {}
+
+    def resolve(wanted: set[bytes]) -> dict[bytes, AESGCM | None]:
+        if not found and heads:
+            by_subject = key_ids(heads, FORMAT_SUBJECT_KEY)
+            if by_subject:
+                ciphers = subject_ciphers(keys, by_subject)
+                found.update({head: ciphers[key_id] for key_id, head in by_subject.items()})
+            by_key = key_ids(heads, FORMAT_DATA_KEY)
+            if by_key:
+                deks = keys.deks(by_key)
+                found.update({head: deks[key_id].aead for key_id, head in by_key.items()})
+        return {h: found[h] for h in wanted if h in found}
+
+    return {
+        name: open_all(values, aad_list((aads or {}).get(name), len(values)), resolve, on_destroyed)
+        for name, values in columns.items()
+    }
+
+
+def seal_series(keys: KeyManager, refs: pl.Series, values: pl.Series, aad: bytes = b"") -> pl.Series:
+    """:func:`seal_columns` for one Polars column: text values (``null`` and ``""`` stay ``null``) → Binary."""
+    clear = values.cast(pl.String)
+    clear = pl.select(pl.when(clear != "").then(clear)).to_series().to_list()
+    sealed = seal_columns(keys, refs.cast(pl.String).to_list(), {"v": clear}, {"v": aad})["v"]
+    return pl.Series(values.name, sealed, dtype=pl.Binary)
+
+
+def open_series(
+    keys: KeyManager, values: pl.Series, aad: bytes = b"", *, on_destroyed: Literal["raise", "none"] = "none"
+) -> pl.Series:
+    """:func:`open_columns` for one Polars Binary column → String (a destroyed person's values → ``null``)."""
+    opened = open_columns(keys, {"v": values.to_list()}, {"v": aad}, on_destroyed=on_destroyed)["v"]
+    return pl.Series(values.name, opened, dtype=pl.String)
+
+
 def encrypt_for_subjects(
     keys: KeyManager, refs: Sequence[str | None], values: Sequence[str | None], aad: Aad = None
 ) -> list[bytes | None]:
-    """Encrypt ``values[i]`` under the key of person ``refs[i]`` (a column of a million rows in chunks)."""
-    if len(refs) != len(values):
-        raise ValueError(f"{len(refs)} subject references for {len(values)} values")
-    aads = aad_list(aad, len(values))
-    for ref, value in zip(refs, values, strict=True):
-        if value is not None and not ref:
-            raise ValueError("every encrypted value needs the reference of the person it is about")
-    ciphers = ensure_subject_keys(keys, {r for r, v in zip(refs, values, strict=True) if v is not None})
-    heads = {ref: header(FORMAT_SUBJECT_KEY, key_id) for ref, (key_id, _) in ciphers.items()}
-    nonces = os.urandom(NONCE * len(values))
-    out: list[bytes | None] = []
-    for i, (ref, value) in enumerate(zip(refs, values, strict=True)):
-        if value is None:
-            out.append(None)
-            continue
-        if not isinstance(value, str):
-            raise TypeError(f"encrypted values are text, got {type(value).__name__}")
-        head, nonce = heads[ref], nonces[i * NONCE : i * NONCE + NONCE]
-        out.append(head + nonce + ciphers[ref][1].encrypt(nonce, value.encode(), head + aads[i]))
-    return out
+    """Encrypt ``values[i]`` under the key of person ``refs[i]`` (one column; :func:`seal_columns` for more)."""
+    return seal_columns(keys, refs, {"v": values}, {"v": aad})["v"]
 
 
 def encrypt_for_subject(

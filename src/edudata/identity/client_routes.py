@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from edudata.api.deps import client_address, get_session
 from edudata.api.paging import Page, PageQuery, paginate_list, paging
@@ -20,6 +21,7 @@ from edudata.db import commit
 from edudata.errors import EduDataError, NotAuthenticated, ValidationFailed
 from edudata.identity import clients
 from edudata.identity.actions import audit
+from edudata.identity.deps import form_data
 from edudata.identity.principal import Principal
 from edudata.identity.tokens import issue_token
 from edudata.org.models import Account, Unit
@@ -46,10 +48,9 @@ def _basic(header: str) -> tuple[str, str] | None:
 
 
 @router.post("/oauth/token", response_model=TokenAnswer)
-async def client_credentials_token(request: Request) -> TokenAnswer:
+def client_credentials_token(request: Request, form: FormData = Depends(form_data)) -> TokenAnswer:
     """OAuth2 client credentials (RFC 6749 §4.4): ``grant_type=client_credentials`` with the client id and
     secret in HTTP Basic or the form; answers a bearer token of the service account. 401 ``invalid_client``."""
-    form = await request.form()
     grant = form.get("grant_type")
     if grant != "client_credentials":
         raise ValidationFailed("仅支持 client_credentials 授权方式", "only grant_type=client_credentials is supported",

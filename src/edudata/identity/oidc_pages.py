@@ -14,11 +14,13 @@ import json
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.audit.service import record, record_now
 from edudata.errors import EduDataError, NotAuthenticated, NotFound
 from edudata.identity import csrf, oidc
+from edudata.identity.deps import form_data
 from edudata.identity.sso import map_identity, sso_login
 from edudata.identity.sso_pages import base_url, refusal_page, safe_next, start_session
 from edudata.identity.tokens import revoke_sso_sessions
@@ -104,12 +106,11 @@ class LogoutTokenRefused(EduDataError):
 
 
 @router.post("/login/oidc/backchannel-logout")
-async def oidc_backchannel_logout(request: Request) -> Response:
+def oidc_backchannel_logout(request: Request, form: FormData = Depends(form_data)) -> Response:
     """The provider's back-channel logout (Art. 54): end the sessions its ``sid`` opened. Sent server to server,
     so no CSRF token; the logout token's signature (the provider's JWKS) is what makes it believable, and it
     can only end sessions. A refused token is audited and answered 400, as the specification asks."""
     _on(request)
-    form = await request.form()
     token = form.get("logout_token")
     address = client_address(request)
     request_id = getattr(request.state, "request_id", None)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import client_address, get_session
+from edudata.api.models import Out
 from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.clock import UtcDateTime
@@ -82,7 +83,36 @@ def logout(
     return Response(status_code=204)
 
 
-def _me(principal: Principal, account: Account) -> dict:
+class RoleName(Out):
+    zh: str
+    en: str
+
+
+class MeOut(Out):
+    """Who the caller is (Art. 54): account, unit, roles with their names, second factor, how they signed in."""
+
+    account_id: int
+    username: str
+    display_name: str | None
+    unit_code: str | None
+    unit_name: str | None
+    roles: list[str]
+    role_names: dict[str, RoleName]
+    totp_enabled: bool
+    email: str | None
+    via: str | None
+
+
+class TotpEnrolment(Out):
+    secret: str = Field(description="shown this once / 仅显示一次")
+    otpauth_uri: str
+
+
+class TotpEnabled(Out):
+    totp_enabled: bool
+
+
+def _me(principal: Principal, account: Account) -> dict[str, Any]:
     return {
         "account_id": principal.account_id,
         "username": principal.username,
@@ -97,7 +127,7 @@ def _me(principal: Principal, account: Account) -> dict:
     }
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut)
 def me(
     session: Session = Depends(get_session), principal: Principal = Depends(allow("identity.account.self"))
 ) -> dict:
@@ -109,7 +139,7 @@ class EmailChange(_Body):
     email: str | None = Field(None, max_length=254)  # null or "" clears it
 
 
-@router.put("/me/email")
+@router.put("/me/email", response_model=MeOut)
 def change_email(
     body: EmailChange,
     request: Request,
@@ -128,7 +158,7 @@ class TotpConfirm(_Body):
     code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
 
 
-@router.post("/me/totp", status_code=201)
+@router.post("/me/totp", status_code=201, response_model=TotpEnrolment)
 def enrol_totp(
     request: Request,
     session: Session = Depends(get_session),
@@ -141,7 +171,7 @@ def enrol_totp(
     return {"secret": secret, "otpauth_uri": uri}
 
 
-@router.post("/me/totp/confirm")
+@router.post("/me/totp/confirm", response_model=TotpEnabled)
 def confirm_totp(
     body: TotpConfirm,
     request: Request,

@@ -12,12 +12,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from edudata.api.deps import client_address, get_session, secure_cookies
 from edudata.audit.service import record
 from edudata.errors import EduDataError, NotFound
 from edudata.identity import cas
 from edudata.identity.actions import refused
+from edudata.identity.deps import form_data
 from edudata.identity.sso import map_identity, sso_login
 from edudata.identity.tokens import SESSION_COOKIE, open_session, revoke_session, revoke_sso_sessions
 from edudata.org.models import Account
@@ -125,12 +127,11 @@ def cas_callback(
 
 
 @router.post("/login/cas/callback")
-async def cas_single_logout(request: Request) -> Response:
+def cas_single_logout(request: Request, form: FormData = Depends(form_data)) -> Response:
     """The CAS server's single logout (SLO): end the sessions its ticket opened. Sent server to server, so no
     CSRF token; it can only end sessions, and only one whose ticket — a one-time secret — it names."""
     if not request.app.state.settings.cas_url:
         return Response(status_code=404)
-    form = await request.form()
     message = form.get("logoutRequest")
     ticket = cas.logout_ticket(message if isinstance(message, str) else "")
     if ticket:

@@ -21,6 +21,7 @@ from edudata.audit import service as audit
 from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.ingest import jobs, mappings, pull, quality, retention, review, service, snapshots
+from edudata.ingest.answers import BatchOut, ConnectionOut, IssueOut, MappingOut, RuleOut, VersionOut
 from edudata.ingest.models import Batch, Job, Rule, Source
 from edudata.ingest.uploads import SealedUploadRoute
 from edudata.policy import allowed, require
@@ -39,7 +40,7 @@ def visible_batch(session: Session, who: Principal, code: str) -> Batch:
     return batch
 
 
-@router.post("/{dataset}/batches", status_code=201)
+@router.post("/{dataset}/batches", status_code=201, response_model=BatchOut)
 def upload_batch(
     dataset: str,
     request: Request,
@@ -62,7 +63,7 @@ def upload_batch(
     return quality.batch_view(batch)
 
 
-@router.get("/batches", response_model=Page[dict[str, Any]])
+@router.get("/batches", response_model=Page[BatchOut])
 def list_batches(
     dataset: str | None = Query(None, max_length=64),
     status: str | None = Query(None, max_length=16),
@@ -82,14 +83,14 @@ def list_batches(
     return paginate(session, stmt, page, quality.batch_view)
 
 
-@router.get("/batches/{code}")
+@router.get("/batches/{code}", response_model=BatchOut)
 def get_batch(
     code: str, who: Principal = Depends(allow("ingest.batch.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     return quality.batch_view(visible_batch(session, who, code))
 
 
-class IssuePage(Page[dict[str, Any]]):
+class IssuePage(Page[IssueOut]):
     batch: str
 
 
@@ -136,7 +137,7 @@ class ReviewIn(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
-@router.post("/batches/{code}/review")
+@router.post("/batches/{code}/review", response_model=BatchOut)
 def review_batch(
     code: str,
     body: ReviewIn,
@@ -158,7 +159,7 @@ def review_batch(
     return quality.batch_view(batch)
 
 
-@router.get("/{dataset}/versions", response_model=Page[dict[str, Any]])
+@router.get("/{dataset}/versions", response_model=Page[VersionOut])
 def list_versions(
     dataset: str,
     page: PageQuery = Depends(paging(100, 1000)),
@@ -269,7 +270,7 @@ def _check_params(body: RuleIn) -> None:
         raise ValidationFailed("规则参数不正确", f"invalid parameters for a {body.kind} rule", field="params")
 
 
-@router.get("/{dataset}/rules", response_model=Page[dict[str, Any]])
+@router.get("/{dataset}/rules", response_model=Page[RuleOut])
 def list_rules(
     dataset: str,
     page: PageQuery = Depends(paging(100, 1000)),
@@ -301,7 +302,7 @@ def save_mappings(
     return {"dataset": dataset, "saved": saved}
 
 
-class MappingPage(Page[dict[str, Any]]):
+class MappingPage(Page[MappingOut]):
     dataset: str
 
 
@@ -415,7 +416,7 @@ class SourceMappingIn(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict, max_length=500)
 
 
-@router.get("/connections", response_model=Page[dict[str, str]])
+@router.get("/connections", response_model=Page[ConnectionOut])
 def list_connections(
     request: Request,
     page: PageQuery = Depends(paging(100, 1000)),

@@ -18,6 +18,7 @@ from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.ingest import quality, rows
+from edudata.ingest.answers import BatchOut
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
 
@@ -27,12 +28,16 @@ class RowsBody(BaseModel):
     rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=5000)
 
 
+class RowChangeOut(BatchOut):
+    id: int = Field(description="the changed row / 被更改的记录")
+
+
 class ChangesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     changes: dict[str, Any] = Field(..., min_length=1)
 
 
-@router.post("/{dataset}/rows", status_code=202)
+@router.post("/{dataset}/rows", status_code=202, response_model=BatchOut)
 def insert_records(
     dataset: str,
     body: RowsBody,
@@ -46,7 +51,7 @@ def insert_records(
     return quality.batch_view(batch)
 
 
-@router.patch("/{dataset}/rows/{row_id}", status_code=202)
+@router.patch("/{dataset}/rows/{row_id}", status_code=202, response_model=RowChangeOut)
 def update_record(
     dataset: str,
     row_id: int,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from edudata.db import Base, utcnow
@@ -38,6 +38,69 @@ class InspectionRun(Base):
     open_count: Mapped[int] = mapped_column(Integer, default=0)
     resolved_count: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the leadership group's notice (检查通知, Art. 61) this run carries out, if any
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("inspect_notice.id"), nullable=True, index=True)
+
+
+class InspectionContent(Base):
+    """The inspection's content as the leadership group set it (Art. 61): the checks inspections run. The
+    newest row is in force; earlier ones are the history. Statutory checks are always in it."""
+
+    __tablename__ = "inspect_content"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checks: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(150))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InspectionNotice(Base):
+    """An inspection notice (检查通知) the leadership group issues (Art. 61): mode, checks, units, period, text."""
+
+    __tablename__ = "inspect_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16))
+    checks: Mapped[list[str]] = mapped_column(JSON)
+    units: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    issued_by: Mapped[str] = mapped_column(String(150))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Escalation(Base):
+    """A finding passed to the discipline inspection and supervision body (移交纪检监察, Art. 64), on record."""
+
+    __tablename__ = "inspect_escalation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("inspect_finding.id"), index=True)
+    referred_to: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    escalated_by: Mapped[str] = mapped_column(String(150))
+    escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Interview(Base):
+    """An interview (约谈, Art. 67): when, who interviewed whom, of which unit, about which findings, outcome."""
+
+    __tablename__ = "inspect_interview"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    interviewers: Mapped[list[str]] = mapped_column(JSON)
+    interviewees: Mapped[list[str]] = mapped_column(JSON)
+    finding_ids: Mapped[list[int]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(150))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Finding(Base):
@@ -78,6 +141,8 @@ class Finding(Base):
     closed_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
+    #: how many times a run saw it again right after the previous inspection covering it saw it (重复出现)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class FindingObservation(Base):
@@ -90,3 +155,5 @@ class FindingObservation(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("inspect_run.id"), index=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("inspect_finding.id"), index=True)
     change: Mapped[str] = mapped_column(String(16))
+    #: seen by this run and by the previous run covering its check and unit: a repeat finding
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,6 +7,7 @@ changes nothing. Lists page, sort and filter through the query string, so every 
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,11 +22,11 @@ from edudata.audit.service import record
 from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.db import commit
-from edudata.errors import EduDataError
+from edudata.errors import EduDataError, ValidationFailed
 from edudata.identity.actions import refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
-from edudata.inspect import service
+from edudata.inspect import oversight, service
 from edudata.inspect.findings import STATUSES, list_findings, responsible_unit, visible_finding
 from edudata.inspect.registry import SEVERITY_NAMES, all_checks, article_label
 from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
@@ -247,6 +248,9 @@ def _finding_page(
             "f": finding_dict(finding, today_in_china(), unit_names(session)),
             "units": [u for u in list_units(session) if u.unit_type != "school"],
             "may_office": allowed(principal, "inspect.finding.assign"),
+            "may_escalate": allowed(principal, "inspect.finding.escalate"),
+            "escalations": oversight.escalations_of(session, finding.id),
+            "interviews": oversight.interviews(session, finding.id),
             "may_answer": allowed(principal, "inspect.finding.answer", unit_code=responsible_unit(finding)),
             **ctx,
         },
@@ -279,6 +283,11 @@ def _act(
                 form_text(form, "unit_code") or None,
                 form_text(form, "deadline") or None,
             )
+        elif action == "escalate":
+            oversight.escalate(
+                session, principal, finding.id, reason=form_text(form, "reason"),
+                referred_to=form_text(form, "referred_to"), reference=form_text(form, "reference"),
+            )  # fmt: skip
         elif action == "answer":
             service.answer(session, principal, finding, form_text(form, "answer"))
         else:
@@ -286,8 +295,12 @@ def _act(
         commit(session)
     except EduDataError as err:
         refused(request, session, err)
-        values = {k: form_text(form, k) for k in ("unit_code", "deadline", "answer", "evidence")}
-        field = err.field or {"assign": "unit_code", "answer": "answer", "close": "evidence"}[action]
+        values = {k: form_text(form, k) for k in ("unit_code", "deadline", "answer", "evidence", "reason",
+                                                  "referred_to", "reference")}  # fmt: skip
+        field = (
+            err.field
+            or {"assign": "unit_code", "answer": "answer", "close": "evidence", "escalate": "reason"}[action]
+        )
         return _finding_page(
             request,
             session,
@@ -316,3 +329,100 @@ def answer_form(finding_id: int, request: Request, form: FormData = Depends(form
 def close_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
                principal: Principal = Depends(allow("inspect.finding.assign")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
     return _act(request, session, principal, finding_id, "close", form)
+
+
+@router.post("/inspect/findings/{finding_id}/escalate", dependencies=[Depends(verify_csrf)])
+def escalate_form(finding_id: int, request: Request, form: FormData = Depends(form_data),
+                  principal: Principal = Depends(allow("inspect.finding.escalate")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    return _act(request, session, principal, finding_id, "escalate", form)
+
+
+# ---- the leadership group's content and notices (Art. 61), interviews (Art. 67)
+
+
+def _oversight(
+    request: Request, session: Session, principal: Principal, status: int = 200, **ctx: Any
+) -> Response:
+    ctx.setdefault("errors", {})
+    ctx.setdefault("values", {})
+    return _render(
+        request,
+        principal,
+        "inspect/oversight.html",
+        {
+            "content": oversight.content_dict(session),
+            "notices": [oversight.notice_dict(n) for n in oversight.notices(session)],
+            "interviews": oversight.interviews(session),
+            "units": [u for u in list_units(session) if u.unit_type != "school"],
+            "may_set": allowed(principal, "inspect.content.set"),
+            "may_issue": allowed(principal, "inspect.notice.issue"),
+            "may_interview": allowed(principal, "inspect.interview.record"),
+            "may_run": allowed(principal, "inspect.run"),
+            **ctx,
+        },
+        status,
+    )
+
+
+@router.get("/inspect/oversight")
+def oversight_page(
+    request: Request,
+    principal: Principal = Depends(allow("inspect.report.read")),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The inspection content, the notices and the interviews on one page (Art. 61, 67)."""
+    return _oversight(request, session, principal, done=request.query_params.get("done", "")[:16])
+
+
+def _oversight_act(request: Request, session: Session, principal: Principal, form: FormData, action: str,
+                   change: Any) -> Response:  # fmt: skip
+    try:
+        change()
+        commit(session)
+    except EduDataError as err:
+        refused(request, session, err)
+        values = {k: form_text(form, k) for k in form.keys()}  # noqa: SIM118 - FormData
+        return _oversight(
+            request, session, principal, err.status, errors={f"{action}.{err.field or 'form'}": (err.zh, err.en)},
+            values=values,
+        )  # fmt: skip
+    return RedirectResponse(f"/inspect/oversight?done={action}", status_code=303)
+
+
+def _day(form: FormData, name: str) -> date:
+    try:
+        return date.fromisoformat(form_text(form, name))
+    except ValueError:
+        raise ValidationFailed("应为日期（YYYY-MM-DD）", "a date (YYYY-MM-DD)", field=name) from None
+
+
+@router.post("/inspect/content", dependencies=[Depends(verify_csrf)])
+def content_form(request: Request, form: FormData = Depends(form_data),
+                 principal: Principal = Depends(allow("inspect.content.set")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    checks = [c for c in form.getlist("checks") if isinstance(c, str)][:200]
+    return _oversight_act(request, session, principal, form, "content",
+                          lambda: oversight.set_content(session, principal, checks, form_text(form, "note")))  # fmt: skip
+
+
+@router.post("/inspect/notices", dependencies=[Depends(verify_csrf)])
+def notice_form(request: Request, form: FormData = Depends(form_data),
+                principal: Principal = Depends(allow("inspect.notice.issue")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    checks = [c for c in form.getlist("checks") if isinstance(c, str)][:200]
+    units = [u for u in form.getlist("units") if isinstance(u, str)][:500]
+    return _oversight_act(request, session, principal, form, "notice", lambda: oversight.issue_notice(
+        session, principal, title=form_text(form, "title"), mode=form_text(form, "mode"), body=form_text(form, "body"),
+        starts_on=_day(form, "starts_on"), ends_on=_day(form, "ends_on"), checks=checks or None, units=units or None,
+    ))  # fmt: skip
+
+
+@router.post("/inspect/interviews", dependencies=[Depends(verify_csrf)])
+def interview_form(request: Request, form: FormData = Depends(form_data),
+                   principal: Principal = Depends(allow("inspect.interview.record")), session: Session = Depends(get_session)) -> Response:  # fmt: skip
+    ids = [
+        int(i) for i in form_text(form, "finding_ids").replace("，", ",").split(",") if i.strip().isdigit()
+    ][:50]
+    return _oversight_act(request, session, principal, form, "interview", lambda: oversight.record_interview(
+        session, principal, held_on=_day(form, "held_on"), unit_code=form_text(form, "unit_code"),
+        interviewers=form_text(form, "interviewers"), interviewees=form_text(form, "interviewees"),
+        subject=form_text(form, "subject"), outcome=form_text(form, "outcome"), finding_ids=ids,
+    ))  # fmt: skip

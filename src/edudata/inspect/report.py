@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.inspect.findings import STATUSES
-from edudata.inspect.models import Finding, InspectionRun
+from edudata.inspect.models import Finding, FindingObservation, InspectionRun
 from edudata.inspect.registry import SEVERITY_NAMES, all_checks, article_label
 from edudata.inspect.runs import MODES, overdue, run_changes
 from edudata.org.models import Unit
@@ -46,6 +46,7 @@ def finding_dict(
         "first_run_id": f.first_run_id,
         "resolved_run_id": f.resolved_run_id,
         "reopened": f.reopened,
+        "repeat_count": f.repeat_count or 0,
     }
 
 
@@ -56,6 +57,13 @@ def unit_names(session: Session) -> dict[str, tuple[str, str]]:
 def build_report(session: Session, run: InspectionRun, today: date) -> dict[str, Any]:
     """Everything the report shows, as plain data (the JSON form and the input of both renderings)."""
     changes = run_changes(session, run.id)
+    repeats = set(
+        session.scalars(
+            select(FindingObservation.finding_id).where(
+                FindingObservation.run_id == run.id, FindingObservation.repeat.is_(True)
+            )
+        )
+    )
     names = unit_names(session)
     checks = {c.code: c for c in all_checks()}
     current = changes["new"] + changes["open"]
@@ -99,6 +107,7 @@ def build_report(session: Session, run: InspectionRun, today: date) -> dict[str,
             "units": run.units,
             "seed": run.seed,
             "error": run.error,
+            "notice_id": run.notice_id,
         },
         "counts": {
             "new": run.new_count,
@@ -106,6 +115,7 @@ def build_report(session: Session, run: InspectionRun, today: date) -> dict[str,
             "resolved": run.resolved_count,
             "current": len(current),
         },
+        "repeats": len(repeats),
         "checks": articles,
         "by_article": [
             {"article": a, "article_zh": article_label(a)[0], **dict(by_article[a])}
@@ -125,7 +135,10 @@ def build_report(session: Session, run: InspectionRun, today: date) -> dict[str,
             }
             for u in sorted(by_unit)
         ],
-        "findings": {k: [finding_dict(f, today, names) for f in v] for k, v in changes.items()},
+        "findings": {
+            k: [{**finding_dict(f, today, names), "repeat": f.id in repeats} for f in v]
+            for k, v in changes.items()
+        },
         "severity_names": SEVERITY_NAMES,
         "status_names": STATUSES,
     }

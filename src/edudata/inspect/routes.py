@@ -5,6 +5,7 @@ Every run, assignment, answer and closure is audited; reading a report is audite
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session, get_settings_dep
+from edudata.api.models import Out
 from edudata.api.paging import Page, PageQuery, page_of, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record
@@ -20,7 +22,7 @@ from edudata.clock import today_in_china
 from edudata.config import Settings
 from edudata.db import commit
 from edudata.identity.principal import Principal
-from edudata.inspect import service
+from edudata.inspect import oversight, service
 from edudata.inspect.findings import list_findings, visible_finding
 from edudata.inspect.models import InspectionRun
 from edudata.inspect.registry import all_checks, article_label
@@ -40,6 +42,38 @@ class RunIn(_Body):
     units: list[str] | None = Field(None, max_length=500)
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
     title: str = Field("", max_length=200)
+    notice_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ContentIn(_Body):
+    checks: list[str] = Field(max_length=200)
+    note: str = Field("", max_length=1000)
+
+
+class NoticeIn(_Body):
+    title: str = Field(min_length=1, max_length=200)
+    mode: Literal["special", "year_end"]
+    body: str = Field(min_length=1, max_length=4000)
+    starts_on: date
+    ends_on: date
+    checks: list[str] | None = Field(None, max_length=200)
+    units: list[str] | None = Field(None, max_length=500)
+
+
+class EscalateIn(_Body):
+    reason: str = Field(min_length=1, max_length=4000)
+    referred_to: str = Field("", max_length=200)
+    reference: str = Field("", max_length=200)
+
+
+class InterviewIn(_Body):
+    held_on: date
+    unit_code: str = Field(min_length=1, max_length=32)
+    interviewers: list[str] = Field(min_length=1, max_length=30)
+    interviewees: list[str] = Field(min_length=1, max_length=30)
+    subject: str = Field(min_length=1, max_length=500)
+    outcome: str = Field(min_length=1, max_length=4000)
+    finding_ids: list[int] = Field(default_factory=list, max_length=50)
 
 
 class AssignIn(_Body):
@@ -59,7 +93,33 @@ def _rid(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-@router.get("/checks", response_model=Page[dict[str, Any]])
+class CheckOut(Out):
+    """A registered check: the article it enforces, its severity and scope."""
+
+    code: str
+    article: str
+    article_zh: str
+    title_zh: str
+    title_en: str
+    severity: str
+    scope: str
+    doc: str | None
+
+
+class RunOut(Out):
+    """An inspection run and its counts of new, open and resolved findings."""
+
+    id: int
+    mode: str
+    status: str
+    started_at: str
+    started_by: str | None
+    new: int | None
+    open: int | None
+    resolved: int | None
+
+
+@router.get("/checks", response_model=Page[CheckOut])
 def checks(
     page: PageQuery = Depends(paging(100, 500)), principal: Principal = Depends(allow("inspect.finding.read"))
 ) -> dict[str, Any]:
@@ -91,14 +151,14 @@ def start_run(
     """Run an inspection now (office administrators): daily spot check, special check or year-end check."""
     run = service.start_run(
         session, principal, body.mode, checks=body.checks, units=body.units, seed=body.seed, title=body.title,
-        settings=settings,
+        settings=settings, notice_id=body.notice_id,
     )  # fmt: skip
     report = build_report(session, run, today_in_china())
     commit(session)
     return report
 
 
-@router.get("/runs", response_model=Page[dict[str, Any]])
+@router.get("/runs", response_model=Page[RunOut])
 def runs(
     principal: Principal = Depends(allow("inspect.report.read")),
     session: Session = Depends(get_session),
@@ -194,9 +254,13 @@ def finding(
     principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    return finding_dict(
-        visible_finding(session, principal, finding_id), today_in_china(), unit_names(session)
-    )
+    return {
+        **finding_dict(
+            visible_finding(session, principal, finding_id), today_in_china(), unit_names(session)
+        ),
+        "escalations": oversight.escalations_of(session, finding_id),
+        "interviews": oversight.interviews(session, finding_id),
+    }
 
 
 @router.post("/findings/{finding_id}/assign")
@@ -232,3 +296,96 @@ def close(
     f = service.close(session, principal, visible_finding(session, principal, finding_id), body.evidence)
     commit(session)
     return finding_dict(f, today_in_china())
+
+
+# ---- the leadership group's content and notices (Art. 61), escalation (Art. 64), interviews (Art. 67)
+
+
+@router.get("/content")
+def content(
+    principal: Principal = Depends(allow("inspect.report.read")), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """The inspection content in force: every check, whether it is in, and whether it is statutory."""
+    return oversight.content_dict(session)
+
+
+@router.put("/content")
+def set_content(
+    body: ContentIn,
+    principal: Principal = Depends(allow("inspect.content.set")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The leadership group sets which checks inspections run; statutory checks cannot be left out."""
+    oversight.set_content(session, principal, body.checks, body.note)
+    commit(session)
+    return oversight.content_dict(session)
+
+
+@router.get("/notices", response_model=Page[dict[str, Any]])
+def notices(
+    page: PageQuery = Depends(paging(50, 500)),
+    principal: Principal = Depends(allow("inspect.report.read")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The leadership group's inspection notices, newest first."""
+    return paginate_list(oversight.notices(session), page, oversight.notice_dict)
+
+
+@router.post("/notices", status_code=201)
+def issue_notice(
+    body: NoticeIn,
+    principal: Principal = Depends(allow("inspect.notice.issue")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The leadership group issues an inspection notice (检查通知); the office's run carries it out."""
+    notice = oversight.issue_notice(
+        session, principal, title=body.title, mode=body.mode, body=body.body, starts_on=body.starts_on,
+        ends_on=body.ends_on, checks=body.checks, units=body.units,
+    )  # fmt: skip
+    commit(session)
+    return oversight.notice_dict(notice)
+
+
+@router.post("/findings/{finding_id}/escalate", status_code=201)
+def escalate(
+    finding_id: int,
+    body: EscalateIn,
+    principal: Principal = Depends(allow("inspect.finding.escalate")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Pass a finding to 纪检监察 (Art. 64) with the reason and the reference, on record."""
+    oversight.escalate(
+        session,
+        principal,
+        finding_id,
+        reason=body.reason,
+        referred_to=body.referred_to,
+        reference=body.reference,
+    )
+    commit(session)
+    return {"finding_id": finding_id, "escalations": oversight.escalations_of(session, finding_id)}
+
+
+@router.get("/interviews", response_model=Page[dict[str, Any]])
+def interviews(
+    page: PageQuery = Depends(paging(50, 500)),
+    principal: Principal = Depends(allow("inspect.report.read")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Interviews (约谈), the latest first."""
+    return paginate_list(oversight.interviews(session), page)
+
+
+@router.post("/interviews", status_code=201)
+def record_interview(
+    body: InterviewIn,
+    principal: Principal = Depends(allow("inspect.interview.record")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Record an interview (约谈, Art. 67): date, unit, people on both sides, findings, outcome."""
+    row = oversight.record_interview(
+        session, principal, held_on=body.held_on, unit_code=body.unit_code, interviewers=body.interviewers,
+        interviewees=body.interviewees, subject=body.subject, outcome=body.outcome, finding_ids=body.finding_ids,
+    )  # fmt: skip
+    commit(session)
+    return next(i for i in oversight.interviews(session) if i["id"] == row.id)

@@ -27,6 +27,7 @@ from edudata.config import Settings
 from edudata.db import utcnow
 from edudata.errors import NotFound, ValidationFailed
 from edudata.inspect.models import Finding, FindingObservation, InspectionRun
+from edudata.inspect.oversight import enabled_checks, within_content
 from edudata.inspect.registry import DEADLINE_DAYS, Check, CheckContext, Hit, get_checks
 from edudata.org.models import Unit, UnitType
 
@@ -88,18 +89,21 @@ def plan(
             "mode must be daily, special or year_end",
             field="mode",
         )
+    # Every mode runs within the content the leadership group set (Art. 61; all checks until it sets one).
+    content = enabled_checks(session)
     if mode == "year_end":
-        return RunScope(get_checks(None), None, None)
+        return RunScope(content, None, None)
     if mode == "special":
         if not checks and not units:
             raise ValidationFailed(
                 "专项检查须选择检查项或单位", "a special check needs chosen checks or units", field="checks"
             )
-        chosen = get_checks(checks) if checks else get_checks(None)
+        chosen = get_checks(checks) if checks else content
+        within_content(session, [c.code for c in chosen])
         return RunScope(chosen, _check_units(session, units) if units else None, None)
     seed = seed if seed is not None else secrets.randbelow(2**31)
     rng = random.Random(seed)
-    every = get_checks(None)
+    every = content
     picked = rng.sample(every, max(1, math.ceil(len(every) * DAILY_CHECK_SHARE))) if every else []
     all_units = _unit_codes(session)
     sample = rng.sample(all_units, max(1, math.ceil(len(all_units) * DAILY_UNIT_SHARE))) if all_units else []
@@ -128,10 +132,13 @@ def run_inspection(
     now: datetime | None = None,
     settings: Settings | None = None,
     title: str = "",
+    notice_id: int | None = None,
 ) -> InspectionRun:
-    """Run an inspection and store its findings; a check that fails is named in ``error`` and resolves nothing."""
+    """Run an inspection and store its findings; a check that fails is named in ``error`` and resolves nothing.
+    A finding this run sees that the previous run covering its check and unit also saw is marked a repeat."""
     scope = plan(session, mode, checks, units, seed)
     now = now or utcnow()
+    history = _history(session)
     run = InspectionRun(
         mode=mode,
         status="running",
@@ -144,6 +151,7 @@ def run_inspection(
         new_count=0,
         open_count=0,
         resolved_count=0,
+        notice_id=notice_id,
     )
     session.add(run)
     session.flush()
@@ -163,7 +171,7 @@ def run_inspection(
         except Exception as err:  # noqa: BLE001 - one broken check must not hide the others' findings
             failed.append(f"{check.code}: {type(err).__name__}: {str(err)[:200]}")
             continue
-        _record(session, run, check, hits, unit_set, now)
+        _record(session, run, check, hits, unit_set, now, history)
     run.status = "failed" if failed else "done"
     run.error = "\n".join(failed) or None
     run.finished_at = utcnow()
@@ -171,8 +179,48 @@ def run_inspection(
     return run
 
 
+@dataclass(frozen=True)
+class _Past:
+    id: int
+    checks: frozenset[str]
+    units: frozenset[str] | None
+    failed: frozenset[str]
+
+
+def _history(session: Session, depth: int = 400) -> list[_Past]:
+    """The latest runs, newest first: which checks and units each covered (a failed check covered nothing)."""
+    rows = session.execute(
+        select(InspectionRun.id, InspectionRun.checks, InspectionRun.units, InspectionRun.error)
+        .order_by(InspectionRun.id.desc())
+        .limit(depth)
+    ).all()
+    return [
+        _Past(i, frozenset(c or ()), frozenset(u) if u is not None else None,
+              frozenset(line.split(":", 1)[0] for line in (e or "").splitlines()))
+        for i, c, u, e in rows
+    ]  # fmt: skip
+
+
+def _previous_cover(history: Sequence[_Past], check: Check, unit_code: str | None) -> int | None:
+    """The latest earlier run that inspected ``check`` for ``unit_code`` (consecutive inspections, 重复出现)."""
+    for past in history:
+        if (
+            check.code in past.checks
+            and check.code not in past.failed
+            and (past.units is None or check.scope == "school" or unit_code in past.units)
+        ):
+            return past.id
+    return None
+
+
 def _record(
-    session: Session, run: InspectionRun, check: Check, hits: list[Hit], units: set[str] | None, now: datetime
+    session: Session,
+    run: InspectionRun,
+    check: Check,
+    hits: list[Hit],
+    units: set[str] | None,
+    now: datetime,
+    history: Sequence[_Past] = (),
 ) -> None:
     """Store what ``check`` saw: one query for its open findings, one flush for the new ones, bulk observations."""
     existing = {
@@ -181,7 +229,7 @@ def _record(
             select(Finding).where(Finding.check_code == check.code, Finding.resolved_run_id.is_(None))
         ).scalars()
     }
-    seen: dict[str, tuple[Finding, str]] = {}
+    seen: dict[str, tuple[Finding, str, bool]] = {}
     for hit in hits:
         fp = fingerprint(check.code, hit.unit_code, hit.subject)
         if fp in seen:  # the same violation named twice by one check counts once
@@ -206,25 +254,28 @@ def _record(
                 reopened=0,
             )
             session.add(finding)
-            seen[fp] = (finding, "new")
+            seen[fp] = (finding, "new", False)
             continue
+        repeat = finding.last_run_id == _previous_cover(history, check, finding.unit_code)
+        if repeat:  # the previous inspection of this check and unit saw it too: a repeat finding
+            finding.repeat_count += 1
         finding.last_run_id = run.id
         finding.evidence = hit.evidence
         finding.title_zh, finding.title_en = hit.zh[:500], hit.en[:500]
         if finding.status == "closed":  # closed on the unit's word, but the records still show it: reopen
             finding.status = "open"
             finding.reopened += 1
-        seen[fp] = (finding, "open")
+        seen[fp] = (finding, "open", repeat)
     resolved = [f for fp, f in existing.items() if fp not in seen and _in_scope(check, f.unit_code, units)]
     for f in resolved:
         f.resolved_run_id = run.id
         f.resolved_at = now
     session.flush()  # new findings get their ids here, in one batch
-    rows = [{"run_id": run.id, "finding_id": f.id, "change": change} for f, change in seen.values()]
-    rows += [{"run_id": run.id, "finding_id": f.id, "change": "resolved"} for f in resolved]
+    rows = [{"run_id": run.id, "finding_id": f.id, "change": c, "repeat": r} for f, c, r in seen.values()]
+    rows += [{"run_id": run.id, "finding_id": f.id, "change": "resolved", "repeat": False} for f in resolved]
     if rows:
         session.execute(insert(FindingObservation), rows)
-    changes = [change for _, change in seen.values()]
+    changes = [change for _, change, _r in seen.values()]
     run.new_count += changes.count("new")
     run.open_count += changes.count("open")
     run.resolved_count += len(resolved)

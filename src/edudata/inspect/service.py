@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from edudata.audit.service import record
 from edudata.config import Settings
+from edudata.errors import ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.inspect import findings as finding_service
 from edudata.inspect.models import Finding, InspectionRun
-from edudata.inspect.runs import run_inspection
+from edudata.inspect.oversight import get_notice
+from edudata.inspect.runs import MODES, run_inspection
 from edudata.policy import require
 
 
@@ -43,12 +45,22 @@ def start_run(
     title: str = "",
     settings: Settings | None = None,
     actor: dict[str, Any] | None = None,
+    notice_id: int | None = None,
 ) -> InspectionRun:
-    """Run an inspection as ``principal`` (an office administrator) or, from the CLI, as ``actor``."""
+    """Run an inspection as ``principal`` (an office administrator) or, from the CLI, as ``actor``. With
+    ``notice_id`` the run carries out the leadership group's notice (Art. 61): its mode, checks and units."""
     if principal is not None:
         require(principal, "inspect.run")
         actor = actor_fields(principal)
     actor = actor or {}
+    if notice_id is not None:
+        notice = get_notice(session, notice_id)
+        if mode != notice.mode:
+            raise ValidationFailed(
+                f"检查通知 #{notice.id} 要求{MODES[notice.mode][0]}", f"notice #{notice.id} asks for a {notice.mode} check",
+                field="mode",
+            )  # fmt: skip
+        checks, units, title = checks or notice.checks, units or notice.units, title or notice.title
     run = run_inspection(
         session,
         mode,
@@ -58,6 +70,7 @@ def start_run(
         seed=seed,
         settings=settings,
         title=title,
+        notice_id=notice_id,
     )
     record(
         session,
@@ -73,6 +86,7 @@ def start_run(
             "open": run.open_count,
             "resolved": run.resolved_count,
             "status": run.status,
+            "notice_id": notice_id,
         },
         **actor,
     )

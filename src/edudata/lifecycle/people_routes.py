@@ -15,6 +15,7 @@ from edudata.db import commit
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import people
+from edudata.lifecycle.answers import AgreementOut, TrainingOut
 from edudata.lifecycle.models import Agreement, TrainingRecord
 from edudata.lifecycle.schemas import AgreementIn, OffboardIn, OfficerIn, TrainingIn
 from edudata.org.models import Account
@@ -53,7 +54,7 @@ def record_agreement(body: AgreementIn, principal: Office, request: Request,
     }
 
 
-@router.get("/agreements", response_model=Listing)
+@router.get("/agreements", response_model=Page[AgreementOut])
 def list_agreements(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     rows = session.execute(
         select(Agreement, Account.username)
@@ -96,7 +97,7 @@ def record_training(body: TrainingIn, principal: Office, request: Request,
     return {"id": row.id, "username": account.username, "course": row.course, "hours": row.hours}
 
 
-@router.get("/training", response_model=Listing)
+@router.get("/training", response_model=Page[TrainingOut])
 def list_training(
     _p: Overseer, page: Paged, session: Session = Depends(get_session), username: str | None = None
 ) -> dict[str, Any]:

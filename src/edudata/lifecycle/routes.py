@@ -23,6 +23,13 @@ from edudata.errors import NotFound
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import backup, destruction, duties_routes, incidents, operations, people_routes
+from edudata.lifecycle.answers import (
+    BackupOut,
+    DestructionRequestOut,
+    DrillOut,
+    IncidentOut,
+    RestoreDrillOut,
+)
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, Drill, Incident, RestoreDrill
 from edudata.lifecycle.schemas import (
     DecisionIn,
@@ -54,7 +61,7 @@ def _actor(principal: Principal, request: Request) -> dict[str, Any]:
 # ------------------------------------------------------------------ destruction (Art. 34-36)
 
 
-@router.post("/destruction-requests", status_code=201)
+@router.post("/destruction-requests", status_code=201, response_model=DestructionRequestOut)
 def request_destruction(body: DestructionIn, principal: Office, request: Request,
                         session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """File a request: the scope is resolved to row ids now; the person is kept only as a pseudonym."""
@@ -66,14 +73,14 @@ def request_destruction(body: DestructionIn, principal: Office, request: Request
     return destruction.request_view(req)
 
 
-@router.get("/destruction-requests", response_model=Listing)
+@router.get("/destruction-requests", response_model=Page[DestructionRequestOut])
 def list_destruction_requests(
     _p: DestructionViewer, page: Paged, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
     return paginate_list(destruction.list_requests(session), page, destruction.request_view)
 
 
-@router.post("/destruction-requests/{request_id}/decision")
+@router.post("/destruction-requests/{request_id}/decision", response_model=DestructionRequestOut)
 def decide_destruction(request_id: int, body: DecisionIn, principal: Office, request: Request,
                        session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """Approve or reject (the office; never the requester)."""
@@ -117,7 +124,7 @@ def _backup_view(b: BackupRecord) -> dict:
             "verified_ok": b.verified_ok, "pruned": b.pruned_at is not None}  # fmt: skip
 
 
-@router.get("/backups", response_model=Listing)
+@router.get("/backups", response_model=Page[BackupOut])
 def list_backups(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     stmt = select(BackupRecord).order_by(BackupRecord.created_at.desc(), BackupRecord.id.desc())
     return paginate(session, stmt, page, _backup_view)
@@ -150,7 +157,7 @@ def add_schedule(
     }
 
 
-@router.post("/backup-schedules/{name}/run", status_code=201)
+@router.post("/backup-schedules/{name}/run", status_code=201, response_model=BackupOut)
 def run_schedule_now(
     name: str, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -178,7 +185,7 @@ def verify_backup(
         {"ok": c.ok, "checked": c.checked, "problems": c.problems} for c in checked]}  # fmt: skip
 
 
-@router.post("/backups/{name}/drill", status_code=201)
+@router.post("/backups/{name}/drill", status_code=201, response_model=RestoreDrillOut)
 def restore_drill(
     name: str, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -195,7 +202,7 @@ def _drill_view(d: RestoreDrill) -> dict:
             "finished_at": d.finished_at.isoformat(), "detail": d.detail}  # fmt: skip
 
 
-@router.get("/restore-drills", response_model=Listing)
+@router.get("/restore-drills", response_model=Page[RestoreDrillOut])
 def list_restore_drills(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     stmt = select(RestoreDrill).order_by(RestoreDrill.finished_at.desc(), RestoreDrill.id.desc())
     return paginate(session, stmt, page, _drill_view)
@@ -232,7 +239,7 @@ def _incident_view(i: Incident) -> dict:
             "reported_at": iso(i.reported_at), "root_cause": i.root_cause, "actions": i.actions}  # fmt: skip
 
 
-@router.post("/incidents", status_code=201)
+@router.post("/incidents", status_code=201, response_model=IncidentOut)
 def open_incident(
     body: IncidentIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -242,7 +249,7 @@ def open_incident(
     return _incident_view(row)
 
 
-@router.patch("/incidents/{incident_id}")
+@router.patch("/incidents/{incident_id}", response_model=IncidentOut)
 def update_incident(incident_id: int, body: IncidentChange, principal: Office, request: Request,
                     session: Session = Depends(get_session)) -> dict:  # fmt: skip
     row = incidents.update_incident(session, incident_id, **body.model_dump())
@@ -251,7 +258,7 @@ def update_incident(incident_id: int, body: IncidentChange, principal: Office, r
     return _incident_view(row)
 
 
-@router.get("/incidents", response_model=Listing)
+@router.get("/incidents", response_model=Page[IncidentOut])
 def list_incidents(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     return paginate(session, select(Incident).order_by(Incident.id.desc()), page, _incident_view)
 
@@ -266,7 +273,7 @@ def add_drill(
     return {"id": row.id, "scenario": row.scenario, "held_on": row.held_on.isoformat()}
 
 
-@router.get("/drills", response_model=Listing)
+@router.get("/drills", response_model=Page[DrillOut])
 def list_drills(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     stmt = select(Drill).order_by(Drill.held_on.desc(), Drill.id.desc())
     return paginate(session, stmt, page, lambda d: {"id": d.id, "scenario": d.scenario, "held_on": d.held_on.isoformat(),

@@ -42,6 +42,9 @@ class OpenView(Base):
     update_frequency: Mapped[str] = mapped_column(String(16))
     refresh_seconds: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: 有条件开放 (Art. 44(2)): the provider's conditions — who may apply, for what, with which commitments —
+    #: each ``{"id", "kind", "text", "text_en"}`` (:mod:`edudata.opendata.conditions`); none for unconditional.
+    conditions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     proposed_by: Mapped[str] = mapped_column(String(150))
     proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -134,6 +137,12 @@ class OpenApplication(Base):
     view_id: Mapped[int] = mapped_column(ForeignKey("opendata_view.id"), index=True)
     purpose: Mapped[str] = mapped_column(Text)
     usage: Mapped[str] = mapped_column(Text)
+    #: the applicant's answer to each of the view's conditions, by condition id (a commitment: ``true``)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: the conditions as they stood when the applicant answered them (the review checks those)
+    conditions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    #: the office's check of each answer, by condition id (met or not), kept with its decision
+    checks: Mapped[dict[str, bool] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | approved | refused
     decided_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -13,15 +13,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from edudata.api.context import request_context
 from edudata.api.deps import client_address, get_session
 from edudata.api.policy import allow
 from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
-from edudata.identity.deps import verify_csrf, web_principal
+from edudata.identity.deps import form_data, verify_csrf, web_principal
 from edudata.identity.principal import Principal
-from edudata.opendata import definitions, deps, portal, public, publish, review, views
+from edudata.opendata import conditions, definitions, deps, portal, public, publish, review, views
 from edudata.opendata.models import OpenView
 from edudata.opendata.public_pages import router as public_router
 from edudata.policy import allowed, may_attempt
@@ -155,15 +156,8 @@ def propose_page(
 @router.post(
     "/opendata/propose", dependencies=[Depends(verify_csrf), Depends(allow("opendata.view.propose"))]
 )
-async def propose_submit(request: Request) -> Response:
-    form = await request.form()
+def propose_submit(request: Request, form: FormData = Depends(form_data)) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_propose_sync, request, values)
-
-
-def _propose_sync(request: Request, values: dict[str, str]) -> Response:
     with request.app.state.db.session() as session:
         who = web_principal(request, session)
         data: dict[str, Any] = dict(values)
@@ -171,6 +165,14 @@ def _propose_sync(request: Request, values: dict[str, str]) -> Response:
             k.strip() for k in values.get("keywords", "").replace("，", ",").split(",") if k.strip()
         ]
         data["code"] = values.get("code") or None
+        for name in ("cond_applicant", "cond_purpose", "cond_commitment"):
+            data.pop(name, None)
+        if values.get("open_category") == "conditional":
+            data["conditions"] = conditions.conditions_from_lines(
+                values.get("cond_applicant", ""),
+                values.get("cond_purpose", ""),
+                values.get("cond_commitment", ""),
+            )
         try:
             view = review.propose(session, who, data, request.app.state.settings)
             session.commit()
@@ -205,15 +207,8 @@ def proposal_page(
     "/opendata/proposals/{code}/review",
     dependencies=[Depends(verify_csrf), Depends(allow("opendata.review"))],
 )
-async def review_submit(code: str, request: Request) -> Response:
-    form = await request.form()
+def review_submit(code: str, request: Request, form: FormData = Depends(form_data)) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_review_sync, request, code, values)
-
-
-def _review_sync(request: Request, code: str, values: dict[str, str]) -> Response:
     with request.app.state.db.session() as session:
         who = web_principal(request, session)
         secrecy = {c: values.get(c) == "on" for c in review.SECRECY_CHECKS}

@@ -35,6 +35,7 @@ from edudata.identity.models import LoginAttempt
 from edudata.identity.passwords import check_policy, hash_password, verify_password
 from edudata.identity.principal import OpenKeyCaller, Principal
 from edudata.identity.tokens import as_utc, digest
+from edudata.opendata import conditions as open_conditions
 from edudata.opendata.models import OpenApplication, OpenKey, OpenView, PublicSession, PublicUser
 from edudata.opendata.review import get_view
 from edudata.policy import require
@@ -216,9 +217,16 @@ def user_for_session(session: Session, secret: str | None) -> PublicUser | None:
 
 
 def apply(
-    session: Session, user: PublicUser, view_code: str, purpose: str, usage: str, source_ip: str
+    session: Session,
+    user: PublicUser,
+    view_code: str,
+    purpose: str,
+    usage: str,
+    source_ip: str,
+    answers: Any = None,
 ) -> OpenApplication:
-    """An application for a published conditional view, stating purpose and use (Art. 44(2), 56)."""
+    """An application for a published conditional view, stating purpose and use and answering every one of the
+    provider's conditions (Art. 44(2), 56): one skipped is a 422 naming it, and nothing is stored."""
     view = get_view(session, view_code)
     if view.status != "published":
         raise NotFound(f"没有已发布的开放数据“{view_code[:64]}”", f"no published view '{view_code[:64]}'")
@@ -236,9 +244,11 @@ def apply(
         )
     ):
         raise Conflict("已有一份待审批的申请", "an application for this view is already pending")
+    purpose, usage = _text(purpose, "purpose", 2000), _text(usage, "usage", 2000)
+    answered = open_conditions.clean_answers(view.conditions, answers)
     app = OpenApplication(
-        user_id=user.id, view_id=view.id, purpose=_text(purpose, "purpose", 2000), usage=_text(usage, "usage", 2000),
-        status="pending", created_at=utcnow(),
+        user_id=user.id, view_id=view.id, purpose=purpose, usage=usage, answers=answered,
+        conditions=list(view.conditions or []), status="pending", created_at=utcnow(),
     )  # fmt: skip
     session.add(app)
     session.flush()
@@ -249,9 +259,10 @@ def apply(
 
 
 def decide(
-    session: Session, who: Principal, application_id: int, decision: str, reason: str
+    session: Session, who: Principal, application_id: int, decision: str, reason: str, checks: Any = None
 ) -> OpenApplication:
-    """The office approves or refuses (a refusal needs a reason)."""
+    """The office approves or refuses (a refusal needs a reason). ``checks`` is its check of each answer by
+    condition id: approval needs every condition answered and checked as met (Art. 44(2)); kept with the decision."""
     require(who, "opendata.application.decide")
     app = session.get(OpenApplication, application_id)
     if app is None:
@@ -265,6 +276,8 @@ def decide(
     reason = reason.strip() if isinstance(reason, str) else ""
     if decision == "refuse" and not reason:
         raise ValidationFailed("reason：拒绝须说明理由", "reason: a refusal needs a reason", field="reason")
+    view = session.get(OpenView, app.view_id)
+    app.checks = open_conditions.clean_checks(app.conditions, app.answers, view.conditions, checks, decision)
     app.status = "approved" if decision == "approve" else "refused"
     app.decided_by, app.decided_at, app.reason = who.username, utcnow(), reason[:2000]
     session.flush()
@@ -338,6 +351,7 @@ def applications(
             "id": app.id, "view": view.code, "title": view.title, "applicant": person.name, "email": person.email,
             "organisation": person.organisation, "purpose": app.purpose, "usage": app.usage, "status": app.status,
             "reason": app.reason, "decided_by": app.decided_by, "created_at": app.created_at.isoformat(),
+            "conditions": open_conditions.with_answers(app.conditions, app.answers, app.checks),
         })  # fmt: skip
     return out
 

@@ -22,6 +22,7 @@ from edudata.identity import csrf
 from edudata.identity.deps import CSRF_COOKIE, verify_csrf, web_principal
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, public
+from edudata.opendata.conditions import KINDS
 from edudata.opendata.models import OpenView
 from edudata.web.templating import render
 
@@ -57,13 +58,32 @@ async def _form(request: Request) -> dict[str, str]:
     return values
 
 
-def _conditional_views(session: Session) -> list[tuple[str, str]]:
-    rows = session.execute(
-        select(OpenView.code, OpenView.title)
+def _conditional_views(session: Session) -> list[dict[str, Any]]:
+    """Published conditional views with their conditions, each answered on the application form (Art. 44(2))."""
+    rows = session.scalars(
+        select(OpenView)
         .where(OpenView.status == "published", OpenView.open_category == "conditional")
         .order_by(OpenView.code)
     )
-    return [(r[0], r[1]) for r in rows]
+    return [
+        {
+            "code": v.code,
+            "title": v.title,
+            "conditions": [
+                {**c, "kind_label": KINDS.get(c["kind"], (c["kind"], c["kind"]))} for c in v.conditions or []
+            ],
+        }
+        for v in rows
+    ]
+
+
+def _answers(values: dict[str, str]) -> dict[str, str | bool]:
+    """The form's ``answer_<id>`` fields: text as written, a ticked commitment box (``yes``) as acceptance."""
+    out: dict[str, str | bool] = {}
+    for name, value in values.items():
+        if name.startswith("answer_") and len(name) <= 16:
+            out[name[7:]] = True if value == "yes" else value
+    return out
 
 
 @router.get("/open/register")
@@ -172,6 +192,7 @@ def _account_action(request: Request, action: str, values: dict[str, str]) -> Re
                     values.get("purpose", ""),
                     values.get("usage", ""),
                     client_address(request),
+                    _answers(values),
                 )
             elif action == "key" and values.get("application", "").isdigit():
                 _k, key = public.issue_key(session, user, int(values["application"]), client_address(request))
@@ -214,7 +235,10 @@ def _decide(request: Request, application_id: int, values: dict[str, str]) -> Re
     with request.app.state.db.session() as session:
         who = web_principal(request, session)
         try:
-            public.decide(session, who, application_id, values.get("decision", ""), values.get("reason", ""))
+            checks = {k[6:]: v == "yes" for k, v in values.items() if k.startswith("check_") and len(k) <= 16}
+            public.decide(
+                session, who, application_id, values.get("decision", ""), values.get("reason", ""), checks
+            )
             session.commit()
         except EduDataError as err:
             session.rollback()

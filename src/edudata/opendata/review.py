@@ -29,6 +29,7 @@ from edudata.config import Settings
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
+from edudata.opendata import conditions as open_conditions
 from edudata.opendata import definitions
 from edudata.opendata.models import OpenReview, OpenView
 from edudata.org.models import Unit
@@ -161,6 +162,7 @@ def propose(session: Session, who: Principal, values: Mapping[str, Any], setting
         update_frequency=frequency,
         refresh_seconds=seconds,
         definition=definition,
+        conditions=open_conditions.clean_conditions(values.get("conditions"), open_category),
         status="proposed",
         proposed_by=who.username,
         proposed_at=utcnow(),
@@ -168,6 +170,22 @@ def propose(session: Session, who: Principal, values: Mapping[str, Any], setting
     session.add(view)
     session.flush()
     _audit(session, who, "opendata_propose", view, kind=kind, open_category=open_category)
+    return view
+
+
+def state_conditions(session: Session, who: Principal, code: str, conditions: Any) -> OpenView:
+    """The provider states (or restates) a conditional view's conditions (Art. 44(2)): who may apply, for what,
+    with which commitments. Applications answered under the earlier conditions can no longer be approved."""
+    view = get_view(session, code)
+    require(who, "opendata.view.conditions", unit_code=view.unit_code)
+    if view.open_category != "conditional":
+        raise ValidationFailed(
+            "无条件开放的数据不设开放条件", "unconditionally open data has no conditions", field="conditions"
+        )
+    view = transition.lock_row(session, OpenView, view.id, what=("开放数据", "open-data view"))
+    view.conditions = open_conditions.clean_conditions(conditions, view.open_category)
+    session.flush()
+    _audit(session, who, "opendata_conditions", view, conditions=[c["id"] for c in view.conditions])
     return view
 
 

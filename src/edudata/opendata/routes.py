@@ -40,6 +40,13 @@ class ProposalBody(BaseModel):
     licence: str = Field(..., max_length=32)
     update_frequency: str | None = Field(None, max_length=16)
     definition: dict[str, Any] | None = None
+    #: 有条件开放: [{"kind": "applicant"|"purpose"|"commitment", "text": "…", "text_en": "…"}], one of each kind
+    conditions: list[dict[str, Any]] | None = Field(None, max_length=20)
+
+
+class ConditionsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    conditions: list[dict[str, Any]] = Field(..., max_length=20)
 
 
 class ReviewBody(BaseModel):
@@ -53,6 +60,8 @@ class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: str = Field(..., max_length=16)
     reason: str = Field("", max_length=2000)
+    #: the check of each answer by condition id (true: meets the condition); approval needs every one true
+    checks: dict[str, bool] | None = Field(None, max_length=20)
 
 
 class RegisterBody(BaseModel):
@@ -74,6 +83,8 @@ class ApplicationBody(BaseModel):
     view: str = Field(..., max_length=64)
     purpose: str = Field(..., max_length=2000)
     usage: str = Field(..., max_length=2000)
+    #: the answer to each of the view's conditions by id: a statement, or ``true`` to accept a commitment
+    answers: dict[str, str | bool] = Field(default_factory=dict, max_length=20)
 
 
 # ---- staff: proposal and three-level review (Art. 46, 58) ----
@@ -134,6 +145,19 @@ def review_proposal(
     return views.view_detail(session, view, staff=True)
 
 
+@router.put("/api/v1/opendata/views/{code}/conditions")
+def state_conditions(
+    code: str,
+    body: ConditionsBody,
+    who: Principal = Depends(allow("opendata.view.conditions")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The provider states a conditional view's conditions anew (who may apply, for what, which commitments)."""
+    view = review.state_conditions(session, who, code, body.conditions)
+    session.commit()
+    return views.view_detail(session, view, staff=True)
+
+
 @router.post("/api/v1/opendata/views/{code}/refresh")
 def refresh_view(
     code: str,
@@ -169,9 +193,9 @@ def decide_application(
     who: Principal = Depends(allow("opendata.application.decide")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    app = public.decide(session, who, application_id, body.decision, body.reason)
+    app = public.decide(session, who, application_id, body.decision, body.reason, body.checks)
     session.commit()
-    return {"id": app.id, "status": app.status, "reason": app.reason}
+    return {"id": app.id, "status": app.status, "reason": app.reason, "checks": app.checks}
 
 
 # ---- public portal API (no login) ----
@@ -311,7 +335,9 @@ def apply(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Apply for a conditional view, stating purpose and use."""
-    app = public.apply(session, user, body.view, body.purpose, body.usage, client_address(request))
+    app = public.apply(
+        session, user, body.view, body.purpose, body.usage, client_address(request), body.answers
+    )
     session.commit()
     return {"id": app.id, "status": app.status}
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.catalog.classification import OPEN_LABELS
+from edudata.opendata.conditions import KINDS
 from edudata.opendata.definitions import LICENCES
 from edudata.opendata.models import OpenVersion, OpenView
 from edudata.opendata.publish import current_version, versions_of
@@ -75,6 +76,9 @@ def view_summary(
         "version": view.current_version,
         "row_count": version.row_count if version else 0,
         "columns": version.columns if version else [],
+        "conditions": [
+            {**c, "kind_label": KINDS.get(c["kind"], (c["kind"], c["kind"]))} for c in view.conditions or []
+        ],
     }
 
 

@@ -101,10 +101,10 @@ def unlock(username: str = typer.Argument(..., help="用户名 / username")) -> 
 
 @app.command("disable")
 def disable(username: str = typer.Argument(..., help="用户名 / username")) -> None:
-    """Offboarding: refuse the account and end its tokens and sessions at once."""
+    """Disable an account without roles (one holding a role leaves through offboarding, Art. 53)."""
     with _session() as session:
         account = service.get_account(session, username)
-        service.set_disabled(session, account, True, _actor())
+        service.disable_account(session, account, _actor())
         revoke_all(session, account.id)
         _audit(session, "disable_account", target=username)
         session.commit()

@@ -235,10 +235,11 @@ def account_disable(
     session: Session = Depends(get_session),
     principal: Principal = Depends(allow("org.account.edit")),
 ) -> Response:
-    """Offboarding (离岗): refused at once, every token and session ended."""
+    """Disable an account without roles; one holding a role is refused inline and leaves through the
+    offboarding page (离岗, Art. 53)."""
 
     def disable(account) -> str:  # noqa: ANN001
-        service.set_disabled(session, account, True, principal.username)
+        service.disable_account(session, account, principal.username)
         revoke_all(session, account.id)
         audit(session, request, principal, "disable_account", target=username)
         return "disabled"

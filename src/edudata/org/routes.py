@@ -321,9 +321,11 @@ def disable_account(
     session: Session = Depends(get_session),
     principal: Principal = Depends(allow("org.account.edit")),
 ) -> dict:
-    """Offboarding (离岗): the account is refused at once and all its tokens and sessions end (C8)."""
+    """Disable (停用) an account without roles: refused at once, all its tokens and sessions end (C8). An account
+    holding a role is refused here (409 ``offboarding-required``): it leaves through ``/api/v1/lifecycle/offboarding``
+    (Art. 53)."""
     account = service.get_account(session, username)
-    service.set_disabled(session, account, True, principal.username)
+    service.disable_account(session, account, principal.username)
     revoke_all(session, account.id)
     audit(session, request, principal, "disable_account", target=username)
     commit(session)

@@ -270,7 +270,31 @@ def move_account(session: Session, account: Account, unit_code: str, by: str | N
     return lost
 
 
+class OffboardingRequired(Conflict):
+    """The plain "disable" asked for an account that still holds a role: that is a departure (Art. 53)."""
+
+    code, title_zh, title_en = "offboarding-required", "须办理离岗", "Offboarding required"
+
+
 def disable_account(session: Session, account: Account, by: str | None = None) -> Account:
+    """The plain "disable" (停用) of the API, the account page and ``edudata accounts disable``.
+
+    An account that holds a role is a person with a data post: it leaves through offboarding (离岗, Art. 53 —
+    附件4, devices back or an approved exception, the off-duty year), which revokes the roles and then disables
+    the account. So the plain path refuses it (409 ``offboarding-required``, nothing changed) instead of
+    skipping those duties; an account without any role (never given one, or whose roles the office took away
+    one by one) is disabled here as before.
+    """
+    held = sorted(roles_of(session, account.id))
+    if held:
+        raise OffboardingRequired(
+            f"账户 {account.username} 持有角色（{'、'.join(held)}），须通过离岗办理停用（离岗保密承诺书附件4、"
+            "清退信息设备、脱密期，第五十三条）",
+            f"{account.username} holds roles ({', '.join(held)}): it is disabled through offboarding (Annex 4, "
+            "devices back, the off-duty year; Art. 53)",
+            roles=held,
+            offboarding=f"/lifecycle/offboarding/{account.username}",
+        )
     return set_disabled(session, account, True, by)
 
 

@@ -112,6 +112,7 @@ ACTIONS: dict[str, Rule] = {
     "opendata.proposal.read": _everyone("Art. 46"),
     "opendata.view.propose": _rule("Art. 44", OA, unit=(UDO,)),
     "opendata.view.refresh": _rule("Art. 46", OA),
+    "opendata.view.conditions": _rule("Art. 44(2)", OA, unit=(UDO,)),  # the provider states the conditions
     "opendata.review": _rule("Art. 45, 46", OA, L, unit=(UR,)),
     "opendata.review.unit": _rule("Art. 45", unit=(UR,)),
     "opendata.review.office": _rule("Art. 45", OA),
@@ -138,6 +139,10 @@ ACTIONS: dict[str, Rule] = {
     "inspect.finding.read": _rule("Art. 60", *OVERSIGHT, unit=(UDO, UR)),
     "inspect.finding.answer": _rule("Art. 60", OA, unit=(UDO, UR)),
     "inspect.finding.assign": _rule("Art. 61", OA),
+    "inspect.content.set": _rule("Art. 61", L),  # the leadership group sets which checks inspections run
+    "inspect.notice.issue": _rule("Art. 61", L),  # and issues the inspection notices
+    "inspect.finding.escalate": _rule("Art. 64", OA, L),  # serious cases passed to 纪检监察
+    "inspect.interview.record": _rule("Art. 67", OA, L),  # 约谈
     "inspect.dashboard.office": _rule("Art. 6", OA),
     "inspect.dashboard.unit": _rule("Art. 7-8", UDO, UR),
     "inspect.dashboard.applicant": _rule("Art. 9", AP),

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
+from edudata.api.models import Done, Out
 from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
@@ -67,7 +69,22 @@ def estimate(
     return out
 
 
-@router.get("/commitment")
+class CommitmentOut(Out):
+    """The published commitment text (数据使用承诺书) an applicant signs by its hash."""
+
+    id: int
+    version: str
+    text_sha256: str
+    title: str | None = None
+    body: str | None = None
+
+
+class RemindedOut(Out):
+    overdue: int = Field(description="reviews flagged and their reviewers mailed / 已提醒的逾期审核")
+    expiring: int = Field(description="grants about to end whose holders were mailed / 即将到期的授权")
+
+
+@router.get("/commitment", response_model=CommitmentOut)
 def commitment_text(
     session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict:
@@ -76,7 +93,7 @@ def commitment_text(
             "text_sha256": text.body_sha256}  # fmt: skip
 
 
-@router.post("/commitment", status_code=201)
+@router.post("/commitment", status_code=201, response_model=CommitmentOut)
 def publish_commitment(
     body: CommitmentIn,
     session: Session = Depends(get_session),
@@ -299,7 +316,7 @@ def inbox(
     }
 
 
-@router.post("/inbox/read")
+@router.post("/inbox/read", response_model=Done)
 def mark_read(
     session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict:
@@ -319,7 +336,7 @@ def overdue(
     return paginate_list(review.overdue_reviews(session), page, views.review_view)
 
 
-@router.post("/reviews/remind")
+@router.post("/reviews/remind", response_model=RemindedOut)
 def remind(
     request: Request,
     session: Session = Depends(get_session),

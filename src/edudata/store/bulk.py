@@ -68,33 +68,44 @@ def _clear(col: pl.Series) -> list[str | None]:
 
 
 def _encode_chunk(
-    spec: DatasetSpec, frame: pl.DataFrame, actor: str, crypto: FieldCrypto, batch: str
+    spec: DatasetSpec,
+    frame: pl.DataFrame,
+    actor: str,
+    crypto: FieldCrypto,
+    batch: str,
+    subjects: list[str | None] | None = None,
 ) -> pl.DataFrame:
-    """One chunk of validated rows as the table stores them: ciphertext, blind indexes, subject reference."""
+    """One chunk of validated rows as the table stores them: ciphertext, blind indexes, subject reference.
+
+    Personal information is sealed under each row's person's key (the subject reference of the row's ID
+    number), every encrypted column of the chunk in one call, so the people's keys are made once per chunk."""
     out: list[pl.Series] = []
     clear: dict[str, list[str | None]] = {}
+    person = spec.person_element
+    if person is not None and person.code in frame.columns:
+        # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
+        clear[person.code] = _clear(frame.get_column(person.code))
+        if subjects is None:
+            subjects = crypto.subject_refs(clear[person.code])
+        out.append(pl.Series(tables.SUBJECT_COLUMN, subjects, dtype=pl.String))
+    order: list[str] = []
     for code in frame.columns:
         element = spec.element(code)
         if not element.encrypted:
             out.append(frame.get_column(code).alias(element.column))
             continue
-        clear[code] = values = _clear(frame.get_column(code))
-        out.append(pl.Series(element.column, crypto.encrypt(spec, element, values), dtype=pl.Binary))
+        if code not in clear:
+            clear[code] = _clear(frame.get_column(code))
+        order.append(code)
         if element.blind_index:
             out.append(
-                pl.Series(element.index_column, crypto.blind_index(spec, element, values), dtype=pl.String)
+                pl.Series(
+                    element.index_column, crypto.blind_index(spec, element, clear[code]), dtype=pl.String
+                )
             )
-    person = getattr(spec, "person_element", None)
-    subject_column = getattr(tables, "SUBJECT_COLUMN", None)
-    if (
-        person is not None
-        and subject_column
-        and person.code in frame.columns
-        and hasattr(crypto, "subject_refs")
-    ):
-        # The person reference the PI register counts by (Art. 50), as ``service.insert_rows`` sets it.
-        ids = clear[person.code] if person.code in clear else _clear(frame.get_column(person.code))
-        out.append(pl.Series(subject_column, crypto.subject_refs(ids), dtype=pl.String))
+    sealed = crypto.encrypt_columns(spec, {code: clear[code] for code in order}, subjects)
+    for code in order:
+        out.append(pl.Series(spec.element(code).column, sealed[code], dtype=pl.Binary))
     now = utcnow()
     system = {
         "_version": 1,
@@ -285,16 +296,30 @@ def load_columns(
         if existing:
             update = pl.col(key).cast(pl.String).is_in(list(existing)).fill_null(False)
     fresh, changed = frame.filter(~update), frame.filter(update)
+    subjects = _prepare_people(spec, fresh, crypto)
     # Bounded memory: 100,000 rows are encrypted and encoded at a time.
     chunks = (
-        _encode_chunk(spec, fresh.slice(start, CHUNK), actor, crypto, batch)
+        _encode_chunk(
+            spec,
+            fresh.slice(start, CHUNK),
+            actor,
+            crypto,
+            batch,
+            None if subjects is None else subjects[start : start + CHUNK],
+        )
         for start in range(0, fresh.height, CHUNK)
     )
-    with _indexes_rebuilt_after(session, current, fresh.height):
-        if session.connection().dialect.name == "postgresql":
-            _insert_postgresql(session, current, chunks)
-        else:
-            _insert_sqlite(session, current, chunks)
+    try:
+        with _indexes_rebuilt_after(session, current, fresh.height):
+            if session.connection().dialect.name == "postgresql":
+                _insert_postgresql(session, current, chunks)
+            else:
+                _insert_sqlite(session, current, chunks)
+    finally:
+        if subjects is not None:
+            crypto.prepare_subjects(
+                ()
+            )  # forget the keys: a later write looks them up (a destruction may come)
     if changed.height:
         element = spec.element(key)
         keys = [str(k) for k in changed.get_column(key).to_list()]
@@ -313,6 +338,19 @@ def load_columns(
             )
             session.execute(current.update().where(current.c._id == row_id).values(_batch=batch))
     return {"inserted": fresh.height, "updated": changed.height}
+
+
+def _prepare_people(spec: DatasetSpec, fresh: pl.DataFrame, crypto: FieldCrypto) -> list[str | None] | None:
+    """The rows' subject references, with every person's key found or created now, in bulk: once the
+    PostgreSQL ``COPY`` streams, its connection can run no other statement, and sealing a chunk must not need
+    one (Art. 35-36, per-person keys)."""
+    person = spec.person_element
+    if person is None or person.code not in fresh.columns or not fresh.height:
+        return None
+    subjects = crypto.subject_refs(_clear(fresh.get_column(person.code)))
+    if any(spec.element(c).personal for c in fresh.columns if spec.element(c) is not None):
+        crypto.prepare_subjects(subjects)
+    return subjects
 
 
 def _ids_by_key(

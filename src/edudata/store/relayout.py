@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from edudata.errors import Conflict
 from edudata.store.spec import DatasetSpec, ElementSpec
-from edudata.store.tables import _hex_index, _sql_type, build_tables
+from edudata.store.tables import SUBJECT_COLUMN, _hex_index, _sql_type, build_tables
 
 CHUNK = 5000
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows in table)
@@ -188,11 +188,14 @@ def _migrate_table(
         values_of[tmp_bi] = bindparam("_b")
     statement = update(target).where(target.c[pk] == bindparam("_k")).values(values_of)
     total = int(conn.execute(text(f'SELECT COUNT(*) FROM "{table}" WHERE "{col}" IS NOT NULL')).scalar_one())
+    # Personal information goes under the key of the row's person (its subject reference, Art. 35-36).
+    by_person = element.encrypted and element.personal and _has_column(conn, table, SUBJECT_COLUMN)
+    subject = f', "{SUBJECT_COLUMN}"' if by_person else ""
     done, failed, after = 0, [], None
     while True:
         where = f'WHERE "{col}" IS NOT NULL' + (f' AND "{pk}" > :after' if after is not None else "")
         rows = conn.execute(
-            text(f'SELECT "{pk}", "{col}" FROM "{table}" {where} ORDER BY "{pk}" LIMIT {CHUNK}'),
+            text(f'SELECT "{pk}", "{col}"{subject} FROM "{table}" {where} ORDER BY "{pk}" LIMIT {CHUNK}'),
             {"after": after} if after is not None else {},
         ).all()
         if not rows:
@@ -201,7 +204,8 @@ def _migrate_table(
         clear = [_as_text(v) for v in _decrypt(crypto, spec, element, [r[1] for r in rows])]
         params: list[dict[str, Any]] = []
         if element.encrypted:
-            cipher = crypto.encrypt(spec, element, clear)
+            refs = [r[2] for r in rows] if by_person else None
+            cipher = crypto.encrypt_columns(spec, {element.code: clear}, refs)[element.code]
             index = crypto.blind_index(spec, element, clear) if element.blind_index else [None] * len(ids)
             params = [{"_k": k, "_v": c, "_b": b} for k, c, b in zip(ids, cipher, index, strict=True)]
         else:
@@ -237,17 +241,75 @@ _KIND_ZH = {
 }
 
 
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return any(c["name"] == column for c in inspect(conn).get_columns(table))
+
+
+FORMAT_DATA_KEY = 1  # first byte of a value under a data key (edudata.crypto.envelope); 2 is a person's key
+
+
+def reseal_per_person(
+    session: Session, spec: DatasetSpec, crypto: Any, *, progress: Progress | None = None
+) -> int:
+    """Personal information still under the dataset key (stored before it was kept per person) re-sealed under
+    the key of each row's person, in the current table and in history; returns how many values were re-sealed.
+
+    Only values whose row names its person (``_subject``) and whose envelope names a data key are touched, so
+    running it again does nothing (Art. 35-36: destroying the person's key then reaches these values too)."""
+    conn = session.connection()
+    done = 0
+    for table, pk in ((spec.table_name, "_id"), (spec.history_table_name, "_hid")):
+        if not inspect(conn).has_table(table) or not _has_column(conn, table, SUBJECT_COLUMN):
+            continue
+        present = {c["name"]: _kind_of(c["type"]) for c in inspect(conn).get_columns(table)}
+        for element in spec.elements:
+            if not (element.personal and present.get(element.column) == "binary"):
+                continue
+            col, after = element.column, None
+            statement = text(f'UPDATE "{table}" SET "{col}" = :v WHERE "{pk}" = :k')
+            while True:
+                where = f'WHERE "{col}" IS NOT NULL AND "{SUBJECT_COLUMN}" IS NOT NULL' + (
+                    f' AND "{pk}" > :after' if after is not None else ""
+                )
+                rows = conn.execute(
+                    text(
+                        f'SELECT "{pk}", "{col}", "{SUBJECT_COLUMN}" FROM "{table}" {where} '
+                        f'ORDER BY "{pk}" LIMIT {CHUNK}'
+                    ),
+                    {"after": after} if after is not None else {},
+                ).all()
+                if not rows:
+                    break
+                after = rows[-1][0]
+                stale = [r for r in rows if bytes(r[1][:1]) == bytes((FORMAT_DATA_KEY,))]
+                if not stale:
+                    continue
+                clear = crypto.decrypt_columns(spec, {element.code: [bytes(r[1]) for r in stale]})[
+                    element.code
+                ]
+                cipher = crypto.encrypt_columns(spec, {element.code: clear}, [r[2] for r in stale])[
+                    element.code
+                ]
+                conn.execute(statement, [{"k": r[0], "v": c} for r, c in zip(stale, cipher, strict=True)])
+                done += len(stale)
+                if progress:
+                    progress(table, done, done)
+    return done
+
+
 def migrate(
     session: Session, spec: DatasetSpec, crypto: Any, *, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Bring the stored values of ``spec``'s table in line with the catalogue, in the caller's transaction.
 
     Returns what was re-written per element and table. Raises :class:`Conflict` (nothing kept: the caller rolls
-    back) when stored values do not fit the new layout."""
+    back) when stored values do not fit the new layout. Personal information left under the dataset key is
+    re-sealed under each person's key (:func:`reseal_per_person`)."""
     conn = session.connection()
     changes = plan(conn, spec)
     if not changes:
-        return {"elements": [], "values": 0}
+        resealed = reseal_per_person(session, spec, crypto, progress=progress)
+        return {"elements": [], "values": resealed, "resealed": resealed}
     _ddl_in_transaction(conn)
     rewritten = 0
     for change in changes:
@@ -272,4 +334,5 @@ def migrate(
     for table in (current, history):
         for index in table.indexes:
             index.create(conn, checkfirst=True)
-    return {"elements": [c.describe() for c in changes], "values": rewritten}
+    resealed = reseal_per_person(session, spec, crypto, progress=progress)
+    return {"elements": [c.describe() for c in changes], "values": rewritten + resealed, "resealed": resealed}

@@ -43,6 +43,19 @@ class FieldCrypto(Protocol):
 
     def subject_refs(self, values: Sequence[str | None]) -> list[str | None]: ...
 
+    def encrypt_columns(
+        self,
+        spec: DatasetSpec,
+        columns: Mapping[str, Sequence[str | None]],
+        subjects: Sequence[str | None] | None,
+    ) -> dict[str, list[bytes | None]]: ...
+
+    def decrypt_columns(
+        self, spec: DatasetSpec, columns: Mapping[str, Sequence[bytes | None]]
+    ) -> dict[str, list[str | None]]: ...
+
+    def prepare_subjects(self, subjects: Sequence[str | None]) -> None: ...
+
 
 _tables_cache: dict[tuple[str, str, str], tuple[Table, Table]] = {}
 
@@ -106,32 +119,42 @@ def _materialise(
 
 
 def _encode(
-    spec: DatasetSpec, rows: Sequence[Mapping[str, Any]], crypto: FieldCrypto
+    spec: DatasetSpec,
+    rows: Sequence[Mapping[str, Any]],
+    crypto: FieldCrypto,
+    subjects: Sequence[str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Element codes → columns; encrypted elements become ciphertext plus blind index, column-wise in bulk."""
+    """Element codes → columns; encrypted elements become ciphertext plus blind index, column-wise in bulk.
+
+    Personal information goes under the key of each row's person: the subject reference of the row's ID number,
+    or ``subjects`` (the stored rows' references) when the rows do not carry the ID number (an update)."""
     out: list[dict[str, Any]] = [{} for _ in rows]
+    person = spec.person_element
+    if person is not None and any(person.code in r for r in rows):
+        # One reference per person across every dataset (the blind index of the ID number, purpose
+        # ``subject``, as per-person keys use): the PI register counts people with it (Art. 50).
+        ids = [None if r.get(person.code) in (None, "") else str(r.get(person.code)) for r in rows]
+        subjects = crypto.subject_refs(ids)
+        for row, ref in zip(out, subjects, strict=True):
+            row[SUBJECT_COLUMN] = ref
+    secret: dict[str, list[str | None]] = {}
     for element in spec.elements:
         if not any(element.code in r for r in rows):
             continue
         values = [r.get(element.code) for r in rows]
         if element.encrypted:
-            as_text = [None if v is None or v == "" else str(v) for v in values]
-            cipher = crypto.encrypt(spec, element, as_text)
-            for row, v in zip(out, cipher, strict=True):
-                row[element.column] = v
+            secret[element.code] = as_text = [None if v is None or v == "" else str(v) for v in values]
             if element.blind_index:
                 for row, v in zip(out, crypto.blind_index(spec, element, as_text), strict=True):
                     row[element.index_column] = v
         else:
             for row, v in zip(out, values, strict=True):
                 row[element.column] = v
-    person = spec.person_element
-    if person is not None and any(person.code in r for r in rows):
-        # One reference per person across every dataset (the blind index of the ID number, purpose
-        # ``subject``, as per-person keys use): the PI register counts people with it (Art. 50).
-        ids = [None if r.get(person.code) in (None, "") else str(r.get(person.code)) for r in rows]
-        for row, ref in zip(out, crypto.subject_refs(ids), strict=True):
-            row[SUBJECT_COLUMN] = ref
+    if secret:
+        for code, cipher in crypto.encrypt_columns(spec, secret, subjects).items():
+            column = spec.element(code).column
+            for row, v in zip(out, cipher, strict=True):
+                row[column] = v
     return out
 
 
@@ -194,16 +217,49 @@ def update_row(
 ) -> int:
     """Update one row inside ``scope`` (the caller's permitted rows); the previous version goes to history."""
     current, history = tables_for(session, spec)
-    found = session.execute(select(current.c._version).where(current.c._id == row_id, scope)).first()
+    person = spec.person_element
+    subject = current.c[SUBJECT_COLUMN] if person is not None else None
+    found = session.execute(
+        select(current.c._version, *([subject] if subject is not None else [])).where(
+            current.c._id == row_id, scope
+        )
+    ).first()
     if found is None:
         raise NotFound(
             f"数据集 {spec.code} 中没有编号为 {row_id} 的记录", f"no record {row_id} in dataset {spec.code}"
         )
     _archive(session, current, history, [row_id], "update", actor)
-    values = _encode(spec, [changes], crypto)[0]
+    stored_ref = found[1] if subject is not None else None
+    if person is not None and person.code in changes:
+        changes = _with_personal_values(session, spec, current, row_id, changes, stored_ref, crypto)
+    values = _encode(spec, [changes], crypto, [stored_ref])[0]
     values.update(_version=found[0] + 1, _updated_at=utcnow(), _updated_by=actor)
     session.execute(current.update().where(current.c._id == row_id).values(**values))
     return found[0] + 1
+
+
+def _with_personal_values(
+    session: Session,
+    spec: DatasetSpec,
+    current: Table,
+    row_id: int,
+    changes: Mapping[str, Any],
+    stored_ref: str | None,
+    crypto: FieldCrypto,
+) -> Mapping[str, Any]:
+    """An update that changes the row's ID number changes its person: the personal values it leaves alone are
+    re-sealed under the new person's key (else destroying that person would leave them readable)."""
+    person = spec.person_element
+    new_id = changes.get(person.code)
+    new_ref = crypto.subject_refs([None if new_id in (None, "") else str(new_id)])[0]
+    if new_ref == stored_ref:
+        return changes
+    kept = [e for e in spec.elements if e.personal and e.code not in changes]
+    if not kept:
+        return changes
+    row = session.execute(select(*(current.c[e.column] for e in kept)).where(current.c._id == row_id)).one()
+    clear = crypto.decrypt_columns(spec, {e.code: [row[i]] for i, e in enumerate(kept)})
+    return {**changes, **{code: values[0] for code, values in clear.items()}}
 
 
 def delete_rows(

@@ -8,6 +8,18 @@ from dataclasses import dataclass, field
 TEXT_TYPES = frozenset({"string", "code", "id_number", "mobile", "bank_card", "email", "address", "name"})
 # Types worth an equality lookup when encrypted (find a student by ID number): they get a blind index.
 LOOKUP_TYPES = frozenset({"id_number", "mobile", "bank_card", "email", "name", "string", "code"})
+# Personal information (个人信息, Art. 50-51) by the catalogue's element types: in a dataset whose rows name their
+# person by an ID number, values of these types, sensitive PI and the birth date are encrypted under that
+# person's own key (crypto-shredding, Art. 35-36), not the dataset's.
+PERSONAL_TYPES = frozenset({"name", "id_number", "mobile", "bank_card", "email", "address"})
+BIRTH_DATE_CODES = frozenset(
+    {"CSRQ"}
+)  # 出生日期 in JY/T 1006; a date like 入职日期 is not about the person alone
+
+
+def is_personal_information(code: str, data_type: str, sensitive: bool) -> bool:
+    """Whether the catalogue's element is personal information kept under the person's key (Art. 35, 51)."""
+    return sensitive or data_type in PERSONAL_TYPES or code in BIRTH_DATE_CODES
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,9 @@ class ElementSpec:
     # 一数一源 (Art. 8(4), 19): the one unit whose values of this element are authoritative; writes of any
     # other unit are refused (docs/data-path.md). None for specs built outside the catalogue.
     source_unit_code: str | None = None
+    # Encrypted under the key of the row's person (crypto-shredding, Art. 35-36), not the dataset's key: set
+    # for personal information in a dataset whose rows name their person (``DatasetSpec.person_element``).
+    personal: bool = False
 
     @property
     def column(self) -> str:

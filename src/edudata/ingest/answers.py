@@ -1,0 +1,86 @@
+"""The ingest API's response models (docs/ingest.md): a batch, its issues, a version, a rule, a mapping.
+
+Shared by the upload, the row API, the review and the lists, so each shape is written once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from edudata.api.models import Out
+
+
+class Review(Out):
+    by: str | None
+    comment: str | None
+
+
+class BatchOut(Out):
+    """A batch of collected rows and where it stands in the review chain (Art. 4(1), 22)."""
+
+    code: str
+    dataset: str
+    unit: str
+    status: str = Field(description="quarantine … unit_approved, approved, rejected, rolled_back")
+    source: str | None
+    filename: str | None
+    encoding: str | None
+    uploaded_by: str | None
+    uploaded_at: str | None
+    rows: int | None
+    good: int | None
+    quarantined: int | None
+    blank_rows: int | None
+    already_received: int | None
+    unit_review: Review
+    office_review: Review
+    reject_reason: str | None
+    version: int | None
+    report: dict[str, Any]
+    warnings: list[Any]
+
+
+class IssueOut(Out):
+    """One reason a value or row was not collected as submitted (masked when the value is sensitive)."""
+
+    row: int | None
+    element: str | None
+    rule: str | None
+    code: str | None
+    value: Any
+    message_zh: str | None
+    message_en: str | None
+    resolved_by: int | None
+    action: str | None
+
+
+class VersionOut(Out):
+    version: int
+    batch_id: int | None
+    inserted: int | None
+    updated: int | None
+    approved_by: str | None
+    approved_at: str | None
+    status: str
+
+
+class RuleOut(Out):
+    id: int
+    element: str | None
+    kind: str
+    params: Any
+    enabled: bool
+
+
+class MappingOut(Out):
+    id: int
+    header: str
+    element: str
+    element_name: str | None
+    created_by: str | None
+
+
+class ConnectionOut(Out):
+    name: str
+    url: str
