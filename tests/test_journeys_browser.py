@@ -51,7 +51,9 @@ def school(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
         ("xgb", "unit_data_officer", "0104"), ("xgb_rev", "unit_reviewer", "0104"), ("office", "office_admin", "0002"),
         ("lib", "applicant", "0110"), ("lead", "leadership", "0001"),
     ):  # fmt: skip
-        accounts.create(username=username, roles=(role,), unit_code=unit)
+        accounts.create(
+            username=username, roles=(role,), unit_code=unit, head=username == "lib"
+        )  # 附件2 (Art. 41)
     h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "xgb_rev", "office", "lib", "lead")}
     return {"h": h, "up": Uploader(http, h)}
 
