@@ -88,6 +88,8 @@ ACTIONS: dict[str, Rule] = {
     "ingest.pull.read": _rule("Art. 22", OA, UDO),
     "ingest.snapshot.create": _rule("Art. 26", OA),
     "ingest.snapshot.read": _rule("Art. 26", OA, L),
+    "ingest.settings.read": _rule("Art. 35", OA, AU),  # the staging retention in force
+    "ingest.settings.edit": _rule("Art. 35", OA),  # how long a finished batch's staging files are kept
     # ---- sharing: application, producer then office review, grants, delivery (Art. 36-42, 50)
     "sharing.read": _everyone("Art. 39"),
     "sharing.application.apply": _rule("Art. 37", AP),
