@@ -51,7 +51,9 @@ def school(http: httpx.Client, accounts, catalog) -> dict:  # noqa: ANN001
         ("xgb", "unit_data_officer", "0104"), ("xgb_rev", "unit_reviewer", "0104"), ("office", "office_admin", "0002"),
         ("lib", "applicant", "0110"), ("lead", "leadership", "0001"),
     ):  # fmt: skip
-        accounts.create(username=username, roles=(role,), unit_code=unit)
+        accounts.create(
+            username=username, roles=(role,), unit_code=unit, head=username == "lib"
+        )  # 附件2 (Art. 41)
     h = {u: accounts.headers(u, password=PASSWORD) for u in ("xgb", "xgb_rev", "office", "lib", "lead")}
     return {"h": h, "up": Uploader(http, h)}
 
@@ -172,10 +174,8 @@ def test_the_unit_reviewer_and_the_office_approve_an_update_batch(
         expect(reviewer.locator("#flash")).to_have_text(f"已通过。批次状态：{after}")
         expect(reviewer.locator("#status")).to_have_text(after)
         reviewer.screenshot(path=str(output_dir / f"journey3_approved_{user}.png"), full_page=True)
-    rows = http.get(
-        "/api/v1/data/student_basic", params={"page_size": 100}, headers=school["h"]["xgb"]
-    ).json()
-    assert {r["ZYMC"] for r in rows["rows"]} == {"人工智能"} and rows["count"] == stored.height
+    rows = http.get("/api/v1/data/student_basic", params={"limit": 100}, headers=school["h"]["xgb"]).json()
+    assert {r["ZYMC"] for r in rows["items"]} == {"人工智能"} and len(rows["items"]) == stored.height
 
 
 @pytest.mark.browser

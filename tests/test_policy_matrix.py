@@ -29,6 +29,7 @@ from edudata.policy.roles import Role
 from edudata.policy.table import public_path, rule
 from edudata.reference import seed_reference_data
 from edudata.schema import load_all_models
+from edudata.sharing.heads import set_head
 from support import clock
 from support.catalog import CatalogFactory
 from support.org import PASSWORD
@@ -116,6 +117,7 @@ def world(database: Database, server: Any) -> Iterator[dict[str, Any]]:
                            granted_by="tests")  # fmt: skip
         create_account(session, username="m_victim", password=PASSWORD, unit_code="0110", roles=("applicant",),
                        granted_by="tests")  # fmt: skip
+        set_head(session, "0110", ROLE_ACCOUNTS[Role.APPLICANT][0], by="tests")  # signs 附件2 for the unit
         session.commit()
     with database.session() as session:  # support staff sign in once their 附件3 is on file (Art. 12)
         create_account(session, username="m_victim_support", password=PASSWORD, unit_code="0301",

@@ -56,11 +56,12 @@ def test_the_library_application_waits_in_the_producer_officers_inbox(
     assert [t["stage"] for t in inbox.json()["tasks"]] == ["producer"]
     with db.session() as s:
         app = s.scalars(select(ShareApplication)).one()
-        signed = s.scalar(select(func.count()).select_from(CommitmentSignature))
+        signed = sorted(s.scalars(select(CommitmentSignature.capacity)))
     assert (app.applicant_username, app.applicant_unit_code, app.dataset_code, app.status) == (
         "lib_applicant", "0110", "student_basic", "pending_producer",
     )  # fmt: skip
-    assert app.share_category == "conditional" and signed == 1
+    # 附件2 signed by the applicant and, for the library, by its head (the same account in the demo, Art. 41).
+    assert app.share_category == "conditional" and signed == ["applicant", "unit"]
 
 
 def test_a_second_demo_run_adds_nothing(http: httpx.Client, db: Database, settings: Settings) -> None:

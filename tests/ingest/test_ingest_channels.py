@@ -20,9 +20,9 @@ from ingest_support import (
 )
 from sqlalchemy import select
 
+from edudata.access import side_store
 from edudata.audit.models import AuditRecord
 from edudata.db import Database
-from edudata.ingest import staging
 from edudata.ingest.models import Batch
 from support.collect import review
 
@@ -109,7 +109,7 @@ def test_one_file_through_every_channel_is_one_batch(
     with db.session() as s:
         batches = list(s.execute(select(Batch).order_by(Batch.id)).scalars())
         assert [b.source_kind for b in batches] == CHANNELS
-        staged = [staging.read_frame(s, settings, b.code, "good").drop("_row") for b in batches]
+        staged = [side_store._open_file(s, settings, b.code, "good")[0].drop("_row") for b in batches]
     views = [_batch(http, h["xgb"], b.code) for b in batches]
     assert views[0]["counts"]["good"] == 19 and views[0]["counts"]["quarantined"] == 1
     assert views[0]["report"]["not_source"] == ["XJZT"]

@@ -1,5 +1,5 @@
 """An ingest killed with SIGKILL leaves no clear upload on disk (Art. 27-28, 35): the CLI killed while it checks a
-file, and `edudata serve` killed while it processes an upload. What they leave is sealed under a key that died with
+file, and `edudata serve` killed mid-stream, half the file sent (no clear spool file held open on the way). What they leave is sealed under a key that died with
 the process, only its owner may read it, and the next start removes it."""
 
 from __future__ import annotations
@@ -112,28 +112,76 @@ def _serve(settings: Settings, port: int) -> subprocess.Popen:
             time.sleep(0.2)
 
 
+def _open_files(pid: int) -> list[bytes]:
+    """The bytes of every regular file the process (and its children) holds open: a clear spool would be one."""
+    pids, found = [pid], []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    for p in pids:
+        for fd in Path(f"/proc/{p}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(fd.stat().st_mode):
+                    found.append(fd.read_bytes())
+    return found
+
+
 def test_a_server_killed_mid_upload_leaves_no_clear_upload(world, settings: Settings) -> None:  # noqa: ANN001
+    """The request is still streaming when the server dies: half the file sent, the rest held back."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     frame = student_frame(ROWS, seed=18)
     data = csv_bytes(frame, encoding="gbk", chinese=True)
-    server = _serve(settings, port)
+    assert len(data) > 6 * 1024 * 1024
+    boundary = "edudata-kill-test"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="unit"\r\n\r\n0104\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="students.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    half = len(data) // 2
+    planted = [frame["SFZJH"][0], frame["SFZJH"][100], frame["YHKH"][1], frame["SJHM"][2]]
+    assert all(n.encode() in data[:half] for n in planted)  # sent before the kill
+    killed = threading.Event()
+
+    def body():  # noqa: ANN202 - the request body, cut off mid-stream
+        yield head
+        for start in range(0, half, 64 * 1024):
+            yield data[start : min(start + 64 * 1024, half)]
+        killed.wait(120)  # the rest never comes
 
     def upload() -> None:
         with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
             httpx.post(
-                f"http://127.0.0.1:{port}/api/v1/ingest/student_basic/batches",
-                files={"file": ("学生.csv", data, "text/csv")}, data={"unit": "0104"},
-                headers=world["h"]["xgb"], timeout=300,
+                f"http://127.0.0.1:{port}/api/v1/ingest/student_basic/batches", content=body(),
+                headers={**world["h"]["xgb"], "content-type": f"multipart/form-data; boundary={boundary}"},
+                timeout=300,
             )  # fmt: skip
 
+    server = _serve(settings, port)
     sender = threading.Thread(target=upload, daemon=True)
     sender.start()
     try:
-        left = _wait_for_upload(settings, server)
+        # Until the server has taken in two sealed chunks at least, and while it streams, no file it holds open
+        # has the people in clear (Starlette's own spool would be such a file).
+        deadline = time.monotonic() + 240
+        while True:
+            for blob in _open_files(server.pid):
+                for needle in planted:
+                    assert needle.encode() not in blob, f"{needle} in clear in a file the server holds open"
+            left = (
+                [p for p in _incoming(settings).glob("*") if p.is_file()]
+                if _incoming(settings).exists()
+                else []
+            )
+            if left and sum(p.stat().st_size for p in left) >= 2 * 1024 * 1024:
+                break
+            assert server.poll() is None and time.monotonic() < deadline, "the upload did not reach the disk"
+            time.sleep(0.05)
         _kill(server)
     finally:
+        killed.set()
         if server.poll() is None:
             _kill(server)
     sender.join(30)

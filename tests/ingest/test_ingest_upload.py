@@ -92,3 +92,17 @@ def test_a_saved_header_mapping_is_used_for_later_uploads(http: httpx.Client, wo
 def test_another_units_officer_cannot_submit_the_dataset(world) -> None:
     r = world["up"](csv_bytes(student_frame(3)), user="rsc", unit="0102")
     assert r.status_code == 403 and "Art. 19" in r.json()["detail_en"]
+
+
+def test_a_large_upload_leaves_nothing_in_the_incoming_folder(world, settings) -> None:  # noqa: ANN001
+    """Over 1 MB the file goes through the sealed spool (several chunks), is read back whole, and is removed."""
+    from pathlib import Path
+
+    frame = student_frame(12_000, seed=9)
+    content = csv_bytes(frame)
+    assert len(content) > 2 * 1024 * 1024
+    r = world["up"](content)
+    assert r.status_code == 201, r.text
+    assert r.json()["good"] + r.json()["quarantined"] == 12_000
+    folder = Path(settings.data_dir) / "ingest" / "incoming"
+    assert not folder.exists() or list(folder.iterdir()) == []

@@ -11,8 +11,8 @@ import polars as pl
 from ingest_support import business_table, csv_bytes, pull_source, run_cli, student_frame
 from sqlalchemy import select
 
+from edudata.access import side_store
 from edudata.db import Database
-from edudata.ingest import staging
 from edudata.ingest.models import Batch
 
 ART51 = "privacy.sensitive_assessment"
@@ -52,7 +52,7 @@ def test_every_channel_drops_what_the_unit_may_not_write(
     with db.session() as s:
         batches = list(s.execute(select(Batch).order_by(Batch.id)).scalars())
         assert [b.source_kind for b in batches] == ["csv", "csv", "pull"]
-        good = [staging.read_frame(s, settings, b.code, "good").drop("_row") for b in batches]
+        good = [side_store._open_file(s, settings, b.code, "good")[0].drop("_row") for b in batches]
     for batch in batches:
         # 一数一源: 学籍状态 is not collected from 学生工作部, and the batch says why.
         assert batch.report["not_source"] == ["XJZT"]

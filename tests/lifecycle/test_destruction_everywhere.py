@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from edudata.config import Settings
-from edudata.crypto.envelope import HEADER, NONCE
+from edudata.crypto.envelope import HEADER, NONCE, decrypt_values
 from edudata.crypto.keys import KeyManager
 from edudata.db import Database, normalise_url
 from support.clock import today
@@ -71,7 +71,8 @@ def _csv(rows: list[dict]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _plant(http: httpx.Client, accounts, world: dict) -> None:  # noqa: ANN001
+def _plant(http: httpx.Client, accounts, world: dict) -> dict:  # noqa: ANN001
+    """Plant the person everywhere; the codes of the pending and the quarantining batch and the snapshot id."""
     h = world["h"]
     # Collected through review, then changed (so it has history); consent on file for everyone planted (Art. 51).
     paperwork(http, accounts, "student_basic", [PERSON, student(90), student(91)])
@@ -83,6 +84,7 @@ def _plant(http: httpx.Client, accounts, world: dict) -> None:  # noqa: ANN001
     good = _csv([{**PERSON, "ZYMC": "金融学"}, student(90)])
     r = http.post("/api/v1/ingest/student_basic/batches", data=upload, files={"file": ("a.csv", good)}, headers=h["xgb"])  # fmt: skip
     assert r.status_code == 201 and r.json()["good"] >= 1, r.text
+    pending = r.json()["code"]
     # … and one with the person quarantined (an unknown college code), with its issue rows.
     bad = _csv([{**PERSON, "YXDM": "0299"}, student(91)]).decode().encode("gbk")  # a GBK file
     r = http.post("/api/v1/ingest/student_basic/batches", data=upload, files={"file": ("b.csv", bad)}, headers=h["xgb"])  # fmt: skip
@@ -95,6 +97,7 @@ def _plant(http: httpx.Client, accounts, world: dict) -> None:  # noqa: ANN001
     snap = {"name": "2026 统计时点", "time_point": today().isoformat(), "definition": "全体学生"}
     r = http.post("/api/v1/ingest/student_basic/snapshots", json=snap, headers=h["office"])
     assert r.status_code == 201 and r.json()["rows"] == 13, r.text
+    snapshot = r.json()["id"]
     for code in ("SFZJH", "XM", "SJHM", "DZYX"):
         wanted = {"element": code, "op": "eq", "value": PERSON[code]}
         r = http.post("/api/v1/data/student_basic/query", json={"filter": wanted}, headers=h["xgb"])
@@ -107,6 +110,18 @@ def _plant(http: httpx.Client, accounts, world: dict) -> None:  # noqa: ANN001
     http.put("/api/v1/me/package-key", json={"public_key": public.hex()}, headers=h["office"])
     r = http.get("/api/v1/data/student_basic/export", params={"format": "package"}, headers=h["office"])
     assert r.status_code == 200
+    return {"pending": pending, "quarantined": quarantined, "snapshot": snapshot}
+
+
+def _quarantine_sheet(http: httpx.Client, h: dict, code: str) -> bytes:
+    """The quarantine download of a batch, its cells as CSV text."""
+    from openpyxl import load_workbook
+
+    r = http.get(f"/api/v1/ingest/batches/{code}/quarantine.xlsx", headers=h["xgb"])
+    assert r.status_code == 200, r.text
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    rows = book.active.iter_rows(values_only=True)
+    return "\n".join(",".join("" if v is None else str(v) for v in row) for row in rows).encode()
 
 
 def _destroy(http: httpx.Client, world: dict) -> dict:
@@ -155,7 +170,16 @@ def _opened_staging(db: Database, settings: Settings) -> list[tuple[str, bytes]]
             clear = keys.cipher(int.from_bytes(head[1:], "big")).decrypt(
                 sealed[HEADER : HEADER + NONCE], sealed[HEADER + NONCE :], aad
             )
-            out.append((str(path), pl.read_parquet(io.BytesIO(clear)).write_csv().encode()))
+            size = int.from_bytes(clear[:4], "big")  # | meta length | meta (JSON) | Parquet |
+            stored = pl.read_parquet(io.BytesIO(clear[4 + size :]))
+            out.append((str(path), stored.drop("_sealed").write_csv().encode()))
+            # Each row with a person is sealed under their key: open what the key table still opens.
+            part = f"{path.parent.name}/{path.name.removesuffix('.parquet.enc')}"
+            rows = decrypt_values(
+                keys, stored.get_column("_sealed").drop_nulls().to_list(), b"edudata/side-store|" + part.encode(),
+                on_destroyed="none",
+            )  # fmt: skip
+            out.append((f"{path} (rows opened)", "\n".join(r for r in rows if r is not None).encode()))
     return out
 
 
@@ -184,7 +208,7 @@ def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
 ) -> None:
     # Staging files of earlier tests (their database and keys are gone) would not open: start with none.
     shutil.rmtree(Path(settings.data_dir) / "ingest", ignore_errors=True)
-    _plant(http, accounts, world)
+    planted = _plant(http, accounts, world)
     if not destroyed:
         found = _search(db, settings, backend_url)
         # Clear elements in the governed table, and every element in the opened staging and snapshot files.
@@ -192,6 +216,8 @@ def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
         assert any(f.startswith("SJHM/") for f in found) and any(f.startswith("JTDZ/utf-8") for f in found), (
             found
         )
+        sheet = _quarantine_sheet(http, world["h"], planted["quarantined"])
+        assert PERSON["XH"].encode() in sheet and PERSON["SFZJH"].encode() in sheet
         return
     executed = _destroy(http, world)
     if not executed["reclaimed"]:
@@ -215,6 +241,88 @@ def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
     inbox = http.get("/api/v1/sharing/inbox", headers=world["h"]["xgb"])
     assert inbox.status_code == 200 and "copy_delete" in inbox.text, inbox.text
     # The quarantine download no longer holds the person; the snapshot counts twelve.
+    h = world["h"]
+    sheet = _quarantine_sheet(http, h, planted["quarantined"])
+    assert [what for needle, what in _needles().items() if needle in sheet] == []
+    assert PERSON["XH"].encode() not in sheet
+    issues = http.get(f"/api/v1/ingest/batches/{planted['quarantined']}/issues", headers=h["xgb"]).json()[
+        "items"
+    ]
+    assert issues == []
+    report = http.get(f"/api/v1/ingest/snapshots/{planted['snapshot']}/report", headers=h["office"])
+    assert report.status_code == 200 and report.json()["rows"] == 12, report.text
+    # A new file naming the destroyed person makes no new staged copy of them: refused, nothing staged.
+    before = sorted((Path(settings.data_dir) / "ingest" / "batches").iterdir())
+    again = _csv([{**PERSON, "ZYMC": "金融学"}])
+    r = http.post("/api/v1/ingest/student_basic/batches", data={"unit": "0104"}, files={"file": ("c.csv", again)}, headers=h["xgb"])  # fmt: skip
+    assert r.status_code == 410 and r.json()["code"] == "subject-data-destroyed", r.text
+    assert sorted((Path(settings.data_dir) / "ingest" / "batches").iterdir()) == before
+
+
+def test_a_copy_of_the_side_stores_from_before_the_destruction_no_longer_opens_for_the_person(
+    http: httpx.Client,
+    accounts,
+    world: dict,
+    db: Database,
+    settings: Settings,  # noqa: ANN001
+) -> None:
+    """The staged and snapshot rows are sealed under the person's key: a copy of ``data_dir`` taken before the
+    destruction (a file-system backup), put back afterwards, opens with the key ring for everyone but them. Reads
+    go through the data path's side store, which leaves their rows out and says how many it could not open."""
+    from sqlalchemy import select
+
+    from edudata.access import side_store
+    from edudata.access.datapath import Context
+    from edudata.audit.models import AuditRecord
+    from edudata.errors import PermissionDenied
+
+    shutil.rmtree(Path(settings.data_dir) / "ingest", ignore_errors=True)
+    planted = _plant(http, accounts, world)
+    batches = Path(settings.data_dir) / "ingest" / "batches"
+    backup = Path(settings.data_dir).parent / "side-store-backup"
+    shutil.rmtree(backup, ignore_errors=True)
+    shutil.copytree(batches, backup)
+    _destroy(http, world)
+    shutil.rmtree(batches)
+    shutil.copytree(backup, batches)  # the old files are back, the person's rows in them
+    shutil.rmtree(backup)
+    # Opened by hand with the key ring and the key table, the files hold the person nowhere.
+    opened = _opened_staging(db, settings)
+    assert [
+        f"{what} in {where}"
+        for where, blob in opened
+        for needle, what in _needles().items()
+        if needle in blob
+    ] == []
+    assert any(where.endswith("(rows opened)") and blob for where, blob in opened)  # the others' rows open
+    # Through the data path: the pending batch without the person, and the read says one row did not open.
+    with db.session() as s:
+        from edudata.identity.service import principal_for
+        from edudata.org.models import Account
+
+        office = s.scalars(select(Account).where(Account.username == "office")).one()
+        who = principal_for(s, office.id, source_ip="127.0.0.1", via="session")
+        ctx = Context(session=s, settings=settings, database=db)
+        good = side_store.read(who, ctx, planted["pending"], "good", action="ingest.batch.approve_office")
+        assert PERSON["XH"] not in good.get_column("XH").to_list() and good.height == 1
+        s.commit()
+        record = s.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.operation == "side_store_read")
+            .order_by(AuditRecord.seq.desc())
+        ).first()
+        assert record.detail["destroyed_rows"] == 1 and record.username == "office"
+        # The policy decides who reads a side store: the unit's officer may not load a batch.
+        officer = s.scalars(select(Account).where(Account.username == "xgb")).one()
+        with pytest.raises(PermissionDenied):
+            side_store.read(
+                principal_for(s, officer.id, source_ip="127.0.0.1", via="session"), ctx, planted["pending"], "good",
+                action="ingest.batch.approve_office",
+            )  # fmt: skip
+    # The snapshot copy from before reads without the person — the same twelve rows the destruction left, so it
+    # matches the digest the destruction recorded and its report counts twelve.
+    report = http.get(f"/api/v1/ingest/snapshots/{planted['snapshot']}/report", headers=world["h"]["office"])
+    assert report.status_code == 200 and report.json()["groups"] == [{"count": 12}], report.text
 
 
 def test_rolling_back_a_version_after_a_destruction_brings_nothing_back(

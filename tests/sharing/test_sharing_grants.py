@@ -11,7 +11,7 @@ from edudata import cache
 from edudata.access.models import AccessGrant
 from edudata.db import Database, utcnow
 from support import clock
-from support.sharing import PERIOD_DAYS, apply, approve, credential, granted, sign_and_submit
+from support.sharing import PERIOD_DAYS, apply, approve, credential, granted, secrecy_passed, sign_and_submit
 
 
 def test_a_credential_cannot_read_another_dataset(http: httpx.Client, world: dict) -> None:
@@ -169,6 +169,7 @@ def test_third_party_analysis_is_released_deidentified_after_k_is_shown(
     ).json()
     assert preview["quasi_identifiers"] == ["XBM", "CSRQ", "NJ"] and preview["k"] == 2
     http.put("/api/v1/sharing/policy", json={"min_k": 2}, headers=h["office"])
+    secrecy_passed(http, world, app["id"])  # Art. 58
     r = http.post(f"/api/v1/sharing/applications/{app['id']}/release", headers=h["office"])
     assert r.status_code == 200, r.text
     key = credential(http, h["lib"], app["id"])
@@ -216,6 +217,7 @@ def test_the_office_narrows_a_held_release_until_k_is_enough(http: httpx.Client,
         f"/api/v1/sharing/applications/{app['id']}/release-preview", headers=h["office"]
     ).json()
     assert second["quasi_identifiers"] == ["NJ"] and second["k"] == 4
+    secrecy_passed(http, world, app["id"])  # Art. 58
     assert (
         http.post(f"/api/v1/sharing/applications/{app['id']}/release", headers=h["office"]).status_code == 200
     )

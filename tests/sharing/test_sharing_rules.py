@@ -113,7 +113,7 @@ def test_an_applicant_cannot_approve_their_own_application(
 ) -> None:
     """Defence in depth: were the Art. 30 exclusion bypassed (a role row written by hand), the review still
     refuses the applicant's own application."""
-    both = accounts.create(username="both", roles=("applicant",), unit_code="0002")
+    both = accounts.create(username="both", roles=("applicant",), unit_code="0002", head=True)
     with db.session() as s:
         s.add(
             RoleAssignment(account_id=both.id, role="office_admin", granted_by="by hand", granted_at=utcnow())

@@ -14,6 +14,7 @@ import pytest
 from edudata.db import Database
 from edudata.org.models import Account
 from edudata.org.service import create_account, ensure_demo_units
+from edudata.sharing.heads import set_head
 
 PASSWORD = "Passw0rd!edu"
 
@@ -44,7 +45,9 @@ class Accounts:
         password: str = PASSWORD,
         display_name: str | None = None,
         email: str | None = None,
+        head: bool = False,
     ) -> Account:
+        """An account; ``head=True`` also names it head of its unit (who signs 附件2 for the unit, Art. 41)."""
         self.ensure_units()
         username = username or f"user{next(self._numbers)}"
         with self.db.session() as session:
@@ -58,6 +61,8 @@ class Accounts:
                 granted_by="tests",
                 email=email,
             )
+            if head:
+                set_head(session, unit_code, username, by="tests")
             session.commit()
         self.passwords[username] = password
         return account

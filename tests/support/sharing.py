@@ -35,12 +35,20 @@ def apply(http: httpx.Client, h: dict, **changes: Any) -> dict[str, Any]:
     return r.json()
 
 
-def sign_and_submit(http: httpx.Client, h: dict, app_id: int) -> dict[str, Any]:
+def sign_and_submit(http: httpx.Client, h: dict, app_id: int, head: dict | None = None) -> dict[str, Any]:
+    """The applicant signs 附件2 — for the unit too when the applicant is its head — else the unit's head
+    (``head``) signs it for the unit; then the applicant submits (Art. 41)."""
     text = http.get("/api/v1/sharing/commitment", headers=h).json()
     r = http.post(
         f"/api/v1/sharing/applications/{app_id}/sign", json={"text_sha256": text["text_sha256"]}, headers=h
     )
     assert r.status_code == 200, r.text
+    if r.json()["unit_signature"] is None:  # the applicant is not the head: the head signs for the unit
+        r = http.post(
+            f"/api/v1/sharing/applications/{app_id}/sign-unit", json={"text_sha256": text["text_sha256"]},
+            headers=head or h,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
     r = http.post(f"/api/v1/sharing/applications/{app_id}/submit", headers=h)
     assert r.status_code == 200, r.text
     return r.json()
@@ -65,3 +73,10 @@ def credential(http: httpx.Client, h: dict, app_id: int) -> dict[str, str]:
     r = http.post(f"/api/v1/sharing/applications/{app_id}/credentials", json={"label": "馆内系统"}, headers=h)
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['secret']}"}
+
+
+def secrecy_passed(http: httpx.Client, world: dict, app_id: int) -> None:
+    """The leadership group's secrecy review passes the third-party release (Art. 58)."""
+    r = http.post(f"/api/v1/sharing/applications/{app_id}/secrecy-review",
+                  json={"decision": "approved", "comment": "已审查，去标识化数据可提供"}, headers=world["h"]["leader"])  # fmt: skip
+    assert r.status_code == 200, r.text

@@ -31,7 +31,9 @@ def test_the_schedule_holds_every_periodic_job(db: Database) -> None:
         s.commit()
         names = set(s.scalars(select(WorkerJob.name)))
     assert (
-        names == {"sequence", "mail", "spot_check", "reminders", "pulls", "backups", "retention"} == set(JOBS)
+        names
+        == {"sequence", "mail", "spot_check", "reminders", "pulls", "backups", "retention", "staging"}
+        == set(JOBS)
     )
 
 

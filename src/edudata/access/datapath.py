@@ -348,8 +348,12 @@ def export_frames(
     max_rows: int = 2_000_000,
     preview: GrantView | None = None,
     copy: str | None = None,
+    subjects: list[str | None] | None = None,
 ) -> tuple[Page, list[pl.DataFrame]]:
     """Every row in scope, in masked chunks, recorded as one ``export`` (Art. 30 导出 is audited).
+
+    ``subjects`` (a list to fill): the subject reference of each row delivered, in order — a statistical
+    snapshot seals each frozen row under its person's key (``access.side_store``).
 
     ``preview`` (office only): decide as that grant would, to measure a release before it happens.
     ``copy`` (``export``, ``package``): the rows leave the platform, so the copy and its people are registered
@@ -368,6 +372,9 @@ def export_frames(
             break
         frames.append(_decrypt_and_mask(ctx, spec, decision, ids, columns).drop("_id"))
         delivered.extend(ids)
+        if subjects is not None:
+            with datapath_scope("export: the people of the rows"):
+                subjects.extend(store.subjects_of(ctx.session, spec, ids))
         count += len(ids)
         after = ids[-1]
         if len(ids) < chunk or count >= max_rows:

@@ -68,6 +68,7 @@ def create_grant(
     grantee_account_id: int | None = None,
     source: str | None = None,
     kind: str = "read",
+    purpose_kind: str | None = None,
 ) -> AccessGrant:
     if kind not in GRANT_KINDS:
         raise ValueError(f"grant kind {kind!r}")
@@ -80,6 +81,7 @@ def create_grant(
         row_filter=row_filter,
         masking=dict(masking or {}),
         purpose=purpose,
+        purpose_kind=purpose_kind,
         deidentified=deidentified,
         starts_at=utcnow(),
         expires_at=expires_at,

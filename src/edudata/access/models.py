@@ -39,6 +39,8 @@ class AccessGrant(Base):
     row_filter: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     masking: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     purpose: Mapped[str] = mapped_column(Text)
+    # The kind of purpose (Art. 32, 54): business, statistics, research or decision; analysis is de-identified.
+    purpose_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     deidentified: Mapped[bool] = mapped_column(Boolean, default=False)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -122,7 +122,7 @@ def open_dataset(session: Session, settings: Settings, database: Database) -> st
 
 def share_application(session: Session, settings: Settings, database: Database) -> str:
     """The library's application for student_basic, signed and submitted; returns the report line."""
-    from edudata.sharing import commitment, review
+    from edudata.sharing import commitment, heads, review
     from edudata.sharing.models import ShareApplication
     from edudata.sharing.service import create_application, today_in_china
 
@@ -151,6 +151,9 @@ def share_application(session: Session, settings: Settings, database: Database) 
             "security_measures": "专人负责，数据仅存于馆内服务器，访问留痕",
         },
     )
+    # The library's applicant is also named its head: signing 附件2, it signs for the unit too (Art. 41).
+    if heads.head_of(session, applicant.unit_code) is None:
+        heads.set_head(session, applicant.unit_code, applicant.username, by="demo")
     if commitment.signature_of(session, app) is None:
         text = commitment.current_commitment(session)
         commitment.sign(session, applicant, app, text_sha256=text.body_sha256)

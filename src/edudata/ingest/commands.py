@@ -146,14 +146,15 @@ def schedule_command() -> None:
 
 @app.command("ingest-purge-staging")
 def purge_staging_command() -> None:
-    """Remove the staging files of batches finished longer ago than EDUDATA_STAGING_RETENTION_DAYS (run from cron)."""
-    from edudata.ingest.staging import purge_finished
+    """Remove the staging files of batches finished longer ago than the office's retention (the worker runs it daily)."""
+    from edudata.ingest.retention import purge_finished
 
     settings = get_settings()
     database = Database(settings.resolved_database_url())
     try:
         with database.session() as session:
             purged = purge_finished(session, settings)
+            session.commit()
         console.print(f"已清除暂存批次 / staging removed: {len(purged)}")
     finally:
         database.dispose()

@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from edudata.ingest import staging
+from edudata.access import side_store
 from edudata.ingest.models import Batch, Issue
 from edudata.ingest.readers import SOURCE_ROW
 from edudata.ingest.rules import normalise_expr
@@ -33,11 +33,12 @@ def identity_element(spec: DatasetSpec) -> str | None:
     return next((e.code for e in spec.elements if e.data_type == "name"), None)
 
 
-def split_repeats(session: Session, settings: Any, s: Any, parent: Batch, frame: pl.DataFrame):  # noqa: ANN201
+def split_repeats(caller: Any, ctx: Any, s: Any, parent: Batch, frame: pl.DataFrame):  # noqa: ANN201
     """The frame without rows the parent already accepted for the same person, how many those were, and a
     batch check quarantining keys the parent accepted for someone else."""
     spec, key = s.spec, s.key
-    good = staging.read_frame(session, settings, parent.code, "good")
+    good = side_store.read(caller, ctx, parent.code, "good", action="ingest.batch.read", unit_code=parent.unit_code,
+                           dataset=parent.dataset_code, why="rows the corrected batch accepted")  # fmt: skip
     ident = identity_element(spec)
     has_ident = ident is not None and ident in good.columns and ident in frame.columns
     theirs = good.select(

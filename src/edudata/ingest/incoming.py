@@ -107,6 +107,108 @@ def receive(read: Callable[[int], bytes], folder: Path, limit: int) -> Sealed:
     return Sealed(path, size, digest.hexdigest(), key)
 
 
+class SealedSpool:
+    """Where the web server's form parser puts an uploaded file while the request streams in: a file object whose
+    bytes reach the disk only sealed (the format of :func:`receive`, a key in this object's memory only), never the
+    clear temporary file the parser would spool to. Written by the parser, rewound, read back (opened chunk by
+    chunk) by the upload's use case, removed on close; a process killed mid-stream leaves only noise, which
+    :func:`sweep` removes at the next start. Over ``limit`` it stops and keeps nothing."""
+
+    def __init__(self, folder: Path, limit: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        self._key = AESGCM.generate_key(bit_length=256)
+        self._aead = AESGCM(self._key)
+        self.path = folder / f"{os.getpid()}-{os.urandom(8).hex()}{SUFFIX}"
+        self._out = _private(self.path)
+        self._pending = bytearray()  # the tail not sealed yet: the last chunk is sealed as final at the end
+        self._index, self._size, self._limit = 0, 0, limit
+        self._reader: Sealed | None = None
+        self._clear = b""
+        self._chunks = None
+        self.closed = False
+
+    def _seal(self, data: bytes, final: bool) -> None:
+        nonce = os.urandom(NONCE)
+        sealed = self._aead.encrypt(nonce, bytes(data), _aad(self._index, final))
+        self._out.write(struct.pack(">I", len(sealed)) + nonce + sealed)
+        self._index += 1
+
+    def write(self, data: bytes) -> int:
+        if self._out is None:
+            raise ValueError("the upload was already received")
+        self._size += len(data)
+        if self._size > self._limit:
+            self.close()
+            raise PayloadTooLarge(
+                f"文件超过上传上限 {self._limit // (1024 * 1024)} MB，未保存任何内容；请拆分后分批上传",
+                f"the file exceeds the upload limit of {self._limit // (1024 * 1024)} MB; nothing was stored. "
+                "Split it and upload the parts",
+                limit=self._limit,
+            )
+        self._pending += data
+        while len(self._pending) > CHUNK:  # more than a chunk: the first one is not the last
+            self._seal(self._pending[:CHUNK], final=False)
+            del self._pending[:CHUNK]
+        return len(data)
+
+    def _finish(self) -> None:
+        if self._out is None:
+            return
+        if self._pending or self._index == 0:
+            if self._pending:
+                self._seal(self._pending, final=True)
+            self._pending = bytearray()
+        self._out.close()
+        self._out = None
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """The parser rewinds the file when the part ends: the last chunk is sealed and reading starts over."""
+        if offset != 0 or whence != 0:
+            raise ValueError("a sealed upload is read from its start only")
+        self._finish()
+        self._chunks, self._clear = None, b""
+        return 0
+
+    def tell(self) -> int:
+        return self._size
+
+    def _next_chunks(self):  # noqa: ANN202 - an iterator of clear chunks
+        aead = AESGCM(self._key)
+        with self.path.open("rb") as f:
+            index = 0
+            while head := f.read(4 + NONCE):
+                (length,) = struct.unpack(">I", head[:4])
+                body = f.read(length)
+                yield aead.decrypt(head[4:], body, _aad(index, not f.peek(1)))
+                index += 1
+
+    def read(self, size: int = -1) -> bytes:
+        self._finish()
+        if self._chunks is None:
+            self._chunks = self._next_chunks() if self.path.exists() else iter(())
+        out = bytearray(self._clear)
+        while size < 0 or len(out) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            out += chunk
+        if size < 0:
+            self._clear = b""
+            return bytes(out)
+        self._clear = bytes(out[size:])
+        return bytes(out[:size])
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        self._pending = bytearray()
+        self._chunks = None
+        self.path.unlink(missing_ok=True)
+        self.closed = True
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

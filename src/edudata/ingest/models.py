@@ -198,3 +198,15 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Setting(Base):
+    """The office's settings of collection (one row): how long a finished batch's staging files are kept
+    (Art. 35: no copy longer than needed). ``None`` = the deployment's default (``EDUDATA_STAGING_RETENTION_DAYS``)."""
+
+    __tablename__ = "ingest_setting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staging_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,6 +10,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from edudata.access import side_store
 from edudata.access.specs import load_spec
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
@@ -18,15 +19,16 @@ from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
-from edudata.ingest import labels, mappings, quality, review, service, staging
+from edudata.ingest import labels, mappings, quality, retention, review, service
 from edudata.ingest.models import Batch
 from edudata.ingest.routes import ctx_of, visible_batch
+from edudata.ingest.uploads import SealedUploadRoute
 from edudata.org.models import Unit
 from edudata.policy import allowed
 from edudata.web.flash import flash
 from edudata.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SealedUploadRoute)  # files sealed as they stream
 STATUS = {
     "validated": ("待单位审核", "awaiting the unit's review"),
     "unit_approved": ("待网信办审核", "awaiting the office's review"),
@@ -108,6 +110,9 @@ def upload_page(
             chosen={"parent": form_text(form, "parent"), "dataset": form_text(form, "dataset")},
         )
         return render(request, "ingest/index.html", ctx, status_code=err.status)
+    finally:
+        if isinstance(upload, UploadFile):
+            upload.file.close()  # the sealed spool is removed before the answer leaves, on every outcome
     flash(
         request, f"文件已上传并校验：合格 {batch.rows_good} 行，隔离 {batch.rows_quarantined} 行",
         f"Uploaded and checked: {batch.rows_good} rows good, {batch.rows_quarantined} quarantined",
@@ -123,7 +128,8 @@ def _source_values(
     Art. 19, and cannot fix what they cannot see); everyone else sees them masked. Audited as a read."""
     if not allowed(who, "ingest.quarantine.download", unit_code=batch.unit_code) or not items:
         return
-    frame = staging.read_frame(session, request.app.state.settings, batch.code, "quarantine")
+    frame = side_store.read(who, ctx_of(request, session), batch.code, "quarantine", action="ingest.quarantine.download",
+                            unit_code=batch.unit_code, dataset=batch.dataset_code, why="batch page")  # fmt: skip
     rows = frame.filter(pl.col("_row").is_in([i["row"] for i in items]))
     values = {(r["_row"], c): v for r in rows.iter_rows(named=True) for c, v in r.items() if c != "_row"}
     for item in items:
@@ -291,3 +297,34 @@ def save_mapping_page(
         ctx = _mappings_ctx(session, who, dataset, error=err)
         return render(request, "ingest/mappings.html", ctx, status_code=err.status)
     return RedirectResponse(f"/ingest/mappings?dataset={dataset}", status_code=303)
+
+
+@router.get("/ingest/settings")
+def settings_page(
+    request: Request,
+    who: Principal = Depends(allow("ingest.settings.read")),
+    session: Session = Depends(get_session),
+) -> Response:
+    """暂存保留期限: the retention in force and, for the office, the form that changes it (Art. 35)."""
+    view = retention.view(session, request.app.state.settings)
+    return render(request, "ingest/settings.html", {"view": view, "saved": request.query_params.get("saved")})
+
+
+@router.post("/ingest/settings", dependencies=[Depends(verify_csrf)])
+def save_settings_page(
+    request: Request,
+    form: FormData = Depends(form_data),
+    who: Principal = Depends(allow("ingest.settings.edit")),
+    session: Session = Depends(get_session),
+) -> Response:
+    settings = request.app.state.settings
+    text = form_text(form, "staging_retention_days").strip()
+    try:
+        days: object = int(text) if text.isdigit() else text
+        retention.set_retention(session, settings, who, days, request_id=ctx_of(request, session).request_id)
+        session.commit()
+    except EduDataError as err:
+        session.rollback()
+        ctx = {"view": retention.view(session, settings), "error": err}
+        return render(request, "ingest/settings.html", ctx, status_code=err.status)
+    return RedirectResponse("/ingest/settings?saved=1", status_code=303)

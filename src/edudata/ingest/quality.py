@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from edudata.access import side_store
 from edudata.catalog.models import Dataset
 from edudata.db import utcnow
 from edudata.errors import NotFound
-from edudata.ingest import staging
 from edudata.ingest.models import Batch, Issue, Version
 from edudata.ingest.readers import REASON_COLUMN, ROW_COLUMN
 from edudata.store.spec import DatasetSpec
@@ -202,11 +202,13 @@ def line_chart(points: list[float], *, title: str, width: int = 560, height: int
 
 
 # -- quarantine download -----------------------------------------------------------------------------------------
-def quarantine_xlsx(session: Session, settings, spec: DatasetSpec, batch: Batch) -> bytes:  # noqa: ANN001
+def quarantine_xlsx(caller: Any, ctx: Any, spec: DatasetSpec, batch: Batch) -> bytes:
     """The quarantined rows as typed, element names as headers, plus the row number and every reason."""
     import xlsxwriter
 
-    frame = staging.read_frame(session, settings, batch.code, "quarantine")
+    session = ctx.session
+    frame = side_store.read(caller, ctx, batch.code, "quarantine", action="ingest.quarantine.download",
+                            unit_code=batch.unit_code, dataset=batch.dataset_code, why="quarantine download")  # fmt: skip
     reasons = pl.DataFrame(
         [
             (i["row"], i["message_zh"] + " / " + i["message_en"])

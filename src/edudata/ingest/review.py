@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from edudata import transition
-from edudata.access import datapath
+from edudata.access import datapath, side_store
 from edudata.access.decision import sensitive_masking
 from edudata.access.masking import apply_masking
 from edudata.audit import service as audit
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from edudata.ingest import merge, staging
+from edudata.ingest import merge
 from edudata.ingest.models import Batch, Version
 from edudata.ingest.service import actor, get_batch, setup
 from edudata.policy import allowed, require
@@ -178,7 +178,15 @@ def _load(caller: Caller, ctx: datapath.Context, batch: Batch) -> None:
     # One load per dataset at a time (both backends), so the uniqueness check below sees every row stored.
     transition.lock_name(session, f"ingest-load:{batch.dataset_code}")
     s = setup(session, batch.dataset_code)
-    good = staging.read_frame(session, ctx.settings, batch.code, "good").drop("_row")
+    good = side_store.read(
+        caller,
+        ctx,
+        batch.code,
+        "good",
+        action="ingest.batch.approve_office",
+        dataset=batch.dataset_code,
+        why="load the approved batch",
+    ).drop("_row")
     good, cleared = merge.split_cleared(good, s.key)
     counts = datapath.bulk_load(
         caller, ctx, batch.dataset_code, typed_columns(s.spec, good), batch=batch.code, key=s.key,
@@ -213,13 +221,15 @@ def _office(caller: Caller) -> None:
     require(caller, "ingest.version.manage")
 
 
-def _state(ctx: datapath.Context, dataset_code: str, upto: int, key: str) -> pl.DataFrame:
+def _state(caller: Caller, ctx: datapath.Context, dataset_code: str, upto: int, key: str) -> pl.DataFrame:
     """The dataset as versions 1..upto left it (active versions only), from their sealed good rows."""
     frames = []
     for v in versions(ctx.session, dataset_code):
         if v.version_no <= upto and v.status == "active":
             batch = ctx.session.get(Batch, v.batch_id)
-            frames.append(staging.read_frame(ctx.session, ctx.settings, batch.code, "good").drop("_row"))
+            good = side_store.read(caller, ctx, batch.code, "good", action="ingest.version.manage",
+                                   dataset=dataset_code, why="version diff")  # fmt: skip
+            frames.append(good.drop("_row"))
     if not frames:
         return pl.DataFrame(schema={key: pl.String})
     # As the store merges (ingest/merge.py): per key, each element's last value a batch gave; a batch that
@@ -239,7 +249,7 @@ def diff(
         if n not in known and n != 0:
             raise NotFound(f"数据集没有版本 {n}", f"the dataset has no version {n}")
     s = setup(ctx.session, dataset_code)
-    old, new = _state(ctx, dataset_code, a, s.key), _state(ctx, dataset_code, b, s.key)
+    old, new = _state(caller, ctx, dataset_code, a, s.key), _state(caller, ctx, dataset_code, b, s.key)
     added = new.join(old.select(s.key), on=s.key, how="anti")
     removed = old.join(new.select(s.key), on=s.key, how="anti")
     common = [c for c in new.columns if c in old.columns and c != s.key]

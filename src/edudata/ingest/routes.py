@@ -20,12 +20,15 @@ from edudata.api.policy import allow
 from edudata.audit import service as audit
 from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
-from edudata.ingest import jobs, mappings, pull, quality, review, service, snapshots
+from edudata.ingest import jobs, mappings, pull, quality, retention, review, service, snapshots
 from edudata.ingest.answers import BatchOut, ConnectionOut, IssueOut, MappingOut, RuleOut, VersionOut
 from edudata.ingest.models import Batch, Job, Rule, Source
+from edudata.ingest.uploads import SealedUploadRoute
 from edudata.policy import allowed, require
 
-router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+router = APIRouter(
+    prefix="/api/v1/ingest", tags=["ingest"], route_class=SealedUploadRoute
+)  # files sealed as they stream
 RULE_KINDS = ("regex", "range", "allowed", "cross_field", "width")
 
 
@@ -49,11 +52,14 @@ def upload_batch(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Submit a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX file; ``parent`` names a batch it corrects."""
-    batch = service.upload(
-        who, ctx_of(request, session), dataset_code=dataset, unit_code=unit, read=file.file.read,
-        filename=file.filename or "upload", encoding=encoding, parent_code=parent or None,
-    )  # fmt: skip
-    session.commit()
+    try:
+        batch = service.upload(
+            who, ctx_of(request, session), dataset_code=dataset, unit_code=unit, read=file.file.read,
+            filename=file.filename or "upload", encoding=encoding, parent_code=parent or None,
+        )  # fmt: skip
+        session.commit()
+    finally:
+        file.file.close()  # the sealed spool is removed before the answer leaves, on every outcome
     return quality.batch_view(batch)
 
 
@@ -111,7 +117,7 @@ def quarantine_download(
     batch = visible_batch(session, who, code)
     require(who, "ingest.quarantine.download", unit_code=batch.unit_code)
     spec = load_spec(session, batch.dataset_code)
-    body = quality.quarantine_xlsx(session, request.app.state.settings, spec, batch)
+    body = quality.quarantine_xlsx(who, ctx_of(request, session), spec, batch)
     audit.record(
         session, operation="export", dataset=batch.dataset_code, row_count=batch.rows_quarantined,
         detail={"batch": batch.code, "what": "quarantine"}, **service.actor(who, ctx_of(request, session)),
@@ -363,6 +369,37 @@ def snapshot_report(
     )
     session.commit()
     return result
+
+
+class SettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staging_retention_days: int = Field(..., strict=True)
+
+
+@router.get("/settings")
+def get_settings_view(
+    request: Request,
+    who: Principal = Depends(allow("ingest.settings.read")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The staging retention in force (the office's, else the deployment's default), Art. 35."""
+    return retention.view(session, request.app.state.settings)
+
+
+@router.put("/settings")
+def put_settings(
+    body: SettingsIn,
+    request: Request,
+    who: Principal = Depends(allow("ingest.settings.edit")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The office sets how long a finished batch's staging files are kept (Art. 35); audited."""
+    ctx = ctx_of(request, session)
+    out = retention.set_retention(
+        session, ctx.settings, who, body.staging_retention_days, request_id=ctx.request_id
+    )
+    session.commit()
+    return out
 
 
 class SourceIn(BaseModel):

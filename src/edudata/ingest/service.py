@@ -18,13 +18,13 @@ import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from edudata.access import datapath, write_rules
+from edudata.access import datapath, side_store, write_rules
 from edudata.access.specs import current_code_values, load_spec
 from edudata.audit import service as audit
 from edudata.catalog.models import DataElement, Dataset
 from edudata.db import utcnow
 from edudata.errors import EduDataError, NotFound, PermissionDenied
-from edudata.ingest import corrections, files, readers, staging
+from edudata.ingest import corrections, files, incoming, readers
 from edudata.ingest.models import Batch, HeaderMapping, Issue, Rule
 from edudata.ingest.rules import CheckContext, RuleSpec, default_cross_rules, registered_checks
 from edudata.ingest.validate import Outcome, run
@@ -191,7 +191,7 @@ def process(
     already = 0
     extra: list = []
     if parent is not None:
-        frame, already, conflict_check = corrections.split_repeats(session, ctx.settings, s, parent, frame)
+        frame, already, conflict_check = corrections.split_repeats(caller, ctx, s, parent, frame)
         extra.append(conflict_check)
     checks = _context(caller, ctx, s, _normalised_keys(frame, s).with_columns(pl.col("_key").alias(s.key)))
     if progress:
@@ -253,8 +253,12 @@ def process(
         corrections.resolve(session, parent, frame, outcome.good.get_column(s.key).to_list(), batch.id)
     if progress:
         progress("stage")
-    staging.write_frame(session, ctx.settings, batch.code, "good", outcome.good)
-    staging.write_frame(session, ctx.settings, batch.code, "quarantine", outcome.quarantined)
+    try:
+        side_store.write_frame(session, ctx.settings, batch.code, "good", outcome.good)
+        side_store.write_frame(session, ctx.settings, batch.code, "quarantine", outcome.quarantined)
+    except BaseException:  # the batch is not recorded: no staging file of it may stay behind
+        side_store.remove_batch(ctx.settings, batch.code)
+        raise
     audit.record(
         session,
         operation="ingest_upload",
@@ -318,7 +322,7 @@ def upload(
     progress: Callable[[str], None] | None = None,
 ) -> Batch:
     """Receive a CSV/XLSX file and process it; any refusal is audited and leaves nothing behind."""
-    incoming = staging.directory(ctx.settings) / "incoming"  # = edudata.ingest.incoming.directory
+    incoming_dir = incoming.directory(ctx.settings)
     received: files.Received | None = None
     cleanup: list[Path] = []
     try:
@@ -331,7 +335,7 @@ def upload(
             )
         if progress:
             progress("receive")
-        received = files.receive(read, incoming, filename, ctx.settings.max_upload_bytes)
+        received = files.receive(read, incoming_dir, filename, ctx.settings.max_upload_bytes)
         cleanup.append(received.path)
         data = received.clear()  # sealed on disk under a key in memory; checked and read from memory
         kind = files.sniff(data, received.filename)

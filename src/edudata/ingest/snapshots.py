@@ -16,11 +16,10 @@ from typing import Any
 import polars as pl
 from sqlalchemy import func, select
 
-from edudata.access import datapath
+from edudata.access import datapath, side_store
 from edudata.audit import service as audit
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
-from edudata.ingest import staging
 from edudata.ingest.models import Snapshot, Version
 from edudata.ingest.service import actor
 from edudata.policy import require
@@ -56,7 +55,10 @@ def create(
     ).first()
     if taken:
         raise Conflict(f"快照“{name}”已存在", f"snapshot '{name}' exists already", field="name")
-    page, frames = datapath.export_frames(caller, ctx, dataset_code, elements=elements, filter=caliber)
+    refs: list[str | None] = []  # each frozen row's person: its row is sealed under their key
+    page, frames = datapath.export_frames(
+        caller, ctx, dataset_code, elements=elements, filter=caliber, subjects=refs
+    )
     frame = (
         pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame({e: [] for e in page.elements})
     )
@@ -73,7 +75,7 @@ def create(
     )  # fmt: skip
     ctx.session.add(snap)
     ctx.session.flush()
-    staging.write_frame(ctx.session, ctx.settings, f"snapshot-{snap.id}", "rows", frame)
+    side_store.write_frame(ctx.session, ctx.settings, f"snapshot-{snap.id}", "rows", frame, refs=refs)
     audit.record(
         ctx.session, operation="ingest_snapshot", dataset=dataset_code, row_count=frame.height,
         detail={"snapshot": snap.id, "name": name, "time_point": time_point.isoformat(), "sha256": snap.sha256}, **actor(caller, ctx),
@@ -92,7 +94,8 @@ def report(caller: Caller, ctx: datapath.Context, snapshot_id: int, by: list[str
     """Counts of the frozen rows grouped by ``by``; the snapshot's digest is checked first."""
     require(caller, "ingest.snapshot.read")
     snap = get(ctx, snapshot_id)
-    frame = staging.read_frame(ctx.session, ctx.settings, f"snapshot-{snap.id}", "rows")
+    frame = side_store.read(caller, ctx, f"snapshot-{snap.id}", "rows", action="ingest.snapshot.read",
+                            dataset=snap.dataset_code, why="snapshot report")  # fmt: skip
     if _digest(frame) != snap.sha256:
         raise Conflict(
             "快照数据与其摘要不符，可能已被篡改", "the snapshot's rows do not match its digest: tampered?"

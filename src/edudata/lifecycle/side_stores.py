@@ -2,9 +2,10 @@
 batches (good and quarantined rows — what the quarantine download is made of), statistical snapshots, and the
 ``ingest_issue`` rows that name the person's rows.
 
-The person is recognised by their ``subject_ref`` (the blind index of the ID number, computed over each staged
-frame's ID-number column, vectorised) and by the identifier numbers (学号, 工号 …) their governed rows held before
-the destruction deleted them. Each sealed file holding them is written again without them (the old file replaced,
+Every row of these files that names its person is sealed under that person's key (``access.side_store``), so
+once the destruction has destroyed the key those rows are unreadable in every copy of the file; the person is
+also recognised by their ``subject_ref`` and by the identifier numbers (学号, 工号 …) their governed rows held
+before the destruction deleted them (rows without an ID number). Each sealed file holding them is written again without them (the old file replaced,
 so no file the platform owns keeps them); a snapshot's digest and row count follow, so its reports no longer
 count the person. Runs in the destruction's transaction: issue rows go with the commit.
 """
@@ -12,24 +13,23 @@ count the person. Runs in the destruction's transaction: issue rows go with the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import polars as pl
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete, select
 
+from edudata.access import side_store
 from edudata.access.datapath import Context
 from edudata.access.destruction import IDENTIFIER_CODES
 from edudata.access.specs import load_spec
 from edudata.crypto.subject_keys import subject_refs
-from edudata.errors import EduDataError, NotFound
-from edudata.ingest import staging
+from edudata.errors import NotFound
 from edudata.ingest.models import Batch, Issue, Snapshot
 from edudata.store import destruction as store
 from edudata.store.guard import datapath_scope
 
 SNAPSHOT = "snapshot-"
+SUBJECT = side_store.SUBJECT
 CHUNK = 5000
 
 
@@ -64,12 +64,12 @@ def _matches(ctx: Context, frame: pl.DataFrame, refs: set[str], numbers: set[str
     return hit
 
 
-def _parts(folder: Path) -> list[str]:
-    return sorted(p.name.removesuffix(".parquet.enc") for p in folder.glob("*.parquet.enc"))
-
-
 def shred(ctx: Context, refs: Iterable[str], numbers: Iterable[str]) -> dict[str, Any]:
-    """Remove the person from every staged batch, snapshot and issue list; returns counts (no value)."""
+    """Remove the person from every staged batch, snapshot and issue list; returns counts (no value).
+
+    Their rows in the side stores are sealed under their key, which the destruction has just destroyed, so
+    they read as destroyed (``side_store.scan``); rows without a person (no ID number) are matched by the
+    identifier numbers. Each file holding either is rewritten without them."""
     refs, numbers = set(refs), set(numbers)
     done: dict[str, Any] = {
         "staged_rows": 0,
@@ -82,37 +82,34 @@ def shred(ctx: Context, refs: Iterable[str], numbers: Iterable[str]) -> dict[str
         return done
     from edudata.ingest.snapshots import _digest
 
-    root = staging.directory(ctx.settings) / "batches"
-    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
     session, settings = ctx.session, ctx.settings
-    for folder in folders:
-        code = folder.name
-        for part in _parts(folder):
-            try:
-                frame = staging.read_frame(session, settings, code, part)
-            except (InvalidTag, EduDataError):  # not openable with the key ring: no one can read it either
-                done["unreadable_files"] += 1
-                continue
-            hit = _matches(ctx, frame, refs, numbers)
-            if not hit.any():
-                continue
-            kept = frame.filter(~hit)
-            staging.write_frame(session, settings, code, part, kept)
-            done["files"] += 1
-            if code.startswith(SNAPSHOT) and code[len(SNAPSHOT) :].isdigit():
-                done["snapshot_rows"] += frame.height - kept.height
-                snap = session.get(Snapshot, int(code[len(SNAPSHOT) :]))
-                if snap is not None:
-                    snap.row_count, snap.sha256 = kept.height, _digest(kept)
-                continue
-            done["staged_rows"] += frame.height - kept.height
-            batch = session.execute(select(Batch).where(Batch.code == code)).scalar_one_or_none()
-            if batch is not None and "_row" in frame.columns:
-                rows = frame.filter(hit).get_column("_row").to_list()
-                for start in range(0, len(rows), CHUNK):
-                    done["issue_rows"] += session.execute(
-                        delete(Issue).where(Issue.batch_id == batch.id, Issue.row_number.in_(rows[start : start + CHUNK]))
-                    ).rowcount or 0  # fmt: skip
+    for code, part, frame, destroyed in side_store.scan(session, settings):
+        if frame is None:  # not openable with the key ring: no one can read it either
+            done["unreadable_files"] += 1
+            continue
+        hit = _matches(ctx, frame, refs, numbers)
+        if SUBJECT in frame.columns and refs:
+            hit = hit | frame.get_column(SUBJECT).is_in(sorted(refs)).fill_null(False)
+        if not hit.any() and not destroyed:
+            continue
+        kept = frame.filter(~hit)
+        side_store.rewrite(session, settings, code, part, kept)
+        done["files"] += 1
+        removed = frame.height - kept.height + len(destroyed)
+        if code.startswith(SNAPSHOT) and code[len(SNAPSHOT) :].isdigit():
+            done["snapshot_rows"] += removed
+            snap = session.get(Snapshot, int(code[len(SNAPSHOT) :]))
+            if snap is not None:  # the report no longer counts the person: the frozen rows and digest follow
+                snap.row_count, snap.sha256 = kept.height, _digest(kept.drop(SUBJECT, strict=False))
+            continue
+        done["staged_rows"] += removed
+        batch = session.execute(select(Batch).where(Batch.code == code)).scalar_one_or_none()
+        if batch is not None and "_row" in frame.columns:
+            rows = frame.filter(hit).get_column("_row").to_list() + [r for r in destroyed if r is not None]
+            for start in range(0, len(rows), CHUNK):
+                done["issue_rows"] += session.execute(
+                    delete(Issue).where(Issue.batch_id == batch.id, Issue.row_number.in_(rows[start : start + CHUNK]))
+                ).rowcount or 0  # fmt: skip
     keys = sorted(numbers)
     for start in range(0, len(keys), CHUNK):  # issue rows of batches whose staging is gone already
         done["issue_rows"] += session.execute(delete(Issue).where(Issue.row_key.in_(keys[start : start + CHUNK]))).rowcount or 0  # fmt: skip

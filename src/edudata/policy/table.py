@@ -88,10 +88,12 @@ ACTIONS: dict[str, Rule] = {
     "ingest.pull.read": _rule("Art. 22", OA, UDO),
     "ingest.snapshot.create": _rule("Art. 26", OA),
     "ingest.snapshot.read": _rule("Art. 26", OA, L),
+    "ingest.settings.read": _rule("Art. 35", OA, AU),  # the staging retention in force
+    "ingest.settings.edit": _rule("Art. 35", OA),  # how long a finished batch's staging files are kept
     # ---- sharing: application, producer then office review, grants, delivery (Art. 36-42, 50)
     "sharing.read": _everyone("Art. 39"),
     "sharing.application.apply": _rule("Art. 37", AP),
-    "sharing.application.read": _rule("Art. 37, 38", OA, unit=(AP, UDO)),
+    "sharing.application.read": _rule("Art. 37, 38, 58", OA, L, unit=(AP, UDO)),  # L: the secrecy review
     "sharing.application.submit": _rule("Art. 37, 41", unit=(AP,)),
     "sharing.application.review": _rule("Art. 40", OA, unit=(UDO,)),
     "sharing.application.review_producer": _rule("Art. 40", unit=(UDO,)),
@@ -106,6 +108,21 @@ ACTIONS: dict[str, Rule] = {
     "sharing.credential.revoke": _rule("Art. 40", OA, unit=(AP,)),
     "sharing.release.prepare": _rule("Art. 42, 50", OA),
     "sharing.release.read": _rule("Art. 42", OA, unit=(UDO,)),
+    "sharing.unit_head.designate": _rule("Art. 41", OA),  # the head who signs 附件2 for the unit
+    "sharing.commitment.sign_unit": _everyone("Art. 41"),  # the service checks the caller is the unit's head
+    "sharing.agreement.file": _rule("Art. 10", OA),  # 三方授权协议 on file (Art. 10(1))
+    "sharing.application.secrecy_review": _rule("Art. 58", L),  # before a third-party release
+    # ---- sharing: providing or publishing data outside the school (Art. 42, 58)
+    "sharing.external.read": _everyone(
+        "Art. 42"
+    ),  # the service shows each caller the requests of their units
+    "sharing.external.oversee": _rule("Art. 42, 58", *OVERSIGHT),
+    "sharing.external.request": _rule("Art. 42", unit=(AP,)),
+    "sharing.external.approve_unit": _everyone("Art. 42"),  # the service checks the caller is the unit's head
+    "sharing.external.approve_producer": _rule("Art. 42", unit=(UDO,)),
+    "sharing.external.approve_office": _rule("Art. 42", OA),
+    "sharing.external.secrecy_review": _rule("Art. 58", L),
+    "sharing.external.release": _rule("Art. 42, 58", OA),
     # ---- open data (数据开放, Art. 43-46): proposal, unit -> office -> leadership review, keys
     "opendata.proposal.read": _everyone("Art. 46"),
     "opendata.view.propose": _rule("Art. 44", OA, unit=(UDO,)),

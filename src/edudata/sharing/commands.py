@@ -1,5 +1,5 @@
-"""``edudata sharing …``: the daily reminders (overdue reviews, grants about to end) and the overdue list for
-inspection (Art. 64(2)). Reminders go to the web inbox, and to the mail outbox (sent by ``edudata worker``) when
+"""``edudata sharing …``: the daily reminders (overdue reviews, grants about to end), the overdue list for
+inspection (Art. 64(2)) and the list of requests to provide data outside the school (Art. 42, 58). Reminders go to the web inbox, and to the mail outbox (sent by ``edudata worker``) when
 ``EDUDATA_NOTIFY_MAIL_FROM`` is set."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from edudata.config import get_settings
 from edudata.db import Database
+from edudata.sharing import external as external_requests
 from edudata.sharing.mailing import queue
 from edudata.sharing.review import STAGE_LABELS, flag_overdue, overdue_reviews, remind
 
@@ -62,3 +63,25 @@ def remind_command(
     finally:
         database.dispose()
     console.print(f"超期审核 / overdue reviews: {late}; 即将到期的授权 / grants ending soon: {ending}")
+
+
+@app.command("external")
+def external(
+    status: str = typer.Option("", help="只列此状态（如 pending_secrecy、released）/ only this status"),
+) -> None:
+    """List the requests to provide or publish data outside the school, with their stage and release record, for
+    the office and inspection (Art. 42, 58)."""
+    settings = get_settings()
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            table = Table("申请 / request", "共享申请 / application", "单位 / unit", "接收方 / recipient",
+                          "状态 / status", "提供记录 / released")  # fmt: skip
+            for req in external_requests.all_requests(session, status or None):
+                done = external_requests.release_of(session, req)
+                label = external_requests.STATUS_LABELS[req.status]
+                table.add_row(f"#{req.id}", f"#{req.application_id}", req.unit_code, req.recipient,
+                              f"{label[0]} / {label[1]}", done.released_at.isoformat()[:16] if done else "")  # fmt: skip
+    finally:
+        database.dispose()
+    console.print(table)

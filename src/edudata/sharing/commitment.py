@@ -78,13 +78,23 @@ def sign(
     session.add(signature)
     session.flush()
     audit_step(session, actor, "share_sign", app, commitment=text.version, text_sha256=text.body_sha256)
+    from edudata.sharing import heads  # heads builds on this module
+
+    if (
+        heads.is_head(session, actor, app.applicant_unit_code)
+        and heads.unit_signature_of(session, app) is None
+    ):
+        heads.record_unit_signature(
+            session, actor, app, text
+        )  # the head applying signs for the unit too (Art. 41)
     return signature
 
 
 def signature_of(session: Session, app: ShareApplication) -> CommitmentSignature | None:
+    """The applicant's own signature (the unit head's, for the unit, is :func:`edudata.sharing.heads.unit_signature_of`)."""
     return session.scalar(
         select(CommitmentSignature)
-        .where(CommitmentSignature.application_id == app.id)
+        .where(CommitmentSignature.application_id == app.id, CommitmentSignature.capacity == "applicant")
         .order_by(CommitmentSignature.id.desc())
         .limit(1)
     )

@@ -16,7 +16,7 @@ grant, its revocation, and API credentials scoped to it.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -30,6 +30,7 @@ from edudata.access.grants import create_grant, revoke_grant
 from edudata.access.models import AccessGrant
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
+from edudata.clock import today_in_china
 from edudata.db import utcnow
 from edudata.errors import Conflict, ValidationFailed
 from edudata.identity.principal import Principal
@@ -38,10 +39,11 @@ from edudata.policy import require
 from edudata.policy.thresholds import reaches
 from edudata.safe_text import check_filename
 from edudata.secrecy.guard import refuse_secret
-from edudata.sharing import credentials, notify
-from edudata.sharing.models import GrantCredential, ShareApplication, ShareReview
+from edudata.sharing import credentials, notify, secrecy_review
+from edudata.sharing.models import GrantCredential, ShareApplication, ShareReview, TripartiteAgreement
 from edudata.sharing.service import (
     audit_step,
+    deidentified,
     end_of_period,
     large_scale_threshold,
     lock_application,
@@ -85,7 +87,7 @@ def deidentified_masking(spec: DatasetSpec, elements: list[str]) -> dict[str, st
 
 def grant_masking(session: Session, app: ShareApplication) -> dict[str, str]:
     spec = load_spec(session, app.dataset_code)
-    base = deidentified_masking(spec, app.elements) if app.third_party else {}
+    base = deidentified_masking(spec, app.elements) if deidentified(app) else {}
     return {**base, **app.masking}
 
 
@@ -114,6 +116,19 @@ def after_approval(ctx: datapath.Context, actor: Principal, app: ShareApplicatio
 
 
 def _ready(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> None:
+    if app.needs_agreement and agreement_of(ctx.session, app) is None:
+        # Art. 10(1): beyond the authoritative basic data, no grant before the three-party agreement is on file.
+        app.status = "pending_agreement"
+        ctx.session.flush()
+        notify.send(
+            ctx.session, [*notify.holders(ctx.session, "sharing.agreement.file"), app.applicant_account_id],
+            kind="agreement", application_id=app.id,
+            zh=f"共享申请 #{app.id} 已通过审核，须由申请单位、数据生产单位和网信办签订三方授权协议并备案后方可授权（第十条）",
+            en=f"application #{app.id} is approved; the grant waits for the three-party agreement of the user unit, "
+               "the producer unit and the office to be filed (Art. 10)",
+        )  # fmt: skip
+        audit_step(ctx.session, actor, "share_hold_agreement", app)
+        return
     if app.third_party:
         app.status = "pending_release"
         ctx.session.flush()
@@ -124,6 +139,68 @@ def _ready(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> No
         )  # fmt: skip
         return
     activate(ctx.session, actor, app)
+
+
+def agreement_of(session: Session, app: ShareApplication) -> TripartiteAgreement | None:
+    """The three-party agreement (三方授权协议, Art. 10(1)) filed for ``app``, if any."""
+    return session.scalar(
+        select(TripartiteAgreement)
+        .where(TripartiteAgreement.application_id == app.id)
+        .order_by(TripartiteAgreement.id.desc())
+        .limit(1)
+    )
+
+
+#: States in which the three-party agreement can be filed: any time before the grant (it is often signed while
+#: the reviews run), and the hold that waits for it.
+AGREEMENT_STATES = ("draft", "pending_producer", "pending_office", "pending_commission", "pending_agreement",
+                    "pending_release")  # fmt: skip
+
+
+def file_agreement(
+    ctx: datapath.Context,
+    actor: Principal,
+    app: ShareApplication,
+    *,
+    signed_on: date,
+    filename: str,
+    content: bytes,
+) -> TripartiteAgreement:
+    """The office files the signed three-party agreement (Art. 10(1)); an application waiting for it moves on."""
+    require(actor, "sharing.agreement.file")
+    session = ctx.session
+    lock_application(session, app, *AGREEMENT_STATES)
+    if not app.needs_agreement:
+        raise Conflict(
+            "该申请属于人员基本信息类权威数据，无需三方授权协议（第十条第一项）",
+            "this application is for authoritative basic data and needs no three-party agreement (Art. 10(1))",
+        )
+    if not content or len(content) > MAX_DOCUMENT_BYTES:
+        raise ValidationFailed(
+            "协议文件为空或超过 10 MB", "the agreement file is empty or larger than 10 MB", field="file"
+        )
+    if signed_on > today_in_china():
+        raise ValidationFailed(
+            "签订日期不能晚于今天", "the signing date cannot be in the future", field="signed_on"
+        )
+    found = TripartiteAgreement(
+        application_id=app.id,
+        user_unit_code=app.applicant_unit_code,
+        producer_unit_code=app.owner_unit_code,
+        office_unit_code=actor.unit_code,
+        signed_on=signed_on,
+        document_name=check_filename(filename or "agreement")[:255],
+        document_sha256=hashlib.sha256(content).hexdigest(),
+        document=content,
+        filed_by=actor.username,
+    )
+    session.add(found)
+    session.flush()
+    audit_step(session, actor, "share_agreement", app, sha256=found.document_sha256,
+               signed_on=signed_on.isoformat())  # fmt: skip
+    if app.status == "pending_agreement":
+        _ready(ctx, actor, app)
+    return found
 
 
 def upload_commission_approval(
@@ -188,6 +265,7 @@ def preview_release(ctx: datapath.Context, actor: Principal, app: ShareApplicati
 
 
 def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> AccessGrant:
+    """Release to the third party: k high enough, and the leadership group's secrecy review passed (Art. 58)."""
     require(actor, "sharing.release.prepare")
     lock_application(ctx.session, app, "pending_release")
     if app.k_anonymity is None:
@@ -198,6 +276,12 @@ def release(ctx: datapath.Context, actor: Principal, app: ShareApplication) -> A
             f"k 匿名为 {app.k_anonymity}，低于要求的 {minimum}：请删减或泛化准标识符后重新预览",
             f"k = {app.k_anonymity} is below the required {minimum}: drop or generalise quasi-identifiers",
         )
+    refuse_secret(ctx.session, app.dataset_code, app.elements, "release")
+    if secrecy_review.passed(ctx.session, "application", app.id) is None:
+        raise Conflict(
+            "向第三方提供数据前，须经网信领导小组安全保密审查通过（第五十八条）",
+            "data goes to a third party only after the leadership group's secrecy review has passed (Art. 58)",
+        )
     return activate(ctx.session, actor, app)
 
 
@@ -207,6 +291,11 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
     Called with the application locked by the approval or release that leads here; the schema holds at most one
     unrevoked grant per application as well (``uq_access_grant_active_source``)."""
     refuse_secret(session, app.dataset_code, app.elements, "sharing")  # marked since it was applied for
+    if app.needs_agreement and agreement_of(session, app) is None:
+        raise Conflict(
+            "三方授权协议尚未备案，不能授权（第十条）",
+            "the three-party agreement is not on file yet (Art. 10)",
+        )
     live = _live_grants(session, app)
     if live:
         raise transition.conflict(
@@ -222,9 +311,10 @@ def activate(session: Session, actor: Principal, app: ShareApplication) -> Acces
         masking=grant_masking(session, app),
         expires_at=end_of_period(app.period_end),
         created_by=actor.username,
-        deidentified=app.third_party,
+        deidentified=deidentified(app),
         source=grant_source(app),
         kind="verify" if app.delivery == "verify" else "read",
+        purpose_kind=app.purpose_kind,
     )
     app.grant_id, app.status, app.decided_at, app.updated_at = grant.id, "granted", utcnow(), utcnow()
     session.flush()
@@ -357,3 +447,23 @@ def _text(node: Any) -> str:
     if joiner is None:
         return f"非（{_text(node.items[0])}）"
     return "（" + joiner.join(_text(i) for i in node.items) + "）"
+
+
+def review_secrecy(
+    ctx: datapath.Context, actor: Principal, app: ShareApplication, *, decision: str, opinion: str
+) -> None:
+    """The leadership group's secrecy review of a third-party release (Art. 58), before the office releases."""
+    session = ctx.session
+    require(actor, "sharing.application.secrecy_review")
+    lock_application(session, app, "pending_release")
+    review = secrecy_review.record(
+        session, actor, "sharing.application.secrecy_review", "application", app.id,
+        decision=decision, opinion=opinion,
+    )  # fmt: skip
+    label_zh, label_en = secrecy_review.DECISIONS[review.decision]
+    notify.send(
+        session, notify.holders(session, "sharing.release.prepare"), kind="secrecy_review", application_id=app.id,
+        zh=f"共享申请 #{app.id} 的第三方提供经网信领导小组安全保密审查：{label_zh}",
+        en=f"the leadership group's secrecy review of the third-party release of #{app.id}: {label_en}",
+    )  # fmt: skip
+    audit_step(session, actor, "share_secrecy_review", app, decision=review.decision, review_id=review.id)

@@ -68,6 +68,9 @@ class ShareApplication(Base):
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(32))
     purpose: Mapped[str] = mapped_column(Text)
+    # What the data is for (Art. 32, 54): business, statistics, research or decision analysis; the last three are
+    # delivered de-identified whatever else the application says.
+    purpose_kind: Mapped[str] = mapped_column(String(16), default="business")
     business_basis: Mapped[str] = mapped_column(Text)
     dataset_code: Mapped[str] = mapped_column(String(64), index=True)
     owner_unit_code: Mapped[str] = mapped_column(String(32), index=True)
@@ -81,6 +84,8 @@ class ShareApplication(Base):
     security_measures: Mapped[str] = mapped_column(Text)
     third_party: Mapped[bool] = mapped_column(Boolean, default=False)
     third_party_name: Mapped[str] = mapped_column(String(200), default="")
+    # Data beyond the authoritative basic data of Art. 10(1) needs the three-party agreement before the grant.
+    needs_agreement: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(32), index=True)
     row_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     people_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -114,6 +119,9 @@ class CommitmentSignature(Base):
     text_sha256: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"))
     username: Mapped[str] = mapped_column(String(150))
+    # ``applicant`` (the person who applies) or ``unit`` (the applicant unit's head, for the unit, Art. 41).
+    capacity: Mapped[str] = mapped_column(String(16), default="applicant")
+    unit_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -181,3 +189,110 @@ class Notification(Base):
     mail_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     mail_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UnitHead(Base):
+    """The head of a unit (单位负责人), who signs 附件2 for the unit (Art. 41) and signs off its written requests
+    to provide data outside the school (Art. 42). One current head per unit; earlier ones keep ``ended_at``."""
+
+    __tablename__ = "sharing_unit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"), index=True)
+    username: Mapped[str] = mapped_column(String(150))
+    designated_by: Mapped[str] = mapped_column(String(150))
+    designated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TripartiteAgreement(Base):
+    """The three-party authorisation agreement (三方授权协议, Art. 10(1)) of one application: the user unit, the
+    producer unit and the office signed it; the office files the signed document (kept with its SHA-256)."""
+
+    __tablename__ = "sharing_agreement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("sharing_application.id"), index=True)
+    user_unit_code: Mapped[str] = mapped_column(String(32))
+    producer_unit_code: Mapped[str] = mapped_column(String(32))
+    office_unit_code: Mapped[str] = mapped_column(String(32))
+    signed_on: Mapped[date] = mapped_column(Date)
+    document_name: Mapped[str] = mapped_column(String(255))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    filed_by: Mapped[str] = mapped_column(String(150))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SecrecyReview(Base):
+    """The leadership group's security and secrecy review (安全保密审查, Art. 58) of data going outside the school:
+    a third-party release of a share application, or an external provision request."""
+
+    __tablename__ = "sharing_secrecy_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(16))  # application | external
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    decision: Mapped[str] = mapped_column(String(16))  # approved | refused
+    opinion: Mapped[str] = mapped_column(Text)
+    reviewer_account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"))
+    reviewer_username: Mapped[str] = mapped_column(String(150))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExternalRequest(Base):
+    """A written request to provide shared data to someone outside the school or to publish it (对外提供或发布,
+    Art. 42): the unit's head, the producer unit and the office agree, the leadership group's secrecy review
+    (Art. 58) passes, then the office records the release."""
+
+    __tablename__ = "sharing_external_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("sharing_application.id"), index=True)
+    requester_account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"))
+    requester_username: Mapped[str] = mapped_column(String(150))
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    owner_unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    dataset_code: Mapped[str] = mapped_column(String(64))
+    elements: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(16))  # provide | publish
+    recipient: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    justification: Mapped[str] = mapped_column(Text)
+    security_measures: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExternalDecision(Base):
+    """One stage's decision on an external request: unit head, producer unit, office or secrecy review."""
+
+    __tablename__ = "sharing_external_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("sharing_external_request.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    account_id: Mapped[int] = mapped_column(ForeignKey("org_account.id"))
+    username: Mapped[str] = mapped_column(String(150))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExternalRelease(Base):
+    """The record of data actually provided or published outside (Art. 42, 58): tied to its approved request —
+    no release row exists without one (``request_id`` unique, not null)."""
+
+    __tablename__ = "sharing_external_release"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("sharing_external_request.id"), unique=True)
+    secrecy_review_id: Mapped[int] = mapped_column(ForeignKey("sharing_secrecy_review.id"))
+    recipient: Mapped[str] = mapped_column(String(200))
+    elements: Mapped[list[str]] = mapped_column(JSON)
+    channel: Mapped[str] = mapped_column(String(200))
+    document_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    released_by: Mapped[str] = mapped_column(String(150))
+    released_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

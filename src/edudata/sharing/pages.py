@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,12 +20,12 @@ from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.catalog.models import Dataset
 from edudata.clock import today_in_china
-from edudata.errors import EduDataError
+from edudata.errors import EduDataError, ValidationFailed
 from edudata.identity.actions import refused
 from edudata.identity.deps import verify_csrf
 from edudata.identity.principal import Principal
 from edudata.policy import allowed
-from edudata.sharing import commitment, credentials, delivery, notify, review, service, views
+from edudata.sharing import commitment, credentials, delivery, heads, notify, review, service, views
 from edudata.sharing.routes import committed, ctx_of
 from edudata.web.flash import flash
 from edudata.web.templating import render
@@ -92,7 +92,7 @@ def _form_page(
     entry = views.catalogue_entry(session, code)
     return render(request, "sharing/apply.html", {
         "entry": entry, "values": values, "estimate": estimate, "error": error, "ops": OPS,
-        "rows": range(CONDITION_ROWS),
+        "rows": range(CONDITION_ROWS), "purposes": service.PURPOSES,
     }, status_code=status)  # fmt: skip
 
 
@@ -118,7 +118,8 @@ def apply_submit(
     who: Principal = Depends(allow("sharing.application.apply")),
 ) -> Response:
     values: dict[str, Any] = {k: _text(form, k) for k in (
-        "contact_name", "contact_phone", "purpose", "business_basis", "period_start", "period_end", "delivery",
+        "contact_name", "contact_phone", "purpose", "purpose_kind", "business_basis", "period_start", "period_end",
+        "delivery",
         "security_measures", "third_party_name")}  # fmt: skip
     values.update({k: _text(form, k) for k in form if k.startswith("f") and k[1].isdigit()})
     values["elements"] = [e for e in form.getlist("elements") if isinstance(e, str)]
@@ -166,6 +167,9 @@ def _detail(
         "profiles": [p for p in profile_names() if p != "none"], "ops": OPS, "rows": range(CONDITION_ROWS),
         "min_k": service.policy(session).min_k, "downloads": views.DOWNLOADS, "credential_ends": CREDENTIAL_ENDS, "typed": typed or {},
         "data_url": str(request.base_url).rstrip("/") + f"/api/v1/data/{app.dataset_code}",
+        "is_head": heads.is_head(session, who, app.applicant_unit_code),
+        "can_file_agreement": allowed(who, "sharing.agreement.file"),
+        "can_secrecy_review": allowed(who, "sharing.application.secrecy_review"),
     }, status_code=status)  # fmt: skip
 
 
@@ -204,6 +208,25 @@ def _sign(ctx: Any, who: Principal, app: Any, form: FormData) -> None:
     commitment.sign(ctx.session, who, app, text_sha256=_text(form, "text_sha256"))
 
 
+def _sign_unit(ctx: Any, who: Principal, app: Any, form: FormData) -> None:
+    if _text(form, "agree") != "1":
+        raise EduDataError(
+            "请勾选“本单位已阅读并承诺遵守”", "tick the box to agree for the unit", field="agree"
+        )
+    heads.sign_for_unit(ctx.session, who, app, text_sha256=_text(form, "text_sha256"))
+
+
+def _agreement(ctx: Any, who: Principal, app: Any, form: FormData) -> None:
+    upload = form.get("file")
+    content = upload.file.read(delivery.MAX_DOCUMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    name = upload.filename if isinstance(upload, UploadFile) else ""
+    try:
+        signed_on = date.fromisoformat(_text(form, "signed_on"))
+    except ValueError:
+        raise ValidationFailed("请填写签订日期", "give the signing date", field="signed_on") from None
+    delivery.file_agreement(ctx, who, app, signed_on=signed_on, filename=name or "", content=content)
+
+
 def _commission(ctx: Any, who: Principal, app: Any, form: FormData) -> None:
     upload = form.get("file")
     content = upload.file.read(delivery.MAX_DOCUMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
@@ -219,6 +242,10 @@ def _credential_id(form: FormData) -> int:
 #: form action → (policy action, step); the same service function as the API route of that action.
 STEPS: dict[str, tuple[str, Step]] = {
     "sign": ("sharing.application.submit", _sign),
+    "sign-unit": ("sharing.commitment.sign_unit", _sign_unit),
+    "agreement": ("sharing.agreement.file", _agreement),
+    "secrecy-review": ("sharing.application.secrecy_review", lambda ctx, who, app, form: delivery.review_secrecy(
+        ctx, who, app, decision=_text(form, "decision"), opinion=_text(form, "opinion"))),
     "submit": ("sharing.application.submit", lambda ctx, who, app, form: review.submit(ctx, who, app)),
     "approve": ("sharing.application.review", lambda ctx, who, app, form: review.approve(
         ctx, who, app, changes=_changes(form), comment=_text(form, "comment"))),
@@ -244,6 +271,9 @@ STEPS: dict[str, tuple[str, Step]] = {
 #: What the person is told after each step; the new status follows (issue 18: no action without feedback).
 DONE: dict[str, tuple[str, str]] = {
     "sign": ("承诺书已签署", "Commitment signed"),
+    "sign-unit": ("已代表单位签署承诺书", "Commitment signed for the unit"),
+    "agreement": ("三方授权协议已备案", "Three-party agreement filed"),
+    "secrecy-review": ("安全保密审查结论已记录", "Secrecy review recorded"),
     "submit": ("申请已提交，等待审核", "Application submitted for review"),
     "approve": ("已同意", "Approved"),
     "refuse": ("已驳回，理由已告知申请人", "Refused; the applicant is told why"),
@@ -336,3 +366,8 @@ def remind_page(
     review.remind(session)
     committed(request, session)
     return RedirectResponse("/sharing/overdue", status_code=303)
+
+
+from edudata.sharing import external_pages  # noqa: E402 - external provision and unit heads, a router of their own
+
+router.include_router(external_pages.router)

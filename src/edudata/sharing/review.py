@@ -29,14 +29,14 @@ from edudata.errors import Conflict, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.org.models import Unit
 from edudata.policy import allowed, require
-from edudata.sharing import delivery, notify
-from edudata.sharing.commitment import signature_of
+from edudata.sharing import delivery, heads, notify
 from edudata.sharing.models import ShareApplication, ShareReview
 from edudata.sharing.service import (
     audit_step,
     last_decider,
     lock_application,
     policy,
+    require_internal,
     status_label,
     today_in_china,
     what,
@@ -109,11 +109,8 @@ def submit(ctx: datapath.Context, actor: Principal, app: ShareApplication, today
     if app.applicant_account_id != actor.account_id:
         raise PermissionDenied("只有申请人本人可以提交申请", "only the applicant submits the application")
     lock_application(session, app, "draft")
-    if signature_of(session, app) is None:
-        raise Conflict(
-            "提交前须签署数据使用承诺书（附件2，第四十一条）",
-            "sign the use commitment (Annex 2) before submitting (Art. 41)",
-        )
+    require_internal(session, actor, "不能提交共享申请", "cannot submit a share application")
+    heads.check_signed(session, app)  # the applicant's and the unit head's signatures (Art. 41)
     app.submitted_at = app.updated_at = utcnow()
     if app.share_category == "conditional":
         _open_stage(session, app, "producer", today)

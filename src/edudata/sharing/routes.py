@@ -3,9 +3,10 @@ refuse, the Art. 50 document, de-identified release, grants, credentials, inbox,
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -16,17 +17,32 @@ from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
 from edudata.identity.principal import Principal
-from edudata.sharing import commitment, credentials, delivery, mailing, notify, review, service, views
+from edudata.sharing import (
+    commitment,
+    credentials,
+    delivery,
+    external,
+    heads,
+    mailing,
+    notify,
+    review,
+    service,
+    views,
+)
 from edudata.sharing.schemas import (
     ApplicationIn,
     ApproveIn,
     CommitmentIn,
     CredentialIn,
+    DecisionIn,
     EstimateIn,
+    ExternalIn,
     NarrowIn,
     PolicyIn,
     ReasonIn,
+    ReleaseIn,
     SignIn,
+    UnitHeadIn,
 )
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
@@ -145,6 +161,52 @@ def sign(
 ) -> dict[str, Any]:
     app = _app(session, who, app_id)
     commitment.sign(session, who, app, text_sha256=body.text_sha256)
+    return _done(request, session, app)
+
+
+@router.post("/applications/{app_id}/sign-unit")
+def sign_unit(
+    app_id: int,
+    body: SignIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.commitment.sign_unit")),
+) -> dict[str, Any]:
+    """The applicant unit's head signs 附件2 for the unit (Art. 41)."""
+    app = service.get_application(session, app_id)
+    heads.sign_for_unit(session, who, app, text_sha256=body.text_sha256)
+    return _done(request, session, app)
+
+
+@router.post("/applications/{app_id}/agreement")
+def file_agreement(
+    app_id: int,
+    request: Request,
+    file: UploadFile = File(...),
+    signed_on: date = Form(...),
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.agreement.file")),
+) -> dict[str, Any]:
+    """File the signed three-party agreement (三方授权协议, Art. 10(1)); a grant waiting for it activates."""
+    content = file.file.read(delivery.MAX_DOCUMENT_BYTES + 1)
+    app = _app(session, who, app_id)
+    delivery.file_agreement(
+        ctx_of(request, session), who, app, signed_on=signed_on, filename=file.filename or "", content=content
+    )
+    return _done(request, session, app)
+
+
+@router.post("/applications/{app_id}/secrecy-review")
+def secrecy_review(
+    app_id: int,
+    body: DecisionIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.application.secrecy_review")),
+) -> dict[str, Any]:
+    """The leadership group's secrecy review of a third-party release (Art. 58)."""
+    app = _app(session, who, app_id)
+    delivery.review_secrecy(ctx_of(request, session), who, app, decision=body.decision, opinion=body.comment)
     return _done(request, session, app)
 
 
@@ -367,3 +429,91 @@ def put_policy(
     session.commit()
     return {k: getattr(p, k) for k in ("auto_approve_unconditional", "review_working_days", "min_k",
                                         "large_scale_threshold")}  # fmt: skip
+
+
+@router.get("/unit-heads")
+def unit_heads(
+    session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
+) -> dict[str, Any]:
+    """Each unit's head, who signs 附件2 for the unit (Art. 41)."""
+    return {"heads": [views.head_view(h) for h in heads.heads(session)]}
+
+
+@router.put("/unit-heads/{code}")
+def designate_head(
+    code: str,
+    body: UnitHeadIn,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.unit_head.designate")),
+) -> dict[str, Any]:
+    head = heads.designate(session, who, code, body.username)
+    session.commit()
+    return views.head_view(head)
+
+
+# ---- providing or publishing data outside the school (Art. 42, 58) ------------------------------------------
+@router.get("/external")
+def external_list(
+    session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.external.read"))
+) -> dict[str, Any]:
+    return {"requests": [external.view(session, r) for r in external.list_for(session, who)]}
+
+
+@router.post("/external", status_code=201)
+def external_create(
+    body: ExternalIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.external.request")),
+) -> dict[str, Any]:
+    """A written request to provide or publish granted data outside the school (Art. 42)."""
+    req = external.create(session, who, body.model_dump())
+    committed(request, session)
+    return external.view(session, req)
+
+
+@router.get("/external/{request_id}")
+def external_get(
+    request_id: int,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.external.read")),
+) -> dict[str, Any]:
+    return external.view(session, external.visible(session, who, request_id))
+
+
+def _external_step(stage: str, action: str, path: str) -> None:
+    def step(
+        request_id: int,
+        body: DecisionIn,
+        request: Request,
+        session: Session = Depends(get_session),
+        who: Principal = Depends(allow(action)),
+    ) -> dict[str, Any]:
+        req = external.get(session, request_id)
+        external.decide(session, who, req, stage, decision=body.decision, comment=body.comment)
+        committed(request, session)
+        return external.view(session, req)
+
+    step.__name__ = f"external_{stage}"
+    step.__doc__ = f"{external.STAGES[stage][3][1].capitalize()} of an external provision request."
+    router.post(f"/external/{{request_id}}/{path}")(step)
+
+
+for _stage, _path in (("unit_head", "approve-unit"), ("producer", "approve-producer"), ("office", "approve-office"),
+                      ("secrecy", "secrecy-review")):  # fmt: skip
+    _external_step(_stage, external.STAGES[_stage][2], _path)
+
+
+@router.post("/external/{request_id}/release")
+def external_release(
+    request_id: int,
+    body: ReleaseIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("sharing.external.release")),
+) -> dict[str, Any]:
+    """Record the data provided or published — only after the secrecy review passed (Art. 58)."""
+    req = external.get(session, request_id)
+    external.release(session, who, req, body.model_dump())
+    committed(request, session)
+    return external.view(session, req)

@@ -22,6 +22,7 @@ class ApplicationIn(EstimateIn):
     contact_name: str = Field(..., max_length=100)
     contact_phone: str = Field(..., max_length=32)
     purpose: str = Field(..., max_length=4000)
+    purpose_kind: str = Field("business", max_length=16)
     business_basis: str = Field(..., max_length=4000)
     period_start: date | None = None
     period_end: date
@@ -65,3 +66,27 @@ class CommitmentIn(_In):
     version: str = Field(..., max_length=32)
     title: str = Field(..., max_length=200)
     body: str = Field(..., max_length=20000)
+
+
+class UnitHeadIn(_In):
+    username: str = Field(..., max_length=150)
+
+
+class DecisionIn(_In):
+    decision: str = Field(..., max_length=16)
+    comment: str = Field("", max_length=4000)
+
+
+class ExternalIn(_In):
+    application_id: int = Field(..., ge=1, le=2**31 - 1)
+    kind: str = Field("provide", max_length=16)
+    elements: list[str] | None = Field(None, max_length=200)
+    recipient: str = Field(..., max_length=200)
+    purpose: str = Field(..., max_length=4000)
+    justification: str = Field(..., max_length=4000)
+    security_measures: str = Field(..., max_length=4000)
+
+
+class ReleaseIn(_In):
+    channel: str = Field(..., max_length=200)
+    document_sha256: str | None = Field(None, max_length=64)

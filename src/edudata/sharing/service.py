@@ -28,7 +28,7 @@ from edudata.catalog.service import get_dataset
 from edudata.clock import CHINA, today_in_china  # noqa: F401 - today_in_china is re-exported
 from edudata.crypto.keys import KeyManager
 from edudata.db import utcnow
-from edudata.errors import Conflict, NotFound, ValidationFailed
+from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.policy import allowed, require
 from edudata.policy.thresholds import LARGE_SCALE_PEOPLE, effective, reaches
@@ -47,6 +47,30 @@ DELIVERY = {
     "verify": ("核验（用而不存）", "verification only (use without storing)"),
 }
 MAX_PERIOD_DAYS = 3 * 366
+#: What the data is for (Art. 32: only for the school's educational work). Statistics, research and decision
+#: analysis are the uses Art. 54 names: they are delivered de-identified.
+PURPOSES: dict[str, tuple[str, str]] = {
+    "business": ("业务办理", "business"),
+    "statistics": ("统计分析", "statistical analysis"),
+    "research": ("科学研究", "scientific research"),
+    "decision": ("决策分析", "decision analysis"),
+}
+ANALYTIC_PURPOSES = frozenset({"statistics", "research", "decision"})
+#: Words of the written purpose that make it an Art. 54 analysis whatever kind the applicant picked.
+ANALYTIC_WORDS: tuple[tuple[str, str], ...] = (
+    ("统计", "statistics"),
+    ("statistic", "statistics"),
+    ("科研", "research"),
+    ("研究", "research"),
+    ("research", "research"),
+    ("决策分析", "decision"),
+    ("决策支持", "decision"),
+)
+#: Art. 10(1): the authoritative basic data of staff, students (and the school itself, Art. 13) is had by
+#: applying; any other data exchange needs the three-party agreement of user unit, producer unit and office.
+BASIC_NATURES = frozenset({"school", "staff", "students"})
+#: Unit types inside the school that may apply (Art. 4(3): sharing is for the school's own units only).
+INTERNAL_UNIT_TYPES = frozenset({"school", "leadership_group", "office", "producer", "user"})
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "draft": ("草稿（待签署承诺书并提交）", "draft (sign and submit)"),
     "pending_producer": ("待数据生产单位审核", "awaiting the producer unit"),
@@ -54,6 +78,10 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "pending_commission": (
         "待上传市教委批准文件（第五十条）",
         "awaiting the commission's approval (Art. 50)",
+    ),
+    "pending_agreement": (
+        "待备案三方授权协议（第十条）",
+        "awaiting the three-party agreement on file (Art. 10)",
     ),
     "pending_release": ("待去标识化发布（第四十二条）", "awaiting de-identified release (Art. 42)"),
     "granted": ("已授权", "granted"),
@@ -297,12 +325,55 @@ def estimate(
             "sensitive_elements": sensitive, "advice": advice}  # fmt: skip
 
 
+def require_internal(session: Session, actor: Principal, zh: str, en: str) -> None:
+    """Only accounts of the school's own units take part in sharing (Art. 4(3), 10): a support company's
+    account (技术支持或服务单位, 附件3) is refused — it works on the data under its agreement, it never receives it."""
+    from edudata.org.models import Unit
+
+    unit_type = session.scalar(select(Unit.unit_type).where(Unit.code == actor.unit_code))
+    if unit_type not in INTERNAL_UNIT_TYPES:
+        raise PermissionDenied(
+            f"{zh}：只有校内单位的账户可以办理（第四条第三项、第十条）；技术支持或服务单位（附件3）的账户不能申请或接收共享数据",
+            f"{en}: only accounts of units inside the school may (Art. 4(3), 10); an account of a technical "
+            "support or service company (Annex 3) cannot apply for or receive shared data",
+            unit_type=unit_type or "",
+        )
+
+
+def purpose_kind_of(declared: Any, purpose: str) -> str:
+    """The kind of purpose that binds the grant (Art. 54): the declared one, unless the written purpose says it is
+    statistics, research or decision analysis — then that, whatever was declared."""
+    kind = str(declared or "business")
+    if kind not in PURPOSES:
+        raise ValidationFailed(
+            "用途类型应为 business（业务办理）、statistics（统计分析）、research（科学研究）或 decision（决策分析）",
+            "purpose_kind must be business, statistics, research or decision",
+            field="purpose_kind",
+        )
+    if kind in ANALYTIC_PURPOSES:
+        return kind
+    text = purpose.lower()
+    for word, analytic in ANALYTIC_WORDS:
+        if word in text:
+            return analytic
+    return kind
+
+
+def deidentified(app: ShareApplication) -> bool:
+    """De-identified delivery: a third-party analysis (Art. 42) or any statistics/research/decision use (Art. 54)."""
+    return bool(app.third_party) or app.purpose_kind in ANALYTIC_PURPOSES
+
+
 def create_application(
     ctx: datapath.Context, actor: Principal, values: Mapping[str, Any]
 ) -> ShareApplication:
-    """A draft application (附件1); the nudge's counts are stored with it."""
+    """A draft application (附件1); the nudge's counts are stored with it.
+
+    Art. 4(3), 10: only an internal unit applies; Art. 54: the purpose's kind binds the delivery; Art. 10(1): data
+    other than the authoritative basic data needs the three-party agreement (``needs_agreement``)."""
     require(actor, "sharing.application.apply")
     session = ctx.session
+    require_internal(session, actor, "不能申请共享数据", "cannot apply for shared data")
     dataset, chosen, node = check_selection(
         session, str(values.get("dataset_code") or ""), values.get("elements") or [], values.get("row_filter")
     )
@@ -334,13 +405,17 @@ def create_application(
     if datapath.estimable(node, load_spec(session, dataset.code)):
         coverage = datapath.count_people(actor, ctx, dataset.code, filter=node)
         rows, people = coverage.rows, coverage.people
+    purpose = _required(values, "purpose", "用途")
+    declared = str(values.get("purpose_kind") or "business")
+    kind = purpose_kind_of(declared, purpose)
     app = ShareApplication(
         applicant_account_id=actor.account_id,
         applicant_username=actor.username,
         applicant_unit_code=actor.unit_code,
         contact_name=_required(values, "contact_name", "联系人", 100),
         contact_phone=_required(values, "contact_phone", "联系电话", 32),
-        purpose=_required(values, "purpose", "用途"),
+        purpose=purpose,
+        purpose_kind=kind,
         business_basis=_required(values, "business_basis", "业务依据"),
         dataset_code=dataset.code,
         owner_unit_code=owner,
@@ -354,6 +429,7 @@ def create_application(
         security_measures=_required(values, "security_measures", "安全保护措施"),
         third_party=third,
         third_party_name=third_name,
+        needs_agreement=dataset.nature not in BASIC_NATURES,
         status="draft",
         row_count=rows,
         people_count=people,
@@ -361,7 +437,8 @@ def create_application(
     )
     session.add(app)
     session.flush()
-    audit_step(session, actor, "share_apply", app, people=people, filter=node)
+    audit_step(session, actor, "share_apply", app, people=people, filter=node, purpose_kind=kind,
+               purpose_kind_declared=declared, needs_agreement=app.needs_agreement)  # fmt: skip
     return app
 
 

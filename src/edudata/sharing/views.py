@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from edudata.catalog.service import get_dataset
-from edudata.sharing import credentials, delivery, review
+from edudata.sharing import credentials, delivery, heads, review, secrecy_review
 from edudata.sharing.commitment import signature_of
 from edudata.sharing.models import ShareApplication
-from edudata.sharing.service import DELIVERY, STATUS_LABELS, today_in_china
+from edudata.sharing.service import DELIVERY, PURPOSES, STATUS_LABELS, deidentified, today_in_china
 from edudata.sharing.workdays import calendar_note
 
 
@@ -85,6 +85,11 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 #: A draft whose commitment (附件2) is signed: the status says so, not “待签署”.
 SIGNED_DRAFT = ("草稿（承诺书已签署，待提交）", "draft (commitment signed, to submit)")
+#: Signed by the applicant, not yet for the unit by its head (Art. 41).
+UNIT_TO_SIGN = (
+    "草稿（申请人已签署承诺书，待单位负责人代表单位签署）",
+    "draft (signed by the applicant; the unit head signs for the unit next)",
+)
 
 
 def application_view(session: Session, app: ShareApplication, *, full: bool = True) -> dict[str, Any]:
@@ -97,6 +102,10 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
         "contact_name": app.contact_name,
         "contact_phone": app.contact_phone,
         "purpose": app.purpose,
+        "purpose_kind": app.purpose_kind,
+        "purpose_kind_label": PURPOSES.get(app.purpose_kind, (app.purpose_kind, app.purpose_kind)),
+        "deidentified": deidentified(app),
+        "needs_agreement": app.needs_agreement,
         "business_basis": app.business_basis,
         "dataset_code": app.dataset_code,
         "owner_unit_code": app.owner_unit_code,
@@ -141,8 +150,24 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
              "commitment_id": sig.commitment_id, "source_ip": sig.source_ip}
             if sig else None
         )  # fmt: skip
-        if sig and app.status == "draft":  # signed: the one step left is to submit (附件2 done, Art. 39)
-            view["status_label"] = SIGNED_DRAFT
+        unit_sig = heads.unit_signature_of(session, app)
+        view["unit_signature"] = (
+            {"username": unit_sig.username, "unit_code": unit_sig.unit_code, "signed_at": _stamp(unit_sig.signed_at),
+             "text_sha256": unit_sig.text_sha256, "commitment_id": unit_sig.commitment_id}
+            if unit_sig else None
+        )  # fmt: skip
+        found = delivery.agreement_of(session, app)
+        view["agreement"] = (
+            {"signed_on": found.signed_on.isoformat(), "name": found.document_name, "sha256": found.document_sha256,
+             "filed_by": found.filed_by, "filed_at": _stamp(found.filed_at),
+             "parties": [found.user_unit_code, found.producer_unit_code, found.office_unit_code]}
+            if found else None
+        )  # fmt: skip
+        view["secrecy_review"] = secrecy_review.review_view(
+            secrecy_review.latest(session, "application", app.id)
+        )
+        if sig and app.status == "draft":  # signed: the one step left is to submit (附件2 done, Art. 39, 41)
+            view["status_label"] = SIGNED_DRAFT if unit_sig else UNIT_TO_SIGN
         view["reviews"] = [review_view(r) for r in review.reviews_of(session, app)]
         view["credentials"] = [
             {"id": c.id, "label": c.label, "hint": c.hint + "…", "created_by": c.created_by,
@@ -156,7 +181,13 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
             view["grant"] = {
                 "id": grant.id, "elements": list(grant.elements), "row_filter": grant.row_filter,
                 "masking": dict(grant.masking or {}), "deidentified": grant.deidentified,
+                "purpose": grant.purpose, "purpose_kind": grant.purpose_kind,
                 "expires_at": _stamp(grant.expires_at), "revoked_at": _stamp(grant.revoked_at),
                 "revoke_reason": grant.revoke_reason,
             }  # fmt: skip
     return view
+
+
+def head_view(head: Any) -> dict[str, Any]:
+    return {"unit_code": head.unit_code, "username": head.username, "designated_by": head.designated_by,
+            "designated_at": _stamp(head.designated_at)}  # fmt: skip

@@ -360,3 +360,18 @@ def clear_table_cache() -> None:
 
 
 cache.register(clear_table_cache)
+
+
+def subjects_of(session: Session, spec: DatasetSpec, ids: Sequence[int]) -> list[str | None]:
+    """The subject reference (``_subject``) of each of these rows, in their order (``None`` where unknown)."""
+    current, _ = tables_for(session, spec)
+    if SUBJECT_COLUMN not in current.c or not ids:
+        return [None] * len(ids)
+    found: dict[int, str | None] = {}
+    wanted = list(ids)
+    for start in range(0, len(wanted), 5000):
+        stmt = select(current.c._id, current.c[SUBJECT_COLUMN]).where(
+            current.c._id.in_(wanted[start : start + 5000])
+        )
+        found.update({row_id: ref for row_id, ref in session.execute(stmt)})
+    return [found.get(i) for i in wanted]

@@ -98,6 +98,15 @@ def _retention(database: Database, settings: Settings) -> str:
     return f"mails removed {mails}, idle rate buckets removed {buckets}"
 
 
+def _staging(database: Database, settings: Settings) -> str:
+    from edudata.ingest.retention import purge_finished
+
+    with database.session() as session:
+        purged = purge_finished(session, settings)
+        session.commit()
+    return f"staging removed {len(purged)}"
+
+
 JOBS: dict[str, Job] = {
     j.name: j
     for j in (
@@ -108,6 +117,7 @@ JOBS: dict[str, Job] = {
         Job("pulls", "定时拉取", 300, None, _pulls),
         Job("backups", "定时备份", 300, None, _backups),
         Job("retention", "过期数据清理", 3600, "03:30", _retention),
+        Job("staging", "暂存文件清理", 3600, "03:40", _staging),
     )
 }
 
