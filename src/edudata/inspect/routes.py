@@ -27,6 +27,15 @@ from edudata.inspect.findings import list_findings, visible_finding
 from edudata.inspect.models import InspectionRun
 from edudata.inspect.registry import all_checks, article_label
 from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
+from edudata.inspect.responses import (
+    ContentOut,
+    EscalationsOut,
+    FindingDetailOut,
+    FindingOut,
+    InterviewOut,
+    NoticeOut,
+    ReportOut,
+)
 from edudata.inspect.runs import get_run
 
 router = APIRouter(prefix="/api/v1/inspect", tags=["inspect 检查"])
@@ -140,7 +149,7 @@ def checks(
     return paginate_list(items, page)
 
 
-@router.post("/runs", status_code=201)
+@router.post("/runs", status_code=201, response_model=ReportOut)
 def start_run(
     body: RunIn,
     request: Request,
@@ -194,7 +203,7 @@ def _report(
     return report
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=ReportOut)
 def report(
     run_id: int,
     request: Request,
@@ -227,7 +236,7 @@ def report_pdf(
     )  # fmt: skip
 
 
-@router.get("/findings", response_model=Page[dict[str, Any]])
+@router.get("/findings", response_model=Page[FindingOut])
 def findings(
     principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
@@ -248,7 +257,7 @@ def findings(
     return page_of([finding_dict(f, today, names) for f in rows], total, page)
 
 
-@router.get("/findings/{finding_id}")
+@router.get("/findings/{finding_id}", response_model=FindingDetailOut)
 def finding(
     finding_id: int,
     principal: Principal = Depends(allow("inspect.finding.read")),
@@ -263,7 +272,7 @@ def finding(
     }
 
 
-@router.post("/findings/{finding_id}/assign")
+@router.post("/findings/{finding_id}/assign", response_model=FindingOut)
 def assign(
     finding_id: int, body: AssignIn, principal: Principal = Depends(allow("inspect.finding.assign")),
     session: Session = Depends(get_session),
@@ -276,7 +285,7 @@ def assign(
     return finding_dict(f, today_in_china())
 
 
-@router.post("/findings/{finding_id}/answer")
+@router.post("/findings/{finding_id}/answer", response_model=FindingOut)
 def answer(
     finding_id: int, body: AnswerIn, principal: Principal = Depends(allow("inspect.finding.answer")),
     session: Session = Depends(get_session),
@@ -287,7 +296,7 @@ def answer(
     return finding_dict(f, today_in_china())
 
 
-@router.post("/findings/{finding_id}/close")
+@router.post("/findings/{finding_id}/close", response_model=FindingOut)
 def close(
     finding_id: int, body: CloseIn, principal: Principal = Depends(allow("inspect.finding.assign")),
     session: Session = Depends(get_session),
@@ -301,7 +310,7 @@ def close(
 # ---- the leadership group's content and notices (Art. 61), escalation (Art. 64), interviews (Art. 67)
 
 
-@router.get("/content")
+@router.get("/content", response_model=ContentOut)
 def content(
     principal: Principal = Depends(allow("inspect.report.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -309,7 +318,7 @@ def content(
     return oversight.content_dict(session)
 
 
-@router.put("/content")
+@router.put("/content", response_model=ContentOut)
 def set_content(
     body: ContentIn,
     principal: Principal = Depends(allow("inspect.content.set")),
@@ -321,7 +330,7 @@ def set_content(
     return oversight.content_dict(session)
 
 
-@router.get("/notices", response_model=Page[dict[str, Any]])
+@router.get("/notices", response_model=Page[NoticeOut])
 def notices(
     page: PageQuery = Depends(paging(50, 500)),
     principal: Principal = Depends(allow("inspect.report.read")),
@@ -331,7 +340,7 @@ def notices(
     return paginate_list(oversight.notices(session), page, oversight.notice_dict)
 
 
-@router.post("/notices", status_code=201)
+@router.post("/notices", status_code=201, response_model=NoticeOut)
 def issue_notice(
     body: NoticeIn,
     principal: Principal = Depends(allow("inspect.notice.issue")),
@@ -346,7 +355,7 @@ def issue_notice(
     return oversight.notice_dict(notice)
 
 
-@router.post("/findings/{finding_id}/escalate", status_code=201)
+@router.post("/findings/{finding_id}/escalate", status_code=201, response_model=EscalationsOut)
 def escalate(
     finding_id: int,
     body: EscalateIn,
@@ -366,7 +375,7 @@ def escalate(
     return {"finding_id": finding_id, "escalations": oversight.escalations_of(session, finding_id)}
 
 
-@router.get("/interviews", response_model=Page[dict[str, Any]])
+@router.get("/interviews", response_model=Page[InterviewOut])
 def interviews(
     page: PageQuery = Depends(paging(50, 500)),
     principal: Principal = Depends(allow("inspect.report.read")),
@@ -376,7 +385,7 @@ def interviews(
     return paginate_list(oversight.interviews(session), page)
 
 
-@router.post("/interviews", status_code=201)
+@router.post("/interviews", status_code=201, response_model=InterviewOut)
 def record_interview(
     body: InterviewIn,
     principal: Principal = Depends(allow("inspect.interview.record")),

@@ -13,6 +13,7 @@ from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.secrecy import service
+from edudata.secrecy.responses import EntryOut, MarkingOut
 
 router = APIRouter(prefix="/api/v1/secrecy", tags=["secrecy 保密"])
 
@@ -43,7 +44,7 @@ class DecisionBody(_Body):
     note: str = Field("", max_length=2000)
 
 
-@router.get("/markings", response_model=Page[dict[str, Any]])
+@router.get("/markings", response_model=Page[MarkingOut])
 def list_markings(
     page: PageQuery = Depends(paging(100, 1000)),
     principal: Principal = Depends(allow("secrecy.marking.read")),
@@ -53,7 +54,7 @@ def list_markings(
     return paginate_list(service.markings(session), page, service.marking_view)
 
 
-@router.post("/markings", status_code=201)
+@router.post("/markings", status_code=201, response_model=MarkingOut)
 def create_marking(
     body: MarkingBody,
     principal: Principal = Depends(allow("secrecy.marking.edit")),
@@ -65,7 +66,7 @@ def create_marking(
     return service.marking_view(row)
 
 
-@router.post("/markings/{marking_id}/lift")
+@router.post("/markings/{marking_id}/lift", response_model=MarkingOut)
 def lift_marking(
     marking_id: int,
     principal: Principal = Depends(allow("secrecy.marking.edit")),
@@ -76,7 +77,7 @@ def lift_marking(
     return service.marking_view(row)
 
 
-@router.get("/register", response_model=Page[dict[str, Any]])
+@router.get("/register", response_model=Page[EntryOut])
 def list_register(
     page: PageQuery = Depends(paging(100, 1000)),
     principal: Principal = Depends(allow("secrecy.register.read")),
@@ -86,7 +87,7 @@ def list_register(
     return paginate_list(service.register(session), page, service.entry_view)
 
 
-@router.post("/register", status_code=201)
+@router.post("/register", status_code=201, response_model=EntryOut)
 def create_entry(
     body: EntryBody,
     principal: Principal = Depends(allow("secrecy.register.request")),
@@ -97,7 +98,7 @@ def create_entry(
     return service.entry_view(entry)
 
 
-@router.post("/register/{entry_id}/decision")
+@router.post("/register/{entry_id}/decision", response_model=EntryOut)
 def decide_entry(
     entry_id: int,
     body: DecisionBody,

@@ -1,0 +1,185 @@
+"""Every JSON success answer of /api/v1 has a typed response model (issue #13, build item 2).
+
+Built from the app's own OpenAPI document (``create_app`` over an in-memory SQLite database, nothing is called): a
+route whose 2xx JSON response has no schema, or only a bare object without properties (``dict[str, Any]``), fails.
+``PENDING`` lists the routes not typed yet; it may only shrink — a route typed since must leave the list, so the list
+stays true, and a new untyped route fails at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from edudata.api.app import create_app
+from edudata.db import Database
+
+# Routes still answering ``dict[str, Any]`` (or a file without a declared media type); remove a line when typing it.
+PENDING: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/api/v1/health"),
+        ("POST", "/api/v1/catalog/datasets"),
+        ("GET", "/api/v1/catalog/datasets/{code}"),
+        ("PATCH", "/api/v1/catalog/datasets/{code}"),
+        ("POST", "/api/v1/catalog/datasets/{code}/elements"),
+        ("PATCH", "/api/v1/catalog/datasets/{code}/elements/{element_code}"),
+        ("PUT", "/api/v1/catalog/sources/{standard_code}"),
+        ("POST", "/api/v1/catalog/code-sets"),
+        ("GET", "/api/v1/catalog/code-sets/{code}"),
+        ("POST", "/api/v1/catalog/code-sets/{code}/versions"),
+        ("GET", "/api/v1/catalog/code-sets/{code}/versions/{version}"),
+        ("POST", "/api/v1/standards/validate"),
+        ("GET", "/api/v1/audit/verify"),
+        ("GET", "/api/v1/audit/checkpoint"),
+        ("GET", "/api/v1/audit/proofs/inclusion/{seq}"),
+        ("GET", "/api/v1/audit/proofs/consistency"),
+        ("GET", "/api/v1/audit/retention"),
+        ("POST", "/api/v1/audit/access-trace"),
+        ("GET", "/api/v1/me/package-key"),
+        ("PUT", "/api/v1/me/package-key"),
+        ("GET", "/api/v1/data/{dataset}/export"),
+        ("DELETE", "/api/v1/data/{dataset}/rows/{row_id}"),
+        ("GET", "/api/v1/data/{dataset}/rows/{row_id}/history"),
+        ("GET", "/api/v1/ingest/batches/{code}/quarantine.xlsx"),
+        ("GET", "/api/v1/ingest/{dataset}/diff"),
+        ("POST", "/api/v1/ingest/{dataset}/versions/{version}/rollback"),
+        ("GET", "/api/v1/ingest/{dataset}/quality"),
+        ("POST", "/api/v1/ingest/{dataset}/rules"),
+        ("PUT", "/api/v1/ingest/{dataset}/mappings"),
+        ("POST", "/api/v1/ingest/{dataset}/snapshots"),
+        ("GET", "/api/v1/ingest/snapshots/{snapshot_id}/report"),
+        ("GET", "/api/v1/ingest/settings"),
+        ("PUT", "/api/v1/ingest/settings"),
+        ("POST", "/api/v1/ingest/{dataset}/sources"),
+        ("PUT", "/api/v1/ingest/sources/{source_id}/mapping"),
+        ("POST", "/api/v1/ingest/sources/{source_id}/pull"),
+        ("GET", "/api/v1/ingest/jobs/{job_id}"),
+        ("GET", "/api/v1/sharing/catalog/{dataset}"),
+        ("POST", "/api/v1/sharing/estimate"),
+        ("POST", "/api/v1/sharing/applications"),
+        ("GET", "/api/v1/sharing/applications/{app_id}"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/sign"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/sign-unit"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/agreement"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/secrecy-review"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/submit"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/approve"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/refuse"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/narrow"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/commission-approval"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/release-preview"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/release"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/revoke"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/credentials"),
+        ("POST", "/api/v1/sharing/applications/{app_id}/credentials/{cred_id}/rotate"),
+        ("DELETE", "/api/v1/sharing/applications/{app_id}/credentials/{cred_id}"),
+        ("GET", "/api/v1/sharing/inbox"),
+        ("GET", "/api/v1/sharing/policy"),
+        ("PUT", "/api/v1/sharing/policy"),
+        ("GET", "/api/v1/sharing/unit-heads"),
+        ("PUT", "/api/v1/sharing/unit-heads/{code}"),
+        ("GET", "/api/v1/sharing/external"),
+        ("POST", "/api/v1/sharing/external"),
+        ("GET", "/api/v1/sharing/external/{request_id}"),
+        ("POST", "/api/v1/sharing/external/{request_id}/approve-unit"),
+        ("POST", "/api/v1/sharing/external/{request_id}/approve-producer"),
+        ("POST", "/api/v1/sharing/external/{request_id}/approve-office"),
+        ("POST", "/api/v1/sharing/external/{request_id}/secrecy-review"),
+        ("POST", "/api/v1/sharing/external/{request_id}/release"),
+        ("POST", "/api/v1/open/keys/{key_id}/revoke"),
+        ("POST", "/api/v1/opendata/keys/{key_id}/revoke"),
+        ("POST", "/api/v1/opendata/proposals"),
+        ("GET", "/api/v1/opendata/proposals/{code}"),
+        ("POST", "/api/v1/opendata/proposals/{code}/review"),
+        ("PUT", "/api/v1/opendata/views/{code}/conditions"),
+        ("POST", "/api/v1/opendata/views/{code}/refresh"),
+        ("POST", "/api/v1/opendata/applications/{application_id}/decision"),
+        ("GET", "/api/v1/open/datasets/{code}"),
+        ("GET", "/api/v1/open/datasets/{code}/data.{fmt}"),
+        ("POST", "/api/v1/open/register"),
+        ("GET", "/api/v1/open/verify"),
+        ("POST", "/api/v1/open/login"),
+        ("POST", "/api/v1/open/applications"),
+        ("POST", "/api/v1/open/applications/{application_id}/key"),
+        ("POST", "/api/v1/privacy/attachments"),
+        ("POST", "/api/v1/privacy/register/count"),
+        ("POST", "/api/v1/privacy/systems"),
+        ("PATCH", "/api/v1/privacy/systems/{code}"),
+        ("POST", "/api/v1/privacy/systems/{code}/filings"),
+        ("POST", "/api/v1/privacy/systems/{code}/certifications"),
+        ("POST", "/api/v1/privacy/systems/{code}/pi-audits"),
+        ("POST", "/api/v1/privacy/assessments"),
+        ("POST", "/api/v1/privacy/assessments/{assessment_id}/decisions"),
+        ("POST", "/api/v1/privacy/consents"),
+        ("POST", "/api/v1/privacy/consents/bulk"),
+        ("POST", "/api/v1/privacy/consents/{consent_id}/withdraw"),
+        ("POST", "/api/v1/privacy/consents/lookup"),
+        ("POST", "/api/v1/privacy/verify"),
+        ("POST", "/api/v1/privacy/releases"),
+        ("POST", "/api/v1/lifecycle/destruction-requests/{request_id}/execute"),
+        ("GET", "/api/v1/lifecycle/destruction-requests/{request_id}/certificate"),
+        ("POST", "/api/v1/lifecycle/backup-schedules"),
+        ("POST", "/api/v1/lifecycle/backups/{name}/verify"),
+        ("POST", "/api/v1/lifecycle/emergency-plans"),
+        ("GET", "/api/v1/lifecycle/emergency-plans/current"),
+        ("POST", "/api/v1/lifecycle/drills"),
+        ("POST", "/api/v1/lifecycle/alerts/handle"),
+        ("POST", "/api/v1/lifecycle/agreements"),
+        ("POST", "/api/v1/lifecycle/officers"),
+        ("POST", "/api/v1/lifecycle/training"),
+        ("POST", "/api/v1/lifecycle/offboarding"),
+        ("GET", "/api/v1/lifecycle/offboarding/{username}"),
+        ("POST", "/api/v1/lifecycle/agreements/{agreement_id}/revoke"),
+        ("POST", "/api/v1/lifecycle/outsourcing-commitments"),
+        ("POST", "/api/v1/lifecycle/security-assessments"),
+        ("POST", "/api/v1/lifecycle/security-assessments/{assessment_id}/close"),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return create_app(db=Database("sqlite://")).openapi()
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _untyped(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (METHOD, path) of every /api/v1 operation with a 2xx JSON answer that names no property."""
+    out: set[tuple[str, str]] = set()
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, op in operations.items():
+            for status, answer in op.get("responses", {}).items():
+                media = answer.get("content", {}).get("application/json")
+                if not status.startswith("2") or media is None:
+                    continue
+                schema = _resolve(spec, media.get("schema") or {})
+                composed = any(k in schema for k in ("anyOf", "oneOf", "allOf"))
+                typed_scalar = schema.get("type") not in (None, "object")
+                if not schema.get("properties") and not composed and not typed_scalar:
+                    out.add((method.upper(), path))
+    return out
+
+
+def test_every_json_answer_of_the_api_has_a_typed_model(spec: dict[str, Any]) -> None:
+    new = sorted(_untyped(spec) - PENDING)
+    assert not new, f"API routes answering an untyped object (give them a response model built on Out): {new}"
+
+
+def test_the_pending_list_only_names_routes_still_untyped(spec: dict[str, Any]) -> None:
+    done = sorted(PENDING - _untyped(spec))
+    assert not done, f"these routes are typed now; remove them from PENDING: {done}"
+
+
+def test_a_typed_answer_keeps_its_properties_in_the_document(spec: dict[str, Any]) -> None:
+    # The check itself must see a real model: the secrecy marking names its fields.
+    answer = spec["paths"]["/api/v1/secrecy/markings"]["post"]["responses"]["201"]
+    schema = _resolve(spec, answer["content"]["application/json"]["schema"])
+    assert {"id", "dataset_code", "basis", "marked_at", "lifted_at"} <= set(schema["properties"])
