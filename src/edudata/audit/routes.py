@@ -20,6 +20,13 @@ from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint, log_vkey
 from edudata.audit.models import AuditCosignature, AuditEpoch
 from edudata.audit.redact import value_hash
+from edudata.audit.responses import (
+    CheckpointOut,
+    ConsistencyProofOut,
+    InclusionProofOut,
+    RetentionOut,
+    VerifyOut,
+)
 from edudata.audit.retention import RETENTION_MONTHS, latest_cutoff
 from edudata.audit.search import MAX_PAGE_SIZE, AuditQuery, as_dict, search
 from edudata.audit.sequencer import sequence_all
@@ -149,7 +156,7 @@ def _epochs(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/verify")
+@router.get("/verify", response_model=VerifyOut)
 def verify(
     principal: Auditor,
     request: Request,
@@ -204,7 +211,7 @@ def verify(
     }
 
 
-@router.get("/checkpoint")
+@router.get("/checkpoint", response_model=CheckpointOut)
 def checkpoint(
     principal: Auditor,
     session: Session = Depends(get_session),
@@ -229,7 +236,7 @@ def checkpoint(
     }
 
 
-@router.get("/proofs/inclusion/{seq}")
+@router.get("/proofs/inclusion/{seq}", response_model=InclusionProofOut)
 def inclusion_proof(
     seq: int,
     principal: Auditor,
@@ -250,7 +257,7 @@ def inclusion_proof(
     return proof
 
 
-@router.get("/proofs/consistency")
+@router.get("/proofs/consistency", response_model=ConsistencyProofOut)
 def consistency_proof(
     principal: Auditor,
     request: Request,
@@ -285,7 +292,7 @@ def retention_status() -> dict[str, Any]:
     }
 
 
-@router.get("/retention")
+@router.get("/retention", response_model=RetentionOut)
 def retention(principal: Auditor) -> dict[str, Any]:
     """Today's retention boundary (Art. 30): a purge naming a later cut-off than ``latest_cutoff`` is refused."""
     return retention_status()

@@ -19,6 +19,7 @@ from edudata.api.deps import get_session, get_settings_dep
 from edudata.api.policy import allow
 from edudata.audit.access_trace import TraceQuery, trace
 from edudata.audit.redact import value_hash
+from edudata.audit.responses import TraceOut
 from edudata.audit.routes import actor
 from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record
@@ -81,7 +82,7 @@ def run_trace(
     return answer
 
 
-@router.post("/access-trace")
+@router.post("/access-trace", response_model=TraceOut)
 def access_trace(
     body: TraceIn,
     request: Request,

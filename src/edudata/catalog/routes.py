@@ -16,6 +16,14 @@ from edudata.api.paging import Page, PageQuery, page_of, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.catalog import codesets, edits, service, sources, views
+from edudata.catalog.responses import (
+    CodeSetDetailOut,
+    CodeSetOut,
+    DatasetOut,
+    ElementOut,
+    SourceOut,
+    VersionOut,
+)
 from edudata.catalog.schemas import (
     CodeSetIn,
     CodeSetVersionIn,
@@ -77,14 +85,14 @@ def list_datasets(
     )
 
 
-@api.get("/datasets/{code}")
+@api.get("/datasets/{code}", response_model=DatasetOut)
 def dataset_detail(
     code: str, session: Session = Depends(get_session), _who: Principal = Depends(allow("catalog.read"))
 ) -> dict[str, Any]:
     return views.dataset_view(session, service.get_dataset(session, code))
 
 
-@api.post("/datasets", status_code=201)
+@api.post("/datasets", status_code=201, response_model=DatasetOut)
 def create_dataset(
     body: DatasetIn,
     request: Request,
@@ -98,7 +106,7 @@ def create_dataset(
     return views.dataset_view(session, service.get_dataset(session, dataset.code))
 
 
-@api.patch("/datasets/{code}")
+@api.patch("/datasets/{code}", response_model=DatasetOut)
 def update_dataset(
     code: str, body: DatasetChange, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(allow("catalog.dataset.edit")),
@@ -110,7 +118,7 @@ def update_dataset(
     return views.dataset_view(session, service.get_dataset(session, code))
 
 
-@api.post("/datasets/{code}/elements", status_code=201)
+@api.post("/datasets/{code}/elements", status_code=201, response_model=ElementOut)
 def add_element(
     code: str, body: ElementIn, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(allow("catalog.element.edit")),
@@ -123,7 +131,7 @@ def add_element(
     return views.element_view(element, units_by_id(session, [element.source_unit_id]))
 
 
-@api.patch("/datasets/{code}/elements/{element_code}")
+@api.patch("/datasets/{code}/elements/{element_code}", response_model=ElementOut)
 def update_element(
     code: str, element_code: str, body: ElementChange, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(allow("catalog.element.edit")),
@@ -149,7 +157,7 @@ def list_sources(
     return paginate_list(entries, page, lambda e: views.source_view(e, units))
 
 
-@api.put("/sources/{standard_code}")
+@api.put("/sources/{standard_code}", response_model=SourceOut)
 def assign_source(
     standard_code: str, body: SourceAssignmentIn, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(allow("catalog.source.assign")),
@@ -177,7 +185,7 @@ def list_code_sets(
     return paginate_list(codesets.list_code_sets(session), page, views.code_set_view)
 
 
-@api.post("/code-sets", status_code=201)
+@api.post("/code-sets", status_code=201, response_model=CodeSetOut)
 def create_code_set(
     body: CodeSetIn,
     request: Request,
@@ -191,7 +199,7 @@ def create_code_set(
     return views.code_set_view(codesets.get_code_set(session, code_set.code))
 
 
-@api.get("/code-sets/{code}")
+@api.get("/code-sets/{code}", response_model=CodeSetDetailOut)
 def code_set_detail(
     code: str,
     version: str | None = Query(None, max_length=64),
@@ -215,7 +223,7 @@ def code_set_versions(
     return paginate_list(versions, page, lambda v: views.version_view(v, with_codes=False))
 
 
-@api.get("/code-sets/{code}/versions/{version}")
+@api.get("/code-sets/{code}/versions/{version}", response_model=VersionOut)
 def code_set_version(
     code: str,
     version: str,
@@ -225,7 +233,7 @@ def code_set_version(
     return views.version_view(codesets.get_version(session, code, version))
 
 
-@api.post("/code-sets/{code}/versions", status_code=201)
+@api.post("/code-sets/{code}/versions", status_code=201, response_model=VersionOut)
 def publish_version(
     code: str, body: CodeSetVersionIn, request: Request, session: Session = Depends(get_session),
     who: Principal = Depends(allow("catalog.codeset.edit")),

@@ -84,3 +84,68 @@ class MappingOut(Out):
 class ConnectionOut(Out):
     name: str
     url: str
+
+
+class RolledBackOut(Out):
+    """A dataset version rolled back (Art. 22)."""
+
+    version: int
+    status: str
+
+
+class RuleAddedOut(Out):
+    """A quality rule added beyond the data standard."""
+
+    id: int
+    element: str
+    kind: str
+    params: dict[str, Any]
+
+
+class MappingsSavedOut(Out):
+    """The producer's column names saved for a dataset."""
+
+    dataset: str
+    saved: int
+
+
+class SnapshotOut(Out):
+    """A snapshot taken at a time point (统计口径)."""
+
+    id: int
+    name: str
+    rows: int
+    sha256: str
+    version: int | None
+
+
+class SourceOut(Out):
+    """A business system registered as a dataset's pull source (the URL shown without its password)."""
+
+    id: int
+    dataset: str
+    unit: str
+    name: str
+    connection: str
+    url: str
+    table: str | None
+    columns: dict[str, str]
+    enabled: bool
+
+
+class JobQueuedOut(Out):
+    """A pull queued for the worker."""
+
+    job: int
+    status: str
+
+
+class JobOut(Out):
+    """A worker job and its outcome."""
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    result: dict[str, Any] | None
+    error: str | None

@@ -21,7 +21,21 @@ from edudata.audit import service as audit
 from edudata.errors import NotFound, ValidationFailed
 from edudata.identity.principal import Principal
 from edudata.ingest import jobs, mappings, pull, quality, retention, review, service, snapshots
-from edudata.ingest.answers import BatchOut, ConnectionOut, IssueOut, MappingOut, RuleOut, VersionOut
+from edudata.ingest.answers import (
+    BatchOut,
+    ConnectionOut,
+    IssueOut,
+    JobOut,
+    JobQueuedOut,
+    MappingOut,
+    MappingsSavedOut,
+    RolledBackOut,
+    RuleAddedOut,
+    RuleOut,
+    SnapshotOut,
+    SourceOut,
+    VersionOut,
+)
 from edudata.ingest.models import Batch, Job, Rule, Source
 from edudata.ingest.uploads import SealedUploadRoute
 from edudata.policy import allowed, require
@@ -182,7 +196,7 @@ def diff_versions(
     return result
 
 
-@router.post("/{dataset}/versions/{version}/rollback")
+@router.post("/{dataset}/versions/{version}/rollback", response_model=RolledBackOut)
 def rollback_version(
     dataset: str,
     version: int,
@@ -216,7 +230,7 @@ class RuleIn(BaseModel):
     message_en: str = Field("", max_length=500)
 
 
-@router.post("/{dataset}/rules", status_code=201)
+@router.post("/{dataset}/rules", status_code=201, response_model=RuleAddedOut)
 def add_rule(
     dataset: str,
     body: RuleIn,
@@ -288,7 +302,7 @@ class MappingIn(BaseModel):
     mappings: dict[str, str] = Field(..., max_length=500)
 
 
-@router.put("/{dataset}/mappings")
+@router.put("/{dataset}/mappings", response_model=MappingsSavedOut)
 def save_mappings(
     dataset: str,
     body: MappingIn,
@@ -339,7 +353,7 @@ class SnapshotIn(BaseModel):
     elements: list[str] | None = Field(None, max_length=200)
 
 
-@router.post("/{dataset}/snapshots", status_code=201)
+@router.post("/{dataset}/snapshots", status_code=201, response_model=SnapshotOut)
 def create_snapshot(
     dataset: str,
     body: SnapshotIn,
@@ -434,7 +448,7 @@ def list_connections(
     )
 
 
-@router.post("/{dataset}/sources", status_code=201)
+@router.post("/{dataset}/sources", status_code=201, response_model=SourceOut)
 def add_source(
     dataset: str,
     body: SourceIn,
@@ -466,7 +480,7 @@ def _source_view(source: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.put("/sources/{source_id}/mapping")
+@router.put("/sources/{source_id}/mapping", response_model=SourceOut)
 def map_source(
     source_id: int,
     body: SourceMappingIn,
@@ -489,7 +503,7 @@ def map_source(
     return _source_view(source)
 
 
-@router.post("/sources/{source_id}/pull", status_code=202)
+@router.post("/sources/{source_id}/pull", status_code=202, response_model=JobQueuedOut)
 def queue_pull(
     source_id: int,
     who: Principal = Depends(allow("ingest.pull.run")),
@@ -506,7 +520,7 @@ def queue_pull(
     return {"job": job.id, "status": job.status}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(
     job_id: int, who: Principal = Depends(allow("ingest.pull.read")), session: Session = Depends(get_session)
 ) -> dict[str, Any]:

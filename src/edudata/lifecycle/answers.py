@@ -94,3 +94,151 @@ class TrainingOut(Out):
     held_on: str
     hours: int | float
     passed: bool | None
+
+
+class CertificateOut(Out):
+    """A signed destruction certificate (Art. 46) and whether its signature verifies."""
+
+    id: int
+    request_id: int
+    certificate: dict[str, Any]
+    body: str
+    signature: str
+    key_id: str
+    public_key: str
+    valid: bool
+
+
+class ExecutedOut(CertificateOut):
+    """The certificate of a destruction just executed; ``reclaimed`` says whether storage was rewritten."""
+
+    reclaimed: bool
+
+
+class ScheduleOut(Out):
+    """A backup schedule (Art. 55)."""
+
+    name: str
+    every_hours: int
+    keep_last: int
+    keep_days: int
+
+
+class CopyCheckOut(Out):
+    """One copy of a backup, checked."""
+
+    ok: bool
+    checked: list[str]
+    problems: list[Any]
+
+
+class BackupCheckOut(Out):
+    """A backup's copies, verified against their manifest."""
+
+    name: str
+    ok: bool
+    copies: list[CopyCheckOut]
+
+
+class PlanRefOut(Out):
+    """An emergency plan put on file (Art. 55)."""
+
+    id: int
+    title: str
+    version: str
+
+
+class PlanOut(PlanRefOut):
+    """The emergency plan in force."""
+
+    body: str
+    approved_by: str | None
+    approved_on: str | None
+
+
+class DrillRecordedOut(Out):
+    """An emergency drill recorded."""
+
+    id: int
+    scenario: str
+    held_on: str
+
+
+class AlertHandledOut(Out):
+    """An anomaly alert marked handled."""
+
+    key: str
+    handled_by: str
+    note: str
+
+
+class AgreementRecordedOut(Out):
+    """A signed agreement put on file (附件3 / 附件4)."""
+
+    id: int
+    username: str
+    kind: str
+    signed_on: str
+
+
+class AgreementRevokedOut(Out):
+    """An agreement withdrawn from file."""
+
+    id: int
+    kind: str
+    revoked: bool
+    revoked_at: str
+
+
+class OfficerOut(Out):
+    """A unit's data-security officer appointed."""
+
+    unit_code: str
+    username: str
+    appointed_on: str
+
+
+class TrainingRecordedOut(Out):
+    """A training session recorded."""
+
+    id: int
+    username: str
+    course: str
+    hours: int | float
+
+
+class OffboardingOut(Out):
+    """离岗: what was revoked and returned when a person left (Art. 53)."""
+
+    username: str
+    left_on: str
+    off_duty_until: str
+    commitment_id: int | None
+    devices: list[dict[str, Any]]
+    devices_outstanding: list[Any]
+    revoked: dict[str, Any]
+    performed_by: str
+    performed_at: str
+    device_exception: dict[str, Any] | None
+    exit_education_on: str | None
+
+
+class CommitmentOut(Out):
+    """An outsourcing firm's secrecy commitment on file (Art. 53)."""
+
+    id: int
+    unit_code: str
+    signed_on: str
+
+
+class SecurityAssessmentOut(Out):
+    """A security test or risk assessment and whether its findings are overdue (Art. 49)."""
+
+    id: int
+    unit_code: str
+    kind: str
+    held_on: str
+    assessor: str
+    due_on: str | None
+    closed_on: str | None
+    overdue: bool

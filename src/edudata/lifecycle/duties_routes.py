@@ -15,13 +15,14 @@ from edudata.db import commit
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import duties
+from edudata.lifecycle.answers import AgreementRevokedOut, CommitmentOut, SecurityAssessmentOut
 from edudata.lifecycle.schemas import AssessmentClose, AssessmentIn, OutsourcingCommitmentIn
 from edudata.org.models import Unit
 
 router = APIRouter()
 
 
-@router.post("/agreements/{agreement_id}/revoke")
+@router.post("/agreements/{agreement_id}/revoke", response_model=AgreementRevokedOut)
 def revoke_agreement(
     agreement_id: int,
     request: Request,
@@ -35,7 +36,7 @@ def revoke_agreement(
     return {"id": row.id, "kind": row.kind, "revoked": True, "revoked_at": row.revoked_at.isoformat()}
 
 
-@router.post("/outsourcing-commitments", status_code=201)
+@router.post("/outsourcing-commitments", status_code=201, response_model=CommitmentOut)
 def record_commitment(
     body: OutsourcingCommitmentIn,
     request: Request,
@@ -59,7 +60,7 @@ def list_commitments(
     return paginate_list(duties.commitments(session), page)
 
 
-@router.post("/security-assessments", status_code=201)
+@router.post("/security-assessments", status_code=201, response_model=SecurityAssessmentOut)
 def record_assessment(
     body: AssessmentIn,
     request: Request,
@@ -83,7 +84,7 @@ def list_assessments(
     return paginate_list(duties.assessments(session), page)
 
 
-@router.post("/security-assessments/{assessment_id}/close")
+@router.post("/security-assessments/{assessment_id}/close", response_model=SecurityAssessmentOut)
 def close_assessment(
     assessment_id: int,
     body: AssessmentClose,

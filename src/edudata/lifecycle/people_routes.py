@@ -15,7 +15,14 @@ from edudata.db import commit
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import people
-from edudata.lifecycle.answers import AgreementOut, TrainingOut
+from edudata.lifecycle.answers import (
+    AgreementOut,
+    AgreementRecordedOut,
+    OffboardingOut,
+    OfficerOut,
+    TrainingOut,
+    TrainingRecordedOut,
+)
 from edudata.lifecycle.models import Agreement, TrainingRecord
 from edudata.lifecycle.schemas import AgreementIn, OffboardIn, OfficerIn, TrainingIn
 from edudata.org.models import Account
@@ -28,7 +35,7 @@ Paged = Annotated[PageQuery, Depends(paging(100, 1000))]
 Listing = Page[dict[str, Any]]
 
 
-@router.post("/agreements", status_code=201)
+@router.post("/agreements", status_code=201, response_model=AgreementRecordedOut)
 def record_agreement(body: AgreementIn, principal: Office, request: Request,
                      session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """Put a signed agreement on file: 附件3 lets support staff log in; 附件4 is the leaving commitment."""
@@ -66,7 +73,7 @@ def list_agreements(_p: Overseer, page: Paged, session: Session = Depends(get_se
                          "revoked": r[0].revoked_at is not None})  # fmt: skip
 
 
-@router.post("/officers", status_code=201)
+@router.post("/officers", status_code=201, response_model=OfficerOut)
 def appoint_officer(body: OfficerIn, principal: Office, request: Request,
                     session: Session = Depends(get_session)) -> dict:  # fmt: skip
     account = get_account(session, body.username)
@@ -86,7 +93,7 @@ def list_officers(_p: Overseer, page: Paged, session: Session = Depends(get_sess
     return paginate_list(people.officers(session), page)
 
 
-@router.post("/training", status_code=201)
+@router.post("/training", status_code=201, response_model=TrainingRecordedOut)
 def record_training(body: TrainingIn, principal: Office, request: Request,
                     session: Session = Depends(get_session)) -> dict:  # fmt: skip
     account = get_account(session, body.username)
@@ -109,7 +116,7 @@ def list_training(
                          "held_on": r[0].held_on.isoformat(), "hours": r[0].hours, "passed": r[0].passed})  # fmt: skip
 
 
-@router.post("/offboarding", status_code=201)
+@router.post("/offboarding", status_code=201, response_model=OffboardingOut)
 def offboard(
     body: OffboardIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -127,7 +134,7 @@ def offboard(
     return people.offboarding_view(row, account.username)
 
 
-@router.get("/offboarding/{username}")
+@router.get("/offboarding/{username}", response_model=OffboardingOut)
 def get_offboarding(username: str, _p: Overseer, session: Session = Depends(get_session)) -> dict:
     account = get_account(session, username)
     return people.offboarding_view(people.get_offboarding(session, account), account.username)

@@ -24,11 +24,19 @@ from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import backup, destruction, duties_routes, incidents, operations, people_routes
 from edudata.lifecycle.answers import (
+    AlertHandledOut,
+    BackupCheckOut,
     BackupOut,
+    CertificateOut,
     DestructionRequestOut,
     DrillOut,
+    DrillRecordedOut,
+    ExecutedOut,
     IncidentOut,
+    PlanOut,
+    PlanRefOut,
     RestoreDrillOut,
+    ScheduleOut,
 )
 from edudata.lifecycle.models import BackupRecord, BackupSchedule, Drill, Incident, RestoreDrill
 from edudata.lifecycle.schemas import (
@@ -91,7 +99,7 @@ def decide_destruction(request_id: int, body: DecisionIn, principal: Office, req
     return destruction.request_view(req)
 
 
-@router.post("/destruction-requests/{request_id}/execute")
+@router.post("/destruction-requests/{request_id}/execute", response_model=ExecutedOut)
 def execute_destruction(request_id: int, principal: Destroyer, request: Request,
                         session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """Destroy (destruction officer only): rows, history, the person's key; returns the signed certificate."""
@@ -109,7 +117,7 @@ def _certificate(cert) -> dict:  # noqa: ANN001 - DestructionCertificate
             "valid": destruction.certificate_valid(cert)}  # fmt: skip
 
 
-@router.get("/destruction-requests/{request_id}/certificate")
+@router.get("/destruction-requests/{request_id}/certificate", response_model=CertificateOut)
 def get_certificate(request_id: int, _p: DestructionViewer, session: Session = Depends(get_session)) -> dict:
     return _certificate(destruction.certificate_for(session, request_id))
 
@@ -137,7 +145,7 @@ def _backup(session: Session, name: str) -> BackupRecord:
     return row
 
 
-@router.post("/backup-schedules", status_code=201)
+@router.post("/backup-schedules", status_code=201, response_model=ScheduleOut)
 def add_schedule(
     body: ScheduleIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -172,7 +180,7 @@ def run_schedule_now(
     return _backup_view(_backup(session, made.name))
 
 
-@router.post("/backups/{name}/verify")
+@router.post("/backups/{name}/verify", response_model=BackupCheckOut)
 def verify_backup(
     name: str, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -211,7 +219,7 @@ def list_restore_drills(_p: Overseer, page: Paged, session: Session = Depends(ge
 # ------------------------------------------------------------------ plan, incidents, drills, alerts (Art. 55)
 
 
-@router.post("/emergency-plans", status_code=201)
+@router.post("/emergency-plans", status_code=201, response_model=PlanRefOut)
 def add_plan(
     body: PlanIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -221,7 +229,7 @@ def add_plan(
     return {"id": plan.id, "title": plan.title, "version": plan.version}
 
 
-@router.get("/emergency-plans/current")
+@router.get("/emergency-plans/current", response_model=PlanOut)
 def get_plan(_p: Anyone, session: Session = Depends(get_session)) -> dict:
     plan = incidents.current_plan(session)
     if plan is None:
@@ -263,7 +271,7 @@ def list_incidents(_p: Overseer, page: Paged, session: Session = Depends(get_ses
     return paginate(session, select(Incident).order_by(Incident.id.desc()), page, _incident_view)
 
 
-@router.post("/drills", status_code=201)
+@router.post("/drills", status_code=201, response_model=DrillRecordedOut)
 def add_drill(
     body: DrillIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:
@@ -292,7 +300,7 @@ def list_alerts(principal: Office, request: Request, page: Paged, session: Sessi
     return paginate_list(alerts, page, lambda a: a.view())
 
 
-@router.post("/alerts/handle", status_code=201)
+@router.post("/alerts/handle", status_code=201, response_model=AlertHandledOut)
 def handle_alert(
     body: HandleIn, principal: Office, request: Request, session: Session = Depends(get_session)
 ) -> dict:

@@ -14,6 +14,7 @@ from edudata.api.policy import allow
 from edudata.identity.principal import Principal
 from edudata.opendata import deps, keys
 from edudata.opendata.models import PublicUser
+from edudata.opendata.responses import OpenKeyOut
 
 router = APIRouter(tags=["opendata"])
 
@@ -33,7 +34,7 @@ def my_keys(
     return paginate_list(keys.keys_of(session, user), page)
 
 
-@router.post("/api/v1/open/keys/{key_id}/revoke")
+@router.post("/api/v1/open/keys/{key_id}/revoke", response_model=OpenKeyOut)
 def revoke_my_key(
     key_id: int,
     request: Request,
@@ -57,7 +58,7 @@ def office_keys(
     return paginate_list(keys.all_keys(session, who, view), page)
 
 
-@router.post("/api/v1/opendata/keys/{key_id}/revoke")
+@router.post("/api/v1/opendata/keys/{key_id}/revoke", response_model=OpenKeyOut)
 def revoke_key(
     key_id: int,
     body: RevokeBody,

@@ -20,6 +20,15 @@ from edudata.opendata.ckan import router as ckan_router
 from edudata.opendata.dcat import router as dcat_router
 from edudata.opendata.key_routes import router as key_router
 from edudata.opendata.models import OpenView, PublicUser
+from edudata.opendata.responses import (
+    ApplicationDecisionOut,
+    ApplicationOut,
+    IssuedKeyOut,
+    LoginOut,
+    OpenViewOut,
+    RefreshOut,
+    RegisteredOut,
+)
 
 router = APIRouter(tags=["opendata"])
 router.include_router(ckan_router)
@@ -90,7 +99,7 @@ class ApplicationBody(BaseModel):
 # ---- staff: proposal and three-level review (Art. 46, 58) ----
 
 
-@router.post("/api/v1/opendata/proposals", status_code=201)
+@router.post("/api/v1/opendata/proposals", status_code=201, response_model=OpenViewOut)
 def propose(
     body: ProposalBody,
     request: Request,
@@ -120,7 +129,7 @@ def list_proposals(
     return paginate_list(items, page, lambda v: views.view_summary(session, v))
 
 
-@router.get("/api/v1/opendata/proposals/{code}")
+@router.get("/api/v1/opendata/proposals/{code}", response_model=OpenViewOut)
 def show_proposal(
     code: str,
     who: Principal = Depends(allow("opendata.proposal.read")),
@@ -129,7 +138,7 @@ def show_proposal(
     return views.view_detail(session, review.get_view(session, code), staff=True)
 
 
-@router.post("/api/v1/opendata/proposals/{code}/review")
+@router.post("/api/v1/opendata/proposals/{code}/review", response_model=OpenViewOut)
 def review_proposal(
     code: str,
     body: ReviewBody,
@@ -145,7 +154,7 @@ def review_proposal(
     return views.view_detail(session, view, staff=True)
 
 
-@router.put("/api/v1/opendata/views/{code}/conditions")
+@router.put("/api/v1/opendata/views/{code}/conditions", response_model=OpenViewOut)
 def state_conditions(
     code: str,
     body: ConditionsBody,
@@ -158,7 +167,7 @@ def state_conditions(
     return views.view_detail(session, view, staff=True)
 
 
-@router.post("/api/v1/opendata/views/{code}/refresh")
+@router.post("/api/v1/opendata/views/{code}/refresh", response_model=RefreshOut)
 def refresh_view(
     code: str,
     request: Request,
@@ -186,7 +195,7 @@ def office_applications(
     return paginate_list(public.applications(session, status), page)
 
 
-@router.post("/api/v1/opendata/applications/{application_id}/decision")
+@router.post("/api/v1/opendata/applications/{application_id}/decision", response_model=ApplicationDecisionOut)
 def decide_application(
     application_id: int,
     body: DecisionBody,
@@ -214,7 +223,7 @@ def open_datasets(
     return page_of([views.view_summary(session, v) for v in items], total, page)
 
 
-@router.get("/api/v1/open/datasets/{code}")
+@router.get("/api/v1/open/datasets/{code}", response_model=OpenViewOut)
 def open_dataset(
     code: str, caller: Any = Depends(deps.open_caller), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -277,7 +286,7 @@ def open_download(
     )
 
 
-@router.post("/api/v1/open/register", status_code=202)
+@router.post("/api/v1/open/register", status_code=202, response_model=RegisteredOut)
 def register(
     body: RegisterBody,
     request: Request,
@@ -300,7 +309,7 @@ def register(
     }
 
 
-@router.get("/api/v1/open/verify")
+@router.get("/api/v1/open/verify", response_model=RegisteredOut)
 def verify(
     request: Request,
     token: str = Query(..., min_length=10, max_length=200),
@@ -313,7 +322,7 @@ def verify(
     return {"email": user.email, "verified": True}
 
 
-@router.post("/api/v1/open/login")
+@router.post("/api/v1/open/login", response_model=LoginOut)
 def login(
     body: LoginBody,
     request: Request,
@@ -327,7 +336,7 @@ def login(
     return {"access_token": secret, "token_type": "bearer", "email": user.email}
 
 
-@router.post("/api/v1/open/applications", status_code=201)
+@router.post("/api/v1/open/applications", status_code=201, response_model=ApplicationOut)
 def apply(
     body: ApplicationBody,
     request: Request,
@@ -351,7 +360,7 @@ def my_applications(
     return paginate_list(public.applications(session, user=user), page)
 
 
-@router.post("/api/v1/open/applications/{application_id}/key", status_code=201)
+@router.post("/api/v1/open/applications/{application_id}/key", status_code=201, response_model=IssuedKeyOut)
 def collect_key(
     application_id: int,
     request: Request,

@@ -25,6 +25,20 @@ from edudata.identity.principal import Principal
 from edudata.privacy import consent, register, release, sensitive, verify
 from edudata.privacy.attachments import MAX_ATTACHMENT_BYTES, store_attachment
 from edudata.privacy.models import DeidentifiedRelease
+from edudata.privacy.responses import (
+    AssessmentOut,
+    AttachmentOut,
+    CertificationOut,
+    ConsentListOut,
+    ConsentOut,
+    ConsentsAddedOut,
+    CountsOut,
+    DecisionOut,
+    FilingOut,
+    MatchOut,
+    PIAuditOut,
+    SystemOut,
+)
 from edudata.privacy.schemas import (
     AssessmentIn,
     CertificationIn,
@@ -52,7 +66,7 @@ def _done(session: Session, principal: Principal, request: Request, operation: s
     session.commit()
 
 
-@router.post("/attachments", status_code=201)
+@router.post("/attachments", status_code=201, response_model=AttachmentOut)
 def upload_attachment(
     principal: Collector,
     request: Request,
@@ -80,7 +94,7 @@ def get_register(principal: Reader, page: Paged, session: Session = Depends(get_
     }
 
 
-@router.post("/register/count")
+@router.post("/register/count", response_model=CountsOut)
 def count_register(
     principal: Keeper, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -98,7 +112,7 @@ def get_obligations(
     return paginate_list(register.outstanding_obligations(session), page, lambda o: o.as_dict())
 
 
-@router.post("/systems", status_code=201)
+@router.post("/systems", status_code=201, response_model=SystemOut)
 def create_system(
     body: SystemIn, principal: Keeper, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -113,7 +127,7 @@ def create_system(
     return register.system_view(session, system)
 
 
-@router.patch("/systems/{code}")
+@router.patch("/systems/{code}", response_model=SystemOut)
 def patch_system(
     code: str, body: SystemPatch, principal: Keeper, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -125,7 +139,7 @@ def patch_system(
     return register.system_view(session, system)
 
 
-@router.post("/systems/{code}/filings", status_code=201)
+@router.post("/systems/{code}/filings", status_code=201, response_model=FilingOut)
 def add_filing(
     code: str, body: FilingIn, principal: Keeper, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -134,7 +148,7 @@ def add_filing(
     return {"id": row.id, "reference_no": row.reference_no, "filed_on": row.filed_on.isoformat()}
 
 
-@router.post("/systems/{code}/certifications", status_code=201)
+@router.post("/systems/{code}/certifications", status_code=201, response_model=CertificationOut)
 def add_certification(
     code: str,
     body: CertificationIn,
@@ -149,7 +163,7 @@ def add_certification(
             "valid_until": row.valid_until.isoformat() if row.valid_until else None}  # fmt: skip
 
 
-@router.post("/systems/{code}/pi-audits", status_code=201)
+@router.post("/systems/{code}/pi-audits", status_code=201, response_model=PIAuditOut)
 def add_pi_audit(
     code: str, body: PIAuditIn, principal: Keeper, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -190,7 +204,7 @@ def list_sensitive(
     return paginate_list(sensitive.sensitive_elements(session, dataset), page, _status)
 
 
-@router.post("/assessments", status_code=201)
+@router.post("/assessments", status_code=201, response_model=AssessmentOut)
 def add_assessment(
     body: AssessmentIn, principal: Keeper, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -212,7 +226,7 @@ def add_assessment(
     }
 
 
-@router.post("/assessments/{assessment_id}/decisions", status_code=201)
+@router.post("/assessments/{assessment_id}/decisions", status_code=201, response_model=DecisionOut)
 def add_decision(
     assessment_id: int,
     body: DecisionIn,
@@ -240,7 +254,7 @@ def _consent(c: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/consents", status_code=201)
+@router.post("/consents", status_code=201, response_model=ConsentOut)
 def add_consent(
     body: ConsentIn, principal: Collector, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -257,7 +271,7 @@ def add_consent(
     return _consent(row)
 
 
-@router.post("/consents/bulk", status_code=201)
+@router.post("/consents/bulk", status_code=201, response_model=ConsentsAddedOut)
 def add_consents(
     body: ConsentsIn, principal: Collector, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -277,7 +291,7 @@ def add_consents(
     }
 
 
-@router.post("/consents/{consent_id}/withdraw")
+@router.post("/consents/{consent_id}/withdraw", response_model=ConsentOut)
 def withdraw(
     consent_id: int, principal: Collector, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -293,7 +307,7 @@ def withdraw(
     return _consent(row)
 
 
-@router.post("/consents/lookup")
+@router.post("/consents/lookup", response_model=ConsentListOut)
 def lookup_consents(
     body: PersonIn, principal: Collector, request: Request, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -304,7 +318,7 @@ def lookup_consents(
 
 
 # -- 用而不存 ---------------------------------------------------------------------------------------------------
-@router.post("/verify")
+@router.post("/verify", response_model=MatchOut)
 def verify_pair(
     body: VerifyIn,
     request: Request,

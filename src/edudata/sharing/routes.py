@@ -29,6 +29,18 @@ from edudata.sharing import (
     service,
     views,
 )
+from edudata.sharing.responses import (
+    ApplicationOut,
+    CatalogueEntryOut,
+    CredentialOut,
+    ExternalListOut,
+    ExternalOut,
+    HeadOut,
+    HeadsOut,
+    InboxOut,
+    PolicyOut,
+    RotatedCredentialOut,
+)
 from edudata.sharing.schemas import (
     ApplicationIn,
     ApproveIn,
@@ -64,7 +76,7 @@ def _done(request: Request, session: Session, app: Any) -> dict[str, Any]:
     return views.application_view(session, app)
 
 
-@router.get("/catalog/{dataset}")
+@router.get("/catalog/{dataset}", response_model=CatalogueEntryOut)
 def catalogue_entry(
     dataset: str, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict[str, Any]:
@@ -120,7 +132,7 @@ def publish_commitment(
     return {"id": text.id, "version": text.version, "text_sha256": text.body_sha256}
 
 
-@router.post("/applications", status_code=201)
+@router.post("/applications", status_code=201, response_model=ApplicationOut)
 def create_application(
     body: ApplicationIn,
     request: Request,
@@ -142,7 +154,7 @@ def list_applications(
     return paginate_list(apps, page, lambda a: views.application_view(session, a, full=False))
 
 
-@router.get("/applications/{app_id}")
+@router.get("/applications/{app_id}", response_model=ApplicationOut)
 def get_application(
     app_id: int,
     session: Session = Depends(get_session),
@@ -151,7 +163,7 @@ def get_application(
     return views.application_view(session, _app(session, who, app_id))
 
 
-@router.post("/applications/{app_id}/sign")
+@router.post("/applications/{app_id}/sign", response_model=ApplicationOut)
 def sign(
     app_id: int,
     body: SignIn,
@@ -164,7 +176,7 @@ def sign(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/sign-unit")
+@router.post("/applications/{app_id}/sign-unit", response_model=ApplicationOut)
 def sign_unit(
     app_id: int,
     body: SignIn,
@@ -178,7 +190,7 @@ def sign_unit(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/agreement")
+@router.post("/applications/{app_id}/agreement", response_model=ApplicationOut)
 def file_agreement(
     app_id: int,
     request: Request,
@@ -196,7 +208,7 @@ def file_agreement(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/secrecy-review")
+@router.post("/applications/{app_id}/secrecy-review", response_model=ApplicationOut)
 def secrecy_review(
     app_id: int,
     body: DecisionIn,
@@ -210,7 +222,7 @@ def secrecy_review(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/submit")
+@router.post("/applications/{app_id}/submit", response_model=ApplicationOut)
 def submit(
     app_id: int,
     request: Request,
@@ -222,7 +234,7 @@ def submit(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/approve")
+@router.post("/applications/{app_id}/approve", response_model=ApplicationOut)
 def approve(
     app_id: int,
     body: ApproveIn,
@@ -237,7 +249,7 @@ def approve(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/refuse")
+@router.post("/applications/{app_id}/refuse", response_model=ApplicationOut)
 def refuse(
     app_id: int,
     body: ReasonIn,
@@ -250,7 +262,7 @@ def refuse(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/narrow")
+@router.post("/applications/{app_id}/narrow", response_model=ApplicationOut)
 def narrow(
     app_id: int,
     body: NarrowIn,
@@ -264,7 +276,7 @@ def narrow(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/commission-approval")
+@router.post("/applications/{app_id}/commission-approval", response_model=ApplicationOut)
 def commission_approval(
     app_id: int,
     request: Request,
@@ -295,7 +307,7 @@ def release_preview(
     return out
 
 
-@router.post("/applications/{app_id}/release")
+@router.post("/applications/{app_id}/release", response_model=ApplicationOut)
 def release(
     app_id: int,
     request: Request,
@@ -307,7 +319,7 @@ def release(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/revoke")
+@router.post("/applications/{app_id}/revoke", response_model=ApplicationOut)
 def revoke(
     app_id: int,
     body: ReasonIn,
@@ -320,7 +332,7 @@ def revoke(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/credentials", status_code=201)
+@router.post("/applications/{app_id}/credentials", status_code=201, response_model=CredentialOut)
 def create_credential(
     app_id: int,
     body: CredentialIn,
@@ -334,7 +346,11 @@ def create_credential(
     return {"id": cred.id, "grant_id": cred.grant_id, "secret": secret, "hint": cred.hint}
 
 
-@router.post("/applications/{app_id}/credentials/{cred_id}/rotate", status_code=201)
+@router.post(
+    "/applications/{app_id}/credentials/{cred_id}/rotate",
+    status_code=201,
+    response_model=RotatedCredentialOut,
+)
 def rotate_credential(
     app_id: int,
     cred_id: int,
@@ -353,7 +369,7 @@ def rotate_credential(
     }
 
 
-@router.delete("/applications/{app_id}/credentials/{cred_id}")
+@router.delete("/applications/{app_id}/credentials/{cred_id}", response_model=ApplicationOut)
 def revoke_credential(
     app_id: int,
     cred_id: int,
@@ -366,7 +382,7 @@ def revoke_credential(
     return _done(request, session, app)
 
 
-@router.get("/inbox")
+@router.get("/inbox", response_model=InboxOut)
 def inbox(
     request: Request, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict[str, Any]:
@@ -410,7 +426,7 @@ def remind(
     return {"overdue": late, "expiring": ending}
 
 
-@router.get("/policy")
+@router.get("/policy", response_model=PolicyOut)
 def get_policy(
     session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict:
@@ -419,7 +435,7 @@ def get_policy(
                                         "large_scale_threshold")}  # fmt: skip
 
 
-@router.put("/policy")
+@router.put("/policy", response_model=PolicyOut)
 def put_policy(
     body: PolicyIn,
     session: Session = Depends(get_session),
@@ -431,7 +447,7 @@ def put_policy(
                                         "large_scale_threshold")}  # fmt: skip
 
 
-@router.get("/unit-heads")
+@router.get("/unit-heads", response_model=HeadsOut)
 def unit_heads(
     session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
 ) -> dict[str, Any]:
@@ -439,7 +455,7 @@ def unit_heads(
     return {"heads": [views.head_view(h) for h in heads.heads(session)]}
 
 
-@router.put("/unit-heads/{code}")
+@router.put("/unit-heads/{code}", response_model=HeadOut)
 def designate_head(
     code: str,
     body: UnitHeadIn,
@@ -452,14 +468,14 @@ def designate_head(
 
 
 # ---- providing or publishing data outside the school (Art. 42, 58) ------------------------------------------
-@router.get("/external")
+@router.get("/external", response_model=ExternalListOut)
 def external_list(
     session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.external.read"))
 ) -> dict[str, Any]:
     return {"requests": [external.view(session, r) for r in external.list_for(session, who)]}
 
 
-@router.post("/external", status_code=201)
+@router.post("/external", status_code=201, response_model=ExternalOut)
 def external_create(
     body: ExternalIn,
     request: Request,
@@ -472,7 +488,7 @@ def external_create(
     return external.view(session, req)
 
 
-@router.get("/external/{request_id}")
+@router.get("/external/{request_id}", response_model=ExternalOut)
 def external_get(
     request_id: int,
     session: Session = Depends(get_session),
@@ -496,7 +512,7 @@ def _external_step(stage: str, action: str, path: str) -> None:
 
     step.__name__ = f"external_{stage}"
     step.__doc__ = f"{external.STAGES[stage][3][1].capitalize()} of an external provision request."
-    router.post(f"/external/{{request_id}}/{path}")(step)
+    router.post(f"/external/{{request_id}}/{path}", response_model=ExternalOut)(step)
 
 
 for _stage, _path in (("unit_head", "approve-unit"), ("producer", "approve-producer"), ("office", "approve-office"),
@@ -504,7 +520,7 @@ for _stage, _path in (("unit_head", "approve-unit"), ("producer", "approve-produ
     _external_step(_stage, external.STAGES[_stage][2], _path)
 
 
-@router.post("/external/{request_id}/release")
+@router.post("/external/{request_id}/release", response_model=ExternalOut)
 def external_release(
     request_id: int,
     body: ReleaseIn,
