@@ -149,3 +149,13 @@ class JobOut(Out):
     attempts: int
     result: dict[str, Any] | None
     error: str | None
+
+
+class RetentionOut(Out):
+    """The staging retention in force (Art. 35): the office's, else the deployment's default."""
+
+    staging_retention_days: int
+    default_staging_retention_days: int
+    set_by_office: bool
+    updated_by: str | None
+    updated_at: str | None

@@ -29,6 +29,7 @@ from edudata.ingest.answers import (
     JobQueuedOut,
     MappingOut,
     MappingsSavedOut,
+    RetentionOut,
     RolledBackOut,
     RuleAddedOut,
     RuleOut,
@@ -390,7 +391,7 @@ class SettingsIn(BaseModel):
     staging_retention_days: int = Field(..., strict=True)
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=RetentionOut)
 def get_settings_view(
     request: Request,
     who: Principal = Depends(allow("ingest.settings.read")),
@@ -400,7 +401,7 @@ def get_settings_view(
     return retention.view(session, request.app.state.settings)
 
 
-@router.put("/settings")
+@router.put("/settings", response_model=RetentionOut)
 def put_settings(
     body: SettingsIn,
     request: Request,

@@ -124,3 +124,12 @@ class ExternalListOut(Out):
     """The external provision requests the caller may see."""
 
     requests: list[ExternalOut]
+
+
+class EstimateOut(Out):
+    """The 最小化 nudge (Art. 38): what a selection covers, its sensitive elements and advice."""
+
+    dataset: str
+    elements: list[str]
+    sensitive_elements: list[str]
+    advice: list[dict[str, str]]

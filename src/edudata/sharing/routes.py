@@ -33,6 +33,7 @@ from edudata.sharing.responses import (
     ApplicationOut,
     CatalogueEntryOut,
     CredentialOut,
+    EstimateOut,
     ExternalListOut,
     ExternalOut,
     HeadOut,
@@ -84,7 +85,7 @@ def catalogue_entry(
     return views.catalogue_entry(session, dataset)
 
 
-@router.post("/estimate")
+@router.post("/estimate", response_model=EstimateOut)
 def estimate(
     body: EstimateIn,
     request: Request,
