@@ -27,9 +27,7 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/v1/data/{dataset}/rows/{row_id}/history"),
         ("GET", "/api/v1/ingest/batches/{code}/quarantine.xlsx"),
         ("GET", "/api/v1/ingest/{dataset}/diff"),
-        ("GET", "/api/v1/ingest/{dataset}/quality"),
         ("GET", "/api/v1/ingest/snapshots/{snapshot_id}/report"),
-        ("POST", "/api/v1/sharing/applications/{app_id}/release-preview"),
         ("GET", "/api/v1/open/datasets/{code}/data.{fmt}"),
         ("POST", "/api/v1/privacy/releases"),
     }

@@ -159,3 +159,16 @@ class RetentionOut(Out):
     set_by_office: bool
     updated_by: str | None
     updated_at: str | None
+
+
+class QualityOut(Out):
+    """A dataset's quality report: validity over its batches, counts per rule, open quarantine, trend."""
+
+    dataset: str
+    batches: int
+    rows: int
+    good: int
+    validity_rate: float
+    open_quarantined_rows: int
+    by_rule: list[dict[str, Any]]
+    trend: list[dict[str, Any]]

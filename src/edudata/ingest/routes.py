@@ -29,6 +29,7 @@ from edudata.ingest.answers import (
     JobQueuedOut,
     MappingOut,
     MappingsSavedOut,
+    QualityOut,
     RetentionOut,
     RolledBackOut,
     RuleAddedOut,
@@ -210,7 +211,7 @@ def rollback_version(
     return {"version": v.version_no, "status": v.status}
 
 
-@router.get("/{dataset}/quality")
+@router.get("/{dataset}/quality", response_model=QualityOut)
 def dataset_quality(
     dataset: str,
     who: Principal = Depends(allow("ingest.quality.read")),

@@ -133,3 +133,12 @@ class EstimateOut(Out):
     elements: list[str]
     sensitive_elements: list[str]
     advice: list[dict[str, str]]
+
+
+class ReleasePreviewOut(Out):
+    """k-anonymity of a de-identified delivery before release (Art. 42)."""
+
+    k: int
+    quasi_identifiers: list[str]
+    rows: int
+    min_k: int

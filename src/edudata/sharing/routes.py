@@ -40,6 +40,7 @@ from edudata.sharing.responses import (
     HeadsOut,
     InboxOut,
     PolicyOut,
+    ReleasePreviewOut,
     RotatedCredentialOut,
 )
 from edudata.sharing.schemas import (
@@ -294,7 +295,7 @@ def commission_approval(
     return _done(request, session, app)
 
 
-@router.post("/applications/{app_id}/release-preview")
+@router.post("/applications/{app_id}/release-preview", response_model=ReleasePreviewOut)
 def release_preview(
     app_id: int,
     request: Request,
