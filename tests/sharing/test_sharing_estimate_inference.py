@@ -21,9 +21,11 @@ def _estimate(http: httpx.Client, h: dict, row_filter: dict | None) -> httpx.Res
 
 def test_a_mobile_number_cannot_be_rebuilt_by_prefix(http: httpx.Client, world: dict) -> None:
     target = world["rows"][4]["SJHM"]
-    # The attack of the finding: one digit at a time, keeping the prefix that still counts. The first step fails.
+    # The attack of the finding: one digit at a time, keeping the prefix that still counts. The first step fails:
+    # the mobile number is sealed under its person's key (issue 17), so no row scope may name it at all.
     r = _estimate(http, world["h"]["lib"], {"element": "SJHM", "op": "prefix", "value": target[:1]})
-    assert r.status_code == 422 and "prefix" in r.json()["detail_en"], r.text
+    assert r.status_code == 422 and "SJHM" in r.json()["detail_en"], r.text
+    assert "encrypted" in r.json()["detail_en"] or "prefix" in r.json()["detail_en"], r.text
     for op, value in (("ge", target), ("lt", target), ("eq", target), ("in", [target]), ("ne", target)):
         r = _estimate(http, world["h"]["lib"], {"element": "SJHM", "op": op, "value": value})
         assert r.status_code in (403, 422), (op, r.text)
