@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from support import clock
 from support.pages import csrf_field, page_login
 from support.server import LiveServer
 from support.sharing import apply, sign_and_submit
@@ -66,7 +67,7 @@ def test_an_application_missing_a_required_field_comes_back_as_typed_with_the_er
         r = lib.post("/sharing/apply/student_basic", data={
             "csrf_token": csrf_field(page.text), "elements": ["XH", "XM"], "contact_name": "李老师",
             "contact_phone": "022-88186000", "purpose": "", "business_basis": "读者服务管理办法第五条",
-            "period_end": "2027-01-31", "delivery": "export", "security_measures": "专人负责", "action": "save",
+            "period_end": clock.iso(60), "delivery": "export", "security_measures": "专人负责", "action": "save",
         })  # fmt: skip
         assert r.status_code == 422
         assert '<p class="field-error" id="purpose-error">请填写用途</p>' in r.text
