@@ -63,24 +63,25 @@ def test_the_office_files_annex3_and_the_support_person_can_then_log_in(
 def test_an_incident_is_recorded_and_closed_and_a_drill_recorded_on_the_page(
     world: dict, server: LiveServer, http: httpx.Client
 ) -> None:
+    day = clock.iso(-2)  # found two days ago, in Beijing time as the form's datetime-local carries it
     with page_login(server.url, "office") as office:
         token = csrf_field(office.get("/lifecycle").text)
         r = office.post("/lifecycle/incidents", data={"csrf_token": token, "title": "", "severity": "high",
-                                                      "detected_at": "2026-11-30T09:15"})  # fmt: skip
+                                                      "detected_at": f"{day}T09:15"})  # fmt: skip
         assert r.status_code == 422 and "事件名称：不能为空" in r.text
-        assert 'name="detected_at" type="datetime-local" value="2026-11-30T09:15"' in r.text
+        assert f'name="detected_at" type="datetime-local" value="{day}T09:15"' in r.text
         r = office.post("/lifecycle/incidents", data={"csrf_token": token, "title": "教务系统异常导出",
-                                                      "severity": "high", "detected_at": "2026-11-30T09:15"})  # fmt: skip
+                                                      "severity": "high", "detected_at": f"{day}T09:15"})  # fmt: skip
         assert r.status_code == 303
         page = office.get("/lifecycle").text
         assert _flash(page) == "已登记安全事件“教务系统异常导出”"
         assert "【重大】教务系统异常导出 — 处置中" in page
         listed = http.get(f"{API}/incidents", headers=world["h"]["office"]).json()["items"]
-        assert listed[0]["detected_at"].startswith("2026-11-30T01:15")  # Beijing 09:15, stored in UTC
+        assert listed[0]["detected_at"].startswith(f"{day}T01:15")  # Beijing 09:15, stored in UTC
         incident = listed[0]["id"]
         r = office.post(f"/lifecycle/incidents/{incident}", data={
-            "csrf_token": token, "contained_at": "2026-11-30T10:00", "reported_to": "市教委网信处",
-            "reported_at": "2026-11-30T11:00", "root_cause": "账户口令泄露", "close": "1"})  # fmt: skip
+            "csrf_token": token, "contained_at": f"{day}T10:00", "reported_to": "市教委网信处",
+            "reported_at": f"{day}T11:00", "root_cause": "账户口令泄露", "close": "1"})  # fmt: skip
         assert r.status_code == 303
         page = office.get("/lifecycle").text
         assert _flash(page) == "安全事件“教务系统异常导出”已关闭" and "教务系统异常导出 — 已关闭" in page
