@@ -14,32 +14,24 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from edudata.db import Database
 from edudata.inspect.runs import run_inspection
 from ingest.ingest_support import Uploader, csv_bytes, student_frame
 from opendata.conftest import od, portal_server, proposal, publish, smtp, staff  # noqa: F401 - fixtures
 from support import clock
+from support.browser import chromium
 from support.collect import collect
 from support.server import LiveServer
 from support.sharing import PERIOD_DAYS
 from support.students import PASSWORD, student
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync",
-]  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

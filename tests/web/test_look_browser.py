@@ -16,18 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.demo.service import Login
+from support.browser import chromium
 from support.server import LiveServer
 from support.world import demo_world
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync",
-]  # fmt: skip
 AXE = Path(__file__).resolve().parents[1] / "support" / "vendor" / "axe.min.js"
 
 #: (account, path): 15 pages across the roles — homes, lists, a detail, forms, the portal, the login page.
@@ -57,12 +54,8 @@ def world(db: Database, settings: Settings) -> dict[str, Login]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _page(browser: Browser, base: str, login: Login | None, width: int, height: int = 900) -> Page:
