@@ -36,7 +36,7 @@ def test_the_batch_page_speaks_in_names_pages_the_quarantine_and_shows_the_sourc
     with page_session(server, "xgb") as officer:
         url = _upload(officer, content)
         page = officer.get(url, headers=HTML).text
-        assert "共 111 条，第 1–100 条" in page and 'id="next-page"' in page
+        assert "共 111 条 · 第 1 / 2 页" in page and 'rel="next"' in page
         issues = page[page.index('id="issues"') :]
         assert issues.count("<tr><td>") == 100
         assert 'title="SJHM">手机号码</td>' in issues and "符合手机号码的数据标准" in issues
@@ -47,7 +47,7 @@ def test_the_batch_page_speaks_in_names_pages_the_quarantine_and_shows_the_sourc
         assert "MZM" in lines and len(lines) == len(set(lines)) and "130（第 2–131 行）" in dropped
         assert "银行卡号" in page[page.index('id="not-collected"') :][:300]  # not in the file: said so
         second = officer.get(url + "?page=2", headers=HTML).text
-        assert "共 111 条，第 101–111 条" in second
+        assert "共 111 条 · 第 2 / 2 页" in second
         assert second[second.index('id="issues"') :].count("<tr><td>") == 11
         assert f"<code>{ids[120]}</code>" in second  # the producer's own officer sees the ID number as typed
     with page_session(server, "office") as office:
@@ -83,3 +83,51 @@ def test_the_mappings_page_lists_saves_and_deletes_a_mapping(server, world, http
         assert r.status_code == 303
         assert "尚未保存列名映射" in officer.get("/ingest/mappings", headers=HTML).text
     assert http.get("/api/v1/ingest/student_basic/mappings", headers=world["h"]["rsc"]).status_code == 403
+
+
+def _rows(page: str) -> list[tuple[int, str]]:
+    """(row number, element code) of each quarantine reason shown, in order."""
+    body = page[page.index('id="issues"') :].split("</table>")[0]
+    return [(int(n), e) for n, e in re.findall(r'<tr><td>(\d+)</td><td title="([A-Z]+)">', body)]
+
+
+def test_the_quarantine_list_filters_by_element_sorts_and_pages_on_the_server(server, world) -> None:  # noqa: ANN001
+    frame = student_frame(60, seed=73).drop("YHKH")
+    mobiles, ids = frame["SJHM"].to_list(), frame["SFZJH"].to_list()
+    for i in range(30):
+        mobiles[i] = "1" + mobiles[i][2:]  # ten digits: a wrong length
+    for i in range(50, 55):
+        ids[i] = ids[i][:17] + ("0" if ids[i][17] != "0" else "1")  # a wrong check digit
+    content = csv_bytes(frame.with_columns(pl.Series("SJHM", mobiles), pl.Series("SFZJH", ids)))
+    with page_session(server, "xgb") as officer:
+        url = _upload(officer, content)
+        page = officer.get(url, headers=HTML).text
+        assert (
+            "共 35 条" in page and '<option value="SFZJH">' in page
+        )  # the picker offers the batch's elements
+        ids_only = officer.get(url, params={"element": "SFZJH"}, headers=HTML).text
+        assert "共 5 条" in ids_only and {e for _, e in _rows(ids_only)} == {"SFZJH"}
+        assert '<option value="SFZJH" selected>' in ids_only
+        by_row = _rows(
+            officer.get(url, params={"element": "SJHM", "sort": "row", "size": 10}, headers=HTML).text
+        )
+        assert [n for n, _ in by_row] == list(range(2, 12))  # file rows 2-11 (row 1 is the header)
+        turned = officer.get(
+            url, params={"element": "SJHM", "sort": "row", "dir": "desc", "size": 10}, headers=HTML
+        )
+        assert [n for n, _ in _rows(turned.text)] == list(range(31, 21, -1))
+        second = officer.get(
+            url, params={"element": "SJHM", "sort": "row", "size": 10, "page": 2}, headers=HTML
+        )
+        assert [n for n, _ in _rows(second.text)] == list(range(12, 22)) and "第 2 / 3 页" in second.text
+        # a sort key that is no column is the default (by row); a page that is no number is the first
+        odd = officer.get(url, params={"sort": "value", "page": "x"}, headers=HTML)
+        assert odd.status_code == 200 and _rows(odd.text)[0][0] == 2 and "第 1 / 1 页" not in odd.text
+        # htmx asks for the list alone: the region, without the page around it
+        part = officer.get(url, params={"element": "SFZJH"}, headers={**HTML, "HX-Request": "true"})
+        assert part.text.lstrip().startswith('<div id="issues-region"') and "<html" not in part.text
+        assert "共 5 条" in part.text and part.headers["vary"] == "HX-Request"
+    with page_session(server, "rsc") as other:  # another unit's officer: refused as before, fragment or not
+        plain = other.get(url, headers=HTML)
+        hx = other.get(url, params={"element": "SFZJH"}, headers={**HTML, "HX-Request": "true"})
+        assert plain.status_code == hx.status_code == 404 and "SFZJH" not in hx.text

@@ -50,6 +50,11 @@ def _instant(value: datetime | date, end_of_day: bool = False) -> datetime:
     return start + timedelta(days=1) if end_of_day else start
 
 
+def matching(query: AuditQuery) -> Select:
+    """The records matching ``query``'s filters, unordered and unpaged (the audit page sorts and pages them)."""
+    return _filtered(query)
+
+
 def _filtered(query: AuditQuery) -> Select:
     stmt = select(AuditRecord)
     searched = []  # conditions on the indexed columns, asked of sequenced and pending records (models.indexed)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.catalog import classification as cls
-from edudata.catalog import codesets, edits, service, views
-from edudata.catalog.search import search_datasets
+from edudata.catalog import codesets, edits, search, service, views
+from edudata.catalog.models import Dataset
 from edudata.catalog.units import units_by_id
 from edudata.errors import EduDataError
 from edudata.identity.deps import verify_csrf
@@ -22,10 +22,12 @@ from edudata.identity.principal import Principal
 from edudata.org.models import Unit
 from edudata.policy import allowed
 from edudata.web.flash import flash
+from edudata.web.lists import listing
 from edudata.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-PAGE_SIZE = 20
+#: The catalogue's filters (query-string key → longest value kept): a keyword and pickers, never a typed code.
+FILTERS = {"q": 100, "unit": 16, "subject": 32, "grade": 16, "share": 16, "open": 16}
 DATASET_FORM_FIELDS = (
     "code", "name", "name_en", "description", "owner_unit_code", "subject_area", "nature", "grade",
     "share_category", "open_category", "update_frequency", "unit_element", "subject_element",
@@ -91,30 +93,32 @@ def _error(err: EduDataError) -> dict[str, Any]:
 @router.get("/catalog")
 def catalog_page(
     request: Request,
-    q: str = Query("", max_length=100),
-    unit: str = Query("", max_length=16),
-    subject: str = Query("", max_length=32),
-    grade: str = Query("", max_length=16),
-    share: str = Query("", max_length=16),
-    open: str = Query("", max_length=16),
-    page: int = Query(1, ge=1, le=100_000),
     session: Session = Depends(get_session),
     principal: Principal = Depends(allow("catalog.read")),
 ) -> Response:
-    found = search_datasets(
-        session, q=q, unit_code=unit or None, subject_area=subject or None, grade=grade or None,
-        share_category=share or None, open_category=open or None, page=page, page_size=PAGE_SIZE,
+    """The catalogue (Art. 39), filtered by pickers (unit, subject, grade, share and open category) and a keyword,
+    sorted by a column and paged on the server; every signed-in person sees every dataset's metadata."""
+    params = request.query_params
+    chosen = {key: params.get(key, "")[:width] for key, width in FILTERS.items()}
+    stmt = search.datasets_query(
+        q=chosen["q"], unit_code=chosen["unit"] or None, subject_area=chosen["subject"] or None,
+        grade=chosen["grade"] or None, share_category=chosen["share"] or None, open_category=chosen["open"] or None,
+    ).options(selectinload(Dataset.elements))  # fmt: skip
+    owner = select(Unit.name).where(Unit.id == Dataset.owner_unit_id).scalar_subquery()
+    found = listing(
+        session, stmt, params,
+        sorts={"code": Dataset.code, "name": Dataset.name, "unit": owner, "grade": Dataset.grade},
+        default_sort="code", tiebreak=Dataset.id, filters=chosen, region="datasets-region",
+        view=lambda d: views.dataset_view(session, d, with_elements=False),
     )  # fmt: skip
     ctx = {
-        "datasets": [views.dataset_view(session, d, with_elements=False) for d in found.items],
-        "total": found.total,
-        "page": found.page,
-        "pages": max(1, -(-found.total // PAGE_SIZE)),
-        "filters": {"q": q, "unit": unit, "subject": subject, "grade": grade, "share": share, "open": open},
+        "datasets": found.items,
+        "list": found,
+        "filters": chosen,
         "is_office": allowed(principal, "catalog.dataset.edit"),
         **_choices(session),
     }
-    return render(request, "catalog/list.html", ctx)
+    return render(request, "catalog/list.html", ctx, fragment="catalog/_datasets.html")
 
 
 @router.get("/catalog/new")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from edudata.catalog.models import DataElement, Dataset
@@ -24,8 +24,7 @@ class Page:
     page_size: int
 
 
-def search_datasets(
-    session: Session,
+def datasets_query(
     *,
     q: str | None = None,
     unit_code: str | None = None,
@@ -35,14 +34,10 @@ def search_datasets(
     share_category: str | None = None,
     open_category: str | None = None,
     sensitive: bool | None = None,
-    page: int = 1,
-    page_size: int = 20,
-    offset: int | None = None,
-) -> Page:
-    """Datasets matching ``q`` (name, code, description or an element's name/code, case-insensitive, ``%``
-    and ``_`` taken literally) and the filters, ordered by code; ``offset`` (an API cursor's position) takes
-    the place of ``page``."""
-    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
+) -> Select[tuple[Dataset]]:
+    """The datasets matching ``q`` (name, code, description or an element's name/code, case-insensitive, ``%``
+    and ``_`` taken literally) and the filters, unordered: the API pages it by code, the catalogue page by the
+    column a person sorts on (``edudata.web.lists``)."""
     query = select(Dataset)
     text = (q or "").strip()
     if text:
@@ -77,6 +72,31 @@ def search_datasets(
         query = query.where(
             Dataset.id.in_(with_sensitive) if sensitive else Dataset.id.not_in(with_sensitive)
         )
+    return query
+
+
+def search_datasets(
+    session: Session,
+    *,
+    q: str | None = None,
+    unit_code: str | None = None,
+    subject_area: str | None = None,
+    nature: str | None = None,
+    grade: str | None = None,
+    share_category: str | None = None,
+    open_category: str | None = None,
+    sensitive: bool | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    offset: int | None = None,
+) -> Page:
+    """Datasets matching the filters of :func:`datasets_query`, ordered by code; ``offset`` (an API cursor's
+    position) takes the place of ``page``."""
+    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
+    query = datasets_query(
+        q=q, unit_code=unit_code, subject_area=subject_area, nature=nature, grade=grade,
+        share_category=share_category, open_category=open_category, sensitive=sensitive,
+    )  # fmt: skip
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = list(
         session.scalars(

@@ -3,10 +3,13 @@ quality report with its charts (inline SVG, no script). Same rules as the API; e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+
 import polars as pl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -16,11 +19,12 @@ from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.audit import service as audit
 from edudata.catalog.models import Dataset
+from edudata.clock import CHINA
 from edudata.errors import EduDataError, PermissionDenied
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.ingest import labels, mappings, quality, retention, review, service
-from edudata.ingest.models import Batch
+from edudata.ingest.models import Batch, Issue
 from edudata.ingest.routes import ctx_of, visible_batch
 from edudata.ingest.uploads import SealedUploadRoute
 from edudata.org.models import Unit
@@ -28,7 +32,8 @@ from edudata.policy import allowed
 from edudata.web import labels as page_labels
 from edudata.web.flash import flash
 from edudata.web.i18n import request_lang
-from edudata.web.templating import render
+from edudata.web.lists import Listing, listing
+from edudata.web.templating import render, wants_fragment
 
 router = APIRouter(include_in_schema=False, route_class=SealedUploadRoute)  # files sealed as they stream
 STATUS = {
@@ -63,15 +68,66 @@ def _correctable(session: Session, who: Principal) -> list[Batch]:
     return list(session.execute(stmt).scalars())
 
 
-def _index(session: Session, who: Principal, **extra: object) -> dict:
-    # Only the batches the policy lets the caller open (leadership reads quality reports, not batches).
-    stmt = select(Batch).order_by(Batch.id.desc()).limit(100)
+def _visible_batches(who: Principal) -> Select[tuple[Batch]]:
+    """Only the batches the policy lets the caller open: every unit's for the office, the caller's own unit's for a
+    unit's officer or reviewer, none for a role that reads quality reports but not batches (leadership)."""
+    stmt = select(Batch)
     if not allowed(who, "ingest.batch.read"):
         if not allowed(who, "ingest.batch.read", unit_code=who.unit_code):
             stmt = stmt.where(false())
         stmt = stmt.where(Batch.unit_code == who.unit_code)
+    return stmt
+
+
+def _batch_list(session: Session, who: Principal, params: Mapping[str, str]) -> Listing:
+    """The batches, filtered by pickers (dataset, unit, status, the day of upload), sorted by a column, paged."""
+    chosen = {key: params.get(key, "")[:64] for key in ("dataset", "unit", "status", "since", "until")}
+    stmt = _visible_batches(who)
+    if chosen["dataset"]:
+        stmt = stmt.where(Batch.dataset_code == chosen["dataset"])
+    if chosen["unit"]:
+        stmt = stmt.where(Batch.unit_code == chosen["unit"])
+    if chosen["status"] in STATUS:
+        stmt = stmt.where(Batch.status == chosen["status"])
+    else:
+        chosen["status"] = ""
+    for key, after in (("since", True), ("until", False)):
+        day = _day(chosen[key])
+        if day is None:
+            chosen[key] = ""
+        elif after:
+            stmt = stmt.where(Batch.uploaded_at >= day)
+        else:
+            stmt = stmt.where(Batch.uploaded_at < day + timedelta(days=1))
+    return listing(
+        session, stmt, params,
+        sorts={"uploaded": Batch.uploaded_at, "code": Batch.code, "dataset": Batch.dataset_code,
+               "status": Batch.status, "quarantined": Batch.rows_quarantined, "rows": Batch.rows_total},
+        default_sort="uploaded", default_desc=True, tiebreak=Batch.id, filters=chosen, region="batches-region",
+    )  # fmt: skip
+
+
+def _day(text: str) -> datetime | None:
+    """A date picker's value as the start of that day in Beijing time (the one time zone the pages show)."""
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    # in UTC, as stored (SQLite keeps no offset)
+    return None if day is None else datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC)
+
+
+def _index(
+    session: Session, who: Principal, params: Mapping[str, str] | None = None, **extra: object
+) -> dict:
+    found = _batch_list(session, who, params or {})
+    every_unit = allowed(who, "ingest.batch.read")
+    units = session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all() if every_unit else []
     return {
-        "batches": list(session.execute(stmt).scalars()), "datasets": _own_datasets(session, who),
+        "batches": found.items, "list": found, "datasets": _own_datasets(session, who),
+        "dataset_options": _own_datasets(session, who) if not every_unit else [
+            (c, n) for c, n in session.execute(select(Dataset.code, Dataset.name).order_by(Dataset.code))],
+        "unit_options": [(c, n) for c, n in units],
         "status": STATUS, "can_upload": allowed(who, "ingest.batch.upload", unit_code=who.unit_code), "correctable": _correctable(session, who),
         **extra,
     }  # fmt: skip
@@ -80,13 +136,13 @@ def _index(session: Session, who: Principal, **extra: object) -> dict:
 @router.get("/ingest")
 def ingest_page(
     request: Request,
-    parent: str | None = None,
-    dataset: str | None = None,
     who: Principal = Depends(allow("ingest.read")),
     session: Session = Depends(get_session),
 ) -> Response:
-    chosen = {"parent": (parent or "")[:32], "dataset": (dataset or "")[:64]}
-    return render(request, "ingest/index.html", _index(session, who, chosen=chosen))
+    params = request.query_params
+    chosen = {"parent": params.get("parent", "")[:32], "dataset": params.get("dataset", "")[:64]}
+    ctx = _index(session, who, params, chosen=chosen)
+    return render(request, "ingest/index.html", ctx, fragment="ingest/_batches.html")
 
 
 @router.post("/ingest/upload", dependencies=[Depends(verify_csrf)])
@@ -111,6 +167,7 @@ def upload_page(
         ctx = _index(
             session,
             who,
+            None,
             error=err,
             chosen={"parent": form_text(form, "parent"), "dataset": form_text(form, "dataset")},
         )
@@ -153,7 +210,6 @@ def _source_values(
 def batch_page(
     code: str,
     request: Request,
-    page: int = 1,
     who: Principal = Depends(allow("ingest.batch.read")),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -170,12 +226,20 @@ def batch_page(
     ]
     collected = report.get("completeness", {})
     completeness = [(labels.element_label(spec, k), round(v * 100, 1)) for k, v in collected.items()]
-    page = max(1, min(page, 100_000))
-    items, total = quality.quarantine_page(session, batch, page)
+    found = _quarantine_list(session, batch, request.query_params)
+    items = found.items
     _source_values(request, session, who, batch, items)
     for i in items:
         i["element_name"] = labels.element_label(spec, i["element"])
         i["rule_zh"], i["rule_en"] = labels.rule_label(i["rule"], s.rules)
+    if wants_fragment(request):  # a filter or a page link of the quarantine list: the list alone
+        return render(request, "ingest/batch.html", {"b": batch, "issues": items, "list": found},
+                      fragment="ingest/_issues.html")  # fmt: skip
+    pickers = session.execute(
+        quality.quarantine_query(batch).with_only_columns(Issue.element, Issue.rule).distinct()
+    ).all()
+    element_options = sorted({(labels.element_label(spec, e), e) for e, _ in pickers})
+    rule_options = sorted({(labels.rule_label(r, s.rules), r) for _, r in pickers})
     dropped = quality.dropped_summary(session, batch)
     for d in dropped:
         d["element_name"] = labels.element_label(spec, d["element"])
@@ -188,8 +252,8 @@ def batch_page(
         request,
         "ingest/batch.html",
         {
-            "b": batch, "spec": spec, "status": STATUS, "issues": items, "total": total, "page": page,
-            "pages": max(1, -(-total // quality.PAGE_SIZE)), "page_size": quality.PAGE_SIZE, "dropped": dropped,
+            "b": batch, "spec": spec, "status": STATUS, "issues": items, "list": found, "dropped": dropped,
+            "element_options": element_options, "rule_options": rule_options,
             "normalised": normalised,
             "not_collected": [labels.element_label(spec, e) for e in report.get("not_collected", [])],
             "rules_svg": quality.bar_chart(rules, title="failures per rule"),
@@ -197,6 +261,30 @@ def batch_page(
             "can_review": can_review and who.account_id != batch.uploaded_by_id,
             "can_download": allowed(who, "ingest.quarantine.download", unit_code=batch.unit_code) and batch.rows_quarantined,
         },
+        fragment="ingest/_issues.html",
+    )  # fmt: skip
+
+
+def _quarantine_list(session: Session, batch: Batch, params: Mapping[str, str]) -> Listing:
+    """A batch's quarantine reasons, filtered by the element and the rule (pickers of those the batch has) and by
+    whether a correction has resolved them, sorted by row, element or rule, 100 a page."""
+    chosen = {key: params.get(key, "")[:64] for key in ("element", "rule", "state")}
+    stmt = quality.quarantine_query(batch)
+    if chosen["element"]:
+        stmt = stmt.where(Issue.element == chosen["element"])
+    if chosen["rule"]:
+        stmt = stmt.where(Issue.rule == chosen["rule"])
+    if chosen["state"] == "open":
+        stmt = stmt.where(Issue.resolved_by_batch_id.is_(None))
+    elif chosen["state"] == "corrected":
+        stmt = stmt.where(Issue.resolved_by_batch_id.is_not(None))
+    else:
+        chosen["state"] = ""
+    return listing(
+        session, stmt, params,
+        sorts={"row": Issue.row_number, "element": Issue.element, "rule": Issue.rule},
+        default_sort="row", tiebreak=Issue.id, filters=chosen, region="issues-region",
+        default_size=quality.PAGE_SIZE, view=quality.quarantine_item,
     )  # fmt: skip
 
 

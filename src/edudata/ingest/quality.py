@@ -239,24 +239,19 @@ def quarantine_xlsx(caller: Any, ctx: Any, spec: DatasetSpec, batch: Batch) -> b
     return out.getvalue()
 
 
-def quarantine_page(
-    session: Session, batch: Batch, page: int, size: int = PAGE_SIZE
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of the batch's quarantine reasons (rows that were not taken) and how many there are."""
-    where = (Issue.batch_id == batch.id, Issue.action == "quarantine")
-    total = int(session.execute(select(func.count()).select_from(Issue).where(*where)).scalar_one())
-    rows = session.execute(
-        select(Issue).where(*where).order_by(Issue.row_number, Issue.id).limit(size).offset((page - 1) * size)
-    ).scalars()
-    items = [
-        {
-            "id": i.id, "row": i.row_number, "element": i.element, "rule": i.rule, "code": i.code,
-            "value": i.value_shown, "message_zh": i.message_zh, "message_en": i.message_en,
-            "resolved_by": i.resolved_by_batch_id,
-        }
-        for i in rows
-    ]  # fmt: skip
-    return items, total
+def quarantine_query(batch: Batch) -> Select[tuple[Issue]]:
+    """The batch's quarantine reasons (rows that were not taken), unordered: the batch page sorts, filters and
+    pages it (``edudata.web.lists``)."""
+    return select(Issue).where(Issue.batch_id == batch.id, Issue.action == "quarantine")
+
+
+def quarantine_item(i: Issue) -> dict[str, Any]:
+    """One quarantine reason as the batch page shows it (the value as stored: masked unless the page unmasks it)."""
+    return {
+        "id": i.id, "row": i.row_number, "element": i.element, "rule": i.rule, "code": i.code,
+        "value": i.value_shown, "message_zh": i.message_zh, "message_en": i.message_en,
+        "resolved_by": i.resolved_by_batch_id,
+    }  # fmt: skip
 
 
 def dropped_summary(session: Session, batch: Batch) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from edudata import transition
@@ -148,6 +148,45 @@ def close(session: Session, finding: Finding, *, evidence: str, by: str) -> Find
     return finding
 
 
+def findings_query(
+    *,
+    principal: Principal | None = None,
+    status: str | None = None,
+    article: str | None = None,
+    unit_code: str | None = None,
+    check_code: str | None = None,
+    current: bool = True,
+    overdue_on: date | None = None,
+) -> Select[tuple[Finding]]:
+    """Findings filtered, unordered; ``current`` keeps those not resolved by a later run, ``overdue_on`` those past
+    their deadline on that day and not closed. A unit sees its own (Art. 64)."""
+    query = select(Finding)
+    if current:
+        query = query.where(Finding.resolved_run_id.is_(None))
+    if status:
+        query = query.where(Finding.status == status)
+    if article:
+        query = query.where(Finding.article == article)
+    if check_code:
+        query = query.where(Finding.check_code == check_code)
+    if unit_code:
+        query = query.where(func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == unit_code)
+    if overdue_on is not None:
+        query = query.where(
+            Finding.status != "closed", Finding.resolved_run_id.is_(None), Finding.deadline.is_not(None),
+            Finding.deadline < overdue_on,
+        )  # fmt: skip
+    if principal is not None and not allowed(principal, "inspect.finding.read"):
+        query = query.where(
+            func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == principal.unit_code
+        )
+    return query
+
+
+#: Severity as a sort key: high first when ascending.
+SEVERITY_RANK = case(SEVERITY_ORDER, value=Finding.severity, else_=3)
+
+
 def list_findings(
     session: Session,
     *,
@@ -161,22 +200,11 @@ def list_findings(
     offset: int = 0,
     order: str = "deadline",
 ) -> tuple[list[Finding], int]:
-    """Findings filtered and paged; ``current`` keeps those not resolved by a later run. A unit sees its own."""
-    query = select(Finding)
-    if current:
-        query = query.where(Finding.resolved_run_id.is_(None))
-    if status:
-        query = query.where(Finding.status == status)
-    if article:
-        query = query.where(Finding.article == article)
-    if check_code:
-        query = query.where(Finding.check_code == check_code)
-    if unit_code:
-        query = query.where(func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == unit_code)
-    if principal is not None and not allowed(principal, "inspect.finding.read"):
-        query = query.where(
-            func.coalesce(Finding.assigned_unit_code, Finding.unit_code) == principal.unit_code
-        )
+    """Findings filtered (:func:`findings_query`) and paged."""
+    query = findings_query(
+        principal=principal, status=status, article=article, unit_code=unit_code, check_code=check_code,
+        current=current,
+    )  # fmt: skip
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     orders = {
         "deadline": (Finding.deadline.asc(), Finding.id),

@@ -6,13 +6,12 @@ changes nothing. Lists page, sort and filter through the query string, so every 
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -27,7 +26,14 @@ from edudata.identity.actions import refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.inspect import oversight, service
-from edudata.inspect.findings import STATUSES, list_findings, responsible_unit, visible_finding
+from edudata.inspect.findings import (
+    SEVERITY_RANK,
+    STATUSES,
+    findings_query,
+    responsible_unit,
+    visible_finding,
+)
+from edudata.inspect.models import Finding
 from edudata.inspect.registry import SEVERITY_NAMES, all_checks, article_label
 from edudata.inspect.report import build_report, finding_dict, render_pdf, unit_names
 from edudata.inspect.runs import MODES, get_run, list_runs
@@ -35,6 +41,7 @@ from edudata.org.service import list_units
 from edudata.policy import allowed
 from edudata.web import labels
 from edudata.web.i18n import translator
+from edudata.web.lists import listing
 from edudata.web.templating import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
@@ -53,8 +60,9 @@ def nav(principal: Principal, lang: str) -> list[dict[str, str]]:
 
 
 def _render(
-    request: Request, principal: Principal, name: str, ctx: dict[str, Any], status: int = 200
-) -> Response:
+    request: Request, principal: Principal, name: str, ctx: dict[str, Any], status: int = 200,
+    fragment: str | None = None,
+) -> Response:  # fmt: skip
     from edudata.web.i18n import request_lang
 
     base = {
@@ -64,7 +72,7 @@ def _render(
         "status_names": STATUSES,
         "article_label": article_label,
     }
-    return render(request, name, {**base, **ctx}, status_code=status)
+    return render(request, name, {**base, **ctx}, status_code=status, fragment=fragment)
 
 
 def _index(
@@ -191,50 +199,41 @@ def findings_page(
     request: Request,
     principal: Principal = Depends(allow("inspect.finding.read")),
     session: Session = Depends(get_session),
-    status: str | None = Query(None, max_length=16),
-    article: str | None = Query(None, max_length=32),
-    unit: str | None = Query(None, max_length=32),
-    check: str | None = Query(None, max_length=64),
-    sort: str = Query("deadline", pattern="^(deadline|severity|article|unit|newest)$"),
-    overdue: bool = False,
-    page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    status = status if status in STATUSES else None
-    rows, total = list_findings(
-        session, principal=principal, status=status, article=article or None, unit_code=unit or None,
-        check_code=check or None, limit=10_000 if overdue else PAGE, offset=0 if overdue else (page - 1) * PAGE,
-        order=sort,
-    )  # fmt: skip
+    """The findings, filtered by pickers (status, check, unit, overdue), sorted by a column and paged on the
+    server; a unit's officer sees its own unit's findings only (``findings_query``)."""
+    params = request.query_params
+    chosen = {key: params.get(key, "")[:64] for key in ("status", "article", "unit", "check", "overdue")}
+    chosen["status"] = chosen["status"] if chosen["status"] in STATUSES else ""
+    chosen["overdue"] = "1" if chosen["overdue"] in ("1", "true", "on") else ""
     today = today_in_china()
+    stmt = findings_query(
+        principal=principal, status=chosen["status"] or None, article=chosen["article"] or None,
+        unit_code=chosen["unit"] or None, check_code=chosen["check"] or None,
+        overdue_on=today if chosen["overdue"] else None,
+    )  # fmt: skip
     names = unit_names(session)
-    items = [finding_dict(f, today, names) for f in rows]
-    if overdue:
-        items = [i for i in items if i["overdue"]]
-        total = len(items)
-        items = items[(page - 1) * PAGE : page * PAGE]
-    kept = {k: v for k, v in {"status": status, "article": article, "unit": unit, "check": check, "sort": sort,
-                              "overdue": "1" if overdue else None}.items() if v}  # fmt: skip
+    found = listing(
+        session, stmt, params,
+        sorts={"deadline": Finding.deadline, "severity": SEVERITY_RANK, "article": Finding.article,
+               "unit": func.coalesce(Finding.assigned_unit_code, Finding.unit_code), "newest": Finding.id,
+               "status": Finding.status},
+        default_sort="deadline", tiebreak=Finding.id, filters=chosen, region="findings-region",
+        default_size=PAGE, view=lambda f: finding_dict(f, today, names),
+    )  # fmt: skip
+    every_unit = allowed(principal, "inspect.finding.read")
     return _render(
         request,
         principal,
         "inspect/findings.html",
         {
-            "items": items,
-            "total": total,
-            "page": page,
-            "pages": max(1, math.ceil(total / PAGE)),
-            "f": {
-                "status": status,
-                "article": article,
-                "unit": unit,
-                "check": check,
-                "sort": sort,
-                "overdue": overdue,
-            },
+            "items": found.items,
+            "list": found,
+            "f": chosen,
             "checks": all_checks(),
-            "query_string": urlencode({k: v for k, v in kept.items() if k != "sort"}),
-            "kept": urlencode(kept),
+            "unit_options": [(u.code, u.name) for u in list_units(session)] if every_unit else [],
         },
+        fragment="inspect/_findings.html",
     )
 
 

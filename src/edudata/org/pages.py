@@ -112,6 +112,7 @@ def _accounts_page(request: Request, session: Session, status: int = 200, **ctx)
         "org/accounts.html",
         {**_common(session), "accounts": accounts, "list": found, **ctx},
         status_code=status,
+        fragment="org/_accounts.html",
     )
 
 

@@ -6,24 +6,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from edudata.access.masking import profile_names
+from edudata.access.models import AccessGrant
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.catalog.models import Dataset
-from edudata.clock import today_in_china
+from edudata.clock import CHINA, today_in_china
+from edudata.db import utcnow
 from edudata.errors import EduDataError, ValidationFailed
 from edudata.identity.actions import refused
 from edudata.identity.deps import verify_csrf
 from edudata.identity.principal import Principal
+from edudata.org.models import Unit
 from edudata.policy import allowed
 from edudata.sharing import commitment, credentials, delivery, heads, notify, review, service, views
 from edudata.sharing.models import ShareApplication
@@ -98,7 +101,7 @@ def home(
     return render(request, "sharing/home.html", {
         "datasets": datasets, "applications": found.items, "list": found,
         "statuses": service.STATUS_LABELS, "can_apply": allowed(who, "sharing.application.apply"),
-    })  # fmt: skip
+    }, fragment="sharing/_applications.html")  # fmt: skip
 
 
 def _form_page(
@@ -110,6 +113,89 @@ def _form_page(
         "entry": entry, "values": values, "estimate": estimate, "error": error, "ops": OPS,
         "rows": range(CONDITION_ROWS), "purposes": service.PURPOSES,
     }, status_code=status)  # fmt: skip
+
+
+#: A grant's state on the grants list (a picker's choices, in words).
+GRANT_STATES = {
+    "active": ("有效", "active"),
+    "expired": ("已过期", "expired"),
+    "revoked": ("已撤销", "revoked"),
+}
+
+
+def _visible_grants(session: Session, who: Principal) -> Select[Any]:
+    """The grants ``who`` may see, never more than the applications they may open (Art. 40): the office every
+    grant; others the grants of the applications ``applications_query`` shows them (their unit applied for or
+    produces the data), and a holder their own unit's grants (as on their home page)."""
+    stmt = select(AccessGrant)
+    if allowed(who, "sharing.grant.revoke"):  # the office, which revokes any grant
+        return stmt
+    seen = []
+    apps = service.applications_query(session, who)
+    if apps is not None:
+        seen.append(AccessGrant.id.in_(apps.with_only_columns(ShareApplication.grant_id)))
+    if allowed(who, "sharing.credential.issue", unit_code=who.unit_code):
+        seen.append(AccessGrant.grantee_unit_code == who.unit_code)
+    return stmt.where(or_(*seen)) if seen else stmt.where(false())
+
+
+@router.get("/sharing/grants")
+def grants_page(
+    request: Request, session: Session = Depends(get_session), who: Principal = Depends(allow("sharing.read"))
+) -> Response:
+    """The grants list (共享授权): filtered by dataset, holder unit and state (pickers) and by the day the grant
+    ends (a date), sorted by a column and paged on the server; the office sees all, a unit its own."""
+    params = request.query_params
+    chosen = {key: params.get(key, "")[:64] for key in ("dataset", "unit", "state", "ends_before")}
+    stmt = _visible_grants(session, who)
+    now = utcnow()
+    if chosen["dataset"]:
+        stmt = stmt.where(AccessGrant.dataset_code == chosen["dataset"])
+    if chosen["unit"]:
+        stmt = stmt.where(AccessGrant.grantee_unit_code == chosen["unit"])
+    live = (AccessGrant.expires_at.is_(None)) | (AccessGrant.expires_at > now)
+    states = {
+        "active": AccessGrant.revoked_at.is_(None) & live,
+        "expired": AccessGrant.revoked_at.is_(None) & ~live,
+        "revoked": AccessGrant.revoked_at.is_not(None),
+    }
+    if chosen["state"] in states:
+        stmt = stmt.where(states[chosen["state"]])
+    else:
+        chosen["state"] = ""
+    try:
+        before = date.fromisoformat(chosen["ends_before"]) if chosen["ends_before"] else None
+    except ValueError:
+        before, chosen["ends_before"] = None, ""
+    if before is not None:  # ends on or before that day, Beijing time
+        end = datetime.combine(before + timedelta(days=1), time.min, tzinfo=CHINA).astimezone(UTC)
+        stmt = stmt.where(AccessGrant.expires_at.is_not(None), AccessGrant.expires_at < end)
+    found = listing(
+        session, stmt, params,
+        sorts={"id": AccessGrant.id, "dataset": AccessGrant.dataset_code, "unit": AccessGrant.grantee_unit_code,
+               "starts": AccessGrant.starts_at, "expires": AccessGrant.expires_at},
+        default_sort="id", default_desc=True, tiebreak=AccessGrant.id, filters=chosen, region="grants-region",
+        view=lambda g: _grant_row(session, g, now),
+    )  # fmt: skip
+    every = allowed(who, "sharing.grant.revoke") or allowed(who, "sharing.application.read")
+    units = session.execute(select(Unit.code).order_by(Unit.code)).scalars().all() if every else []
+    return render(request, "sharing/grants.html", {
+        "grants": found.items, "list": found, "states": GRANT_STATES, "unit_options": units,
+        "dataset_options": session.scalars(select(Dataset.code).order_by(Dataset.code)).all(),
+    }, fragment="sharing/_grants.html")  # fmt: skip
+
+
+def _grant_row(session: Session, grant: AccessGrant, now: datetime) -> dict[str, Any]:
+    ends = grant.expires_at
+    if ends is not None and ends.tzinfo is None:
+        ends = ends.replace(tzinfo=UTC)
+    state = "revoked" if grant.revoked_at else ("expired" if ends is not None and ends <= now else "active")
+    app_id = session.scalar(select(ShareApplication.id).where(ShareApplication.grant_id == grant.id))
+    return {
+        "id": grant.id, "dataset_code": grant.dataset_code, "unit_code": grant.grantee_unit_code,
+        "elements": len(grant.elements or []), "starts_at": grant.starts_at, "expires_at": grant.expires_at,
+        "state": state, "application_id": app_id, "kind": grant.kind,
+    }  # fmt: skip
 
 
 @router.get("/sharing/apply/{code}")

@@ -36,6 +36,8 @@ class Listing:
     desc: bool
     #: The filters as chosen (query-string key → value), kept in every sort and page link.
     filters: dict[str, str] = field(default_factory=dict)
+    #: The id of the page element htmx swaps (``region`` in ``templates/_list.html``); one per list on a page.
+    region: str = "list-region"
 
     @property
     def pages(self) -> int:
@@ -77,6 +79,8 @@ def listing(
     tiebreak: ColumnElement[Any] | None = None,
     filters: Mapping[str, str] | None = None,
     view: Callable[[Any], Any] | None = None,
+    region: str = "list-region",
+    default_size: int = PAGE_SIZES[0],
 ) -> Listing:
     """Sort ``stmt`` by the chosen column (one of ``sorts``; anything else is the default), then page it.
 
@@ -85,7 +89,7 @@ def listing(
     sort = params.get("sort") if params.get("sort") in sorts else default_sort
     direction = params.get("dir")
     desc = default_desc if direction not in ("asc", "desc") else direction == "desc"
-    size = _int(params.get("size"), PAGE_SIZES[0], 1, PAGE_SIZES[-1])
+    size = _int(params.get("size"), default_size, 1, PAGE_SIZES[-1])
     page = _int(params.get("page"), 1, 1, MAX_PAGE)
     column = sorts[sort]
     order = [column.desc() if desc else column.asc()]
@@ -102,4 +106,4 @@ def listing(
             session, stmt.order_by(*order), PageQuery(size, encode_cursor(offset=(page - 1) * size)), view
         )
     kept = {k: v for k, v in (filters or {}).items() if v}
-    return Listing(window["items"], total, page, size, sort, desc, kept)
+    return Listing(window["items"], total, page, size, sort, desc, kept, region)

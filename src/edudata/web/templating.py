@@ -153,10 +153,27 @@ def _signed_in(request: Request) -> Any:
         return None
 
 
+def wants_fragment(request: Request) -> bool:
+    """An htmx request for part of a page (a filter or a page link of a list): answer only that part. A history
+    restore (the back button after htmx forgot the page) asks for the whole page, as a plain visit does."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    fragment: str | None = None,
 ) -> HTMLResponse:
-    """Render ``name`` with the caller's language, principal and CSRF token in the context."""
+    """Render ``name`` with the caller's language, principal and CSRF token in the context.
+
+    ``fragment``: the template of the page's list region (``templates/_list.html``), which ``name`` includes;
+    an htmx request (``HX-Request``) gets that region alone, so a filter or a page link swaps the table without
+    reloading the page, while the same address without JavaScript is the whole page (progressive enhancement)."""
     lang = request_lang(request)
     principal = getattr(request.state, "principal", None) or _signed_in(request)
 
@@ -185,4 +202,10 @@ def render(
     }
     ctx.update(context or {})
     ctx["flash"] = take(request)  # after a redirect: the word on what was just done (one mechanism, issue 18)
-    return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
+    ctx["uses_htmx"] = fragment is not None
+    if fragment is not None and wants_fragment(request):
+        name = fragment
+    response = TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
+    if fragment is not None:  # one address, two answers: a cache must key on the header too
+        response.headers["Vary"] = "HX-Request"
+    return response
