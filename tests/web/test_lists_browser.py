@@ -35,7 +35,9 @@ def test_a_picker_and_a_page_link_swap_the_catalogue_without_a_reload(
 
         page.select_option("#unit", "0104")  # a picker: htmx fetches the list alone on change
         expect(page.locator("#datasets-region .list-total")).not_to_contain_text("第 1 / ")
-        expect(page).to_have_url(re.compile(r"/catalog\?(?=.*unit=0104)(?=.*size=5)"))  # the view's own address
+        expect(page).to_have_url(
+            re.compile(r"/catalog\?(?=.*unit=0104)(?=.*size=5)")
+        )  # the view's own address
         owners = page.locator("#datasets tbody tr td:nth-child(3)").all_inner_texts()
         assert owners and set(owners) == {"学生工作部"}
         assert page.evaluate("window.__same_page === true")
