@@ -64,8 +64,13 @@ def test_a_destruction_is_requested_approved_carried_out_and_certified_on_the_pa
         assert r.status_code == 303
         page = second.get("/lifecycle/destruction").text
         assert _flash(page) == f"已批准销毁申请 #{rid}，由销毁专员执行"
-        assert "已批准" in _row(page, rid) and f'id="execute-{rid}"' not in page  # the office does not destroy
-    assert http.get(f"{API}/destruction-requests", headers=h["office"]).json()["items"][0]["status"] == "approved"
+        assert (
+            "已批准" in _row(page, rid) and f'id="execute-{rid}"' not in page
+        )  # the office does not destroy
+    assert (
+        http.get(f"{API}/destruction-requests", headers=h["office"]).json()["items"][0]["status"]
+        == "approved"
+    )
     with page_login(server.url, "destroyer") as destroyer:
         home = destroyer.get("/").text
         assert 'href="/lifecycle/destruction"' in _nav(home)
@@ -76,7 +81,9 @@ def test_a_destruction_is_requested_approved_carried_out_and_certified_on_the_pa
         assert r.status_code == 303 and r.headers["location"] == f"/lifecycle/destruction/{rid}/certificate"
         cert = destroyer.get(r.headers["location"]).text
         assert _flash(cert) == f"销毁申请 #{rid} 已执行，已出具销毁证明"
-        assert "签名有效" in cert and "学生基本信息 12 条（及历史版本 1 条）" in cert and "保存期限届满" in cert
+        assert (
+            "签名有效" in cert and "学生基本信息 12 条（及历史版本 1 条）" in cert and "保存期限届满" in cert
+        )
         assert "EDUDATA-DC-" in cert and '"why"' not in cert and '{"' not in cert  # words, not the JSON body
         assert "已执行" in _row(destroyer.get("/lifecycle/destruction").text, rid)
     api_cert = http.get(f"{API}/destruction-requests/{rid}/certificate", headers=h["office"])
@@ -87,13 +94,21 @@ def test_a_destruction_is_requested_approved_carried_out_and_certified_on_the_pa
     assert {"destruction_request", "destruction_approve"} <= set(ops)
 
 
-def test_the_auditor_reads_the_requests_but_takes_no_step(world: dict, server: LiveServer, http: httpx.Client) -> None:
+def test_the_auditor_reads_the_requests_but_takes_no_step(
+    world: dict, server: LiveServer, http: httpx.Client
+) -> None:
     body = {"scope": "dataset", "dataset": "student_basic", "reason": "系统下线"}
-    assert http.post(f"{API}/destruction-requests", json=body, headers=world["h"]["office"]).status_code == 201
+    assert (
+        http.post(f"{API}/destruction-requests", json=body, headers=world["h"]["office"]).status_code == 201
+    )
     with page_login(server.url, "aud") as auditor:
         assert 'href="/lifecycle/destruction"' in auditor.get("/").text
         page = auditor.get("/lifecycle/destruction").text
-        assert "系统下线" in page and 'id="request-form"' not in page and "decision" not in page.split("<main")[1]
+        assert (
+            "系统下线" in page
+            and 'id="request-form"' not in page
+            and "decision" not in page.split("<main")[1]
+        )
         r = auditor.post("/lifecycle/destruction", data={"csrf_token": csrf_field(page), "scope": "dataset",
                                                         "dataset": "student_basic", "reason": "x"})  # fmt: skip
         assert r.status_code == 403

@@ -127,9 +127,14 @@ def test_the_office_sets_and_changes_the_backup_schedule_on_the_page(
                  "local_dir": "nightly", "offsite_dir": "nightly-offsite"}  # fmt: skip
         r = office.post("/lifecycle/backup-schedules", data=typed)
         assert r.status_code == 422
-        assert '<p class="field-error" id="schedule-new-every_hours-error">备份间隔（小时）：请填写整数</p>' in r.text
+        assert (
+            '<p class="field-error" id="schedule-new-every_hours-error">备份间隔（小时）：请填写整数</p>'
+            in r.text
+        )
         assert 'id="schedule-new-local_dir" name="local_dir" type="text" value="nightly"' in r.text
-        r = office.post("/lifecycle/backup-schedules", data={**typed, "every_hours": "24", "local_dir": "../etc"})
+        r = office.post(
+            "/lifecycle/backup-schedules", data={**typed, "every_hours": "24", "local_dir": "../etc"}
+        )
         assert r.status_code == 422 and 'id="schedule-new-local_dir-error">备份目录不能含“..”' in r.text
         r = office.post("/lifecycle/backup-schedules", data={**typed, "every_hours": "24"})
         assert r.status_code == 303
@@ -141,9 +146,14 @@ def test_the_office_sets_and_changes_the_backup_schedule_on_the_page(
                   "local_dir": "nightly", "offsite_dir": "", "enabled": "1"}  # fmt: skip
         r = office.post("/lifecycle/backup-schedules/nightly", data=change)
         assert r.status_code == 422  # the demo catalogue holds important data: off-site is required
-        assert 'id="schedule-nightly-offsite_dir-error">数据库存有重要数据，备份计划须设置异地备份目标（第六十条）' in r.text
+        assert (
+            'id="schedule-nightly-offsite_dir-error">数据库存有重要数据，备份计划须设置异地备份目标（第六十条）'
+            in r.text
+        )
         assert 'id="schedule-nightly-every_hours" name="every_hours" type="number" value="12"' in r.text
-        r = office.post("/lifecycle/backup-schedules/nightly", data={**change, "offsite_dir": "nightly-offsite"})
+        r = office.post(
+            "/lifecycle/backup-schedules/nightly", data={**change, "offsite_dir": "nightly-offsite"}
+        )
         assert r.status_code == 303
         assert _flash(office.get("/lifecycle").text) == "已修改备份计划 nightly（每 12 小时）"
         r = office.post("/lifecycle/backups/run", data={"csrf_token": token, "schedule": "nightly"})

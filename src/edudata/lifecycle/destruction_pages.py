@@ -86,11 +86,15 @@ def destruction_page(
     return render(request, "lifecycle/destruction.html", context, status_code=status)
 
 
-def _refused(request: Request, session: Session, err: EduDataError, form_name: str, form: FormData) -> Response:
+def _refused(
+    request: Request, session: Session, err: EduDataError, form_name: str, form: FormData
+) -> Response:
     refused(request, session, err)
     field = _FIELD_OF.get(err.field or "", err.field or "")
     errors = {form_name: {"field": field, "zh": err.zh, "en": err.en}}
-    return destruction_page(request, session, errors=errors, typed={form_name: _typed(form)}, status=err.status)
+    return destruction_page(
+        request, session, errors=errors, typed={form_name: _typed(form)}, status=err.status
+    )
 
 
 @router.get("/lifecycle/destruction")
@@ -150,7 +154,11 @@ def decide_destruction(
     approve = _text(form, "decision") == "approve"
     try:
         destruction.decide(
-            who, request_context(request, session), request_id, approve=approve, note=_text(form, "note")[:2000]
+            who,
+            request_context(request, session),
+            request_id,
+            approve=approve,
+            note=_text(form, "note")[:2000],
         )
         commit(session)
     except EduDataError as err:
@@ -180,8 +188,11 @@ def execute_destruction(
     except EduDataError as err:
         return _refused(request, session, err, f"destruction-{request_id}", form)
     destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
-    flash(request, f"销毁申请 #{request_id} 已执行，已出具销毁证明",
-          f"Destruction #{request_id} carried out; certificate issued")
+    flash(
+        request,
+        f"销毁申请 #{request_id} 已执行，已出具销毁证明",
+        f"Destruction #{request_id} carried out; certificate issued",
+    )
     return RedirectResponse(f"/lifecycle/destruction/{request_id}/certificate", status_code=303)
 
 

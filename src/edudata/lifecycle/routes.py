@@ -151,7 +151,12 @@ def _backup(session: Session, name: str) -> BackupRecord:
 
 
 def _schedule_view(row: BackupSchedule) -> dict:
-    return {"name": row.name, "every_hours": row.every_hours, "keep_last": row.keep_last, "keep_days": row.keep_days}
+    return {
+        "name": row.name,
+        "every_hours": row.every_hours,
+        "keep_last": row.keep_last,
+        "keep_days": row.keep_days,
+    }
 
 
 @router.post("/backup-schedules", status_code=201, response_model=ScheduleOut)
@@ -168,7 +173,11 @@ def add_schedule(
 
 @router.put("/backup-schedules/{name}", response_model=ScheduleOut)
 def change_schedule(
-    name: str, body: ScheduleChange, principal: Office, request: Request, session: Session = Depends(get_session)
+    name: str,
+    body: ScheduleChange,
+    principal: Office,
+    request: Request,
+    session: Session = Depends(get_session),
 ) -> dict:
     """Change a schedule's interval, retention or folders (the page's edit form takes the same service)."""
     row = operations.configure_schedule(session, request.app.state.settings, {"name": name, **body.model_dump()},

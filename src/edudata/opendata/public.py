@@ -270,9 +270,7 @@ def decide(
     if app.status != "pending":
         raise Conflict("该申请已审批", "this application has already been decided")
     if decision not in ("approve", "refuse"):
-        raise ValidationFailed(
-            "请选择批准或拒绝", "choose approve or refuse", field="decision"
-        )
+        raise ValidationFailed("请选择批准或拒绝", "choose approve or refuse", field="decision")
     reason = reason.strip() if isinstance(reason, str) else ""
     if decision == "refuse" and not reason:
         raise ValidationFailed("拒绝须说明理由", "a refusal needs a reason", field="reason")

@@ -217,7 +217,9 @@ def applications_page(
     who: Principal = Depends(allow("opendata.application.decide")),
 ) -> Response:
     return render(
-        request, "opendata/applications.html", {"items": public.applications(session), "error": None, "error_for": None, "typed": {}}
+        request,
+        "opendata/applications.html",
+        {"items": public.applications(session), "error": None, "error_for": None, "typed": {}},
     )
 
 

@@ -124,7 +124,9 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
         "row_filter": app.row_filter,
         "row_scope": delivery.row_scope_text(app.row_filter),
         # In words on the page (full views only: a list does not look up every unit for every row).
-        "row_scope_names": delivery.row_scope_text(app.row_filter, *_scope_names(session, app)) if full else None,
+        "row_scope_names": delivery.row_scope_text(app.row_filter, *_scope_names(session, app))
+        if full
+        else None,
         "masking": dict(app.masking or {}),
         "period_start": app.period_start.isoformat(),
         "period_end": app.period_end.isoformat(),
