@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -266,12 +267,21 @@ def test_the_public_searches_filters_and_downloads(
     output_dir: Path,
     tmp_path: Path,
 ) -> None:
-    publish(od, staff, proposal())
+    publish(od, staff, proposal())  # 学术论文, published by 科研处
+    courses = proposal("course_info", description="本科课程目录", keywords=["课程"], licence="CC0-1.0")
+    publish(od, staff, courses, proposer="jwc", unit_reviewer="jwc_rev")  # 课程信息, published by 教务处
     page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
     page.goto(f"{portal_server.url}/open")
+    results = page.locator("#results li.card")
+    expect(results).to_have_count(2)
+    expect(page.locator("header .who")).to_contain_text("登录")  # nobody signed in
+    page.locator("#facet-publisher").get_by_role("link", name="科研处").click()  # a facet narrows the list
+    expect(results).to_have_count(1)
+    expect(page.locator("#facet-publisher a[aria-current=true]")).to_have_text("科研处")
+    expect(results.first).to_contain_text("学术论文")
+    page.screenshot(path=str(output_dir / "journey6_facet.png"), full_page=True)
     page.fill("input[name=q]", "论文")
     page.get_by_role("button", name="检索").click()
-    results = page.locator("#results li.card")
     expect(results).to_have_count(1)
     page.screenshot(path=str(output_dir / "journey6_search.png"), full_page=True)
     results.first.get_by_role("link", name="学术论文").click()
@@ -280,5 +290,10 @@ def test_the_public_searches_filters_and_downloads(
         page.locator("#downloads").get_by_role("link", name="CSV").click()
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
-    assert "绿色金融实证研究" in target.read_bytes().decode("utf-8-sig")
+    text = target.read_bytes().decode("utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert "论文题目" in header and "LWTM" not in header  # Chinese headers …
+    assert "绿色金融实证研究" in text
+    coded = page.locator("#code-headers").get_by_role("link", name="CSV")  # … and the codes one link away
+    expect(coded).to_have_attribute("href", re.compile(r"download\.csv\?headers=code$"))
     page.screenshot(path=str(output_dir / "journey6_dataset.png"), full_page=True)

@@ -27,6 +27,17 @@ def test_a_unit_submits_reviews_and_reads_quality_on_the_pages(server, world) ->
         assert "quarantine.xlsx" in detail and 'value="approve"' not in detail  # the uploader cannot review
     with page_session(server, "xgb_rev") as reviewer:
         detail = reviewer.get(batch_url, headers=HTML).text
+        # Rejecting without a reason: the form again, the comment as typed, the message beside the reason field.
+        r = reviewer.post(
+            f"{batch_url}/review",
+            headers=HTML,
+            data={"csrf_token": csrf_field(detail), "decision": "reject", "comment": "第5行身份证号有误"},
+        )
+        assert r.status_code == 422
+        assert '<textarea id="comment" name="comment" maxlength="2000">第5行身份证号有误</textarea>' in r.text
+        assert '<p class="field-error" id="reason-error">驳回须说明理由</p>' in r.text
+        assert 'aria-describedby="reason-error"' in r.text and "合格 29 行，隔离 1 行" in r.text
+        assert "待单位审核" in reviewer.get(batch_url, headers=HTML).text  # nothing changed
         r = reviewer.post(
             f"{batch_url}/review",
             headers=HTML,

@@ -31,10 +31,11 @@ def test_the_office_sees_what_is_owed_and_the_destruction_requests(http: httpx.C
     page = http.get("/lifecycle", headers=HTML)
     assert page.status_code == 200
     assert "最近 7 天内没有经校验的备份" in page.text and "未制定应急预案" in page.text
-    assert 'data-code="restore_drill_due"' in page.text and "系统下线" in page.text
+    assert 'data-code="restore_drill_due"' in page.text and "待审批 1 件" in page.text
+    assert "系统下线" in http.get("/lifecycle/destruction", headers=HTML).text
 
 
 def test_a_producer_officer_may_not_open_the_page(http: httpx.Client, world: dict) -> None:
     _web_login(http, "xgb")
     page = http.get("/lifecycle", headers=HTML)
-    assert page.status_code == 403 and "销毁专员" in page.text
+    assert page.status_code == 403 and "网信办管理员" in page.text

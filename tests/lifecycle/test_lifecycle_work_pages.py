@@ -1,7 +1,7 @@
 """The lifecycle duties done on /lifecycle (issue 18, item 1): the office files 附件3 (and the support person can
-then log in), records an incident to its close, an emergency drill and a backup with its restore drill; the
-destruction officer carries out an approved destruction; a refused form keeps what was typed and names the field
-in Chinese beside it. Every step is the API's service, audited."""
+then log in), records an incident to its close, an emergency drill and a backup with its restore drill; a refused
+form keeps what was typed and names the field in Chinese beside it. Every step is the API's service, audited.
+Destruction has its own page: tests/lifecycle/test_destruction_pages.py."""
 
 from __future__ import annotations
 
@@ -114,25 +114,55 @@ def test_a_backup_and_its_restore_drill_are_taken_on_the_page(
         assert f"{name}: 通过" in page.split('id="restore-drills"')[1]
 
 
-def test_the_destruction_officer_carries_out_an_approved_destruction_on_the_page(
-    world: dict, server: LiveServer, http: httpx.Client
+def test_the_office_sets_and_changes_the_backup_schedule_on_the_page(
+    world: dict, server: LiveServer, http: httpx.Client, backup_root: Path, db: Database
 ) -> None:
-    h = world["h"]
-    r = http.post(f"{API}/destruction-requests", json={"scope": "dataset", "dataset": "student_basic",
-                                                       "reason": "保存期限届满"}, headers=h["office"])  # fmt: skip
-    assert r.status_code == 201, r.text
-    rid = r.json()["id"]
-    assert http.post(f"{API}/destruction-requests/{rid}/decision", json={"approve": True},
-                     headers=h["office2"]).status_code == 200  # fmt: skip
+    """Issue 18, item 2: the schedule is set and edited on /lifecycle (the API's and CLI's service, the same
+    checks: the folders stay under the backup root, important data needs an off-site folder, Art. 60)."""
     with page_login(server.url, "office") as office:
-        assert f'id="execute-{rid}"' not in office.get("/lifecycle").text  # the office does not destroy
-    with page_login(server.url, "destroyer") as destroyer:
-        home = destroyer.get("/").text
-        assert 'href="/lifecycle"' in home.split('aria-label="主导航"')[1].split("</nav>")[0]
-        page = destroyer.get("/lifecycle").text
-        r = destroyer.post(f"/lifecycle/destruction/{rid}/execute", data={"csrf_token": csrf_field(page)})
+        page = office.get("/lifecycle").text
+        assert 'id="schedule-form"' in page and "尚未设置备份计划" in page
+        token = csrf_field(page)
+        typed = {"csrf_token": token, "name": "nightly", "every_hours": "", "keep_last": "7", "keep_days": "30",
+                 "local_dir": "nightly", "offsite_dir": "nightly-offsite"}  # fmt: skip
+        r = office.post("/lifecycle/backup-schedules", data=typed)
+        assert r.status_code == 422
+        assert (
+            '<p class="field-error" id="schedule-new-every_hours-error">备份间隔（小时）：请填写整数</p>'
+            in r.text
+        )
+        assert 'id="schedule-new-local_dir" name="local_dir" type="text" value="nightly"' in r.text
+        r = office.post(
+            "/lifecycle/backup-schedules", data={**typed, "every_hours": "24", "local_dir": "../etc"}
+        )
+        assert r.status_code == 422 and 'id="schedule-new-local_dir-error">备份目录不能含“..”' in r.text
+        r = office.post("/lifecycle/backup-schedules", data={**typed, "every_hours": "24"})
         assert r.status_code == 303
-        assert _flash(destroyer.get("/lifecycle").text) == f"销毁申请 #{rid} 已执行，已出具销毁证明"
-    cert = http.get(f"{API}/destruction-requests/{rid}/certificate", headers=h["office"])
-    assert cert.status_code == 200 and cert.json()["valid"] is True
-    assert http.get("/api/v1/data/student_basic", headers=h["xgb"]).json()["items"] == []
+        page = office.get("/lifecycle").text
+        assert _flash(page) == "已设置备份计划 nightly（每 24 小时）"
+        row = page.split('data-schedule="nightly"')[1].split("</tr>")[0]
+        assert "24 小时" in row and "至少7 份，30 天" in row and "尚未运行" in row and "启用" in row
+        change = {"csrf_token": token, "every_hours": "12", "keep_last": "3", "keep_days": "10",
+                  "local_dir": "nightly", "offsite_dir": "", "enabled": "1"}  # fmt: skip
+        r = office.post("/lifecycle/backup-schedules/nightly", data=change)
+        assert r.status_code == 422  # the demo catalogue holds important data: off-site is required
+        assert (
+            'id="schedule-nightly-offsite_dir-error">数据库存有重要数据，备份计划须设置异地备份目标（第六十条）'
+            in r.text
+        )
+        assert 'id="schedule-nightly-every_hours" name="every_hours" type="number" value="12"' in r.text
+        r = office.post(
+            "/lifecycle/backup-schedules/nightly", data={**change, "offsite_dir": "nightly-offsite"}
+        )
+        assert r.status_code == 303
+        assert _flash(office.get("/lifecycle").text) == "已修改备份计划 nightly（每 12 小时）"
+        r = office.post("/lifecycle/backups/run", data={"csrf_token": token, "schedule": "nightly"})
+        assert r.status_code == 303
+        page = office.get("/lifecycle").text
+        name = http.get(f"{API}/backups", headers=world["h"]["office"]).json()["items"][0]["name"]
+        assert f"<code>{name}</code>" in page.split('id="backups"')[1]  # the last runs, on the same page
+    api = http.put(f"{API}/backup-schedules/nightly", headers=world["h"]["office"], json={
+        "every_hours": 6, "keep_last": 3, "keep_days": 10, "local_dir": "nightly", "offsite_dir": "nightly-offsite"})  # fmt: skip
+    assert api.status_code == 200 and api.json()["every_hours"] == 6
+    assert {"backup_schedule", "backup_schedule_change"} <= set(_operations(db))
+    assert (backup_root / "nightly").is_dir()

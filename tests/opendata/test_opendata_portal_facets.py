@@ -71,3 +71,33 @@ def test_the_dataset_page_and_its_files_speak_chinese_with_the_codes_one_link_aw
     # the same rows either way
     assert len(chinese.content.splitlines()) == len(coded.content.splitlines()) > 1
     assert od.get(f"/open/datasets/{view['code']}/download.csv", params={"headers": "x"}).status_code == 422
+
+
+def test_a_signed_in_member_of_staff_appears_signed_in_on_the_portal(
+    od: httpx.Client,
+    staff: dict,
+    accounts,  # noqa: ANN001
+) -> None:
+    """Issue 18: on /open and a dataset's page the header shows who is signed in and a working 退出 (log out),
+    not 登录 (log in) as if nobody were; after logging out the portal shows 登录 again."""
+    from support.pages import csrf_field
+    from support.students import PASSWORD
+
+    view = publish(od, staff, proposal())
+    accounts.create(username="wangli", roles=("office_admin",), unit_code="0002", display_name="王丽")
+    assert 'href="/login"' in od.get("/open", headers=HTML).text  # nobody yet
+    login = od.get("/login", headers=HTML).text
+    r = od.post("/login", headers=HTML, data={"csrf_token": csrf_field(login), "username": "wangli",
+                                             "password": PASSWORD, "next": "/open"})  # fmt: skip
+    assert r.status_code == 303
+    for path in ("/open", f"/open/datasets/{view['code']}"):
+        page = od.get(path, headers=HTML)
+        assert page.status_code == 200
+        header = page.text.split('<header class="top">')[1].split("</header>")[0]
+        assert '<span class="me">王丽' in header and 'action="/logout"' in header, path
+        assert 'href="/login"' not in header
+        assert 'href="/lifecycle"' in header  # the person's own navigation, as on every staff page
+    token = csrf_field(od.get("/open", headers=HTML).text.split('action="/logout"')[1])
+    assert od.post("/logout", headers=HTML, data={"csrf_token": token}).status_code == 303
+    header = od.get("/open", headers=HTML).text.split('<header class="top">')[1].split("</header>")[0]
+    assert 'href="/login"' in header and "王丽" not in header

@@ -110,6 +110,9 @@ def test_assessment_then_decision_with_minutes_through_the_forms(http: httpx.Cli
     }  # fmt: skip
     without = http.post("/privacy/sensitive", data=fields, headers=HTML)
     assert without.status_code == 422 and "会议纪要" in without.text
+    # The refused decision comes back as it was typed (issue 18): only the file is chosen again.
+    assert 'name="body" maxlength="200" required value="学生工作部党政联席会"' in without.text
+    assert f'name="meeting_date" type="date" required value="{today}"' in without.text
     r = http.post(
         "/privacy/sensitive", data=fields, files={"attachment": ("纪要.pdf", b"%PDF minutes", "application/pdf")},
         headers=HTML,

@@ -119,3 +119,33 @@ def test_the_secrecy_page_lists_markings_and_offers_the_forms_to_the_office(
     leader = http.get("/secrecy", headers=h["leader"])
     assert leader.status_code == 200 and 'action="/secrecy/markings"' not in leader.text
     assert http.get("/secrecy", headers=h["lib"]).status_code == 403
+
+
+def test_a_refused_decision_on_the_page_keeps_the_note_beside_the_entry(
+    http: httpx.Client, world: dict
+) -> None:
+    """Issue 18: a decision the register refuses comes back on the page with the message beside that entry's note
+    field and the typed note kept — not a bare error page."""
+    import re
+
+    from support.students import PASSWORD
+
+    h = world["h"]
+    copy = {"dataset_code": "student_basic", "kind": "copy", "description": "刻录光盘一份交档案馆"}
+    entry_id = http.post(REGISTER, json=copy, headers=h["office"]).json()["id"]
+    html = {"accept": "text/html"}
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/login", headers=html).text).group(1)
+    r = http.post(
+        "/login", data={"username": "leader", "password": PASSWORD, "csrf_token": token}, headers=html
+    )
+    assert r.status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/secrecy", headers=html).text).group(1)
+    r = http.post(f"/secrecy/register/{entry_id}/decision", headers=html,
+                  data={"csrf_token": token, "decision": "reject", "note": ""})  # fmt: skip
+    assert r.status_code == 422
+    assert f'<p class="field-error" id="note-{entry_id}-error">驳回须说明理由</p>' in r.text
+    assert f'aria-describedby="note-{entry_id}-error"' in r.text
+    r = http.post(f"/secrecy/register/{entry_id}/decision", headers=html,
+                  data={"csrf_token": token, "decision": "reject", "note": "未写明份数"})  # fmt: skip
+    assert r.status_code == 303
+    assert http.get(REGISTER, headers=h["leader"]).json()["items"][0]["status"] == "rejected"

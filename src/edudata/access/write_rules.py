@@ -10,7 +10,7 @@ no direct write (every channel submits a batch).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from edudata.store.spec import DatasetSpec, ElementSpec
 
@@ -37,14 +37,19 @@ def not_source(spec: DatasetSpec, unit_code: str, elements: Iterable[str]) -> li
     return out
 
 
-def notice(element: ElementSpec, unit_code: str) -> dict[str, str]:
-    """One element a batch did not collect, with the reason (the batch report and the audit record)."""
+def notice(element: ElementSpec, unit_code: str, units: Mapping[str, str] | None = None) -> dict[str, str]:
+    """One element a batch did not collect, with the reason (the batch report and the audit record).
+
+    The message names the element and the units in words (``units``: unit code → name); the codes stay in the
+    notice's own keys, for the API and the audit record."""
+    names = units or {}
+    source = element.source_unit_code or ""
     return {
         "code": "not_source",
         "element": element.code,
-        "source_unit": element.source_unit_code or "",
-        "zh": f"数据项“{element.name}”（{element.code}）的权威来源单位是 {element.source_unit_code}，"
-        f"单位 {unit_code} 提交的该项值不予采集（{ARTICLE_ZH}）",
-        "en": f"the authoritative source of element {element.code} is unit {element.source_unit_code}; "
-        f"values of it submitted by unit {unit_code} are not collected ({ARTICLE_EN})",
+        "source_unit": source,
+        "zh": f"数据项“{element.name}”的权威来源单位是{names.get(source, source)}，"
+        f"{names.get(unit_code, unit_code)}提交的该项值不予采集（{ARTICLE_ZH}）",
+        "en": f"the authoritative source of element {element.name} is {names.get(source, source)}; "
+        f"values of it submitted by {names.get(unit_code, unit_code)} are not collected ({ARTICLE_EN})",
     }

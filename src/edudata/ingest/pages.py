@@ -17,6 +17,7 @@ from edudata.api.policy import allow
 from edudata.audit import service as audit
 from edudata.catalog.models import Dataset
 from edudata.errors import EduDataError, PermissionDenied
+from edudata.identity.actions import refused
 from edudata.identity.deps import form_data, form_text, verify_csrf
 from edudata.identity.principal import Principal
 from edudata.ingest import labels, mappings, quality, retention, review, service
@@ -157,6 +158,21 @@ def batch_page(
     who: Principal = Depends(allow("ingest.batch.read")),
     session: Session = Depends(get_session),
 ) -> Response:
+    return _batch(request, session, who, code, page)
+
+
+def _batch(
+    request: Request,
+    session: Session,
+    who: Principal,
+    code: str,
+    page: int = 1,
+    *,
+    error: dict | None = None,
+    typed: dict | None = None,
+    status: int = 200,
+) -> Response:
+    """The batch page; after a refused review, with the message beside its field and the typed text kept."""
     batch = visible_batch(session, who, code)
     spec = load_spec(session, batch.dataset_code)
     s = service.setup(session, batch.dataset_code)
@@ -196,7 +212,9 @@ def batch_page(
             "completeness_svg": quality.bar_chart(completeness, title="completeness %"),
             "can_review": can_review and who.account_id != batch.uploaded_by_id,
             "can_download": allowed(who, "ingest.quarantine.download", unit_code=batch.unit_code) and batch.rows_quarantined,
+            "error": error, "typed": typed or {},
         },
+        status_code=status,
     )  # fmt: skip
 
 
@@ -209,11 +227,17 @@ def review_page(
     session: Session = Depends(get_session),
 ) -> Response:
     visible_batch(session, who, code)
-    review.review(
-        who, ctx_of(request, session), code, approve=form_text(form, "decision") == "approve",
-        comment=form_text(form, "comment"), reason=form_text(form, "reason"),
-    )  # fmt: skip
-    session.commit()
+    try:
+        review.review(
+            who, ctx_of(request, session), code, approve=form_text(form, "decision") == "approve",
+            comment=form_text(form, "comment"), reason=form_text(form, "reason"),
+        )  # fmt: skip
+        session.commit()
+    except EduDataError as err:  # e.g. a rejection without a reason: the form again, as it was typed
+        refused(request, session, err)
+        typed = {"comment": form_text(form, "comment"), "reason": form_text(form, "reason")}
+        error = {"field": err.field or "", "zh": err.zh, "en": err.en}
+        return _batch(request, session, who, code, error=error, typed=typed, status=err.status)
     approved = form_text(form, "decision") == "approve"
     state_zh, state_en = STATUS.get(visible_batch(session, who, code).status, ("", ""))
     flash(

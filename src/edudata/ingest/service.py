@@ -158,6 +158,11 @@ def code_labels(session: Session, code_set: str) -> dict[str, str]:
     return out
 
 
+def _unit_names(session: Session) -> dict[str, str]:
+    """Unit code → name, for messages a person reads (issue 18: names, not codes)."""
+    return {c: n for c, n in session.execute(select(Unit.code, Unit.name)).all()}
+
+
 def new_code() -> str:
     return "B" + utcnow().strftime("%Y%m%d%H%M%S") + "-" + os.urandom(3).hex()
 
@@ -187,7 +192,8 @@ def process(
     # 一数一源 on write: elements of another source are not collected from this unit (access/write_rules.py).
     foreign = write_rules.not_source(spec, caller.unit_code, table.frame.columns)
     frame = table.frame.drop([e.code for e in foreign])
-    not_source = [write_rules.notice(e, caller.unit_code) for e in foreign]
+    units = _unit_names(session) if foreign else {}
+    not_source = [write_rules.notice(e, caller.unit_code, units) for e in foreign]
     already = 0
     extra: list = []
     if parent is not None:

@@ -416,6 +416,18 @@ def list_requests(session: Session) -> list[DestructionRequest]:
     return list(session.execute(select(DestructionRequest).order_by(DestructionRequest.id.desc())).scalars())
 
 
+def waiting(session: Session) -> dict[str, int]:
+    """How many requests wait for a decision (``requested``) and for execution (``approved``), Art. 34."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(DestructionRequest.status, func.count())
+        .where(DestructionRequest.status.in_(("requested", "approved")))
+        .group_by(DestructionRequest.status)
+    ).all()
+    return {"requested": 0, "approved": 0, **{status: n for status, n in rows}}
+
+
 def certificate_for(session: Session, request_id: int) -> DestructionCertificate:
     cert = session.execute(
         select(DestructionCertificate).where(DestructionCertificate.request_id == request_id)

@@ -256,6 +256,52 @@ def add_schedule(
     return row
 
 
+def configure_schedule(
+    session: Session, settings: Settings, values: dict[str, Any], *, created_by: str, new: bool
+) -> BackupSchedule:
+    """Add (``new``) or change a schedule from the API's or the page's values: the folders are resolved under the
+    backup root first (``backup.target_dir`` refuses anything outside it), then the checks of a schedule."""
+    values = dict(values)
+    values["local_dir"] = str(backup.target_dir(settings, values["local_dir"]))
+    if values.get("offsite_dir"):
+        values["offsite_dir"] = str(backup.target_dir(settings, values["offsite_dir"], offsite=True))
+    if new:
+        values.pop("enabled", None)
+        return add_schedule(session, **values, created_by=created_by)
+    return update_schedule(session, **values)
+
+
+def update_schedule(
+    session: Session,
+    *,
+    name: str,
+    every_hours: int,
+    keep_last: int,
+    keep_days: int,
+    local_dir: str,
+    offsite_dir: str | None,
+    enabled: bool = True,
+) -> BackupSchedule:
+    """Change a schedule's interval, retention or folders (the office, Art. 55); the same checks as a new one."""
+    row = session.execute(select(BackupSchedule).where(BackupSchedule.name == name)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"没有名为 {name[:64]} 的备份计划", f"no backup schedule {name[:64]}")
+    if every_hours < 1 or keep_last < 1 or keep_days < 0:
+        raise ValidationFailed(
+            "间隔至少 1 小时，至少保留 1 份", "interval ≥ 1 hour, keep at least 1 set, keep_days ≥ 0"
+        )
+    if not offsite_dir and holds_important_data(session):
+        raise ValidationFailed(
+            "数据库存有重要数据，备份计划须设置异地备份目标（第六十条）",
+            "the database holds important data: a backup schedule needs an off-site target (Art. 60)",
+            field="offsite_dir",
+        )
+    row.every_hours, row.keep_last, row.keep_days = every_hours, keep_last, keep_days
+    row.local_dir, row.offsite_dir, row.enabled = local_dir, offsite_dir, enabled
+    session.flush()
+    return row
+
+
 def prune(folder: Path, keep_last: int, keep_days: int, now: datetime) -> list[str]:
     """Remove sets beyond the newest ``keep_last`` that are also older than ``keep_days`` (保留策略)."""
     removed = []

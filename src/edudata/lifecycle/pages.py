@@ -1,5 +1,5 @@
-"""The lifecycle page (/lifecycle) for the office, auditors and leadership: what is owed, destruction requests,
-backups and drills, incidents and anomaly alerts (Art. 34-36, 55, 60). Its forms are ``work_pages``."""
+"""The lifecycle page (/lifecycle) for the office, auditors and leadership: what is owed, the destruction requests
+waiting (their page is ``destruction_pages``), backups and drills, incidents and anomaly alerts (Art. 34-36, 55, 60). Its forms are ``work_pages``."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ SEVERITY_LABELS = {
 @router.get("/lifecycle")
 def lifecycle_page(
     request: Request,
-    principal: Principal = Depends(allow("lifecycle.read")),
+    principal: Principal = Depends(allow("lifecycle.oversee")),
     session: Session = Depends(get_session),
 ) -> Response:
     return overview(request, session)
@@ -56,18 +56,26 @@ def overview(
         .order_by(Agreement.id.desc())
         .limit(50)
     ).all()
+    schedules = session.execute(select(BackupSchedule).order_by(BackupSchedule.name)).scalars().all()
+    typed = dict(typed or {})
+    for sc in schedules:  # each edit form starts with the schedule as it is
+        typed.setdefault(f"schedule-{sc.name}", {
+            "every_hours": str(sc.every_hours), "keep_last": str(sc.keep_last), "keep_days": str(sc.keep_days),
+            "local_dir": sc.local_dir, "offsite_dir": sc.offsite_dir or "", "enabled": "1" if sc.enabled else "",
+        })  # fmt: skip
+    typed.setdefault("schedule-new", {"every_hours": "24", "keep_last": "7", "keep_days": "30"})
     context = {
         "errors": errors or {},
-        "typed": typed or {},
+        "typed": typed,
         "labels": LABELS,
         "severities": SEVERITY_LABELS,
-        "schedules": session.execute(select(BackupSchedule).order_by(BackupSchedule.name)).scalars().all(),
+        "schedules": schedules,
         "agreements": [{"username": u, "name": d or u, "kind": a.kind, "signed_on": a.signed_on,
                         "document_ref": a.document_ref, "revoked": a.revoked_at is not None}
                        for a, u, d in agreements],
         "today": today_in_china().isoformat(),
         "obligations": outstanding_obligations(session),
-        "requests": [destruction.request_view(r) for r in destruction.list_requests(session)[:50]],
+        "destruction_waiting": destruction.waiting(session),
         "backups": session.execute(select(BackupRecord).order_by(BackupRecord.created_at.desc()).limit(20)).scalars().all(),
         "drills": session.execute(select(RestoreDrill).order_by(RestoreDrill.finished_at.desc()).limit(10)).scalars().all(),
         "emergency_drills": session.execute(select(Drill).order_by(Drill.held_on.desc()).limit(10)).scalars().all(),
@@ -78,7 +86,8 @@ def overview(
     return render(request, "lifecycle/overview.html", context, status_code=status)
 
 
-from edudata.lifecycle import duties_pages, work_pages  # noqa: E402 - the people page and the forms
+from edudata.lifecycle import destruction_pages, duties_pages, work_pages  # noqa: E402 - the other pages, forms
 
+router.include_router(destruction_pages.router)
 router.include_router(duties_pages.router)
 router.include_router(work_pages.router)

@@ -22,7 +22,7 @@ from edudata.db import commit
 from edudata.errors import NotFound
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
-from edudata.lifecycle import backup, destruction, duties_routes, incidents, operations, people_routes
+from edudata.lifecycle import destruction, duties_routes, incidents, operations, people_routes
 from edudata.lifecycle.answers import (
     AlertHandledOut,
     BackupCheckOut,
@@ -47,6 +47,7 @@ from edudata.lifecycle.schemas import (
     IncidentChange,
     IncidentIn,
     PlanIn,
+    ScheduleChange,
     ScheduleIn,
 )
 from edudata.lifecycle.service import outstanding_obligations
@@ -59,6 +60,10 @@ Listing = Page[dict[str, Any]]
 DestructionViewer = Annotated[Principal, Depends(allow("lifecycle.destruction.read"))]
 Destroyer = Annotated[Principal, Depends(allow("lifecycle.destruction.execute"))]
 Anyone = Annotated[Principal, Depends(allow("lifecycle.plan.read"))]
+# The same actions as the pages of the same duty (lifecycle.work_pages), so the API and the page cannot drift.
+Requester = Annotated[Principal, Depends(allow("lifecycle.destruction.request"))]
+Approver = Annotated[Principal, Depends(allow("lifecycle.destruction.approve"))]
+AlertHandler = Annotated[Principal, Depends(allow("lifecycle.alert.handle"))]
 
 
 def _actor(principal: Principal, request: Request) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def _actor(principal: Principal, request: Request) -> dict[str, Any]:
 
 
 @router.post("/destruction-requests", status_code=201, response_model=DestructionRequestOut)
-def request_destruction(body: DestructionIn, principal: Office, request: Request,
+def request_destruction(body: DestructionIn, principal: Requester, request: Request,
                         session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """File a request: the scope is resolved to row ids now; the person is kept only as a pseudonym."""
     req = destruction.request_destruction(
@@ -89,7 +94,7 @@ def list_destruction_requests(
 
 
 @router.post("/destruction-requests/{request_id}/decision", response_model=DestructionRequestOut)
-def decide_destruction(request_id: int, body: DecisionIn, principal: Office, request: Request,
+def decide_destruction(request_id: int, body: DecisionIn, principal: Approver, request: Request,
                        session: Session = Depends(get_session)) -> dict:  # fmt: skip
     """Approve or reject (the office; never the requester)."""
     req = destruction.decide(
@@ -145,24 +150,41 @@ def _backup(session: Session, name: str) -> BackupRecord:
     return row
 
 
-@router.post("/backup-schedules", status_code=201, response_model=ScheduleOut)
-def add_schedule(
-    body: ScheduleIn, principal: Office, request: Request, session: Session = Depends(get_session)
-) -> dict:
-    settings = request.app.state.settings
-    values = body.model_dump()
-    values["local_dir"] = str(backup.target_dir(settings, body.local_dir))
-    if body.offsite_dir:
-        values["offsite_dir"] = str(backup.target_dir(settings, body.offsite_dir, offsite=True))
-    row = operations.add_schedule(session, **values, created_by=principal.username)
-    audit(session, request, principal, "backup_schedule", name=row.name, every_hours=row.every_hours)
-    commit(session)
+def _schedule_view(row: BackupSchedule) -> dict:
     return {
         "name": row.name,
         "every_hours": row.every_hours,
         "keep_last": row.keep_last,
         "keep_days": row.keep_days,
     }
+
+
+@router.post("/backup-schedules", status_code=201, response_model=ScheduleOut)
+def add_schedule(
+    body: ScheduleIn, principal: Office, request: Request, session: Session = Depends(get_session)
+) -> dict:
+    row = operations.configure_schedule(
+        session, request.app.state.settings, body.model_dump(), created_by=principal.username, new=True
+    )
+    audit(session, request, principal, "backup_schedule", name=row.name, every_hours=row.every_hours)
+    commit(session)
+    return _schedule_view(row)
+
+
+@router.put("/backup-schedules/{name}", response_model=ScheduleOut)
+def change_schedule(
+    name: str,
+    body: ScheduleChange,
+    principal: Office,
+    request: Request,
+    session: Session = Depends(get_session),
+) -> dict:
+    """Change a schedule's interval, retention or folders (the page's edit form takes the same service)."""
+    row = operations.configure_schedule(session, request.app.state.settings, {"name": name, **body.model_dump()},
+                                        created_by=principal.username, new=False)  # fmt: skip
+    audit(session, request, principal, "backup_schedule_change", name=row.name, every_hours=row.every_hours)
+    commit(session)
+    return _schedule_view(row)
 
 
 @router.post("/backup-schedules/{name}/run", status_code=201, response_model=BackupOut)
@@ -289,7 +311,7 @@ def list_drills(_p: Overseer, page: Paged, session: Session = Depends(get_sessio
 
 
 @router.get("/alerts", response_model=Listing)
-def list_alerts(principal: Office, request: Request, page: Paged, session: Session = Depends(get_session),
+def list_alerts(principal: AlertHandler, request: Request, page: Paged, session: Session = Depends(get_session),
                 days: int = 30, unhandled: bool = False) -> dict[str, Any]:  # fmt: skip
     """Anomaly alerts computed from the audit log (bulk export, off-hours reads, many refusals)."""
     alerts = incidents.compute_alerts(session, days=max(1, min(days, 366)))
@@ -302,7 +324,7 @@ def list_alerts(principal: Office, request: Request, page: Paged, session: Sessi
 
 @router.post("/alerts/handle", status_code=201, response_model=AlertHandledOut)
 def handle_alert(
-    body: HandleIn, principal: Office, request: Request, session: Session = Depends(get_session)
+    body: HandleIn, principal: AlertHandler, request: Request, session: Session = Depends(get_session)
 ) -> dict:
     row = incidents.handle_alert(session, key=body.key, note=body.note, handled_by=principal.username)
     audit(session, request, principal, "alert_handle", key=row.alert_key)

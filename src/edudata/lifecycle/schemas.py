@@ -38,6 +38,17 @@ class ScheduleIn(_In):
     offsite_dir: str | None = Field(None, min_length=1, max_length=500)
 
 
+class ScheduleChange(_In):
+    """A schedule's new interval, retention and folders (its name stays)."""
+
+    every_hours: int = Field(ge=1, le=24 * 31)
+    keep_last: int = Field(ge=1, le=1000)
+    keep_days: int = Field(ge=0, le=3650)
+    local_dir: str = Field(min_length=1, max_length=500)
+    offsite_dir: str | None = Field(None, min_length=1, max_length=500)
+    enabled: bool = True
+
+
 class PlanIn(_In):
     title: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1, max_length=32)

@@ -1,6 +1,6 @@
 """The forms of /lifecycle (issue 18: every duty has a page): the office files 附件3/附件4 (Art. 12, 53), records
-incidents and emergency drills and handles anomaly alerts (Art. 55), takes backups and restore drills (Art. 55, 60);
-the destruction officer carries out an approved destruction (Art. 34-36). Each form calls the same service as the
+incidents and emergency drills and handles anomaly alerts (Art. 55), takes backups and restore drills (Art. 55, 60).
+Destruction has its own page (``destruction_pages``). Each form calls the same service as the
 API route of its action, with the same checks; a refused form comes back with what was typed and the message
 beside the field, in the field's Chinese name."""
 
@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from edudata.api.context import request_context
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
 from edudata.clock import CHINA
@@ -26,9 +25,17 @@ from edudata.errors import EduDataError, NotFound
 from edudata.identity.actions import audit, refused
 from edudata.identity.deps import form_data, verify_csrf
 from edudata.identity.principal import Principal
-from edudata.lifecycle import destruction, incidents, operations, people
+from edudata.lifecycle import incidents, operations, people
 from edudata.lifecycle.models import BackupRecord, BackupSchedule
-from edudata.lifecycle.schemas import AgreementIn, DrillIn, HandleIn, IncidentChange, IncidentIn
+from edudata.lifecycle.schemas import (
+    AgreementIn,
+    DrillIn,
+    HandleIn,
+    IncidentChange,
+    IncidentIn,
+    ScheduleChange,
+    ScheduleIn,
+)
 from edudata.org.service import get_account
 from edudata.web.flash import flash
 
@@ -55,6 +62,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "key": ("告警", "Alert"),
     "note": ("处置情况", "How it was handled"),
     "schedule": ("备份计划", "Backup schedule"),
+    "name": ("计划名称", "Schedule name"),
+    "every_hours": ("备份间隔（小时）", "Every (hours)"),
+    "keep_last": ("至少保留份数", "Keep at least (sets)"),
+    "keep_days": ("保留天数", "Keep for (days)"),
+    "local_dir": ("本地备份目录", "Local folder"),
+    "offsite_dir": ("异地备份目录", "Off-site folder"),
+    "enabled": ("启用", "Enabled"),
 }
 _PROBLEMS: dict[str, tuple[str, str]] = {
     "missing": ("不能为空", "is required"),
@@ -69,6 +83,10 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "datetime_from_date_parsing": ("请填写日期和时间", "enter a date and time"),
     "datetime_parsing": ("请填写日期和时间", "enter a date and time"),
     "string_pattern_mismatch": ("格式不正确", "has the wrong format"),
+    "int_parsing": ("请填写整数", "enter a whole number"),
+    "int_type": ("请填写整数", "enter a whole number"),
+    "greater_than_equal": ("数值过小", "is too small"),
+    "less_than_equal": ("数值过大", "is too large"),
 }
 
 
@@ -87,14 +105,16 @@ def _typed(form: FormData) -> dict[str, str]:
     return {k: _text(form, k) for k in form if k != "csrf_token"}
 
 
-def _parse(model: type[BaseModel], values: dict[str, Any]) -> Any:
+def _parse(
+    model: type[BaseModel], values: dict[str, Any], labels: dict[str, tuple[str, str]] = LABELS
+) -> Any:
     """The form as the API's schema reads it; a refusal names the first bad field in words."""
     try:
         return model.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else ""
-        label_zh, label_en = LABELS.get(field, (field, field))
+        label_zh, label_en = labels.get(field, (field, field))
         zh, en = _PROBLEMS.get(first.get("type", ""), ("填写有误", "is not valid"))
         raise FormRefused(f"{label_zh}：{zh}", f"{label_en} {en}", field=field) from None
 
@@ -251,6 +271,53 @@ def handle_alert(
     return _done(request, "h-alerts", "告警已处置", "Alert handled")
 
 
+_SCHEDULE_FIELDS = ("every_hours", "keep_last", "keep_days", "local_dir", "offsite_dir")
+
+
+@router.post("/lifecycle/backup-schedules", dependencies=[Depends(verify_csrf)])
+def add_schedule(
+    request: Request,
+    form: FormData = Depends(form_data),
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("lifecycle.manage")),
+) -> Response:
+    """Set up a backup schedule with its retention (Art. 55, 60): the API's and the CLI's service."""
+    try:
+        body = _parse(ScheduleIn, {k: _text(form, k) or None for k in ("name", *_SCHEDULE_FIELDS)})
+        row = operations.configure_schedule(session, request.app.state.settings, body.model_dump(),
+                                            created_by=who.username, new=True)  # fmt: skip
+        audit(session, request, who, "backup_schedule", name=row.name, every_hours=row.every_hours)
+        commit(session)
+    except EduDataError as err:
+        return _refused(request, session, err, "schedule-new", form)
+    return _done(request, "h-backups", f"已设置备份计划 {row.name}（每 {row.every_hours} 小时）",
+                 f"Backup schedule {row.name} set (every {row.every_hours} h)")  # fmt: skip
+
+
+@router.post("/lifecycle/backup-schedules/{name}", dependencies=[Depends(verify_csrf)])
+def change_schedule(
+    name: str,
+    request: Request,
+    form: FormData = Depends(form_data),
+    session: Session = Depends(get_session),
+    who: Principal = Depends(allow("lifecycle.manage")),
+) -> Response:
+    """Change a schedule's interval, retention or folders, or pause it (the API's ``PUT``)."""
+    try:
+        values = {k: _text(form, k) or None for k in _SCHEDULE_FIELDS}
+        body = _parse(ScheduleChange, {**values, "enabled": _text(form, "enabled") == "1"})
+        row = operations.configure_schedule(session, request.app.state.settings,
+                                            {"name": name, **body.model_dump()}, created_by=who.username,
+                                            new=False)  # fmt: skip
+        audit(session, request, who, "backup_schedule_change", name=row.name, every_hours=row.every_hours)
+        commit(session)
+    except EduDataError as err:
+        return _refused(request, session, err, f"schedule-{name}", form)
+    state_zh, state_en = ("", "") if row.enabled else ("，已暂停", "; paused")
+    return _done(request, "h-backups", f"已修改备份计划 {row.name}（每 {row.every_hours} 小时{state_zh}）",
+                 f"Backup schedule {row.name} changed (every {row.every_hours} h{state_en})")  # fmt: skip
+
+
 @router.post("/lifecycle/backups/run", dependencies=[Depends(verify_csrf)])
 def run_backup(
     request: Request,
@@ -299,24 +366,3 @@ def restore_drill(
         "warn",
     )
     return RedirectResponse("/lifecycle#h-backups", status_code=303)
-
-
-@router.post("/lifecycle/destruction/{request_id}/execute", dependencies=[Depends(verify_csrf)])
-def execute_destruction(
-    request_id: int,
-    request: Request,
-    form: FormData = Depends(form_data),
-    session: Session = Depends(get_session),
-    who: Principal = Depends(allow("lifecycle.destruction.execute")),
-) -> Response:
-    """Carry out an approved destruction (the destruction officer only, Art. 30, 34); the signed certificate is
-    kept with the request."""
-    ctx = request_context(request, session)
-    try:
-        cert = destruction.execute(who, ctx, request_id)
-        commit(session)
-    except EduDataError as err:
-        return _refused(request, session, err, f"destruction-{request_id}", form)
-    destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
-    return _done(request, "h-destruction", f"销毁申请 #{request_id} 已执行，已出具销毁证明",
-                 f"Destruction #{request_id} carried out; certificate issued")  # fmt: skip

@@ -249,6 +249,7 @@ def proposal_page(
         "may_review": bool(level) and allowed(who, level[1], unit_code=view.unit_code),
         "checks": review.SECRECY_CHECKS,
         "error": None,
+        "typed": {},
     }
     return render(request, "opendata/proposal.html", ctx)
 
@@ -281,7 +282,8 @@ def review_submit(code: str, request: Request, form: FormData = Depends(form_dat
                 "level_name": review.LEVEL_NAMES[level[0]] if level else None,
                 "may_review": bool(level) and allowed(who, level[1], unit_code=view.unit_code),
                 "checks": review.SECRECY_CHECKS,
-                "error": {"zh": err.zh, "en": err.en},
+                "error": {"field": err.field or "", "zh": err.zh, "en": err.en},
+                "typed": values,  # the reason, the conclusion and the ticked checks, as the reviewer left them
             }
             return render(request, "opendata/proposal.html", ctx, status_code=err.status)
         return RedirectResponse(f"/opendata/proposals/{view.code}", status_code=303)

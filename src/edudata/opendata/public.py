@@ -270,12 +270,10 @@ def decide(
     if app.status != "pending":
         raise Conflict("该申请已审批", "this application has already been decided")
     if decision not in ("approve", "refuse"):
-        raise ValidationFailed(
-            "decision：应为 approve 或 refuse", "decision: approve or refuse", field="decision"
-        )
+        raise ValidationFailed("请选择批准或拒绝", "choose approve or refuse", field="decision")
     reason = reason.strip() if isinstance(reason, str) else ""
     if decision == "refuse" and not reason:
-        raise ValidationFailed("reason：拒绝须说明理由", "reason: a refusal needs a reason", field="reason")
+        raise ValidationFailed("拒绝须说明理由", "a refusal needs a reason", field="reason")
     view = session.get(OpenView, app.view_id)
     app.checks = open_conditions.clean_checks(app.conditions, app.answers, view.conditions, checks, decision)
     app.status = "approved" if decision == "approve" else "refused"

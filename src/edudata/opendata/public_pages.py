@@ -217,7 +217,9 @@ def applications_page(
     who: Principal = Depends(allow("opendata.application.decide")),
 ) -> Response:
     return render(
-        request, "opendata/applications.html", {"items": public.applications(session), "error": None}
+        request,
+        "opendata/applications.html",
+        {"items": public.applications(session), "error": None, "error_for": None, "typed": {}},
     )
 
 
@@ -242,10 +244,12 @@ def _decide(request: Request, application_id: int, values: dict[str, str]) -> Re
             session.commit()
         except EduDataError as err:
             session.rollback()
+            # The list again, with the message and the typed reason on the form of that application.
             return render(
                 request,
                 "opendata/applications.html",
-                {"items": public.applications(session), "error": err},
+                {"items": public.applications(session), "error": err, "error_for": application_id,
+                 "typed": values},
                 status_code=err.status,
-            )
+            )  # fmt: skip
     return RedirectResponse("/opendata/applications", status_code=303)

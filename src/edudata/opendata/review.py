@@ -58,14 +58,23 @@ STATUS_NAMES = {
 SECRECY_CHECKS = ("no_state_secret", "no_personal_privacy", "no_security_risk")
 
 
+#: The fields checked here by the names the forms give them (an error names the field in words, issue 18).
+_FIELD_NAMES = {
+    "title": ("标题", "Title"),
+    "title_en": ("英文标题", "English title"),
+    "description": ("说明", "Description"),
+    "reason": ("意见或理由", "Comment or reason"),
+    "secrecy.conclusion": ("审查结论", "Conclusion"),
+}
+
+
 def _text(value: Any, field: str, max_length: int, required: bool = True) -> str:
     text = value.strip() if isinstance(value, str) else ""
+    zh, en = _FIELD_NAMES.get(field, (field, field))
     if required and not text:
-        raise ValidationFailed(f"{field}：必填", f"{field}: required", field=field)
+        raise ValidationFailed(f"{zh}：必填", f"{en}: required", field=field)
     if len(text) > max_length:
-        raise ValidationFailed(
-            f"{field}：超过 {max_length} 字", f"{field}: longer than {max_length}", field=field
-        )
+        raise ValidationFailed(f"{zh}：超过 {max_length} 字", f"{en}: longer than {max_length}", field=field)
     return text
 
 

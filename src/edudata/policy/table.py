@@ -164,7 +164,6 @@ ACTIONS: dict[str, Rule] = {
     "inspect.dashboard.audit": _rule("Art. 59", AU),
     "inspect.dashboard.leadership": _rule("Art. 5", L),
     # ---- lifecycle: backup, restore, incidents, drills, people, destruction (Art. 30, 52-58)
-    "lifecycle.read": _rule("Art. 52-58", *OVERSIGHT, DO),
     "lifecycle.oversee": _rule("Art. 52-58", *OVERSIGHT),
     "lifecycle.manage": _rule("Art. 52-58", OA),
     "lifecycle.alert.handle": _rule("Art. 57", OA),

@@ -245,7 +245,11 @@ def sensitive_record(
         commit(session)
     except EduDataError as err:
         refused(request, session, err)
-        return _sensitive_page(request, session, principal, err.status, errors={target: (err.zh, err.en)})
+        kept = {
+            k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"
+        }  # files are chosen again
+        return _sensitive_page(request, session, principal, err.status, errors={target: (err.zh, err.en)},
+                               typed={target: kept})  # fmt: skip
     return RedirectResponse(f"/privacy/sensitive?done={action}", status_code=303)
 
 

@@ -21,8 +21,13 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(
-    request: Request, session: Session, status: int = 200, error: tuple[str, str] | None = None
+    request: Request,
+    session: Session,
+    status: int = 200,
+    error: tuple[str, str] | None = None,
+    decision: dict | None = None,
 ) -> Response:
+    """The page; ``decision``: a refused decision on one entry, its message beside the note and the note kept."""
     return render(
         request,
         "secrecy/index.html",
@@ -31,6 +36,7 @@ def _page(
             "entries": service.register(session),
             "kinds": service.KINDS,
             "error": error,
+            "decision": decision or {},
             "done": request.query_params.get("done", "")[:32],
         },
         status_code=status,
@@ -101,6 +107,11 @@ def decide_form(
 ) -> Response:
     approve = form_text(form, "decision") == "approve"
     note = form_text(form, "note")[:2000]
-    return _act(
-        request, session, lambda: service.decide(session, principal, entry_id, approve, note), "decided"
-    )
+    try:
+        service.decide(session, principal, entry_id, approve, note)
+    except EduDataError as err:  # e.g. a rejection without a reason: the entry's form again, the note kept
+        refused(request, session, err)
+        kept = {"entry": entry_id, "note": note, "field": err.field or "", "zh": err.zh, "en": err.en}
+        return _page(request, session, err.status, decision=kept)
+    commit(session)
+    return RedirectResponse("/secrecy?done=decided", 303)

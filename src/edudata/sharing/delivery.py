@@ -16,6 +16,7 @@ grant, its revocation, and API credentials scoped to it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -429,24 +430,35 @@ def grant_state(session: Session, app: ShareApplication) -> str:
     return "active"
 
 
-def row_scope_text(row_filter: Any) -> str:
-    """The row filter as a short readable line for pages (学院 = 0201 且 年级 ≥ 2023)."""
+def row_scope_text(
+    row_filter: Any, elements: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None
+) -> str:
+    """The row filter as a short readable line for pages: with ``elements`` (code → name) and ``units`` (code →
+    name) in words (院系 = 会计学院 且 年级 ≥ 2023), without them in codes (YXDM = 0201 …, the secondary text)."""
     node = filters.parse(row_filter)
-    return _text(node) if node is not None else "全部记录 / all records"
+    if node is None:
+        return "全部记录" if elements is not None else "全部记录 / all records"
+    return _text(node, elements or {}, units or {})
 
 
 _OPS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "∈", "not_in": "∉",
         "prefix": "以…开头", "is_null": "为空", "not_null": "不为空"}  # fmt: skip
 
 
-def _text(node: Any) -> str:
+def _value(value: Any, units: Mapping[str, str]) -> str:
+    if isinstance(value, list | tuple):
+        return "、".join(_value(v, units) for v in value)
+    return units.get(str(value), str(value))
+
+
+def _text(node: Any, elements: Mapping[str, str], units: Mapping[str, str]) -> str:
     if isinstance(node, filters.Condition):
-        value = "" if node.op in {"is_null", "not_null"} else f" {node.value}"
-        return f"{node.element} {_OPS.get(node.op, node.op)}{value}"
+        value = "" if node.op in {"is_null", "not_null"} else f" {_value(node.value, units)}"
+        return f"{elements.get(node.element, node.element)} {_OPS.get(node.op, node.op)}{value}"
     joiner = {"all": " 且 ", "any": " 或 "}.get(node.kind)
     if joiner is None:
-        return f"非（{_text(node.items[0])}）"
-    return "（" + joiner.join(_text(i) for i in node.items) + "）"
+        return f"非（{_text(node.items[0], elements, units)}）"
+    return "（" + joiner.join(_text(i, elements, units) for i in node.items) + "）"
 
 
 def review_secrecy(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from edudata.catalog.service import get_dataset
@@ -92,6 +93,15 @@ UNIT_TO_SIGN = (
 )
 
 
+def _scope_names(session: Session, app: ShareApplication) -> tuple[dict[str, str], dict[str, str]]:
+    """The dataset's element names and the units' names, for the row scope in words (issue 18)."""
+    from edudata.org.models import Unit
+
+    elements = {e.code: e.name for e in get_dataset(session, app.dataset_code).elements}
+    units = {c: n for c, n in session.execute(select(Unit.code, Unit.name)).all()}
+    return elements, units
+
+
 def application_view(session: Session, app: ShareApplication, *, full: bool = True) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": app.id,
@@ -113,6 +123,10 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
         "elements": list(app.elements),
         "row_filter": app.row_filter,
         "row_scope": delivery.row_scope_text(app.row_filter),
+        # In words on the page (full views only: a list does not look up every unit for every row).
+        "row_scope_names": delivery.row_scope_text(app.row_filter, *_scope_names(session, app))
+        if full
+        else None,
         "masking": dict(app.masking or {}),
         "period_start": app.period_start.isoformat(),
         "period_end": app.period_end.isoformat(),

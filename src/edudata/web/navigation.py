@@ -46,7 +46,17 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/inspect", "检查与报告", "Inspections", "inspect.report.read"),
     Entry("/inspect/findings", "检查问题", "Findings", "inspect.finding.read", unless="inspect.report.read"),
     Entry("/privacy", "个人信息保护", "Privacy", "privacy.register.read"),
-    Entry("/lifecycle", "生命周期", "Lifecycle", "lifecycle.read"),
+    Entry("/lifecycle", "生命周期", "Lifecycle", "lifecycle.oversee"),
+    # The destruction officer's one duty is in their header; the office and the auditor reach it from home.
+    Entry("/lifecycle/destruction", "数据销毁", "Destruction", "lifecycle.destruction.execute"),
+    Entry(
+        "/lifecycle/destruction",
+        "数据销毁",
+        "Destruction",
+        "lifecycle.destruction.read",
+        main=False,
+        unless="lifecycle.destruction.execute",
+    ),
     Entry("/lifecycle/people", "人员离岗", "People leaving", "lifecycle.oversee", main=False),
     Entry("/secrecy", "保密管理", "Secrecy", "secrecy.marking.read"),
     Entry("/audit", "审计日志", "Audit log", "audit.log.read"),
