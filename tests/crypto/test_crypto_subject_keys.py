@@ -198,3 +198,41 @@ def test_columns_sealed_per_person_read_back_and_shred_only_the_destroyed_person
             open_columns(fc.keys, {"SJHM": [sealed["XM"][1]]}, aads)
         with pytest.raises(ValueError):
             seal_columns(fc.keys, [None], {"XM": ["无主之值"]}, aads)
+
+
+def test_keys_wrapped_in_bulk_and_keys_of_the_older_per_key_format_both_open(
+    db: Database, settings_: Settings
+) -> None:
+    """New keys are wrapped by one AES-ECB call (32 bytes); a key stored before that (nonce · AES-GCM, 60 bytes)
+    must still open, and a tampered bulk wrap must not decrypt a value (its tag fails)."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from sqlalchemy import update
+
+    from edudata.crypto.keys import NONCE, SUBJECT_KEYS_PURPOSE
+    from edudata.crypto.subject_keys import _wrap_aad
+
+    zhang, li, zhang_values, li_values = _seal_two_people(db, settings_)
+    with db.session() as s:
+        wrapped = dict(s.execute(select(SubjectKey.subject_ref, SubjectKey.wrapped_key)).all())
+        assert {len(bytes(w)) for w in wrapped.values()} == {32}
+        fc = FieldCipher(s, settings_)
+        # Re-wrap Zhang's key the way keys were wrapped before (per key, GCM, bound to the reference).
+        from edudata.crypto.subject_keys import prepare_subjects
+
+        raw = prepare_subjects(fc.keys, [zhang])[zhang][1]
+        dek = fc.keys.active(SUBJECT_KEYS_PURPOSE)
+        nonce = os.urandom(NONCE)
+        legacy = nonce + AESGCM(dek.raw).encrypt(nonce, raw, _wrap_aad(zhang))
+        s.execute(update(SubjectKey).where(SubjectKey.subject_ref == zhang).values(wrapped_key=legacy))
+        tampered = bytearray(bytes(wrapped[li]))
+        tampered[0] ^= 1
+        s.execute(update(SubjectKey).where(SubjectKey.subject_ref == li).values(wrapped_key=bytes(tampered)))
+        s.commit()
+    cache.clear_all()
+    with db.session() as s:
+        fc = FieldCipher(s, settings_)
+        assert fc.decrypt_values(zhang_values, AAD) == ["张三", "13800000001"]
+        with pytest.raises(CiphertextInvalid):
+            fc.decrypt_values(li_values, AAD)

@@ -183,3 +183,50 @@ def test_a_rejection_needs_a_reason_and_a_rejected_request_cannot_run(
         == 200
     )
     assert http.post(f"{API}/{req['id']}/execute", headers=world["h"]["destroyer"]).status_code == 409
+
+
+def test_one_request_destroys_a_list_of_people_with_one_approval_one_certificate_and_one_ledger_line(
+    http: httpx.Client, world: dict, db: Database, settings
+) -> None:  # noqa: ANN001
+    """``people``: many ID numbers, located set-wise; executed once (rows, history, every key set-wise); the
+    certificate lists them by reference and the ledger line carries every reference, so a restore re-applies it."""
+    from edudata.lifecycle import ledger
+
+    chosen = [1, 4, 7]
+    body = {
+        "scope": "people",
+        "id_numbers": [world["rows"][i]["SFZJH"] for i in chosen] + [world["rows"][4]["SFZJH"]],  # one twice
+        "reason": "毕业生个人信息到期删除（第三十五条）",
+    }
+    r = http.post(API, json=body, headers=world["h"]["office"])
+    assert r.status_code == 201, r.text
+    req = r.json()
+    assert req["scope"] == "people" and req["people"] == 3 and req["datasets"] == {"student_basic": 3}
+    with db.engine.connect() as conn:
+        stored = repr(conn.exec_driver_sql("SELECT * FROM lifecycle_destruction").all())
+    assert all(world["rows"][i]["SFZJH"] not in stored for i in chosen)
+    _approve(http, world, req["id"])
+    r = http.post(f"{API}/{req['id']}/execute", headers=world["h"]["destroyer"])
+    assert r.status_code == 200, r.text
+    left = governed_ids(db, "gd_student_basic")
+    assert len(left) == 9 and not {world["ids"][i] for i in chosen} & set(left)
+    assert world["ids"][3] in left  # someone not named stays
+    what = r.json()["certificate"]["what"]
+    assert what["subject_keys_destroyed"] == 3
+    with db.session() as s:
+        refs = sorted(subject_ref(KeyManager(s), world["rows"][i]["SFZJH"]) for i in chosen)
+        assert all(is_destroyed(s, ref) for ref in refs)
+        assert not is_destroyed(s, subject_ref(KeyManager(s), world["rows"][3]["SFZJH"]))
+    assert what["people"] == refs
+    lines = [e for e in ledger.entries(settings) if e["request"] == req["id"]]
+    assert len(lines) == 1 and lines[0]["scope"]["subject_refs"] == refs
+
+
+def test_a_people_request_without_id_numbers_is_refused_in_both_languages(
+    http: httpx.Client, world: dict
+) -> None:
+    r = http.post(
+        API, json={"scope": "people", "id_numbers": [" "], "reason": "x"}, headers=world["h"]["office"]
+    )
+    assert r.status_code == 422, r.text
+    assert "身份证件号" in r.json()["detail"] and "ID numbers" in r.json()["detail_en"]

@@ -196,6 +196,23 @@ def _search(db: Database, settings: Settings, backend_url: str) -> list[str]:
     )
 
 
+def _wrapped_key(db: Database, settings: Settings) -> bytes:
+    """The person's wrapped key as stored: its bytes in any old row version would let the key be recovered."""
+    from sqlalchemy import select
+
+    from edudata.crypto.models import SubjectKey
+    from edudata.crypto.subject_keys import subject_ref
+
+    with db.session() as s:
+        ref = subject_ref(KeyManager(s, settings), PERSON["SFZJH"])
+        stored = s.execute(select(SubjectKey.wrapped_key).where(SubjectKey.subject_ref == ref)).scalar_one()
+    return bytes(stored)
+
+
+def _key_in_files(wrapped: bytes, backend_url: str) -> list[str]:
+    return [str(p) for p in _database_files(backend_url) if wrapped in p.read_bytes()]
+
+
 @pytest.mark.parametrize("destroyed", [True, False], ids=["destroyed", "control"])
 def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
     http: httpx.Client,
@@ -209,7 +226,12 @@ def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
     # Staging files of earlier tests (their database and keys are gone) would not open: start with none.
     shutil.rmtree(Path(settings.data_dir) / "ingest", ignore_errors=True)
     planted = _plant(http, accounts, world)
+    wrapped = _wrapped_key(db, settings)
     if not destroyed:
+        # The key table's rows are in the files (SQLite may hold them in its -wal until a checkpoint).
+        assert _key_in_files(wrapped, backend_url), (
+            "the person's wrapped key is not found: the search is blind"
+        )
         found = _search(db, settings, backend_url)
         # Clear elements in the governed table, and every element in the opened staging and snapshot files.
         assert any(f.startswith("XM/") for f in found) and any(f.startswith("SFZJH/") for f in found), found
@@ -237,6 +259,9 @@ def test_a_destroyed_person_is_in_no_byte_the_platform_owns(
     assert sorted(c["kind"] for c in what["copies_handed_out"]) == ["export", "package"]
     assert {c["holder"] for c in what["copies_handed_out"]} == {"xgb", "office"}
     assert _search(db, settings, backend_url) == []
+    # Plain VACUUM leaves dead versions of the governed rows (ciphertext the destroyed key no longer opens); the
+    # key table is rewritten, so no old version of the person's key row stays anywhere in the files.
+    assert _key_in_files(wrapped, backend_url) == []
     # The holders of the copies are told to delete them.
     inbox = http.get("/api/v1/sharing/inbox", headers=world["h"]["xgb"])
     assert inbox.status_code == 200 and "copy_delete" in inbox.text, inbox.text

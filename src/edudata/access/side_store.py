@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from edudata.audit import service as audit
 from edudata.config import Settings
-from edudata.crypto.envelope import FORMAT_DATA_KEY, HEADER, NONCE, decrypt_values, header
+from edudata.crypto.envelope import FORMAT_DATA_KEY, HEADER, NONCE, header
 from edudata.crypto.keys import KeyManager
-from edudata.crypto.subject_keys import encrypt_for_subjects, subject_refs
+from edudata.crypto.subject_keys import open_columns, seal_columns, subject_refs
 from edudata.errors import NotFound
 from edudata.policy import require
 
@@ -55,13 +55,15 @@ def _path(settings: Settings, code: str, part: str) -> Path:
 
 # ---- the per-subject seal: one function each way ------------------------------------------------------------
 def seal_rows(keys: KeyManager, refs: Sequence[str], blobs: Sequence[str], aad: bytes) -> list[bytes | None]:
-    """Each row's serialised values under the key of its person (keys found or created in bulk)."""
-    return encrypt_for_subjects(keys, list(refs), list(blobs), aad)
+    """Each row's serialised values under the key of its person: one AEAD message a row, by the store's primitive
+    (:func:`edudata.crypto.subject_keys.seal_columns`: keys found or created and wrapped in bulk, one key
+    schedule a row)."""
+    return seal_columns(keys, list(refs), {SEALED: list(blobs)}, {SEALED: aad})[SEALED]
 
 
 def open_rows(keys: KeyManager, sealed: Sequence[bytes], aad: bytes) -> list[str | None]:
     """The reverse of :func:`seal_rows`; a destroyed person's row reads as ``None``."""
-    return decrypt_values(keys, list(sealed), aad, on_destroyed="none")
+    return open_columns(keys, {SEALED: list(sealed)}, {SEALED: aad}, on_destroyed="none")[SEALED]
 
 
 def _aad(code: str, part: str) -> bytes:

@@ -16,6 +16,7 @@ class DestructionRequestOut(Out):
     dataset: str | None
     cutoff: str | None
     datasets: dict[str, int]
+    people: int = 0
     row_count: int | None
     reason: str | None
     scope_sha256: str | None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from edudata.access.specs import load_spec
 from edudata.audit.service import record
 from edudata.crypto import signing
 from edudata.crypto.errors import SubjectDataDestroyed
-from edudata.crypto.subject_keys import ensure_subject_keys, subject_ref
+from edudata.crypto.subject_keys import ensure_subject_keys, prepare_subjects, subject_ref, subject_refs
 from edudata.db import utcnow
 from edudata.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from edudata.lifecycle import ledger, side_stores
@@ -38,7 +39,10 @@ from edudata.lifecycle.models import DestructionCertificate, DestructionRequest
 from edudata.policy import allowed, require
 from edudata.store.guard import datapath_scope
 
-SCOPES = ("person", "dataset", "before")
+SCOPES = ("person", "people", "dataset", "before")
+MAX_PEOPLE = (
+    40_000  # one request (its JSON body stays under the 1 MB limit); row ids and references kept in its row
+)
 
 
 def _who(caller: Caller, ctx: Context) -> dict[str, Any]:
@@ -63,7 +67,7 @@ def scope_of(req: DestructionRequest) -> dict[str, Any]:
         "dataset": req.dataset_code if req.scope_kind != "person" else None,
         "cutoff": _cutoff_instant(req.cutoff).isoformat() if req.cutoff else None,
         "targets": {k: sorted(v) for k, v in sorted((req.targets or {}).items())},
-        "subject_refs": [req.subject_ref] if req.subject_ref else [],
+        "subject_refs": list(req.subject_refs or ([req.subject_ref] if req.subject_ref else [])),
     }
 
 
@@ -77,17 +81,41 @@ def request_destruction(
     numbers: tuple[str, ...] = (),
     dataset_code: str | None = None,
     cutoff: date | None = None,
+    id_numbers: Sequence[str] = (),
 ) -> DestructionRequest:
-    """File a destruction request (office); the scope is resolved now, so the request holds no identifier."""
+    """File a destruction request (office); the scope is resolved now, so the request holds no identifier.
+
+    ``people`` names many people by their ID numbers (``id_numbers``): their rows are located set-wise (one
+    pass over the datasets for all of them), and the request is approved and executed once for all."""
     if scope_kind not in SCOPES:
         raise ValidationFailed(
-            "销毁范围须为 person、dataset 或 before", "scope must be person, dataset or before"
+            "销毁范围须为 person、people、dataset 或 before",
+            "scope must be person, people, dataset or before",
         )
     if not reason or not reason.strip():
         raise ValidationFailed("请说明销毁理由", "state the reason for the destruction", field="reason")
     targets: dict[str, list[int]] = {}
     ref = None
-    if scope_kind == "person":
+    refs: list[str] | None = None
+    if scope_kind == "people":
+        wanted = list(dict.fromkeys(v.strip() for v in id_numbers if v and v.strip()))
+        if not wanted:
+            raise ValidationFailed(
+                "按人员名单销毁须给出身份证件号",
+                "a list of people is named by ID numbers",
+                field="id_numbers",
+            )
+        if len(wanted) > MAX_PEOPLE:
+            raise ValidationFailed(
+                f"一次销毁申请最多 {MAX_PEOPLE} 人，请分批提交",
+                f"one request names at most {MAX_PEOPLE} people; split the list",
+                field="id_numbers",
+            )
+        targets = datapath_destruction.locate_person(caller, ctx, wanted[0], wanted[1:])
+        refs = sorted(set(subject_refs(ctx.field_crypto().keys, wanted)) - {None})
+        count = sum(len(v) for v in targets.values())
+        dataset_code = cutoff = None
+    elif scope_kind == "person":
         if not id_number or not id_number.strip():
             raise ValidationFailed(
                 "按人员销毁须给出身份证件号", "a person is named by ID number", field="id_number"
@@ -112,6 +140,7 @@ def request_destruction(
         dataset_code=dataset_code,
         cutoff=cutoff,
         subject_ref=ref,
+        subject_refs=refs,
         targets=targets,
         row_count=count,
         reason=reason.strip()[:2000],
@@ -194,10 +223,15 @@ def decide(
     return req
 
 
-def _tombstone(ctx: Context, ref: str) -> None:
-    """Make sure the person has a key row, so destroying it leaves a tombstone that refuses new data."""
-    with contextlib.suppress(SubjectDataDestroyed):
-        ensure_subject_keys(ctx.field_crypto().keys, [ref])
+def _tombstone(ctx: Context, refs: Sequence[str]) -> None:
+    """Make sure each person has a key row, so destroying it leaves a tombstone that refuses new data (in bulk;
+    one by one only when someone in the list was destroyed already)."""
+    try:
+        prepare_subjects(ctx.field_crypto().keys, refs)
+    except SubjectDataDestroyed:
+        for ref in refs:
+            with contextlib.suppress(SubjectDataDestroyed):
+                ensure_subject_keys(ctx.field_crypto().keys, [ref])
 
 
 def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertificate:
@@ -209,14 +243,15 @@ def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertifi
             f"destruction request {req.id} is not approved (status: {req.status})",
         )
     scope = scope_of(req)
-    if allowed(caller, "lifecycle.destruction.execute") and req.subject_ref:
-        _tombstone(ctx, req.subject_ref)
-    numbers = side_stores.person_numbers(ctx, scope["targets"]) if req.scope_kind == "person" else set()
+    by_person = req.scope_kind in ("person", "people")
+    if allowed(caller, "lifecycle.destruction.execute") and scope["subject_refs"]:
+        _tombstone(ctx, scope["subject_refs"])
+    numbers = side_stores.person_numbers(ctx, scope["targets"]) if by_person else set()
     done = datapath_destruction.destroy(
         caller, ctx, scope, request_id=req.id, subject_refs=scope["subject_refs"]
     )
     # After the data path allowed the destruction: staged batches, quarantine, snapshots and issue rows.
-    side = side_stores.shred(ctx, scope["subject_refs"], numbers) if req.scope_kind == "person" else {}
+    side = side_stores.shred(ctx, scope["subject_refs"], numbers) if by_person else {}
     handed_out = [copies.describe(c) for c in copies.copies_of(ctx.session, scope["subject_refs"])]
     _ask_holders_to_delete(ctx, req, handed_out)
     now = utcnow()
@@ -230,6 +265,8 @@ def execute(caller: Caller, ctx: Context, request_id: int) -> DestructionCertifi
             "cutoff": req.cutoff.isoformat() if req.cutoff else None,
             "tables": done["tables"],
             "subject_keys_destroyed": done["subject_keys"],
+            # The people, by pseudonymous reference (the blind index of the ID number; no identifier).
+            "people": scope["subject_refs"],
             "side_stores": side,
             # Copies handed out before (exports, packages, grant deliveries): their holders are told to delete
             # them; a copy outside the platform is destroyed by its holder (Art. 35 副本).
@@ -301,6 +338,7 @@ def _ask_holders_to_delete(ctx: Context, req: DestructionRequest, handed_out: li
         )  # fmt: skip
 
 
+REWRITTEN = ("crypto_subject_key",)  # an old version of a key row is the person's key: no byte may stay
 HORIZON_WAIT_SECONDS = 20.0  # within an HTTP client's patience; a later call may wait longer
 
 
@@ -326,16 +364,19 @@ def _wait_for_older_transactions(conn, timeout: float = HORIZON_WAIT_SECONDS) ->
 def after_commit(
     ctx: Context, tables: list[str] | None = None, *, wait: float = HORIZON_WAIT_SECONDS
 ) -> bool:
-    """Leave no destroyed row version in the database files (Art. 35 以不可逆方式销毁).
+    """Leave no destroyed row version readable in the database files (Art. 35 以不可逆方式销毁).
 
-    PostgreSQL: a deleted row stays in the table's pages after plain ``VACUUM`` — it only marks the space free, and
-    the bytes stay there until a later insert reuses it (checked on PostgreSQL 15 by the destruction test) — so the
-    tables the destruction deleted from are rewritten with ``VACUUM (FULL, ANALYZE)``, their TOAST and indexes
-    with them, outside any transaction, once every transaction older than the destruction has ended. The
-    rewrite holds an exclusive lock on each table while it runs (about a second per 100,000 rows); the old files
-    are unlinked. The WAL and any replica keep the old versions until
-    the segments are recycled (docs/lifecycle.md). SQLite: ``secure_delete`` zeroed the freed pages; a
-    ``TRUNCATE`` checkpoint empties the ``-wal`` file.
+    PostgreSQL: every table the destruction deleted from gets a plain ``VACUUM (ANALYZE)`` (its TOAST with it):
+    the dead versions are marked free, and their bytes stay in the pages until an insert reuses them — but every
+    personal value in them is ciphertext under the person's own key (docs/crypto.md, issue 17), the rest blind
+    indexes and values of other grades, so what stays is unreadable once the key is gone. The key table
+    (``crypto_subject_key``) is the one that must leave no byte behind — an old version of the person's row still
+    holds their wrapped key — so it alone is rewritten with ``VACUUM FULL``, after every transaction older than
+    the destruction has ended (a version such a transaction might still see is copied into the new file). The
+    rewrite's exclusive lock covers only that table (a few seconds per million people), not the dataset tables
+    (about a second per 100,000 rows each, before). The WAL and any replica keep the old versions until the
+    segments are recycled (docs/lifecycle.md). SQLite: ``secure_delete`` zeroed the freed pages; a ``TRUNCATE``
+    checkpoint empties the ``-wal`` file.
 
     Returns ``False`` when an older transaction was still running after ``wait`` seconds (the rewrite ran, but may
     have kept versions it could still see): call again later, e.g. with a longer ``wait``.
@@ -351,8 +392,12 @@ def after_commit(
                         text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
                     ).scalars()
                 )
-                complete = _wait_for_older_transactions(conn, wait)
                 for table in wanted:
+                    if table in present and table not in REWRITTEN:
+                        conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+                if any(table in present for table in REWRITTEN):
+                    complete = _wait_for_older_transactions(conn, wait)
+                for table in REWRITTEN:
                     if table in present:
                         conn.execute(text(f'VACUUM (FULL, ANALYZE) "{table}"'))
         else:
@@ -399,6 +444,7 @@ def request_view(req: DestructionRequest) -> dict[str, Any]:
         "dataset": req.dataset_code,
         "cutoff": req.cutoff.isoformat() if req.cutoff else None,
         "datasets": {k: len(v) for k, v in (req.targets or {}).items()},
+        "people": len(req.subject_refs or ([req.subject_ref] if req.subject_ref else [])),
         "row_count": req.row_count,
         "reason": req.reason,
         "scope_sha256": req.scope_hash,

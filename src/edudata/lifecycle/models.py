@@ -18,7 +18,8 @@ from edudata.db import Base, utcnow
 class DestructionRequest(Base):
     """A request to destroy data (数据销毁申请, Art. 34-36): scope, reason, approval by the office, execution.
 
-    ``scope_kind``: ``person`` (every row of one person in every dataset), ``dataset`` (a whole dataset) or
+    ``scope_kind``: ``person`` (every row of one person in every dataset), ``people`` (the same for a list of
+    people, ``subject_refs``), ``dataset`` (a whole dataset) or
     ``before`` (rows of a dataset created before ``cutoff``). ``targets`` maps dataset codes to row ids (person)
     so execution needs no identifier; ``scope_hash`` is SHA-256 over the canonical scope.
     """
@@ -30,6 +31,8 @@ class DestructionRequest(Base):
     dataset_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cutoff: Mapped[date | None] = mapped_column(Date, nullable=True)
     subject_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # ``people``: every person's subject reference (one request, one approval, one certificate for all of them).
+    subject_refs: Mapped[list | None] = mapped_column(JSON, nullable=True)
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(Text)

@@ -80,7 +80,7 @@ def request_destruction(body: DestructionIn, principal: Requester, request: Requ
     """File a request: the scope is resolved to row ids now; the person is kept only as a pseudonym."""
     req = destruction.request_destruction(
         principal, _ctx(request, session), scope_kind=body.scope, reason=body.reason, id_number=body.id_number,
-        numbers=tuple(body.numbers), dataset_code=body.dataset, cutoff=body.cutoff,
+        numbers=tuple(body.numbers), dataset_code=body.dataset, cutoff=body.cutoff, id_numbers=body.id_numbers,
     )  # fmt: skip
     commit(session)
     return destruction.request_view(req)

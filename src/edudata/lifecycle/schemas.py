@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,10 +13,12 @@ class _In(BaseModel):
 
 
 class DestructionIn(_In):
-    scope: Literal["person", "dataset", "before"]
+    scope: Literal["person", "people", "dataset", "before"]
     reason: str = Field(min_length=1, max_length=2000)
     id_number: str | None = Field(None, max_length=32)
     numbers: list[str] = Field(default_factory=list, max_length=10)
+    # ``people``: the ID numbers of everyone the request destroys (one approval, one certificate).
+    id_numbers: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=40_000)
     dataset: str | None = Field(None, max_length=64)
     cutoff: date | None = None
 
