@@ -137,3 +137,69 @@ def test_the_offboarding_page_refuses_without_annex4_then_offboards(
     assert view["devices_outstanding"] == ["U盾 K-7"] and view["exit_education_on"] == clock.iso(0)
     assert view["device_exception"]["approved_by"] == "office2"
     browser.close()
+
+
+# ---- the last role is a departure too: revoked one by one, the roles would skip the offboarding (Art. 53)
+
+
+def test_the_api_refuses_to_revoke_the_last_role_and_changes_nothing(
+    http: httpx.Client, world: dict, db: Database
+) -> None:
+    r = http.delete("/api/v1/accounts/xgb/roles/unit_data_officer", headers=world["h"]["office"])
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["code"] == "offboarding-required" and body["roles"] == ["unit_data_officer"]
+    assert (
+        "最后一个角色" in body["detail_zh"]
+        and "离岗" in body["detail_zh"]
+        and "第五十三条" in body["detail_zh"]
+    )
+    assert "last role" in body["detail_en"] and "offboarding" in body["detail_en"]
+    assert body["offboarding"] == "/lifecycle/offboarding/xgb" and body["offboarding"] in body["detail_zh"]
+    assert _account(db, "xgb") == (False, {"unit_data_officer"})
+    assert http.get("/api/v1/me", headers=world["h"]["xgb"]).status_code == 200
+    assert [d["path"] for d in _refusals(db)] == ["/api/v1/accounts/xgb/roles/unit_data_officer"]
+    # so the plain disable still refuses: the hole (revoke each role, then disable) is closed
+    assert http.post("/api/v1/accounts/xgb/disable", headers=world["h"]["office"]).status_code == 409
+    assert _account(db, "xgb") == (False, {"unit_data_officer"})
+
+
+def test_a_role_changed_for_another_is_still_a_plain_revocation(
+    http: httpx.Client, world: dict, db: Database
+) -> None:
+    office = world["h"]["office"]
+    assert (
+        http.post("/api/v1/accounts/xgb/roles", json={"role": "unit_reviewer"}, headers=office).status_code
+        == 201
+    )
+    r = http.delete("/api/v1/accounts/xgb/roles/unit_data_officer", headers=office)
+    assert r.status_code == 200 and r.json()["roles"] == ["unit_reviewer"]
+    assert _account(db, "xgb") == (False, {"unit_reviewer"})
+    assert _refusals(db) == []
+
+
+def test_the_account_page_refuses_to_revoke_the_last_role(world: dict, server, db: Database) -> None:  # noqa: ANN001
+    browser, _ = _web_login(server.url, "office")
+    page = browser.get("/admin/accounts/xgb", headers=HTML)
+    r = browser.post("/admin/accounts/xgb/roles/unit_data_officer/revoke", data={"csrf_token": _csrf(page)},
+                     headers=HTML)  # fmt: skip
+    assert r.status_code == 409 and "最后一个角色" in r.text and "/lifecycle/offboarding/xgb" in r.text
+    assert _account(db, "xgb") == (False, {"unit_data_officer"})
+    assert len(_refusals(db)) == 1
+    browser.close()
+
+
+def test_the_cli_refuses_to_revoke_the_last_role_and_records_the_refusal(
+    world: dict, db: Database, backend_url: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "EDUDATA_DATABASE_URL": backend_url, "EDUDATA_DATA_DIR": str(tmp_path),
+           "EDUDATA_CONFIG_FILE": str(tmp_path / "none.env"), "COLUMNS": "300"}  # fmt: skip
+    edudata = Path(sys.executable).with_name("edudata")
+    out = subprocess.run([str(edudata), "account", "revoke", "xgb", "unit_data_officer"], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "最后一个角色" in out.stdout and "/lifecycle/offboarding/xgb" in out.stdout
+    assert _account(db, "xgb") == (False, {"unit_data_officer"})
+    [refusal] = _refusals(db)
+    assert refusal["command"] == "account revoke" and refusal["target"] == "xgb"
+    assert refusal["role"] == "unit_data_officer" and refusal["status"] == 409

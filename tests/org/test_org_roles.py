@@ -196,9 +196,13 @@ def test_nobody_grants_a_role_to_themselves(http: httpx.Client, office: dict) ->
 def test_the_last_office_administrator_keeps_the_role(
     http: httpx.Client, db: Database, accounts, office: dict
 ) -> None:  # noqa: ANN001
-    assert http.delete("/api/v1/accounts/office/roles/office_admin", headers=office).status_code == 409
-    accounts.create(username="office2", roles=("office_admin",), unit_code="0002")
+    r = http.delete("/api/v1/accounts/office/roles/office_admin", headers=office)
+    assert r.status_code == 409 and r.json()["code"] == "conflict" and "网信办管理员" in r.json()["detail_zh"]
+    assert _roles(db, "office") == {"office_admin"}
+    # office2 moves on from administration to the PI-protection post: a role changed for another, allowed
+    accounts.create(username="office2", roles=("office_admin", "data_protection_officer"), unit_code="0002")
     assert http.delete("/api/v1/accounts/office2/roles/office_admin", headers=office).status_code == 200
+    assert _roles(db, "office2") == {"data_protection_officer"}
 
 
 def test_accounts_api_refuses_unknown_unit_duplicate_username_weak_password(

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from support.sharing import credential, granted
+from support.sharing import change_post, credential, granted
 from support.students import PASSWORD
 
 HTML = {"accept": "text/html"}
@@ -31,7 +31,7 @@ def _states(page: httpx.Response) -> list[str]:
 @pytest.mark.parametrize(
     ("end_holder", "zh", "en"),
     [
-        (lambda http, h: http.delete("/api/v1/accounts/lib/roles/applicant", headers=h),
+        (lambda http, h: change_post(http, h),
          "已失效：持有人不再具有申请人角色", "ended: the holder no longer has the applicant role"),
         (lambda http, h: http.post("/api/v1/accounts/lib/unit", json={"unit_code": "0201"}, headers=h),
          "已失效：持有人已调离申请单位", "ended: the holder has left the applicant unit"),

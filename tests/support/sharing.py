@@ -80,3 +80,16 @@ def secrecy_passed(http: httpx.Client, world: dict, app_id: int) -> None:
     r = http.post(f"/api/v1/sharing/applications/{app_id}/secrecy-review",
                   json={"decision": "approved", "comment": "已审查，去标识化数据可提供"}, headers=world["h"]["leader"])  # fmt: skip
     assert r.status_code == 200, r.text
+
+
+def change_post(http: httpx.Client, office: dict, username: str = "lib", *, old: str = "applicant",
+                new: str = "data_protection_officer") -> httpx.Response:  # fmt: skip
+    """The holder leaves the applicant post but stays (a role changed for another: grant the new, revoke the old).
+
+    Revoking an account's last role plainly is refused (a departure goes through offboarding, Art. 53); this is
+    the real path by which someone stops being an applicant while keeping an account. The answer is the
+    revocation's.
+    """
+    granted_ = http.post(f"/api/v1/accounts/{username}/roles", json={"role": new}, headers=office)
+    assert granted_.status_code == 201, granted_.text
+    return http.delete(f"/api/v1/accounts/{username}/roles/{old}", headers=office)

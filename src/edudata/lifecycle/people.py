@@ -147,7 +147,7 @@ def cut_off(
     now = now or utcnow()
     roles = sorted(roles_of(session, account.id))
     for role in roles:
-        revoke_role(session, account, role, performed_by)
+        revoke_role(session, account, role, performed_by, leaving=True)  # the departure itself (Art. 53)
     grants = end_for_account(session, account.id, by=performed_by, reason=reason, now=now)
     live = {}
     for label, model in (("tokens", ApiToken), ("sessions", WebSession)):

@@ -132,8 +132,18 @@ def grant(username: str, role: str) -> None:
 
 @app.command("revoke")
 def revoke(username: str, role: str) -> None:
+    """Take one role away; an account's last role goes with offboarding (``/lifecycle/offboarding/{user}``, Art. 53)."""
     with _session() as session:
-        service.revoke_role(session, service.get_account(session, username), role, _actor())
+        account = service.get_account(session, username)
+        try:
+            service.revoke_role(session, account, role, _actor())
+        except service.OffboardingRequired as err:
+            # The refusal is on record like the API's and the page's (Art. 59); nothing else was changed.
+            session.rollback()
+            _audit(session, "request_failed", code=err.code, status=err.status, command="account revoke",
+                   target=username, role=role)  # fmt: skip
+            session.commit()
+            raise
         _audit(session, "revoke_role", target=username, role=role)
         session.commit()
     console.print(f"[green]已撤销 / revoked[/green]: {username} {role}")

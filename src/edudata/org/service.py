@@ -265,13 +265,14 @@ def move_account(session: Session, account: Account, unit_code: str, by: str | N
     session.flush()
     _tell(session, account, "moved", None, by)
     lost = sorted(roles_of(session, account.id))
-    for role in lost:
-        revoke_role(session, account, role, by)
+    for role in lost:  # a move, not a departure: the person keeps a post, in the new unit (no offboarding)
+        _take_role(session, _check_role(role), account, by, departure=True)
     return lost
 
 
 class OffboardingRequired(Conflict):
-    """The plain "disable" asked for an account that still holds a role: that is a departure (Art. 53)."""
+    """The plain "disable", or revoking the last role, asked of an account with a data post: that is a
+    departure, done through offboarding (Art. 53)."""
 
     code, title_zh, title_en = "offboarding-required", "须办理离岗", "Offboarding required"
 
@@ -283,7 +284,8 @@ def disable_account(session: Session, account: Account, by: str | None = None) -
     附件4, devices back or an approved exception, the off-duty year), which revokes the roles and then disables
     the account. So the plain path refuses it (409 ``offboarding-required``, nothing changed) instead of
     skipping those duties; an account without any role (never given one, or whose roles the office took away
-    one by one) is disabled here as before.
+    by a move to another unit) is disabled here as before. The last role cannot be revoked plainly either
+    (:func:`revoke_role`), so the roles cannot be taken away one by one to get past this.
     """
     held = sorted(roles_of(session, account.id))
     if held:
@@ -358,9 +360,22 @@ def grant_role(session: Session, account: Account, role: str, granted_by: str | 
     return assignment
 
 
-def revoke_role(session: Session, account: Account, role: str, revoked_by: str | None = None) -> None:
-    """Take a role away; the last enabled office administrator keeps theirs so the office is never locked out."""
-    role = _check_role(role)
+def revoke_role(
+    session: Session, account: Account, role: str, revoked_by: str | None = None, *, leaving: bool = False
+) -> None:
+    """Take a role away; the last enabled office administrator keeps theirs so the office is never locked out.
+
+    Taking an account's **last** role is a departure from its data post (Art. 53): it goes through offboarding
+    (附件4, devices back, exit education, the off-duty year), which calls this with ``leaving=True``. Anywhere
+    else it is refused with 409 ``offboarding-required`` and nothing changes — otherwise the office could revoke
+    the roles one by one and then disable the account plainly, skipping those duties. Changing one role for
+    another (grant the new one, then revoke the old) stays a plain revocation.
+    """
+    _take_role(session, _check_role(role), account, revoked_by, departure=leaving)
+
+
+def _take_role(session: Session, role: str, account: Account, by: str | None, *, departure: bool) -> None:
+    """Revoke one role; ``departure``: the caller is the offboarding (or a move), so the last role may go."""
     assignment = session.execute(
         select(RoleAssignment).where(RoleAssignment.account_id == account.id, RoleAssignment.role == role)
     ).scalar_one_or_none()
@@ -370,9 +385,20 @@ def revoke_role(session: Session, account: Account, role: str, revoked_by: str |
         )
     if role == Role.OFFICE_ADMIN:
         _keep_the_last_administrator(session, account.id)
+    held = roles_of(session, account.id)
+    if held == {role} and not departure:
+        raise OffboardingRequired(
+            f"角色 {role} 是账户 {account.username} 的最后一个角色：收回全部角色即离岗，须通过离岗办理"
+            f"（离岗保密承诺书附件4、清退信息设备、离岗教育，第五十三条）：/lifecycle/offboarding/{account.username}",
+            f"{role} is the last role of {account.username}: taking every role away is a departure, done through "
+            f"offboarding (Annex 4, devices back, exit education; Art. 53): /lifecycle/offboarding/{account.username}",
+            field="role",
+            roles=sorted(held),
+            offboarding=f"/lifecycle/offboarding/{account.username}",
+        )
     session.delete(assignment)
     session.flush()
-    _tell(session, account, "role_revoked", role, revoked_by)
+    _tell(session, account, "role_revoked", role, by)
 
 
 def _keep_the_last_administrator(session: Session, leaving_id: int) -> None:
