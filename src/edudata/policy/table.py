@@ -152,6 +152,8 @@ ACTIONS: dict[str, Rule] = {
     "data.write.own_unit": _rule("Art. 8(4), 19, 30", unit=(UDO,)),
     "data.load.any_unit": _rule("Art. 4(1), 22", OA),  # an approved batch loaded, a version rolled back
     "data.load.own_unit": _rule("Art. 22", unit=(UDO,)),  # the producer loads a batch the office approved
+    # how many people a scope covers, before applying (exact for the office and the producer, else estimated)
+    "data.count": _rule("Art. 40, 50", OA, AP, unit=(UDO, UR)),
     # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
     "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
     "secrecy.marking.edit": _rule("Art. 57", OA),
@@ -179,6 +181,8 @@ ACTIONS: dict[str, Rule] = {
     "lifecycle.manage": _rule("Art. 52-58", OA),
     "lifecycle.alert.handle": _rule("Art. 57", OA),
     "lifecycle.plan.read": _everyone("Art. 57"),
+    # who may approve that a leaver keeps a device for a stated reason (an exception to handing it back)
+    "lifecycle.device_exception.approve": _rule("Art. 53", OA, L),
     "lifecycle.destruction.read": _rule("Art. 30, 34", OA, DO, AU),
     "lifecycle.destruction.request": _rule("Art. 34", OA),
     "lifecycle.destruction.approve": _rule("Art. 30, 34", OA),
