@@ -203,3 +203,6 @@ def test_the_cli_refuses_to_revoke_the_last_role_and_records_the_refusal(
     [refusal] = _refusals(db)
     assert refusal["command"] == "account revoke" and refusal["target"] == "xgb"
     assert refusal["role"] == "unit_data_officer" and refusal["status"] == 409
+    with db.session() as s:
+        last = s.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).scalar_one()
+    assert last.operation == "request_failed" and last.result == "failed" and last.username.startswith("cli:")

@@ -140,8 +140,9 @@ def revoke(username: str, role: str) -> None:
         except service.OffboardingRequired as err:
             # The refusal is on record like the API's and the page's (Art. 59); nothing else was changed.
             session.rollback()
-            _audit(session, "request_failed", code=err.code, status=err.status, command="account revoke",
-                   target=username, role=role)  # fmt: skip
+            record(session, operation="request_failed", result="failed", username=_actor(), source_ip="local",
+                   detail={"code": err.code, "status": err.status, "command": "account revoke", "target": username,
+                           "role": role})  # fmt: skip
             session.commit()
             raise
         _audit(session, "revoke_role", target=username, role=role)
