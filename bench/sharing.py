@@ -79,6 +79,8 @@ def build(url: str, data_dir: Path, students: int) -> list[tuple[str, int, int]]
     from edudata.org.service import create_account, ensure_demo_units, list_units
     from edudata.reference import seed_reference_data
     from edudata.sharing import commitment, credentials, review, service
+    from edudata.sharing.heads import set_head
+    from edudata.sharing.service import INTERNAL_UNIT_TYPES
     from edudata.synth import people
 
     settings = Settings(database_url=url, data_dir=data_dir)
@@ -91,10 +93,13 @@ def build(url: str, data_dir: Path, students: int) -> list[tuple[str, int, int]]
         pw = "Bench-Passw0rd!"
         office = create_account(s, username="office", password=pw, unit_code="0002", roles=("office_admin",))
         xgb = create_account(s, username="xgb", password=pw, unit_code="0104", roles=("unit_data_officer",))
-        units = [u.code for u in list_units(s) if u.code not in {"0104", "0002", "0001"} and len(u.code) == 4]
+        units = [u.code for u in list_units(s) if u.code not in {"0104", "0002", "0001"} and len(u.code) == 4
+                 and u.unit_type in INTERNAL_UNIT_TYPES]  # fmt: skip
         applicants = []
         for code in units[:20]:
             a = create_account(s, username=f"app{code}", password=pw, unit_code=code, roles=("applicant",))
+            # The applicant heads its unit, so its one signature of 附件2 is also the unit's (Art. 41).
+            set_head(s, code, a.username, by="bench")
             applicants.append(Caller(a.id, a.username, code, {"applicant"}).p)
         office_p = Caller(office.id, "office", "0002", {"office_admin"}).p
         xgb_p = Caller(xgb.id, "xgb", "0104", {"unit_data_officer"}).p
