@@ -232,6 +232,8 @@ def test_every_role_on_every_route_gets_what_the_policy_says(
             )
             if answer.status_code == 401 or (strict and answer.status_code == 403):
                 wrong.append(f"{method} {path} [{action}] {role}: {answer.status_code}, policy allows")
+            if answer.status_code >= 500:  # e.g. an answer its response model does not fit (a 500, not a 4xx)
+                wrong.append(f"{method} {path} [{action}] {role}: {answer.status_code}, a fault")
             if answer.status_code == 401:
                 pytest.fail(f"the session of {role} ended after {previous}:\n" + "\n".join(wrong))
         previous = f"{method} {path}"

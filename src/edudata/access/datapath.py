@@ -29,7 +29,7 @@ from edudata.config import Settings
 from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
 from edudata.errors import Conflict, EduDataError, PermissionDenied, ValidationFailed
-from edudata.policy.roles import Role
+from edudata.policy import allowed, may_attempt
 from edudata.store import bulk, relayout
 from edudata.store import service as store
 from edudata.store.guard import datapath_scope
@@ -159,7 +159,7 @@ def _decide(
         if preview is not None:
             # The office looks at what a grant not yet released would deliver (Art. 42: k-anonymity is
             # measured before release), decided exactly as the grantee's reads will be.
-            if Role.OFFICE_ADMIN not in caller.roles or bound is not None:
+            if not allowed(caller, "sharing.release.prepare") or bound is not None:
                 raise PermissionDenied(
                     "只有网信办可以预览待发布的授权", "only the office previews a grant before release"
                 )
@@ -456,9 +456,6 @@ def history(caller: Caller, ctx: Context, dataset_code: str, row_id: int) -> lis
     ]
 
 
-COUNT_ROLES = frozenset({Role.OFFICE_ADMIN, Role.APPLICANT, Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER})
-
-
 ESTIMATE_OPS = frozenset({"eq", "in"})
 
 
@@ -536,13 +533,12 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
     k = int(ctx.settings.opendata_min_cell)
     try:
         spec = load_spec(ctx.session, dataset_code)
-        if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & COUNT_ROLES):
+        if getattr(caller, "grant_id", None) is not None or not may_attempt(caller, "data.count"):
             raise PermissionDenied(
                 f"无权统计数据集“{spec.name}”的覆盖人数", f"not permitted to count dataset {spec.code}"
             )
-        exact = Role.OFFICE_ADMIN in caller.roles or (
-            caller.unit_code == spec.owner_unit_code
-            and bool(frozenset(caller.roles) & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER})
+        exact = allowed(caller, "data.read.any_unit") or allowed(
+            caller, "data.read.own_unit", unit_code=spec.owner_unit_code
         )
         node = filters.parse(filter)
         visible = set(spec.element_codes) if exact else _estimate_filter_allowed(spec, node)
@@ -576,9 +572,6 @@ def count_people(caller: Caller, ctx: Context, dataset_code: str, *, filter: Any
     return result
 
 
-REGISTER_ROLES = frozenset({Role.OFFICE_ADMIN, Role.DATA_PROTECTION_OFFICER})
-
-
 def count_people_across(
     caller: Caller, ctx: Context, dataset_codes: Sequence[str]
 ) -> tuple[dict[str, int], int]:
@@ -587,7 +580,7 @@ def count_people_across(
     leaves). Office and data-protection officers only; audited as ``count_people``."""
     label = ",".join(dataset_codes)[:200]
     try:
-        if getattr(caller, "grant_id", None) is not None or not (frozenset(caller.roles) & REGISTER_ROLES):
+        if getattr(caller, "grant_id", None) is not None or not allowed(caller, "privacy.register.keep"):
             raise PermissionDenied(
                 "只有网信办或个人信息保护负责人可以统计个人信息人数（第五十条）",
                 "only the office or a data-protection officer counts people (Art. 50)",
@@ -868,7 +861,7 @@ def migrate_storage(
     Runs in the caller's transaction, so the catalogue change and the migration commit or fail together.
     The office only (the catalogue is the office's, Art. 8)."""
     try:
-        if Role.OFFICE_ADMIN not in caller.roles or getattr(caller, "grant_id", None) is not None:
+        if not allowed(caller, "catalog.element.edit") or getattr(caller, "grant_id", None) is not None:
             raise PermissionDenied(
                 "只有网信办可以迁移数据集的存储方式", "only the office migrates how a dataset is stored"
             )

@@ -30,7 +30,7 @@ from datetime import datetime
 from edudata.access import filters
 from edudata.access.masking import OFFICE_DEFAULT
 from edudata.errors import PermissionDenied
-from edudata.policy.roles import Role
+from edudata.policy import allowed
 from edudata.store.spec import DatasetSpec
 
 READ_OPS = frozenset({"query", "export"})
@@ -54,6 +54,14 @@ class GrantView:
     deidentified: bool = False
     grantee_account_id: int | None = None
     kind: str = "read"  # read | verify (用而不存: check values, never read them)
+
+
+@dataclass(frozen=True)
+class _Who:
+    """The caller as the policy sees it (:func:`edudata.policy.allowed`): its roles and its unit."""
+
+    roles: frozenset[str]
+    unit_code: str
 
 
 @dataclass(frozen=True)
@@ -112,17 +120,18 @@ def decide(
     """Decide or raise :class:`PermissionDenied` with a reason a person can act on (``wanted``: the elements a
     verification checks, so the grant that covers them all is chosen)."""
     all_elements = spec.element_codes
+    who = _Who(roles, unit_code)
+    owner = spec.owner_unit_code
     if operation == "history":
-        if Role.OFFICE_ADMIN in roles:
+        if allowed(who, "data.history.read"):
             return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
         raise _deny(spec, operation, "历史版本仅网信办可查看", "earlier versions are for the office only")
     if operation == "verify":
-        return _decide_verify(roles, unit_code, account_id, spec, grants, now, wanted)
-    owner = unit_code == spec.owner_unit_code
+        return _decide_verify(who, account_id, spec, grants, now, wanted)
     if operation in REVIEW_WRITE_OPS:
-        if Role.OFFICE_ADMIN in roles and grant_id is None:
+        if allowed(who, "data.load.any_unit") and grant_id is None:
             return Decision(operation, spec.code, "office", all_elements)
-        if operation == "load" and owner and grant_id is None and Role.UNIT_DATA_OFFICER in roles:
+        if operation == "load" and grant_id is None and allowed(who, "data.load.own_unit", unit_code=owner):
             return Decision(operation, spec.code, "producer", all_elements)
         raise _deny(
             spec,
@@ -130,15 +139,17 @@ def decide(
             "只有网信办可以执行审核链的写入",
             "only the office writes through the review chain",
         )
-    if Role.OFFICE_ADMIN in roles and grant_id is None and operation not in WRITE_OPS:
+    if allowed(who, "data.read.any_unit") and grant_id is None and operation not in WRITE_OPS:
         return Decision(operation, spec.code, "office", all_elements, masking=sensitive_masking(spec))
-    if owner and grant_id is None:
-        if operation in WRITE_OPS and Role.UNIT_DATA_OFFICER in roles:
+    if grant_id is None:
+        if operation in WRITE_OPS and allowed(who, "data.write.own_unit", unit_code=owner):
             return Decision(operation, spec.code, "producer", all_elements)
-        if operation in READ_OPS and roles & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER}:
+        if operation in READ_OPS and allowed(who, "data.read.own_unit", unit_code=owner):
             return Decision(operation, spec.code, "producer", all_elements)
     if operation in WRITE_OPS:
-        if Role.OFFICE_ADMIN in roles:
+        if allowed(
+            who, "data.read.any_unit"
+        ):  # the office: it reads, and writes only through the review chain
             raise _deny(
                 spec,
                 operation,
@@ -205,8 +216,7 @@ def _granted(spec: DatasetSpec, g: GrantView) -> tuple[tuple[str, ...], dict[str
 
 
 def _decide_verify(
-    roles: frozenset[str],
-    unit_code: str,
+    who: _Who,
     account_id: int,
     spec: DatasetSpec,
     grants: Sequence[GrantView],
@@ -221,17 +231,17 @@ def _decide_verify(
     def unmasked(elements: Sequence[str], masking: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(e for e in elements if e not in masking)
 
-    if Role.OFFICE_ADMIN in roles:
+    if allowed(who, "data.verify.any_unit"):
         return Decision("verify", spec.code, "office", unmasked(spec.element_codes, sensitive_masking(spec)))
-    if unit_code == spec.owner_unit_code and roles & {Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER}:
+    if allowed(who, "data.read.own_unit", unit_code=spec.owner_unit_code):
         return Decision("verify", spec.code, "producer", spec.element_codes)
-    usable = _usable(grants, spec, unit_code, account_id, now)
+    usable = _usable(grants, spec, who.unit_code, account_id, now)
     for g in sorted(usable, key=lambda g: (g.kind != "verify", g.id)):
         elements, masking = _granted(spec, g)
-        allowed = elements if g.kind == "verify" else unmasked(elements, masking)
-        if allowed and wanted <= set(allowed):
+        checkable = elements if g.kind == "verify" else unmasked(elements, masking)
+        if checkable and wanted <= set(checkable):
             return Decision(
-                "verify", spec.code, f"grant:{g.id}", allowed, filters.parse(g.row_filter), {}, g.id
+                "verify", spec.code, f"grant:{g.id}", checkable, filters.parse(g.row_filter), {}, g.id
             )
     raise _deny(
         spec,

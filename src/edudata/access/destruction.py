@@ -20,7 +20,7 @@ from edudata.access.datapath import Caller, Context, _audit_fields, _refuse
 from edudata.access.specs import load_spec
 from edudata.audit import service as audit
 from edudata.errors import NotFound, PermissionDenied
-from edudata.policy.roles import Role
+from edudata.policy import allowed
 from edudata.store import destruction as store
 from edudata.store.guard import datapath_scope
 from edudata.store.models import StoreTable
@@ -31,9 +31,10 @@ IDENTIFIER_CODES = ("SFZJH", "XH", "GH", "XGH", "ZGH")
 
 
 def _allow(
-    caller: Caller, ctx: Context, operation: str, role: str, dataset: str, why: tuple[str, str]
+    caller: Caller, ctx: Context, operation: str, action: str, dataset: str, why: tuple[str, str]
 ) -> None:
-    if role not in caller.roles:
+    """Refuse (and record) unless the policy lets the caller take ``action`` (:mod:`edudata.policy.table`)."""
+    if not allowed(caller, action):
         raise _refuse(PermissionDenied(*why), caller, ctx, operation, dataset)
 
 
@@ -55,7 +56,7 @@ def locate_person(
 ) -> dict[str, list[int]]:
     """Row ids of one person in every dataset, for a destruction request (office only; no value leaves)."""
     _allow(
-        caller, ctx, "destruction_locate", Role.OFFICE_ADMIN, "*",
+        caller, ctx, "destruction_locate", "lifecycle.destruction.request", "*",
         ("只有网信办可以确定销毁范围", "only the office determines the scope of a destruction"),
     )  # fmt: skip
     known = {v.strip() for v in (id_number, *numbers) if v and v.strip()}
@@ -90,7 +91,7 @@ def locate_person(
 def count_scope(caller: Caller, ctx: Context, dataset_code: str, cutoff: datetime | None) -> int:
     """Rows (current) a dataset-wide or before-a-date destruction would remove (office only)."""
     _allow(
-        caller, ctx, "destruction_locate", Role.OFFICE_ADMIN, dataset_code,
+        caller, ctx, "destruction_locate", "lifecycle.destruction.request", dataset_code,
         ("只有网信办可以确定销毁范围", "only the office determines the scope of a destruction"),
     )  # fmt: skip
     spec = load_spec(ctx.session, dataset_code)
@@ -140,7 +141,7 @@ def destroy(
 ) -> dict[str, Any]:
     """Destroy the scope of an approved request (destruction officer only) and the people's own keys."""
     _allow(
-        caller, ctx, "destroy", Role.DESTRUCTION_OFFICER, str(scope.get("dataset") or "*"),
+        caller, ctx, "destroy", "lifecycle.destruction.execute", str(scope.get("dataset") or "*"),
         ("只有数据销毁专员可以执行销毁（第三十条 权限分离）",
          "only the destruction officer destroys data (Art. 30, separation of duties)"),
     )  # fmt: skip

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from edudata.access import datapath, formats
+from edudata.access.answers import EXPORT_FILES, DeletedOut, HistoryOut
 from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.api.paging import Page, PageQuery, encode_cursor, paging
@@ -123,7 +124,7 @@ def query_records_post(
     return _page_json(found, page)
 
 
-@router.get("/{dataset}/export")
+@router.get("/{dataset}/export", response_class=Response, responses=EXPORT_FILES)
 def export_records(
     dataset: str,
     request: Request,
@@ -222,7 +223,7 @@ def _package(request: Request, page: datapath.Page, frame: Any, meta: dict[str, 
         return path.read_bytes()
 
 
-@router.delete("/{dataset}/rows/{row_id}")
+@router.delete("/{dataset}/rows/{row_id}", response_model=DeletedOut)
 def delete_record(
     dataset: str,
     row_id: int,
@@ -235,7 +236,7 @@ def delete_record(
     return {"dataset": dataset, "deleted": count}
 
 
-@router.get("/{dataset}/rows/{row_id}/history")
+@router.get("/{dataset}/rows/{row_id}/history", response_model=HistoryOut)
 def record_history(
     dataset: str,
     row_id: int,

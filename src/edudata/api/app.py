@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from edudata import __version__
+from edudata.answers import Out
 from edudata.api import docs, openapi, problems
 from edudata.api.limits import BodyLimitMiddleware, RequestIdMiddleware
 from edudata.api.security import SecurityHeadersMiddleware, TrustedProxyMiddleware
@@ -20,6 +21,13 @@ from edudata.schema import DOMAINS
 from edudata.web.flash import FlashMiddleware
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+class HealthOut(Out):
+    """Liveness: the process answers, and its version."""
+
+    status: str
+    version: str
 
 
 def _include_domain_routers(app: FastAPI) -> None:
@@ -68,7 +76,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs.install(app)  # its asset mount must precede /static
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/api/v1/health", tags=["system"])
+    @app.get("/api/v1/health", tags=["system"], response_model=HealthOut)
     def health() -> dict[str, str]:
         """Liveness: the process answers and knows its version."""
         return {"status": "ok", "version": __version__}

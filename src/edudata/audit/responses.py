@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class VerifyOut(Out):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class UnitRefOut(Out):
@@ -40,8 +40,8 @@ class ElementOut(Out):
     updated_at: str | None
 
 
-class DatasetOut(Out):
-    """A catalogue dataset with its classification, grade and elements (Art. 8, 19)."""
+class DatasetSummaryOut(Out):
+    """A catalogue dataset with its classification and grade (Art. 8, 19), as the catalogue search lists it."""
 
     code: str
     name: str
@@ -65,6 +65,11 @@ class DatasetOut(Out):
     created_at: str | None
     updated_by: str | None
     updated_at: str | None
+
+
+class DatasetOut(DatasetSummaryOut):
+    """A catalogue dataset with its classification, grade and elements (Art. 8, 19)."""
+
     elements: list[ElementOut]
 
 
@@ -88,8 +93,8 @@ class CodeOut(Out):
     attributes: dict[str, Any] | None
 
 
-class VersionOut(Out):
-    """A published version of a code set, with its codes."""
+class VersionSummaryOut(Out):
+    """A published version of a code set, as the list of its versions shows it."""
 
     code_set: str
     version: str
@@ -97,6 +102,11 @@ class VersionOut(Out):
     created_by: str | None
     created_at: str | None
     note: str
+
+
+class VersionOut(VersionSummaryOut):
+    """A published version of a code set, with its codes."""
+
     codes: list[CodeOut]
 
 
@@ -116,3 +126,33 @@ class CodeSetDetailOut(CodeSetOut):
     """A code set with the codes of one version (the current one unless asked)."""
 
     version: VersionOut
+
+
+class NoticeOut(Out):
+    """A warning on an accepted value (a normalisation, a legacy form …)."""
+
+    code: str
+    message_zh: str
+    message_en: str
+
+
+class CheckOut(Out):
+    """One value checked against a data standard (数据标准, Art. 8(2), 24); a code check adds ``code_set`` and
+    ``version``."""
+
+    ok: bool
+    value: str | None
+    original: str | None
+    error_code: str | None
+    message_zh: str
+    message_en: str
+    warnings: list[NoticeOut]
+    details: dict[str, Any]
+    normalised: bool
+
+
+class ChecksOut(Out):
+    """Many values checked at once (``values``): each result, and how many failed."""
+
+    results: list[CheckOut]
+    invalid: int

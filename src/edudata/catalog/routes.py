@@ -17,12 +17,16 @@ from edudata.api.policy import allow
 from edudata.audit.service import record
 from edudata.catalog import codesets, edits, service, sources, views
 from edudata.catalog.responses import (
+    CheckOut,
+    ChecksOut,
     CodeSetDetailOut,
     CodeSetOut,
     DatasetOut,
+    DatasetSummaryOut,
     ElementOut,
     SourceOut,
     VersionOut,
+    VersionSummaryOut,
 )
 from edudata.catalog.schemas import (
     CodeSetIn,
@@ -61,7 +65,7 @@ def _audit(session: Session, who: Principal, request: Request, operation: str, *
     )
 
 
-@api.get("/datasets", response_model=Page[dict[str, Any]])
+@api.get("/datasets", response_model=Page[DatasetSummaryOut])
 def list_datasets(
     q: str | None = Query(None, max_length=100, description="名称、代码、描述或数据项名称中的关键词"),
     unit: str | None = Query(None, max_length=16, description="责任单位代码"),
@@ -145,7 +149,7 @@ def update_element(
     return views.element_view(element, units_by_id(session, [element.source_unit_id]))
 
 
-@api.get("/sources", response_model=Page[dict[str, Any]])
+@api.get("/sources", response_model=Page[SourceOut])
 def list_sources(
     page: PageQuery = Depends(paging(100, 1000)),
     session: Session = Depends(get_session),
@@ -176,7 +180,7 @@ def assign_source(
     return views.source_view(entry, units_by_id(session, [entry.source_unit_id]))
 
 
-@api.get("/code-sets", response_model=Page[dict[str, Any]])
+@api.get("/code-sets", response_model=Page[CodeSetOut])
 def list_code_sets(
     page: PageQuery = Depends(paging(100, 1000)),
     session: Session = Depends(get_session),
@@ -212,7 +216,7 @@ def code_set_detail(
     return view
 
 
-@api.get("/code-sets/{code}/versions", response_model=Page[dict[str, Any]])
+@api.get("/code-sets/{code}/versions", response_model=Page[VersionSummaryOut])
 def code_set_versions(
     code: str,
     page: PageQuery = Depends(paging(100, 1000)),
@@ -249,7 +253,7 @@ def publish_version(
     return views.version_view(codesets.get_version(session, code, body.version))
 
 
-@standards.post("/validate")
+@standards.post("/validate", response_model=CheckOut | ChecksOut)
 def validate(
     body: ValidateIn, request: Request, session: Session = Depends(get_session),
     _who: Principal = Depends(allow("catalog.read")),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from edudata.api.deps import get_session
 from edudata.api.policy import allow
+from edudata.crypto.answers import PackageKeyOut
 from edudata.crypto.models import RecipientKey
 from edudata.crypto.recipient import register_key
 from edudata.identity.actions import audit
@@ -36,7 +37,7 @@ def _shape(row: RecipientKey | None) -> dict[str, Any]:
     }
 
 
-@router.get("/package-key")
+@router.get("/package-key", response_model=PackageKeyOut, response_model_exclude_unset=True)
 def get_package_key(
     session: Session = Depends(get_session), principal: Principal = Depends(allow("crypto.package_key.self"))
 ) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def get_package_key(
     return _shape(session.get(RecipientKey, principal.account_id))
 
 
-@router.put("/package-key")
+@router.put("/package-key", response_model=PackageKeyOut, response_model_exclude_unset=True)
 def put_package_key(
     body: PackageKeyBody,
     request: Request,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from edudata.answers import Out
 from edudata.api.deps import client_address, get_session
-from edudata.api.models import Out
 from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.clock import UtcDateTime

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class Review(Out):
@@ -117,6 +117,47 @@ class SnapshotOut(Out):
     rows: int
     sha256: str
     version: int | None
+
+
+class ChangedRowOut(Out):
+    """A record changed between two versions: its key, the elements that changed, those cleared on purpose."""
+
+    key: Any
+    elements: list[str]
+    cleared: list[str]
+
+
+class DiffOut(Out):
+    """Rows added, removed and changed between versions ``a`` and ``b`` (Art. 22, 26); at most 200 of each are
+    listed, sensitive values masked. ``added_rows`` are records (keyed by element code)."""
+
+    dataset: str
+    a: int
+    b: int
+    key: str
+    added: int
+    removed: int
+    changed: int
+    added_rows: list[dict[str, Any]]
+    removed_keys: list[Any]
+    changed_rows: list[ChangedRowOut]
+
+
+class SnapshotReportOut(Out):
+    """A statistic over a snapshot (统计口径, Art. 26): one count per group of the ``by`` elements (each group a
+    record keyed by element code, plus ``count``)."""
+
+    snapshot: int
+    name: str
+    dataset: str
+    time_point: str
+    caliber: dict[str, Any] | None
+    definition: str | None
+    version: int | None
+    rows: int
+    sha256: str
+    by: list[str]
+    groups: list[dict[str, Any]]
 
 
 class SourceOut(Out):

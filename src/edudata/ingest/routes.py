@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata.access.formats import FORMATS
 from edudata.access.specs import load_spec
+from edudata.answers import file_answer
 from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
 from edudata.api.paging import Page, PageQuery, paginate, paginate_list, paging
@@ -24,6 +26,7 @@ from edudata.ingest import jobs, mappings, pull, quality, retention, review, ser
 from edudata.ingest.answers import (
     BatchOut,
     ConnectionOut,
+    DiffOut,
     IssueOut,
     JobOut,
     JobQueuedOut,
@@ -35,6 +38,7 @@ from edudata.ingest.answers import (
     RuleAddedOut,
     RuleOut,
     SnapshotOut,
+    SnapshotReportOut,
     SourceOut,
     VersionOut,
 )
@@ -122,7 +126,13 @@ def batch_issues(
     return {"batch": batch.code, **paginate(session, quality.issues_select(batch), page, quality.issue_view)}
 
 
-@router.get("/batches/{code}/quarantine.xlsx")
+@router.get(
+    "/batches/{code}/quarantine.xlsx",
+    response_class=Response,
+    responses=file_answer(
+        "隔离行（含原因列）/ the quarantined rows with a reason column", FORMATS["xlsx"][0]
+    ),
+)
 def quarantine_download(
     code: str,
     request: Request,
@@ -188,7 +198,7 @@ def list_versions(
     })  # fmt: skip
 
 
-@router.get("/{dataset}/diff")
+@router.get("/{dataset}/diff", response_model=DiffOut)
 def diff_versions(
     dataset: str, request: Request, a: int = Query(..., ge=0), b: int = Query(..., ge=0),
     who: Principal = Depends(allow("ingest.version.manage")), session: Session = Depends(get_session),
@@ -375,7 +385,7 @@ def create_snapshot(
     }
 
 
-@router.get("/snapshots/{snapshot_id}/report")
+@router.get("/snapshots/{snapshot_id}/report", response_model=SnapshotReportOut)
 def snapshot_report(
     snapshot_id: int, request: Request, by: str = Query("", max_length=500),
     who: Principal = Depends(allow("ingest.snapshot.read")), session: Session = Depends(get_session),

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata.answers import Out
 from edudata.api.deps import get_session, get_settings_dep
-from edudata.api.models import Out
 from edudata.api.paging import Page, PageQuery, page_of, paginate, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.audit.service import record

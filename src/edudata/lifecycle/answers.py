@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class DestructionRequestOut(Out):
@@ -243,3 +243,42 @@ class SecurityAssessmentOut(Out):
     due_on: str | None
     closed_on: str | None
     overdue: bool
+
+
+class OfficerOnDutyOut(OfficerOut):
+    """A unit's data-security officer in office, with the unit's name (Art. 6, 7)."""
+
+    unit_name: str
+
+
+class CommitmentListedOut(CommitmentOut):
+    """An outsourcing firm's secrecy commitment, as the register lists it (Art. 53)."""
+
+    unit_name: str
+    document_ref: str
+
+
+class AlertOut(Out):
+    """An anomaly alert computed from the audit log (bulk export, off-hours reads, many refusals; Art. 55, 59)."""
+
+    key: str
+    kind: str
+    zh: str
+    en: str
+    at: str
+    count: int
+    username: str | None
+    address: str | None
+    handled: bool
+    handled_by: str | None
+    note: str | None
+
+
+class LifecycleObligationOut(Out):
+    """An unmet lifecycle or people obligation (what an inspection will find)."""
+
+    code: str
+    article: str
+    zh: str
+    en: str
+    subject: str | None

@@ -19,11 +19,11 @@ from edudata.clock import today_in_china, utcnow
 from edudata.errors import Conflict, NotFound, ValidationFailed
 from edudata.lifecycle.models import Agreement, Offboarding, OutsourcingCommitment, SecurityAssessment
 from edudata.org.models import Account, RoleAssignment, Unit
-from edudata.org.roles import Role
 from edudata.org.service import get_unit, on_account_change
+from edudata.policy import holders
 
 ASSESSMENT_KINDS = {"test": ("安全测评", "security test"), "risk": ("风险评估", "risk assessment")}
-APPROVER_ROLES = (Role.OFFICE_ADMIN, Role.LEADERSHIP)
+APPROVER_ROLES = tuple(sorted(holders("lifecycle.device_exception.approve")))  # the policy names them
 
 
 class OffDutyPeriod(Conflict):

@@ -15,7 +15,12 @@ from edudata.db import commit
 from edudata.identity.actions import audit
 from edudata.identity.principal import Principal
 from edudata.lifecycle import duties
-from edudata.lifecycle.answers import AgreementRevokedOut, CommitmentOut, SecurityAssessmentOut
+from edudata.lifecycle.answers import (
+    AgreementRevokedOut,
+    CommitmentListedOut,
+    CommitmentOut,
+    SecurityAssessmentOut,
+)
 from edudata.lifecycle.schemas import AssessmentClose, AssessmentIn, OutsourcingCommitmentIn
 from edudata.org.models import Unit
 
@@ -51,7 +56,7 @@ def record_commitment(
     return {"id": row.id, "unit_code": body.unit_code, "signed_on": row.signed_on.isoformat()}
 
 
-@router.get("/outsourcing-commitments", response_model=Page[dict[str, Any]])
+@router.get("/outsourcing-commitments", response_model=Page[CommitmentListedOut])
 def list_commitments(
     page: PageQuery = Depends(paging(100, 1000)),
     _p: Principal = Depends(allow("lifecycle.oversee")),
@@ -75,7 +80,7 @@ def record_assessment(
     return duties.assessment_view(row, body.unit_code)
 
 
-@router.get("/security-assessments", response_model=Page[dict[str, Any]])
+@router.get("/security-assessments", response_model=Page[SecurityAssessmentOut])
 def list_assessments(
     page: PageQuery = Depends(paging(100, 1000)),
     _p: Principal = Depends(allow("lifecycle.oversee")),

@@ -19,6 +19,7 @@ from edudata.lifecycle.answers import (
     AgreementOut,
     AgreementRecordedOut,
     OffboardingOut,
+    OfficerOnDutyOut,
     OfficerOut,
     TrainingOut,
     TrainingRecordedOut,
@@ -32,7 +33,6 @@ router = APIRouter()
 Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
 Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
 Paged = Annotated[PageQuery, Depends(paging(100, 1000))]
-Listing = Page[dict[str, Any]]
 
 
 @router.post("/agreements", status_code=201, response_model=AgreementRecordedOut)
@@ -88,7 +88,7 @@ def appoint_officer(body: OfficerIn, principal: Office, request: Request,
     }
 
 
-@router.get("/officers", response_model=Listing)
+@router.get("/officers", response_model=Page[OfficerOnDutyOut])
 def list_officers(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     return paginate_list(people.officers(session), page)
 

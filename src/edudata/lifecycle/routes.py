@@ -25,6 +25,7 @@ from edudata.identity.principal import Principal
 from edudata.lifecycle import destruction, duties_routes, incidents, operations, people_routes
 from edudata.lifecycle.answers import (
     AlertHandledOut,
+    AlertOut,
     BackupCheckOut,
     BackupOut,
     CertificateOut,
@@ -33,6 +34,7 @@ from edudata.lifecycle.answers import (
     DrillRecordedOut,
     ExecutedOut,
     IncidentOut,
+    LifecycleObligationOut,
     PlanOut,
     PlanRefOut,
     RestoreDrillOut,
@@ -56,7 +58,6 @@ router = APIRouter(prefix="/api/v1/lifecycle", tags=["lifecycle 生命周期"])
 Office = Annotated[Principal, Depends(allow("lifecycle.manage"))]
 Overseer = Annotated[Principal, Depends(allow("lifecycle.oversee"))]
 Paged = Annotated[PageQuery, Depends(paging(100, 1000))]
-Listing = Page[dict[str, Any]]
 DestructionViewer = Annotated[Principal, Depends(allow("lifecycle.destruction.read"))]
 Destroyer = Annotated[Principal, Depends(allow("lifecycle.destruction.execute"))]
 Anyone = Annotated[Principal, Depends(allow("lifecycle.plan.read"))]
@@ -310,7 +311,7 @@ def list_drills(_p: Overseer, page: Paged, session: Session = Depends(get_sessio
                                                     "participants": d.participants, "findings": d.findings})  # fmt: skip
 
 
-@router.get("/alerts", response_model=Listing)
+@router.get("/alerts", response_model=Page[AlertOut])
 def list_alerts(principal: AlertHandler, request: Request, page: Paged, session: Session = Depends(get_session),
                 days: int = 30, unhandled: bool = False) -> dict[str, Any]:  # fmt: skip
     """Anomaly alerts computed from the audit log (bulk export, off-hours reads, many refusals)."""
@@ -332,7 +333,7 @@ def handle_alert(
     return {"key": row.alert_key, "handled_by": row.handled_by, "note": row.note}
 
 
-@router.get("/obligations", response_model=Listing)
+@router.get("/obligations", response_model=Page[LifecycleObligationOut])
 def obligations(_p: Overseer, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     """Unmet lifecycle and people obligations (what an inspection will find)."""
     return paginate_list(outstanding_obligations(session), page)

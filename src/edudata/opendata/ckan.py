@@ -243,7 +243,10 @@ async def _action(action: str, request: Request, session: Session) -> JSONRespon
     return await run_in_threadpool(_action_sync, action, data, request, session)
 
 
-@router.api_route("/api/3/action/{action}", methods=["GET", "POST"])
+# One operation per method, each with its own id: a GET+POST ``api_route`` gives both the same operationId, which
+# OpenAPI forbids (generated clients then lose one of them).
+@router.get("/api/3/action/{action}", operation_id="ckan_action_get")
+@router.post("/api/3/action/{action}", operation_id="ckan_action_post")
 async def ckan_action(action: str, request: Request, session: Session = Depends(get_session)) -> JSONResponse:
     """CKAN Action API (read; writes are refused with CKAN's Authorization Error)."""
     return await _action(action, request, session)

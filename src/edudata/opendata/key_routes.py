@@ -24,7 +24,7 @@ class RevokeBody(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
-@router.get("/api/v1/open/keys", response_model=Page[dict[str, Any]])
+@router.get("/api/v1/open/keys", response_model=Page[OpenKeyOut])
 def my_keys(
     page: PageQuery = Depends(paging(100, 1000)),
     user: PublicUser = Depends(deps.public_user),
@@ -47,7 +47,7 @@ def revoke_my_key(
     return keys.describe(key)
 
 
-@router.get("/api/v1/opendata/keys", response_model=Page[dict[str, Any]])
+@router.get("/api/v1/opendata/keys", response_model=Page[OpenKeyOut])
 def office_keys(
     view: str | None = Query(None, max_length=64),
     page: PageQuery = Depends(paging(100, 1000)),

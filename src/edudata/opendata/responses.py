@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class OpenUnitOut(Out):
@@ -26,8 +26,8 @@ class OpenVersionOut(Out):
     row_count: int
 
 
-class OpenViewOut(Out):
-    """A view opened (or proposed for opening): metadata, licence, versions; staff also see its review trail."""
+class OpenViewSummaryOut(Out):
+    """A view opened (or proposed for opening), as the catalogue lists it: metadata, licence, current version."""
 
     code: str
     title: str
@@ -49,6 +49,11 @@ class OpenViewOut(Out):
     row_count: int
     columns: list[Any]
     conditions: list[dict[str, Any]]
+
+
+class OpenViewOut(OpenViewSummaryOut):
+    """A view with its versions; staff also see its review trail."""
+
     versions: list[OpenVersionOut]
 
 
@@ -74,6 +79,24 @@ class ApplicationOut(Out):
 
     id: int
     status: str
+
+
+class OpenApplicationOut(Out):
+    """An application for a conditional view, as its applicant and the office list it (Art. 44(2))."""
+
+    id: int
+    view: str
+    title: str
+    applicant: str
+    email: str
+    organisation: str | None
+    purpose: str
+    usage: str
+    status: str
+    reason: str | None
+    decided_by: str | None
+    created_at: str
+    conditions: list[dict[str, Any]]
 
 
 class RegisteredOut(Out):

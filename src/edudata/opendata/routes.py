@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from edudata.answers import file_answer
 from edudata.api.context import request_context
 from edudata.api.deps import client_address, get_session
 from edudata.api.paging import Page, PageQuery, page_of, paginate_list, paging
@@ -25,7 +26,9 @@ from edudata.opendata.responses import (
     ApplicationOut,
     IssuedKeyOut,
     LoginOut,
+    OpenApplicationOut,
     OpenViewOut,
+    OpenViewSummaryOut,
     RefreshOut,
     RegisteredOut,
 )
@@ -112,7 +115,7 @@ def propose(
     return views.view_detail(session, view, staff=True)
 
 
-@router.get("/api/v1/opendata/proposals", response_model=Page[dict[str, Any]])
+@router.get("/api/v1/opendata/proposals", response_model=Page[OpenViewSummaryOut])
 def list_proposals(
     mine: bool = Query(False, description="only proposals waiting for my level"),
     page: PageQuery = Depends(paging(100, 1000)),
@@ -185,7 +188,7 @@ def refresh_view(
     }
 
 
-@router.get("/api/v1/opendata/applications", response_model=Page[dict[str, Any]])
+@router.get("/api/v1/opendata/applications", response_model=Page[OpenApplicationOut])
 def office_applications(
     status: str | None = Query(None, pattern="^(pending|approved|refused)$"),
     page: PageQuery = Depends(paging(100, 1000)),
@@ -210,7 +213,7 @@ def decide_application(
 # ---- public portal API (no login) ----
 
 
-@router.get("/api/v1/open/datasets", response_model=Page[dict[str, Any]])
+@router.get("/api/v1/open/datasets", response_model=Page[OpenViewSummaryOut])
 def open_datasets(
     request: Request,
     q: str = Query("", max_length=100),
@@ -268,7 +271,14 @@ def open_rows(
     }  # fmt: skip
 
 
-@router.get("/api/v1/open/datasets/{code}/data.{fmt}")
+@router.get(
+    "/api/v1/open/datasets/{code}/data.{fmt}",
+    response_class=Response,
+    responses=file_answer(
+        "开放数据文件（csv、json 或 xlsx，内容相同）/ the open data as csv, json or xlsx (identical content)",
+        *(media for media, _ext in portal.DOWNLOADS.values()),
+    ),
+)
 def open_download(
     code: str,
     fmt: str,
@@ -351,7 +361,7 @@ def apply(
     return {"id": app.id, "status": app.status}
 
 
-@router.get("/api/v1/open/applications", response_model=Page[dict[str, Any]])
+@router.get("/api/v1/open/applications", response_model=Page[OpenApplicationOut])
 def my_applications(
     page: PageQuery = Depends(paging(100, 1000)),
     user: PublicUser = Depends(deps.public_user),

@@ -142,6 +142,18 @@ ACTIONS: dict[str, Rule] = {
     # ---- governed data itself: the data path decides by role, grant and category (Art. 40, 54)
     "data.read": _everyone("Art. 40, 54"),
     "data.write": _everyone("Art. 8(4), 19, 22, 51"),
+    # ... and these are the rules it decides by (edudata.access.decision): who reads, writes and loads which
+    # dataset without a grant. The office reads and exports every dataset (sensitive PI masked) but writes rows
+    # only through the review chain; the producer unit reads its own datasets and its data officer writes them.
+    "data.read.any_unit": _rule("Art. 6, 30", OA),
+    "data.history.read": _rule("Art. 26, 30", OA),  # earlier versions of a record
+    "data.verify.any_unit": _rule("Art. 51", OA),  # one bit on an element the office sees unmasked (用而不存)
+    "data.read.own_unit": _rule("Art. 8, 30", unit=(UDO, UR)),  # the reviewer reads to review, never writes
+    "data.write.own_unit": _rule("Art. 8(4), 19, 30", unit=(UDO,)),
+    "data.load.any_unit": _rule("Art. 4(1), 22", OA),  # an approved batch loaded, a version rolled back
+    "data.load.own_unit": _rule("Art. 22", unit=(UDO,)),  # the producer loads a batch the office approved
+    # how many people a scope covers, before applying (exact for the office and the producer, else estimated)
+    "data.count": _rule("Art. 40, 50", OA, AP, unit=(UDO, UR)),
     # ---- state secrets (涉密数据, Art. 56-57): marking, and the register of each handling, approved
     "secrecy.marking.read": _rule("Art. 57", *OVERSIGHT),
     "secrecy.marking.edit": _rule("Art. 57", OA),
@@ -168,6 +180,8 @@ ACTIONS: dict[str, Rule] = {
     "lifecycle.manage": _rule("Art. 52-58", OA),
     "lifecycle.alert.handle": _rule("Art. 57", OA),
     "lifecycle.plan.read": _everyone("Art. 57"),
+    # who may approve that a leaver keeps a device for a stated reason (an exception to handing it back)
+    "lifecycle.device_exception.approve": _rule("Art. 53", OA, L),
     "lifecycle.destruction.read": _rule("Art. 30, 34", OA, DO, AU),
     "lifecycle.destruction.request": _rule("Art. 34", OA),
     "lifecycle.destruction.approve": _rule("Art. 30, 34", OA),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class AttachmentOut(Out):
@@ -132,3 +132,61 @@ class MatchOut(Out):
     """用而不存: whether the pair matches, and nothing else."""
 
     match: bool
+
+
+class ReleaseReportOut(Out):
+    """A de-identified release and its measured risk (Art. 42, 54): the k (and l) reached, what was generalised
+    (``levels``) and suppressed, and the digest of the delivered rows."""
+
+    id: int
+    dataset: str
+    purpose: str
+    quasi_identifiers: list[str]
+    sensitive: str | None
+    elements: list[str]
+    k_target: int
+    l_target: int | None
+    achieved_k: int
+    achieved_l: int | None
+    rows_in: int
+    rows_out: int
+    levels: dict[str, Any]
+    information_loss: float
+    metrics: dict[str, Any]
+    sha256: str
+    created_by: str | None
+    created_at: str | None
+
+
+class ReleaseOut(Out):
+    """A release delivered as JSON: its report and the de-identified records (keyed by element code)."""
+
+    report: ReleaseReportOut
+    rows: list[dict[str, Any]]
+
+
+class ObligationOut(Out):
+    """An Art. 50 / 51 obligation not met on the platform's own records (the inspection reads the same list)."""
+
+    kind: str
+    article: str
+    system_code: str | None
+    subject: str
+    message_zh: str
+    message_en: str
+    people: int | None
+    due_on: str | None
+
+
+class SensitiveElementOut(Out):
+    """A sensitive element of the catalogue and whether collection into it is allowed yet (Art. 51)."""
+
+    dataset: str
+    element: str
+    name: str
+    sensitive_type: str | None
+    assessment_id: int | None
+    decision_id: int | None
+    collection_allowed: bool
+    reason_zh: str
+    reason_en: str

@@ -15,6 +15,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from edudata.answers import file_answer
 from edudata.api.context import request_context as _ctx
 from edudata.api.deps import get_session
 from edudata.api.paging import Page, PageQuery, paginate, paginate_list, paging
@@ -36,7 +37,11 @@ from edudata.privacy.responses import (
     DecisionOut,
     FilingOut,
     MatchOut,
+    ObligationOut,
     PIAuditOut,
+    ReleaseOut,
+    ReleaseReportOut,
+    SensitiveElementOut,
     SystemOut,
 )
 from edudata.privacy.schemas import (
@@ -81,7 +86,7 @@ def upload_attachment(
 
 
 # -- register (Art. 50) --------------------------------------------------------------------------------------
-class RegisterPage(Page[dict[str, Any]]):
+class RegisterPage(Page[SystemOut]):
     thresholds: dict[str, int] = Field(description="Art. 50: 个人信息负责人 / 三级等保 的人数门槛（含）")
 
 
@@ -104,7 +109,7 @@ def count_register(
     return {"counts": counts}
 
 
-@router.get("/obligations", response_model=Page[dict[str, Any]])
+@router.get("/obligations", response_model=Page[ObligationOut])
 def get_obligations(
     principal: Reader, page: Paged, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -193,7 +198,7 @@ def _status(s: sensitive.SensitiveStatus) -> dict[str, Any]:
     }
 
 
-@router.get("/sensitive", response_model=Page[dict[str, Any]])
+@router.get("/sensitive", response_model=Page[SensitiveElementOut])
 def list_sensitive(
     page: Paged,
     principal: Principal = Depends(allow("privacy.sensitive.read")),
@@ -338,7 +343,12 @@ def verify_pair(
 
 
 # -- de-identified releases (Art. 42, 54) --------------------------------------------------------------------
-@router.post("/releases", status_code=201, response_model=None)
+@router.post(
+    "/releases",
+    status_code=201,
+    response_model=ReleaseOut,
+    responses=file_answer("format=csv：去标识化数据 / the de-identified rows as CSV", "text/csv", status=201),
+)
 def create_release(
     body: ReleaseIn,
     request: Request,
@@ -371,7 +381,7 @@ def create_release(
     return {"report": report, "rows": result.frame.to_dicts()}
 
 
-@router.get("/releases", response_model=Page[dict[str, Any]])
+@router.get("/releases", response_model=Page[ReleaseReportOut])
 def list_releases(principal: Reader, page: Paged, session: Session = Depends(get_session)) -> dict[str, Any]:
     stmt = select(DeidentifiedRelease).order_by(DeidentifiedRelease.id.desc())
     return paginate(session, stmt, page, release.release_view)

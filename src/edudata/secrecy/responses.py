@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class MarkingOut(Out):

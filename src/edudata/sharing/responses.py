@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edudata.api.models import Out
+from edudata.answers import Out
 
 
 class CatalogueEntryOut(Out):
@@ -51,6 +51,26 @@ class ApplicationOut(Out):
     created_at: str | None
     submitted_at: str | None
     decided_at: str | None
+
+
+class ReviewOut(Out):
+    """One review step of an application — the producer unit's, then the office's — and its deadline (Art. 40,
+    64(2): ``overdue`` once the day has passed undecided)."""
+
+    id: int
+    application_id: int
+    stage: str
+    stage_label: list[str]
+    reviewer_unit_code: str
+    opened_at: str | None
+    due_on: str
+    due_note: list[str] | None
+    overdue: bool
+    decided_at: str | None
+    decision: str | None
+    reviewer: str | None
+    comment: str
+    changes: dict[str, Any] | None
 
 
 class CredentialOut(Out):

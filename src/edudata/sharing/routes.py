@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import Field
 from sqlalchemy.orm import Session
 
+from edudata.answers import Done, Out
 from edudata.api.context import request_context as ctx_of
 from edudata.api.deps import get_session
-from edudata.api.models import Done, Out
 from edudata.api.paging import Page, PageQuery, paginate_list, paging
 from edudata.api.policy import allow
 from edudata.db import commit
@@ -41,6 +41,7 @@ from edudata.sharing.responses import (
     InboxOut,
     PolicyOut,
     ReleasePreviewOut,
+    ReviewOut,
     RotatedCredentialOut,
 )
 from edudata.sharing.schemas import (
@@ -145,7 +146,7 @@ def create_application(
     return _done(request, session, app)
 
 
-@router.get("/applications", response_model=Page[dict[str, Any]])
+@router.get("/applications", response_model=Page[ApplicationOut])
 def list_applications(
     status: str | None = None,
     page: PageQuery = Depends(paging(100, 1000)),
@@ -405,7 +406,7 @@ def mark_read(
     return {"ok": True}
 
 
-@router.get("/reviews/overdue", response_model=Page[dict[str, Any]])
+@router.get("/reviews/overdue", response_model=Page[ReviewOut])
 def overdue(
     request: Request,
     page: PageQuery = Depends(paging(100, 1000)),
