@@ -35,14 +35,16 @@ from edudata.audit import proofs
 from edudata.audit.checkpoints import latest_checkpoint
 from edudata.audit.models import AuditRecord, indexed
 from edudata.audit.search import as_dict
-from edudata.policy.roles import Role
+from edudata.policy.table import rule
 
 #: Operations that show governed data to their caller.
 READS = ("query", "export", "count", "count_people", "verify", "history", "open_query", "open_export",
          "open_download", "datastore_search")  # fmt: skip
 MAX_READS = 500
-#: Roles that read a dataset by office, without a grant (edudata.access.decision).
-OFFICE_ROLE, PRODUCER_ROLES = Role.OFFICE_ADMIN, (Role.UNIT_DATA_OFFICER, Role.UNIT_REVIEWER)
+#: Who could read a dataset without a grant, taken from the policy the data path decides by (Art. 30): the roles
+#: that read any unit's data, and the roles that read their own unit's.
+OFFICE_ROLES: frozenset[str] = frozenset(rule("data.read.any_unit").roles)
+PRODUCER_ROLES: frozenset[str] = frozenset(rule("data.read.own_unit").unit_roles)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,12 @@ def _via(rec: AuditRecord) -> dict[str, Any]:
         return {"kind": "grant", "grant_id": int(gid) if gid.isdigit() else gid,
                 "zh": f"共享授权 #{gid}", "en": f"share grant #{gid}"}  # fmt: skip
     if basis == "office":
-        return {"kind": "role", "role": OFFICE_ROLE, "zh": "网信办角色", "en": "the office's role"}
+        return {
+            "kind": "role",
+            "role": ",".join(sorted(OFFICE_ROLES)),
+            "zh": "网信办角色",
+            "en": "the office's role",
+        }
     if basis == "producer":
         return {
             "kind": "role",
@@ -219,7 +226,7 @@ def _roles(session: Session, dataset: str, start: datetime, end: datetime) -> li
         select(Account.username, Unit.code, RoleAssignment.role, RoleAssignment.granted_at)
         .join(RoleAssignment, RoleAssignment.account_id == Account.id)
         .join(Unit, Unit.id == Account.unit_id)
-        .where(RoleAssignment.role.in_((OFFICE_ROLE, *PRODUCER_ROLES)))
+        .where(RoleAssignment.role.in_(sorted(OFFICE_ROLES | PRODUCER_ROLES)))
     ).all()
     for username, unit, role, granted_at in rows:
         if role in PRODUCER_ROLES and unit != owner:
@@ -235,7 +242,7 @@ def _roles(session: Session, dataset: str, start: datetime, end: datetime) -> li
     ):
         detail = rec.detail if isinstance(rec.detail, dict) else {}
         who, role = detail.get("target"), detail.get("role")
-        if role not in (OFFICE_ROLE, *PRODUCER_ROLES) or (who, role) in held:
+        if role not in OFFICE_ROLES | PRODUCER_ROLES or (who, role) in held:
             continue
         unit = session.scalar(
             select(Unit.code).join(Account, Account.unit_id == Unit.id).where(Account.username == who)
