@@ -72,6 +72,7 @@ def test_a_citizen_registers_applies_and_collects_a_key_through_the_pages(
     )
     listing = office.get("/opendata/applications", headers=HTML)
     assert "教学研究" in listing.text and "王五" in listing.text
+    assert "待审核" in listing.text and ">pending<" not in listing.text  # the status in words, not its code
     app_id = re.search(r'action="/opendata/applications/(\d+)"', listing.text).group(1)
     refused = office.post(
         f"/opendata/applications/{app_id}",
@@ -91,6 +92,8 @@ def test_a_citizen_registers_applies_and_collects_a_key_through_the_pages(
         headers=HTML,
     )
     assert ok.status_code == 303
+    decided = office.get("/opendata/applications", headers=HTML).text
+    assert "已批准" in decided and "approved" not in decided
 
     account = citizen.get("/open/account", headers=HTML)
     shown = citizen.post(

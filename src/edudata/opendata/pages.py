@@ -35,6 +35,7 @@ PREVIEW_ROWS = 10
 labels.register("open_status", review.STATUS_NAMES)
 labels.register("open_level", review.LEVEL_NAMES)
 labels.register("update_frequency", views.FREQUENCY_LABELS)
+labels.register("open_application_status", public.APPLICATION_STATUS)
 
 
 def _described(session: Session, dataset_code: str, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:

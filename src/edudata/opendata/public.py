@@ -47,6 +47,14 @@ SESSION_HOURS = 8
 KEY_DAYS = 365
 
 
+#: How a conditional-open application stands (Art. 44(2)), in the office's words.
+APPLICATION_STATUS: dict[str, tuple[str, str]] = {
+    "pending": ("待审核", "pending"),
+    "approved": ("已批准", "approved"),
+    "refused": ("已驳回", "refused"),
+}
+
+
 def _text(value: Any, field: str, max_length: int, required: bool = True) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if (required and not text) or len(text) > max_length:
