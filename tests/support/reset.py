@@ -24,25 +24,8 @@ def reset_database(database: Database, settings: Settings | None = None) -> None
     metadata = load_all_models()
     with datapath_scope("test clean-up"):
         _reset(database, metadata)
-        if database.is_sqlite:
-            _foreign_keys_back_on(database)
     if settings is not None:
         shutil.rmtree(Path(settings.data_dir) / "ingest", ignore_errors=True)
-
-
-def _foreign_keys_back_on(database: Database) -> None:
-    """The emptying switched foreign keys off on its connection, and SQLite connections are pooled: switch them on
-    again on every idle one (outside a transaction, where the pragma takes effect), or a later test would run on a
-    connection that no longer enforces them. The pool's connections are all taken at once so each is reached."""
-    taken = []
-    try:
-        for _ in range(database.engine.pool.checkedin() + 1):
-            conn = database.engine.raw_connection()
-            conn.cursor().execute("PRAGMA foreign_keys=ON")
-            taken.append(conn)
-    finally:
-        for conn in taken:
-            conn.close()
 
 
 def _reset(database: Database, metadata) -> None:  # noqa: ANN001
