@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import NullPool
 
 from edudata.clock import utcnow  # noqa: F401 - re-exported: domains import the clock from here
 from edudata.errors import Conflict
@@ -60,62 +60,14 @@ def _private_sqlite_file(url: str) -> None:
     os.chmod(path, 0o600)
 
 
-def _file_at(path: str) -> tuple[int, int] | None:
-    """Which file is at ``path`` now (device, inode), or None when there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _follow_the_file(engine: Engine, path: str) -> None:
-    """A pooled connection keeps the file it opened, even once another file is at ``path`` (a restore renames
-    a new database into place, a lost database is deleted and restored by another process): it is discarded at
-    checkout, with every other connection of the pool, so nothing keeps reading or writing a database that is
-    no longer the platform's.
-
-    Device and inode are enough, and they do not move when the file is written (its change time does, on every
-    commit): the connection holds its file open, so that inode number cannot be given to another file while the
-    connection lives. Closing a stale connection is safe: SQLite neither checkpoints nor deletes the ``-wal``
-    and ``-shm`` by name when its database file was unlinked or renamed (``databaseIsUnmoved``)."""
-
-    @event.listens_for(engine, "connect")
-    def _remember(_dbapi_conn, record) -> None:  # noqa: ANN001 - SQLAlchemy hook
-        record.info["edudata.file"] = _file_at(path)
-
-    @event.listens_for(engine, "checkout")
-    def _same_file(_dbapi_conn, record, _proxy) -> None:  # noqa: ANN001 - SQLAlchemy hook
-        if record.info.get("edudata.file") != _file_at(path):
-            # invalidate_pool: the other idle connections opened the same replaced file; drop them all now
-            stale = DisconnectionError("the SQLite database file was replaced")
-            stale.invalidate_pool = True
-            raise stale
-
-
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        path = make_url(url).database or ""
-        if not path or path == ":memory:" or path.startswith("file:"):
-            engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_pragmas)
-            return engine
-        # Pooled, as on PostgreSQL: opening a connection per request (the pragmas) and closing it (the last
-        # close checkpoints the WAL) took about two thirds of a governed read (bench/README.md "sharing").
-        # Sized as PostgreSQL's below; SQLite's own autocheckpoint keeps the WAL short meanwhile.
-        engine = create_engine(
-            url,
-            poolclass=QueuePool,
-            pool_size=10,
-            max_overflow=70,
-            pool_timeout=30,
-            connect_args={"check_same_thread": False},
-        )
+        # NullPool: a SQLite file shared by the web server threads and the CLI; connections are cheap.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        _follow_the_file(engine, os.path.abspath(path))
         return engine
     # The server runs sync routes on AnyIO's 40 worker threads, and a request may hold a second connection
     # (a refusal's audit record is written in its own transaction): room for 2 per thread, so a burst of
