@@ -8,6 +8,7 @@ fails too. Every operation id is unique (generated clients name a method after i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,55 +28,57 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _untyped(spec: dict[str, Any]) -> set[tuple[str, str]]:
-    """The (METHOD, path) of every /api/v1 operation with a 2xx JSON answer that names no property."""
-    out: set[tuple[str, str]] = set()
+def _answers(spec: dict[str, Any]) -> Iterator[tuple[tuple[str, str], str, dict[str, Any]]]:
+    """Every 2xx answer of every /api/v1 operation: ((METHOD, path), status, answer)."""
     for path, operations in spec["paths"].items():
         if not path.startswith("/api/v1/"):
             continue
         for method, op in operations.items():
             for status, answer in op.get("responses", {}).items():
-                media = answer.get("content", {}).get("application/json")
-                if not status.startswith("2") or media is None:
-                    continue
-                schema = _resolve(spec, media.get("schema") or {})
-                composed = any(k in schema for k in ("anyOf", "oneOf", "allOf"))
-                typed_scalar = schema.get("type") not in (None, "object")
-                if not schema.get("properties") and not composed and not typed_scalar:
-                    out.add((method.upper(), path))
-    return out
+                if status.startswith("2"):
+                    yield (method.upper(), path), status, answer
+
+
+def _json_schemas(spec: dict[str, Any]) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
+    """The resolved schema of every 2xx JSON answer of /api/v1."""
+    for route, _status, answer in _answers(spec):
+        media = answer.get("content", {}).get("application/json")
+        if media is not None:
+            yield route, _resolve(spec, media.get("schema") or {})
+
+
+def _named(schema: dict[str, Any]) -> bool:
+    """Does the schema name a shape: properties, or a composition of shapes?"""
+    return bool(schema.get("properties")) or any(k in schema for k in ("anyOf", "oneOf", "allOf"))
+
+
+def _untyped(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (METHOD, path) of every /api/v1 operation with a 2xx JSON answer that names no property."""
+    return {
+        route
+        for route, schema in _json_schemas(spec)
+        if not _named(schema) and schema.get("type") in (None, "object")  # a typed scalar is typed
+    }
 
 
 def _undeclared(spec: dict[str, Any]) -> set[tuple[str, str]]:
     """The (METHOD, path) of every /api/v1 operation whose 2xx answer (other than 204) declares no content."""
-    out: set[tuple[str, str]] = set()
-    for path, operations in spec["paths"].items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for method, op in operations.items():
-            for status, answer in op.get("responses", {}).items():
-                if status.startswith("2") and status != "204" and not answer.get("content"):
-                    out.add((method.upper(), path))
-    return out
+    return {
+        route for route, status, answer in _answers(spec) if status != "204" and not answer.get("content")
+    }
 
 
 def _untyped_items(spec: dict[str, Any]) -> set[tuple[str, str]]:
     """The (METHOD, path) of every /api/v1 list whose ``items`` are bare objects (``Page[dict[str, Any]]``)."""
     out: set[tuple[str, str]] = set()
-    for path, operations in spec["paths"].items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for method, op in operations.items():
-            for status, answer in op.get("responses", {}).items():
-                media = answer.get("content", {}).get("application/json")
-                if not status.startswith("2") or media is None:
-                    continue
-                items = _resolve(spec, media.get("schema") or {}).get("properties", {}).get("items")
-                if items is None or items.get("type") != "array":
-                    continue
-                item = _resolve(spec, items.get("items") or {})
-                if not item.get("properties") and not any(k in item for k in ("anyOf", "oneOf", "allOf")):
-                    out.add((method.upper(), path))
+    for route, schema in _json_schemas(spec):
+        items = schema.get("properties", {}).get("items")
+        if (
+            items is not None
+            and items.get("type") == "array"
+            and not _named(_resolve(spec, items.get("items") or {}))
+        ):
+            out.add(route)
     return out
 
 
