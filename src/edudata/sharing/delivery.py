@@ -431,34 +431,42 @@ def grant_state(session: Session, app: ShareApplication) -> str:
 
 
 def row_scope_text(
-    row_filter: Any, elements: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None
+    row_filter: Any,
+    elements: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """The row filter as a short readable line for pages: with ``elements`` (code → name) and ``units`` (code →
-    name) in words (院系 = 会计学院 且 年级 ≥ 2023), without them in codes (YXDM = 0201 …, the secondary text)."""
+    """The row filter as a short readable line for pages: with ``elements`` (code → name) and ``values`` (element
+    code → its values' names, e.g. the unit element's unit codes → unit names) in words (院系 = 会计学院 且 年级 ≥
+    2023), without them in codes (YXDM = 0201 …, the secondary text). Only an element named in ``values`` has its
+    values replaced: a grade of 0201 is not a unit."""
     node = filters.parse(row_filter)
     if node is None:
         return "全部记录" if elements is not None else "全部记录 / all records"
-    return _text(node, elements or {}, units or {})
+    return _text(node, elements or {}, values or {})
 
 
 _OPS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "∈", "not_in": "∉",
         "prefix": "以…开头", "is_null": "为空", "not_null": "不为空"}  # fmt: skip
 
 
-def _value(value: Any, units: Mapping[str, str]) -> str:
+def _value(value: Any, names: Mapping[str, str]) -> str:
     if isinstance(value, list | tuple):
-        return "、".join(_value(v, units) for v in value)
-    return units.get(str(value), str(value))
+        return "、".join(_value(v, names) for v in value)
+    return names.get(str(value), str(value))
 
 
-def _text(node: Any, elements: Mapping[str, str], units: Mapping[str, str]) -> str:
+def _text(node: Any, elements: Mapping[str, str], values: Mapping[str, Mapping[str, str]]) -> str:
     if isinstance(node, filters.Condition):
-        value = "" if node.op in {"is_null", "not_null"} else f" {_value(node.value, units)}"
+        value = (
+            ""
+            if node.op in {"is_null", "not_null"}
+            else f" {_value(node.value, values.get(node.element, {}))}"
+        )
         return f"{elements.get(node.element, node.element)} {_OPS.get(node.op, node.op)}{value}"
     joiner = {"all": " 且 ", "any": " 或 "}.get(node.kind)
     if joiner is None:
-        return f"非（{_text(node.items[0], elements, units)}）"
-    return "（" + joiner.join(_text(i, elements, units) for i in node.items) + "）"
+        return f"非（{_text(node.items[0], elements, values)}）"
+    return "（" + joiner.join(_text(i, elements, values) for i in node.items) + "）"
 
 
 def review_secrecy(

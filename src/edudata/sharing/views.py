@@ -93,13 +93,16 @@ UNIT_TO_SIGN = (
 )
 
 
-def _scope_names(session: Session, app: ShareApplication) -> tuple[dict[str, str], dict[str, str]]:
-    """The dataset's element names and the units' names, for the row scope in words (issue 18)."""
+def _scope_names(session: Session, app: ShareApplication) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The dataset's element names, and the units' names for its unit element, for the row scope in words."""
     from edudata.org.models import Unit
 
-    elements = {e.code: e.name for e in get_dataset(session, app.dataset_code).elements}
+    dataset = get_dataset(session, app.dataset_code)
+    elements = {e.code: e.name for e in dataset.elements}
+    if not dataset.unit_element:
+        return elements, {}
     units = {c: n for c, n in session.execute(select(Unit.code, Unit.name)).all()}
-    return elements, units
+    return elements, {dataset.unit_element: units}
 
 
 def application_view(session: Session, app: ShareApplication, *, full: bool = True) -> dict[str, Any]:
