@@ -268,7 +268,13 @@ def test_the_public_searches_filters_and_downloads(
     tmp_path: Path,
 ) -> None:
     publish(od, staff, proposal())  # 学术论文, published by 科研处
-    courses = proposal("course_info", description="本科课程目录", keywords=["课程"], licence="CC0-1.0")
+    courses = proposal(
+        "course_info",
+        open_category="conditional",
+        description="本科课程目录",
+        keywords=["课程"],
+        licence="CC0-1.0",
+    )
     publish(od, staff, courses, proposer="jwc", unit_reviewer="jwc_rev")  # 课程信息, published by 教务处
     page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
     page.goto(f"{portal_server.url}/open")
