@@ -8,7 +8,7 @@ import httpx
 from support import clock
 from support.pages import csrf_field, page_login
 from support.server import LiveServer
-from support.sharing import apply, sign_and_submit
+from support.sharing import apply, approve, sign_and_submit
 
 
 def _flash(page: str) -> str:
@@ -74,3 +74,30 @@ def test_an_application_missing_a_required_field_comes_back_as_typed_with_the_er
         assert 'aria-invalid="true" aria-describedby="purpose-error"' in r.text
         assert 'value="李老师"' in r.text and '<option value="export" selected>' in r.text
     assert http.get("/api/v1/sharing/applications", headers=world["h"]["lib"]).json()["total"] == 0
+
+
+def test_a_narrowing_review_reads_in_words_on_the_application_page(
+    http: httpx.Client, world: dict, server: LiveServer
+) -> None:
+    app = apply(http, world["h"]["lib"])
+    sign_and_submit(http, world["h"]["lib"], app["id"])
+    r = approve(
+        http,
+        world["h"]["xgb"],
+        app["id"],
+        elements=["XH", "XM", "SFZJH", "YXDM", "NJ"],
+        masking={"SFZJH": "id_number"},
+        row_filter={"element": "NJ", "op": "ge", "value": "2023"},
+        period_end=clock.iso(30),
+        comment="不需要手机号",
+    )
+    assert r.status_code == 200, r.text
+    with page_login(server.url, "lib") as lib:
+        page = lib.get(f"/sharing/applications/{app['id']}").text
+    reviews = page.split('id="reviews"')[1].split("</table>")[0]
+    assert "删减数据项：性别码、手机号码" in reviews
+    assert "附加脱敏：身份证件号 身份证件号：保留前 6 位和后 4 位" in reviews
+    assert "增加记录范围条件：年级 ≥ 2023" in reviews
+    assert f"使用期限缩短至：{clock.iso(30)}" in reviews
+    for raw in ("dropped_elements", "row_filter", "period_end", "SJHM", "id_number", "{"):
+        assert raw not in reviews

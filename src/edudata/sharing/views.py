@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -75,6 +76,43 @@ def review_view(r: Any) -> dict[str, Any]:
         "comment": r.comment,
         "changes": r.changes,
     }
+
+
+#: What a review's narrowing did (review.narrow's keys; ``elements`` in records written before it said
+#: ``dropped_elements``), as the page names it.
+CHANGE_LABELS: dict[str, tuple[str, str]] = {
+    "dropped_elements": ("删减数据项", "elements dropped"),
+    "elements": ("数据项调整为", "elements narrowed to"),
+    "masking": ("附加脱敏", "masking added"),
+    "row_filter": ("增加记录范围条件", "row condition added"),
+    "period_end": ("使用期限缩短至", "period shortened to"),
+}
+
+
+def changes_view(
+    changes: Mapping[str, Any] | None,
+    elements: Mapping[str, str],
+    values: Mapping[str, Mapping[str, str]],
+) -> list[dict[str, Any]]:
+    """A review's narrowing in words (Art. 39: the approver may only narrow): element names, masking methods to be
+    labelled by the page, the row condition as a sentence — never the stored keys or JSON."""
+    shown: list[dict[str, Any]] = []
+    for key, change in (changes or {}).items():
+        item: dict[str, Any] = {
+            "label": CHANGE_LABELS.get(key, ("调整", "change")),
+            "names": None,
+            "masking": None,
+        }
+        if key == "masking" and isinstance(change, Mapping):
+            item["masking"] = [(elements.get(code, code), profile) for code, profile in change.items()]
+        elif key == "row_filter":
+            item["text"] = delivery.row_scope_text(change, elements, values)
+        elif isinstance(change, list | tuple):
+            item["names"] = [elements.get(str(code), str(code)) for code in change]
+        else:
+            item["text"] = str(change)
+        shown.append(item)
+    return shown
 
 
 #: The formats a grant holder downloads on the page (交付方式 一次性导出, or a reader without a program); the
@@ -185,7 +223,11 @@ def application_view(session: Session, app: ShareApplication, *, full: bool = Tr
         )
         if sig and app.status == "draft":  # signed: the one step left is to submit (附件2 done, Art. 39, 41)
             view["status_label"] = SIGNED_DRAFT if unit_sig else UNIT_TO_SIGN
-        view["reviews"] = [review_view(r) for r in review.reviews_of(session, app)]
+        names = _scope_names(session, app)
+        view["reviews"] = [
+            {**review_view(r), "changes_view": changes_view(r.changes, *names)}
+            for r in review.reviews_of(session, app)
+        ]
         view["credentials"] = [
             {"id": c.id, "label": c.label, "hint": c.hint + "…", "created_by": c.created_by,
              "created_at": _stamp(c.created_at), "revoked_at": _stamp(c.revoked_at), "replaced_by": c.replaced_by_id,
