@@ -13,7 +13,9 @@ from sqlalchemy import update
 
 from edudata.access.grants import create_grant
 from edudata.access.models import AccessGrant
+from edudata.clock import CHINA, aware
 from edudata.db import utcnow
+from edudata.inspect.models import InspectionRun
 from edudata.inspect.runs import run_inspection
 from edudata.org.models import RoleAssignment
 from edudata.org.service import find_account
@@ -137,9 +139,13 @@ def test_leadership_reads_the_charts_and_the_pdf_report(
     run_id = _year_end(in_session, settings)
     page = _login(browser, server, "lead")
     expect(page.locator("#chart-articles svg rect")).not_to_have_count(0)
-    expect(page.locator("#chart-units svg")).to_contain_text("0002")
-    # The trend is drawn by ECharts (SVG renderer): the one inspection run is its one labelled point.
-    expect(page.locator("#chart-trend svg")).to_contain_text(f"#{run_id}")
+    units = page.locator("#chart-units svg")
+    expect(units).to_contain_text("网络安全和信息化办公室")  # names on the chart, not unit codes
+    expect(units).not_to_contain_text("0002")
+    # The trend is drawn by ECharts (SVG renderer): the one inspection run is its one point, labelled by when it
+    # started in Beijing time.
+    started = in_session(lambda s: aware(s.get(InspectionRun, run_id).started_at).astimezone(CHINA))
+    expect(page.locator("#chart-trend svg")).to_contain_text(started.strftime("%m-%d %H:%M"))
     page.screenshot(path=str(output_dir / "inspect_leadership_home.png"), full_page=True)
     page.get_by_role("link", name="查看最近的检查报告").click()
     page.locator("#runs").get_by_role("link", name="查看").first.click()

@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from edudata.clock import today_in_china
+from edudata.clock import CHINA, aware, today_in_china
 from edudata.db import utcnow
 from edudata.identity.principal import Principal
 from edudata.inspect.findings import list_findings
 from edudata.inspect.models import Finding, InspectionRun
 from edudata.inspect.registry import all_checks, article_key, article_label
+from edudata.inspect.report import unit_names
 from edudata.inspect.runs import MODES
 from edudata.policy import allowed
 
@@ -225,6 +226,11 @@ def auditor_panel(session: Session) -> Panel:
     return panel
 
 
+def run_label(run: InspectionRun) -> str:
+    """An inspection run as a chart's category: its start in Beijing, month-day hour:minute."""
+    return aware(run.started_at).astimezone(CHINA).strftime("%m-%d %H:%M")
+
+
 def leadership_panel(session: Session) -> Panel:
     panel = Panel("leadership", "合规概览", "Compliance overview")
     checks = {c.code: c for c in all_checks()}
@@ -257,12 +263,19 @@ def leadership_panel(session: Session) -> Panel:
         .order_by(func.count().desc())
         .limit(12)
     ).all()
+    names = unit_names(session)
     panel.charts.append(
         {
             "id": "chart-units",
             "zh": "各单位未关闭问题数",
             "en": "Open findings by unit",
-            "bars": [{"label": u or "—", "label_zh": u or "—", "value": n} for u, n in by_unit],
+            # Names, not codes, on the leadership's chart (issue 18); a unit no longer in the register keeps its code.
+            "bars": [
+                {"label": names.get(u, (u, u))[1], "label_zh": names.get(u, (u, u))[0], "value": n}
+                if u
+                else {"label": "—", "label_zh": "—", "value": n}
+                for u, n in by_unit
+            ],
             "max": max([n for _, n in by_unit], default=1),
         }
     )
@@ -274,7 +287,8 @@ def leadership_panel(session: Session) -> Panel:
             "id": "chart-trend",
             "zh": "最近检查的问题数趋势",
             "en": "Findings in recent inspections",
-            "line": [{"label": f"#{r.id}", "value": r.new_count + r.open_count} for r in runs],
+            # Each run by when it started, in Beijing time (the pages' one time zone).
+            "line": [{"label": run_label(r), "value": r.new_count + r.open_count} for r in runs],
             "max": max([r.new_count + r.open_count for r in runs], default=1) or 1,
         }
     )

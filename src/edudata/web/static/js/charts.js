@@ -15,6 +15,9 @@ document.addEventListener("DOMContentLoaded", function () {
     var value = { type: "value", name: spec.y_name || "", nameTextStyle: { color: ink },
                   axisLabel: { color: ink, formatter: "{value}" + unit }, splitLine: { lineStyle: { color: "#d5dbe2" } } };
     if (spec.max !== undefined) value.max = spec.max;
+    // Counts are whole numbers: no 0.2 … 0.8 ticks on a chart of one finding.
+    var whole = spec.series.every(function (s) { return s.data.every(function (v) { return Number.isInteger(v); }); });
+    if (whole) value.minInterval = 1;
     box.replaceChildren();
     box.style.height = (bars ? Math.max(160, 34 * spec.x.length + 60) : 300) + "px";
     var chart = echarts.init(box, null, { renderer: "svg" });
