@@ -63,6 +63,10 @@ def test_every_channel_drops_what_the_unit_may_not_write(
     dropped = {(r[0], r[1], r[3]) for r in reasons[0]}
     assert dropped == {("MZM", ART51, "drop_value"), ("YHKH", ART51, "drop_value")}
     assert len(reasons[0]) == 2 * frame.height  # every row's 民族码 and bank card, each with its reason
+    # The officer reads the element's name, its code only beside it in English.
+    assert "sensitive PI MZM (民族码) is not collected" in reasons[0][0][4]
+    zh = http.get(f"/api/v1/ingest/batches/{batches[0].code}/issues", headers=h["xgb"]).json()["items"][0]
+    assert zh["message_zh"].startswith("敏感个人信息“") and "MZM" not in zh["message_zh"]
     for staged in good:
         assert "XJZT" not in staged.columns
         assert staged.get_column("MZM").null_count() == frame.height  # nothing of Art. 51 is kept

@@ -44,6 +44,12 @@ def _with_values(frame: pl.DataFrame, element: str) -> pl.DataFrame:
     return frame.filter(pl.col(element).is_not_null() & (pl.col(element).cast(pl.String) != ""))
 
 
+def _name(ctx: Any, code: str) -> str:
+    """The element's name for the officer's report (names, not codes, on pages); its code when unknown."""
+    element = ctx.spec.element(code)
+    return element.name if element is not None else code
+
+
 def _sensitive_present(frame: pl.DataFrame, ctx: Any) -> list[str]:
     return [e.code for e in ctx.spec.elements if e.sensitive_type and e.code in frame.columns]
 
@@ -67,9 +73,10 @@ def check_assessment(frame: pl.DataFrame, ctx: Any) -> pl.DataFrame | None:
                     rows,
                     element,
                     ASSESSMENT_CHECK,
-                    f"敏感个人信息 {element} 未经论证和集体决策同意，该值不予采集（第五十一条）：{why_zh}",
-                    f"sensitive PI {element} is not collected before assessment and collective decision "
-                    f"(Art. 51): {why_en}",
+                    f"敏感个人信息“{_name(ctx, element)}”未经论证和集体决策同意，该值不予采集（第五十一条）："
+                    f"{why_zh}",
+                    f"sensitive PI {element} ({_name(ctx, element)}) is not collected before assessment and "
+                    f"collective decision (Art. 51): {why_en}",
                     "drop_value",
                 )
             )
@@ -105,9 +112,10 @@ def check_consent(frame: pl.DataFrame, ctx: Any) -> pl.DataFrame | None:
                     missing,
                     element,
                     CONSENT_CHECK,
-                    f"未取得本人对 {element} 的单独同意，该行暂存待处理，取得同意后可重新提交（第五十一条）",
-                    f"no separate consent of this person to {element}: row quarantined; resubmit once "
-                    "consent is on file (Art. 51)",
+                    f"未取得本人对“{_name(ctx, element)}”的单独同意，该行暂存待处理，取得同意后可重新提交"
+                    "（第五十一条）",
+                    f"no separate consent of this person to {element} ({_name(ctx, element)}): row "
+                    "quarantined; resubmit once consent is on file (Art. 51)",
                     "quarantine",
                 )
             )
