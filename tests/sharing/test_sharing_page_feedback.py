@@ -101,3 +101,13 @@ def test_a_narrowing_review_reads_in_words_on_the_application_page(
     assert f"使用期限缩短至：{clock.iso(30)}" in reviews
     for raw in ("dropped_elements", "row_filter", "period_end", "SJHM", "id_number", "{"):
         assert raw not in reviews
+    # The applicant's message (inbox and mail) says the same in words.
+    inbox = http.get("/api/v1/sharing/inbox", headers=world["h"]["lib"]).json()["notifications"]
+    said = next(n for n in inbox if n["kind"] == "approved" and n["application_id"] == app["id"])
+    assert "删减数据项 性别码、手机号码" in said["message_zh"]
+    assert "增加脱敏 身份证件号（身份证件号：保留前 6 位和后 4 位）" in said["message_zh"]
+    assert (
+        "SJHM (手机号码)" in said["message_en"]
+        and "SFZJH (身份证件号): ID number: first 6" in said["message_en"]
+    )
+    assert "id_number" not in said["message_zh"] and "SJHM" not in said["message_zh"]

@@ -277,19 +277,35 @@ _NEXT = {
 }
 
 
-def narrowing_text(done: Mapping[str, Any]) -> tuple[str, str]:
-    """What a review narrowed, in a line each language (element codes and dates only: nothing from the data)."""
+def narrowing_text(done: Mapping[str, Any], names: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """What a review narrowed, in a line each language (Art. 39): element names (``names``: code → name, the code
+    where the catalogue has none) and masking methods in words, the period's new end; nothing from the data."""
+    from edudata.web.labels import MASKING  # the one table of masking words the pages use too
+
+    names = names or {}
     zh: list[str] = []
     en: list[str] = []
+
+    def named(code: str, lang: int) -> str:
+        name = names.get(code)
+        return (name if lang == 0 else f"{code} ({name})") if name else code
+
     if done.get("dropped_elements"):
-        zh.append("删减数据项 " + "、".join(done["dropped_elements"]))
-        en.append("dropped " + ", ".join(done["dropped_elements"]))
+        zh.append("删减数据项 " + "、".join(named(c, 0) for c in done["dropped_elements"]))
+        en.append("dropped " + ", ".join(named(c, 1) for c in done["dropped_elements"]))
     if done.get("row_filter"):
         zh.append("增加行范围条件")
         en.append("added a row condition")
     if done.get("masking"):
-        zh.append("增加脱敏 " + "、".join(done["masking"]))
-        en.append("added masking of " + ", ".join(done["masking"]))
+        masking = done["masking"]
+        zh.append(
+            "增加脱敏 "
+            + "、".join(f"{named(c, 0)}（{MASKING.get(p, (p, p))[0]}）" for c, p in masking.items())
+        )
+        en.append(
+            "added masking of "
+            + ", ".join(f"{named(c, 1)}: {MASKING.get(p, (p, p))[1]}" for c, p in masking.items())
+        )
     if done.get("period_end"):
         zh.append(f"使用期限缩短至 {done['period_end']}")
         en.append(f"period shortened to {done['period_end']}")
@@ -298,7 +314,9 @@ def narrowing_text(done: Mapping[str, Any]) -> tuple[str, str]:
 
 def _tell_approved(session: Session, app: ShareApplication, stage: str, done: Mapping[str, Any]) -> None:
     """The applicant learns each approval, what it narrowed, and what comes next."""
-    narrowed_zh, narrowed_en = narrowing_text(done)
+    spec = load_spec(session, app.dataset_code) if done else None
+    names = {e.code: e.name for e in spec.elements} if spec is not None else {}
+    narrowed_zh, narrowed_en = narrowing_text(done, names)
     next_zh, next_en = _NEXT.get(app.status, ("", ""))
     zh = f"共享申请 #{app.id} 已通过{STAGE_LABELS[stage][0]}"
     en = f"application #{app.id} passed the {STAGE_LABELS[stage][1]}"
