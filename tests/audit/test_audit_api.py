@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from edudata.audit import merkle, note
 from edudata.audit.models import AuditRecord
@@ -13,6 +13,7 @@ from edudata.audit.sequencer import sequence_all
 from edudata.audit.service import record_now
 from edudata.crypto import signing
 from edudata.db import Database
+from support.audit_log import edit_record
 
 RECORDS = "/api/v1/audit/records"
 
@@ -113,8 +114,7 @@ def test_verify_endpoint_reports_intact_then_the_first_broken_record(
     _some_history(db)
     ok = http.get("/api/v1/audit/verify", headers=headers).json()
     assert ok["ok"] is True and ok["checked"] >= 3 and ok["first_bad_seq"] is None
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_record SET row_count = 13 WHERE seq = 1"))
+    edit_record(db, 1, row_count=13)
     broken = http.get("/api/v1/audit/verify", headers=headers).json()
     assert (
         broken["ok"] is False and broken["first_bad_seq"] == 1 and broken["reason_zh"] and broken["reason_en"]

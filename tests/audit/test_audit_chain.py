@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from edudata.audit import chain
 from edudata.audit.checkpoints import sign_head
@@ -18,6 +20,7 @@ from edudata.audit.verify import MAX_WORKERS, verify_chain
 from edudata.config import Settings
 from edudata.db import Database
 from edudata.errors import ValidationFailed
+from support.audit_log import edit_record
 
 AWKWARD = 'quote" back\\slash\nnew\ttab\x01\x1f\x7f é 中文 😀 \u2028 nul\x00end'
 
@@ -105,15 +108,29 @@ def test_sql_and_python_encodings_agree_on_awkward_text(db: Database, settings: 
             text(f"SELECT {chain.body_sql(s.get_bind().dialect.name)} FROM audit_record")
         ).scalar_one()
         assert in_sql == chain.body(row["seq"], chain.format_at(row["at"]), values)
+        assert in_sql == chain.with_seq(row["seq"], row["body"])  # the generated columns give the body back
         assert "\x00" not in row["filter"]
     sequence_all(db, settings)
     with db.session() as s:
         assert verify_chain(s, settings).ok
 
 
+@pytest.mark.parametrize("column", ["username", "row_count", "at", "detail"])
+def test_a_field_cannot_be_edited_apart_from_the_hashed_body(
+    db: Database, settings: Settings, column: str
+) -> None:
+    """The searchable columns are generated from the stored body: changing one means changing what is hashed."""
+    _sequenced(db, settings, 2)
+    value = {"username": "'mallory'", "row_count": "7", "at": "CURRENT_TIMESTAMP", "detail": "'{}'"}[column]
+    with pytest.raises(DBAPIError):
+        _sql(db, f"UPDATE audit_record SET {column} = {value} WHERE seq = 1")
+    with db.session() as s:
+        assert verify_chain(s, settings).ok
+
+
 def test_edited_field_fails_at_that_record(db: Database, settings: Settings) -> None:
     _sequenced(db, settings, 10)
-    _sql(db, "UPDATE audit_record SET username = 'someone_else' WHERE seq = 6")
+    edit_record(db, 6, username="someone_else")
     with db.session() as s:
         result = verify_chain(s, settings)
     assert not result.ok
@@ -123,11 +140,8 @@ def test_edited_field_fails_at_that_record(db: Database, settings: Settings) -> 
 
 def test_edited_timestamp_fails_at_that_record(db: Database, settings: Settings) -> None:
     _sequenced(db, settings, 5)
+    edit_record(db, 3, at=chain.format_at(datetime.now(UTC)))
     with db.session() as s:
-        s.execute(
-            AuditRecord.__table__.update().where(AuditRecord.seq == 3).values(at=func.current_timestamp())
-        )
-        s.commit()
         assert verify_chain(s, settings).first_bad_seq == 3
 
 
@@ -161,10 +175,11 @@ def test_removed_tail_is_found_against_the_trees_size(db: Database, settings: Se
 def test_rewritten_leaves_are_caught_by_the_signed_checkpoint(db: Database, settings: Settings) -> None:
     """Someone who edits a record AND recomputes its leaf hash (and the tree's state) cannot forge a signature."""
     _sequenced(db, settings, 10)
+    edit_record(db, 4, row_count=999)
     with db.session() as s:
-        s.execute(AuditRecord.__table__.update().where(AuditRecord.seq == 4).values(row_count=999))
         row = s.execute(select(AuditRecord.__table__).where(AuditRecord.seq == 4)).one()._mapping
         body = chain.body(4, chain.format_at(row["at"]), [row[n] for n in chain.FIELDS])
+        assert body == chain.with_seq(4, row["body"])  # the edit reached the generated columns
         leaf = hashlib.sha256(b"\x00" + chain.leaf_data(3, body)).hexdigest()
         s.execute(AuditRecord.__table__.update().where(AuditRecord.seq == 4).values(leaf_hash=leaf))
         s.commit()
@@ -309,7 +324,7 @@ def test_log_read_in_stretches_finds_breaks_on_either_side_of_a_join(
 def test_an_altered_record_inside_a_worker_stretch_is_named(db: Database, settings: Settings) -> None:
     """A change deep in a stretch hashed by a worker is reported at its own place, with the count before it."""
     _sequenced(db, settings, 1000)
-    _sql(db, "UPDATE audit_record SET username = 'mallory' WHERE seq = 937")
+    edit_record(db, 937, username="mallory")
     with db.session() as s:
         result = verify_chain(s, settings, split_from=0, batch_size=50)
     assert not result.ok and result.first_bad_seq == 937 and result.checked == 936

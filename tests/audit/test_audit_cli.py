@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from edudata.audit.models import AuditCheckpoint, AuditRecord
 from edudata.audit.service import record_now
 from edudata.config import Settings
 from edudata.db import Database
+from support.audit_log import edit_record
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
@@ -35,8 +36,7 @@ def test_verify_says_intact_with_the_count_then_names_the_broken_record(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "完整" in ok.stdout and "intact" in ok.stdout and "4" in ok.stdout
 
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_record SET result = 'denied' WHERE seq = 3"))
+    edit_record(db, 3, result="denied")
     broken = _cli(settings, "verify")
     assert broken.returncode == 1
     assert "seq 3" in broken.stdout

@@ -20,6 +20,7 @@ from edudata.config import Settings
 from edudata.crypto import signing
 from edudata.db import Database, utcnow
 from edudata.errors import Conflict
+from support.audit_log import edit_record
 
 NOW = utcnow()
 OLD = NOW - timedelta(days=300)
@@ -144,8 +145,7 @@ def test_purge_refuses_to_overwrite_an_archive_and_removes_nothing(
 
 def test_purge_refuses_a_broken_chain(db: Database, settings: Settings, tmp_path: Path) -> None:
     _history(db, settings)
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_record SET username = 'x' WHERE seq = 12"))
+    edit_record(db, 12, username="x")
     with db.session() as s, pytest.raises(Conflict) as refused:
         purge(s, (NOW - timedelta(days=200)).date(), tmp_path / "a.zip", settings=settings)
     assert refused.value.extra["first_bad_seq"] == 12

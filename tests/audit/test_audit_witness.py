@@ -27,6 +27,7 @@ from edudata.audit.witness_client import fetch_witnessed, submit_to_witnesses
 from edudata.config import Settings
 from edudata.crypto import signing
 from edudata.db import Database
+from support.audit_log import edit_record
 
 STEP, STEPS = 5, 8  # 40 records, a checkpoint cosigned after every 5
 
@@ -110,7 +111,7 @@ def _rebuild_without_key(db: Database) -> None:
     checkpoints cannot be re-signed without the key, so they are removed."""
     from edudata.audit import chain
 
-    _sql(db, "UPDATE audit_record SET row_count = 999 WHERE seq = 7")
+    edit_record(db, 7, row_count=999)
     with db.engine.begin() as conn:
         rows = conn.execute(select(AuditRecord.__table__).order_by(AuditRecord.leaf)).all()
         compact = merkle.CompactRange()
@@ -134,7 +135,7 @@ def _rebuild_without_key(db: Database) -> None:
 
 TAMPERING = {
     # kind: (what is done, the first bad record named, a word of the reason)
-    "edit": (lambda db: _sql(db, "UPDATE audit_record SET username = 'mallory' WHERE seq = 7"), 7, "altered"),
+    "edit": (lambda db: edit_record(db, 7, username="mallory"), 7, "altered"),
     "delete": (lambda db: _sql(db, "DELETE FROM audit_record WHERE seq = 7"), 7, "missing"),
     "reorder": (
         lambda db: [

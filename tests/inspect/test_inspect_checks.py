@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from edudata.access.grants import create_grant
 from edudata.access.models import AccessGrant
@@ -18,6 +18,7 @@ from edudata.org.service import find_account
 from edudata.store.guard import datapath_scope
 from edudata.store.service import tables_for
 from support import clock
+from support.audit_log import edit_record
 
 
 def test_a_clean_database_has_no_finding(inspector, accounts, catalog) -> None:  # noqa: ANN001
@@ -42,8 +43,7 @@ def test_a_tampered_audit_record_breaks_the_chain_check(inspector, in_session, d
     sequence_all(
         db, settings
     )  # in the tree (the server's sequencer does this within a second), then tampered with
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_record SET username = 'mallory' WHERE seq = 2"))
+    edit_record(db, 2, username="mallory")
     result = inspector.run()
     assert result["new"] == [("audit.chain", "chain")]
     with db.session() as s:

@@ -6,8 +6,11 @@ in a fixed order, each as a JSON string or ``null``: integers as their decimal t
 ``YYYY-MM-DD HH:MM:SS.ffffff``, ``elements`` and ``detail`` as their stored canonical JSON text. JSON quoting
 makes the encoding unambiguous whatever the text holds.
 
-The same body is built by SQL on PostgreSQL and SQLite, so verification streams one string per record
-instead of fifteen typed values; tests check the SQL and Python encoders against each other.
+The append builds the body once in Python and the record stores it (without ``seq``, which the database gives:
+:func:`stored_body`, :func:`with_seq`); the searchable columns are generated from it by the database
+(:func:`field_sql`), so verification and the sequencer read one column and never rebuild it. The SQL encoders
+(:func:`body_sql`) are what the migrations filled existing records' bodies with; tests check them against
+Python.
 """
 
 from __future__ import annotations
@@ -89,12 +92,12 @@ def valid_text(text: str) -> str:
     return text
 
 
-def body(seq: int, at_text: str, values: Sequence[Any]) -> str:
-    """The canonical body of one record; ``values`` are :data:`FIELDS` in order, as stored (JSON as text)."""
+def stored_body(at_text: str, values: Sequence[Any]) -> str:
+    """What ``audit_record.body`` holds: the compact JSON array of ``at`` and :data:`FIELDS`, each a JSON string
+    or ``null`` (``values`` in :data:`FIELDS` order, as stored, JSON fields as their canonical text)."""
     account_id, *middle, row_count, filter_, result, request_id, detail = values
     return _encode(
         (
-            str(seq),
             at_text,
             None if account_id is None else str(account_id),
             *middle,
@@ -107,25 +110,65 @@ def body(seq: int, at_text: str, values: Sequence[Any]) -> str:
     )
 
 
+def with_seq(seq: int, stored: str) -> str:
+    """The canonical body of record ``seq`` from its stored body: ``seq`` as the array's first string.
+
+    ``seq`` is not stored in the body because the database gives it at the insert (and a restore's new epoch
+    renumbers pending records); it is still hashed, so a record cannot take another's number unnoticed."""
+    return f'["{seq}",{stored[1:]}'
+
+
+def body(seq: int, at_text: str, values: Sequence[Any]) -> str:
+    """The canonical body of one record; ``values`` are :data:`FIELDS` in order, as stored (JSON as text)."""
+    return with_seq(seq, stored_body(at_text, values))
+
+
 def link(prev_hash: str, body_text: str) -> str:
     """The legacy hash chain's link (records made before the Merkle tree; the migration checks them once)."""
     return hashlib.sha256((prev_hash + body_text).encode()).hexdigest()
 
 
 def leaf_data(position: int, body_text: str) -> bytes:
-    """The bytes a record contributes to the tree at ``position``."""
+    """The bytes a record contributes to the tree at ``position`` (``body_text`` with its ``seq``)."""
     return f"{position}\n{body_text}".encode()
 
 
-def body_sql(dialect: str) -> str:
-    """SQL computing :func:`body` from the ``audit_record`` columns on ``dialect``: one JSON-array call per row.
+#: Index of each field in the stored body (0 is ``at``).
+POSITIONS = {name: i for i, name in enumerate(("at", *FIELDS))}
+
+
+def field_sql(name: str, dialect: str) -> str:
+    """SQL extracting field ``name`` from the stored ``body`` on ``dialect``: the generated columns' expression.
+
+    ``at`` is always the 26 characters after ``["`` (the canonical time has a fixed width), read without
+    parsing the JSON; PostgreSQL builds it with immutable functions only (``make_timestamp`` in UTC), as a
+    generated column must. The integers are decimal strings in the body, cast back."""
+    if name == "at":
+        if dialect == "sqlite":
+            return "substr(body, 3, 26)"
+        parts = ("3, 4", "8, 2", "11, 2", "14, 2", "17, 2")
+        ints = ", ".join(f"substr(body, {p})::int" for p in parts)
+        return f"timezone('UTC', make_timestamp({ints}, substr(body, 20, 9)::float8))"
+    i = POSITIONS[name]
+    if dialect == "sqlite":
+        value = f"json_extract(body, '$[{i}]')"
+        return f"CAST({value} AS INTEGER)" if name in _INT_FIELDS else value
+    value = f"(body::json ->> {i})"
+    if name in _INT_FIELDS:
+        return f"{value}::{'int' if name == 'account_id' else 'bigint'}"
+    return value
+
+
+def body_sql(dialect: str, *, seq: bool = True) -> str:
+    """SQL computing :func:`body` (``seq=False``: :func:`stored_body`) from the record's fields as separate
+    columns on ``dialect``, as ``audit_record`` held them before the body was stored (the migrations use it).
 
     SQLite's ``json_array`` and PostgreSQL's ``array_to_json`` write strings exactly as Python's ``json`` does
     with ``ensure_ascii=False`` (short escapes for \\b \\f \\n \\r \\t, ``\\u00xx`` for other control
     characters, everything else as is), and one native call per row is several times cheaper than building the
     text with ``||``. The tests feed awkward characters to all three encoders to keep them in step.
     """
-    names = ("seq", "at", *FIELDS)
+    names = ("seq", "at", *FIELDS) if seq else ("at", *FIELDS)
     if dialect == "postgresql":
         at = """to_char("at" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"""
         args = [at if n == "at" else f'CAST("{n}" AS TEXT)' for n in names]

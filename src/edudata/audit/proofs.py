@@ -122,7 +122,7 @@ def inclusion(session: Session, seq: int, size: int | None = None) -> dict[str, 
     index = rec.leaf - where.base
     cp = _checkpoint(session, where.epoch, size, index + 1)
     reader = TreeReader(session, where.epoch, where.base, read_tree(session))
-    body = chain.body(rec.seq, chain.format_at(rec.at), _stored(rec))
+    body = chain.with_seq(rec.seq, rec.body)
     return {
         "seq": rec.seq,
         "position": rec.leaf,
@@ -134,14 +134,6 @@ def inclusion(session: Session, seq: int, size: int | None = None) -> dict[str, 
         "proof": _b64(merkle.inclusion_proof(index, cp.size, reader.subtree)),
         "checkpoint": cp.note,
     }
-
-
-def _stored(rec: AuditRecord) -> tuple:
-    values = {
-        "elements": rec.elements_json,
-        "detail": rec.detail_json,
-    }
-    return tuple(values.get(name, getattr(rec, name)) for name in chain.FIELDS)
 
 
 def consistency(

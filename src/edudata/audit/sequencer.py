@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from edudata.audit import chain, merkle
+from edudata.audit import merkle
 from edudata.audit.checkpoints import latest_checkpoint, make_checkpoint
 from edudata.audit.models import TILE, TILE_HEIGHT, AuditCheckpoint, AuditTile
 from edudata.audit.tree import TreeState, save_tree, try_lock_tree
@@ -45,8 +45,7 @@ def _pending(session: Session, limit: int) -> list[tuple[int, str]]:
     cursor = raw.cursor()
     try:
         cursor.execute(
-            f'SELECT "seq", {chain.body_sql(dialect)} FROM audit_record WHERE leaf IS NULL '
-            f'ORDER BY "seq" LIMIT {mark}',
+            f'SELECT "seq", "body" FROM audit_record WHERE leaf IS NULL ORDER BY "seq" LIMIT {mark}',
             (limit,),
         )
         return cursor.fetchall()
@@ -80,7 +79,8 @@ def _integrate(
     updates, tiles = [], []
     for seq, body in rows:
         position = base + size
-        leaf = sha(b"\x00" + f"{position}\n{body}".encode()).digest()  # chain.leaf_data, inlined
+        # chain.leaf_data(position, chain.with_seq(seq, body)), inlined
+        leaf = sha(f'\x00{position}\n["{seq}",{body[1:]}'.encode()).digest()
         updates.append((seq, position, leaf.hex()))
         nodes.append(leaf)
         s, height = size, 0

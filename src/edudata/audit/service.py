@@ -120,18 +120,18 @@ def _prepare(event: Mapping[str, Any]) -> tuple:
     )
 
 
-_COLUMNS = ("at", *chain.FIELDS)
 #: From this many rows on, PostgreSQL gets COPY (bulk loads); a request's one or two records a plain INSERT.
 _COPY_FROM = 50
 
 
 def _insert(session: Session, rows: list[tuple]) -> None:
-    """Hand the rows to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise; ``seq`` by the DB."""
-    names = ", ".join(f'"{c}"' for c in _COLUMNS)
+    """Hand the bodies to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise; ``seq`` by the DB.
+
+    ``rows`` are 1-tuples of a stored body; the database generates every other column from it."""
     connection = session.connection()
     if connection.dialect.driver == "psycopg" and len(rows) >= _COPY_FROM:
         dbapi = connection.dialect.loaded_dbapi
-        statement = f"COPY audit_record ({names}) FROM STDIN"
+        statement = "COPY audit_record (body) FROM STDIN"
         try:
             cursor = connection.connection.driver_connection.cursor()
             with cursor, cursor.copy(statement) as copy:
@@ -142,21 +142,20 @@ def _insert(session: Session, rows: list[tuple]) -> None:
             raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    marks = ", ".join([mark] * len(_COLUMNS))
-    connection.exec_driver_sql(f"INSERT INTO audit_record ({names}) VALUES ({marks})", rows)
+    connection.exec_driver_sql(f"INSERT INTO audit_record (body) VALUES ({mark})", rows)
 
 
 def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: datetime | None = None) -> int:
     """Append a batch in the caller's transaction; returns how many were appended.
 
     Each event is a mapping of :func:`record`'s keyword fields; all are validated before anything is written.
-    Rows go to the driver in bulk (COPY / ``executemany``, no per-row ORM work) and nothing is locked but the
-    rows themselves. ``at`` is for importing an existing log only; it may not go back before the newest record.
+    Each record is written as its canonical body (:func:`chain.stored_body`, the text its leaf hash covers),
+    built once here; the database derives the searchable columns. Rows go to the driver in bulk (COPY /
+    ``executemany``, no per-row ORM work) and nothing is locked but the rows themselves. ``at`` is for importing an existing log only; it may not go back before the newest record.
     """
     prepared = [_prepare(e) for e in events]
     if not prepared:
         return 0
-    dialect = session.get_bind().dialect.name
     if at is None:
         at = utcnow()
     else:
@@ -166,9 +165,8 @@ def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: da
             raise ValidationFailed(
                 "审计记录的时间不能早于最新一条", "audit records cannot be dated before the newest"
             )
-    # SQLite stores datetimes as text in SQLAlchemy's format, which is exactly the canonical text.
-    at_value: object = at if dialect == "postgresql" else chain.format_at(at)
-    _insert(session, [(at_value, *values) for values in prepared])
+    at_text, encode = chain.format_at(at), chain.stored_body
+    _insert(session, [(encode(at_text, values),) for values in prepared])
     return len(prepared)
 
 
