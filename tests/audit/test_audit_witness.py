@@ -220,7 +220,12 @@ def test_the_witness_refuses_a_checkpoint_that_does_not_extend_the_last_one(
 def _snapshot(db: Database) -> dict[str, list]:
     """A backup of the audit tables and the record counter, as a restore would bring them back."""
     with db.engine.connect() as conn:
-        tables = {t: conn.execute(text(f"SELECT * FROM {t}")).mappings().all() for t in _TABLES}  # noqa: S608
+        tables = {
+            t: conn.execute(text(f"SELECT {_STORED.get(t, '*') if db.is_sqlite else '*'} FROM {t}"))  # noqa: S608
+            .mappings()
+            .all()
+            for t in _TABLES
+        }
         if db.is_sqlite:
             counter = conn.execute(
                 text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_record'")
@@ -231,6 +236,8 @@ def _snapshot(db: Database) -> dict[str, list]:
 
 
 _TABLES = ("audit_record", "audit_tree", "audit_tile", "audit_checkpoint", "audit_cosignature", "audit_epoch")
+#: SQLite: a record's stored columns; the others are generated from its body (a dump restores them by themselves).
+_STORED = {"audit_record": "seq, body, leaf, leaf_hash"}
 
 
 def _restore(db: Database, backup: dict) -> None:

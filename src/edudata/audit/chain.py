@@ -7,8 +7,8 @@ in a fixed order, each as a JSON string or ``null``: integers as their decimal t
 makes the encoding unambiguous whatever the text holds.
 
 The append builds the body once in Python and the record stores it (without ``seq``, which the database gives:
-:func:`stored_body`, :func:`with_seq`); the searchable columns are generated from it by the database
-(:func:`field_sql`), so verification and the sequencer read one column and never rebuild it. The SQL encoders
+:func:`stored_body`, :func:`with_seq`); the searchable columns cannot disagree with it (:mod:`edudata.audit.models`),
+so verification and the sequencer read one column and never rebuild it. The SQL encoders
 (:func:`body_sql`) are what the migrations filled existing records' bodies with; tests check them against
 Python.
 """
@@ -135,28 +135,6 @@ def leaf_data(position: int, body_text: str) -> bytes:
 
 #: Index of each field in the stored body (0 is ``at``).
 POSITIONS = {name: i for i, name in enumerate(("at", *FIELDS))}
-
-
-def field_sql(name: str, dialect: str) -> str:
-    """SQL extracting field ``name`` from the stored ``body`` on ``dialect``: the generated columns' expression.
-
-    ``at`` is always the 26 characters after ``["`` (the canonical time has a fixed width), read without
-    parsing the JSON; PostgreSQL builds it with immutable functions only (``make_timestamp`` in UTC), as a
-    generated column must. The integers are decimal strings in the body, cast back."""
-    if name == "at":
-        if dialect == "sqlite":
-            return "substr(body, 3, 26)"
-        parts = ("3, 4", "8, 2", "11, 2", "14, 2", "17, 2")
-        ints = ", ".join(f"substr(body, {p})::int" for p in parts)
-        return f"timezone('UTC', make_timestamp({ints}, substr(body, 20, 9)::float8))"
-    i = POSITIONS[name]
-    if dialect == "sqlite":
-        value = f"json_extract(body, '$[{i}]')"
-        return f"CAST({value} AS INTEGER)" if name in _INT_FIELDS else value
-    value = f"(body::json ->> {i})"
-    if name in _INT_FIELDS:
-        return f"{value}::{'int' if name == 'account_id' else 'bigint'}"
-    return value
 
 
 def body_sql(dialect: str, *, seq: bool = True) -> str:

@@ -124,14 +124,28 @@ def _prepare(event: Mapping[str, Any]) -> tuple:
 _COPY_FROM = 50
 
 
-def _insert(session: Session, rows: list[tuple]) -> None:
-    """Hand the bodies to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise; ``seq`` by the DB.
+#: What an append writes. SQLite: the body alone (the fields are virtual columns generated from it).
+#: PostgreSQL: the body and the fields beside it, which a CHECK constraint holds to the body (models.py).
+_SQLITE_COLUMNS = ("body",)
+_PG_COLUMNS = ("body", "at", *chain.FIELDS)
 
-    ``rows`` are 1-tuples of a stored body; the database generates every other column from it."""
+
+def _insert(session: Session, at: datetime, prepared: list[tuple]) -> None:
+    """Hand the records to the driver in bulk: COPY with psycopg 3, ``executemany`` otherwise; ``seq`` by the DB.
+
+    Each record's body (:func:`chain.stored_body`) is built here, once: the text its leaf hash will cover."""
     connection = session.connection()
+    at_text, encode = chain.format_at(at), chain.stored_body
+    if connection.dialect.name == "postgresql":
+        names = _PG_COLUMNS
+        rows = [(encode(at_text, values), at, *values) for values in prepared]
+    else:
+        names = _SQLITE_COLUMNS
+        rows = [(encode(at_text, values),) for values in prepared]
+    columns = ", ".join(f'"{c}"' for c in names)
     if connection.dialect.driver == "psycopg" and len(rows) >= _COPY_FROM:
         dbapi = connection.dialect.loaded_dbapi
-        statement = "COPY audit_record (body) FROM STDIN"
+        statement = f"COPY audit_record ({columns}) FROM STDIN"
         try:
             cursor = connection.connection.driver_connection.cursor()
             with cursor, cursor.copy(statement) as copy:
@@ -142,7 +156,8 @@ def _insert(session: Session, rows: list[tuple]) -> None:
             raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(f"INSERT INTO audit_record (body) VALUES ({mark})", rows)
+    marks = ", ".join([mark] * len(names))
+    connection.exec_driver_sql(f"INSERT INTO audit_record ({columns}) VALUES ({marks})", rows)
 
 
 def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: datetime | None = None) -> int:
@@ -150,8 +165,9 @@ def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: da
 
     Each event is a mapping of :func:`record`'s keyword fields; all are validated before anything is written.
     Each record is written as its canonical body (:func:`chain.stored_body`, the text its leaf hash covers),
-    built once here; the database derives the searchable columns. Rows go to the driver in bulk (COPY /
-    ``executemany``, no per-row ORM work) and nothing is locked but the rows themselves. ``at`` is for importing an existing log only; it may not go back before the newest record.
+    built once. Rows go to the driver in bulk (COPY / ``executemany``, no per-row ORM work) and nothing is
+    locked but the rows themselves. ``at`` is for importing an existing log only; it may not go back before
+    the newest record.
     """
     prepared = [_prepare(e) for e in events]
     if not prepared:
@@ -165,8 +181,7 @@ def record_many(session: Session, events: Iterable[Mapping[str, Any]], *, at: da
             raise ValidationFailed(
                 "审计记录的时间不能早于最新一条", "audit records cannot be dated before the newest"
             )
-    at_text, encode = chain.format_at(at), chain.stored_body
-    _insert(session, [(encode(at_text, values),) for values in prepared])
+    _insert(session, at, prepared)
     return len(prepared)
 
 

@@ -11,20 +11,29 @@ already recorded as a new epoch is reported as a gap, with its positions, never 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from edudata.audit import merkle, note
 from edudata.audit.checkpoints import origin
 from edudata.audit.models import TILE_HEIGHT, AuditCheckpoint, AuditEpoch, AuditRecord
-from edudata.audit.segments import TILE, Problem, Segment, read_segment, read_sqlite_segment
+from edudata.audit.segments import (
+    TILE,
+    Problem,
+    Segment,
+    read_postgresql_segment,
+    read_segment,
+    read_sqlite_segment,
+)
 from edudata.audit.tree import read_tree
 from edudata.config import Settings
 from edudata.crypto import signing
@@ -105,31 +114,31 @@ class _Epoch:
     sized: bool = True  # False: a past epoch whose end only its checkpoints tell
 
 
+def _may_fork() -> bool:
+    """Fork the workers only from a process with one thread (the CLI, a benchmark): a forked copy of a threaded
+    server could inherit a lock another thread held. Forked workers start in milliseconds; spawned ones import
+    again."""
+    return os.name == "posix" and threading.active_count() == 1
+
+
 def _stretch_readers(session: Session) -> tuple[Callable[[int], Executor], Callable] | None:
     """How stretches after the first are read; None: in one pass here (an in-memory SQLite database).
 
-    PostgreSQL: threads on connections of their own (the server builds the bodies). A SQLite file: spawned
-    worker processes (never fork a threaded server), since SHA-256 of a short body holds the GIL.
+    Worker processes with connections of their own, on both databases: SHA-256 of a short body holds the GIL,
+    so threads would take turns. Forked from a single-threaded process, spawned otherwise.
     """
     engine = session.get_bind()
     dialect = engine.dialect.name
     if dialect == "postgresql":
-        return (
-            lambda n: ThreadPoolExecutor(max_workers=n, thread_name_prefix="audit-verify"),
-            partial(_read_on_engine, engine),
-        )
-    path = engine.url.database
-    if dialect == "sqlite" and path and path != ":memory:":
-        spawn = multiprocessing.get_context("spawn")
-        return lambda n: ProcessPoolExecutor(max_workers=n, mp_context=spawn), partial(
-            read_sqlite_segment, path
-        )
-    return None
-
-
-def _read_on_engine(engine: Engine, seg: Segment, batch: int) -> Segment:
-    with engine.connect() as conn:
-        return read_segment(conn.connection.driver_connection, "postgresql", seg, batch)
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        reader = partial(read_postgresql_segment, conninfo)
+    else:
+        path = engine.url.database
+        if dialect != "sqlite" or not path or path == ":memory:":
+            return None
+        reader = partial(read_sqlite_segment, path)
+    context = multiprocessing.get_context("fork" if _may_fork() else "spawn")
+    return lambda n: ProcessPoolExecutor(max_workers=n, mp_context=context), reader
 
 
 def _read(session: Session, ep: _Epoch, cuts: frozenset[int], batch: int, split_from: int) -> list[Segment]:
@@ -141,14 +150,18 @@ def _read(session: Session, ep: _Epoch, cuts: frozenset[int], batch: int, split_
     raw = session.connection().connection.driver_connection
     dialect = session.get_bind().dialect.name
     if readers is None or n <= split_from:
-        return [read_segment(raw, dialect, Segment(first, last, ep.base, cuts), batch)]
+        return [read_segment(raw, dialect, Segment(first, last, ep.base, ep.epoch, cuts), batch)]
     step = max(TILE, -(-n // parts // TILE) * TILE)
     inner = [ep.base + ((ep.start + k * step) // TILE) * TILE for k in range(1, parts)]
     bounds = [first, *sorted({x for x in inner if first < x < last}), last]
-    segments = [Segment(a, b, ep.base, cuts) for a, b in zip(bounds, bounds[1:], strict=False)]
+    segments = [Segment(a, b, ep.base, ep.epoch, cuts) for a, b in zip(bounds, bounds[1:], strict=False)]
     make_pool, read_apart = readers
     with make_pool(len(segments) - 1) as pool:
-        futures = [pool.submit(read_apart, seg, batch) for seg in segments[1:]]
+        gc.freeze()  # a forked worker must never collect (and so close) this process's database connections
+        try:
+            futures = [pool.submit(read_apart, seg, batch) for seg in segments[1:]]
+        finally:
+            gc.unfreeze()
         read_segment(raw, dialect, segments[0], batch)
         return [
             segments[0],
