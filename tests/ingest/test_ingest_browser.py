@@ -45,6 +45,20 @@ def test_a_data_officer_uploads_a_gbk_file_and_sees_the_quality_summary(
             expect(page.locator("#counts")).to_contain_text("合格 57 行，隔离 3 行")
             expect(page.locator("#issues tbody tr", has_text="校验位")).to_have_count(3)
             expect(page.locator("svg").first).to_be_visible()
+            # The quality charts' labels are drawn whole inside the picture, never under a bar.
+            faults = page.evaluate(
+                """() => [...document.querySelectorAll('figure svg')].flatMap(svg => {
+                     const box = svg.getBoundingClientRect();
+                     const bars = [...svg.querySelectorAll('rect')].map(r => r.getBoundingClientRect());
+                     return [...svg.querySelectorAll('text[x="0"]')].filter(t => {
+                       const b = t.getBoundingClientRect();
+                       return b.right > box.right + 1 || bars.some(r => b.right > r.left + 1
+                         && b.left < r.right && b.bottom > r.top + 1 && b.top < r.bottom - 1);
+                     }).map(t => t.textContent); })"""
+            )
+            assert faults == [], faults
+            rules = page.locator("figure svg").first
+            expect(rules).to_contain_text("身份证件号 · 符合身份证件号的数据标准")
             page.screenshot(path=str(output_dir / "ingest_batch.png"), full_page=True)
         finally:
             browser.close()

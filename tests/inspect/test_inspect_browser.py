@@ -142,6 +142,13 @@ def test_leadership_reads_the_charts_and_the_pdf_report(
     units = page.locator("#chart-units svg")
     expect(units).to_contain_text("网络安全和信息化办公室")  # names on the chart, not unit codes
     expect(units).not_to_contain_text("0002")
+    # Every unit name is drawn whole inside the chart: no label runs off its left edge.
+    clipped = units.evaluate(
+        """svg => { const box = svg.getBoundingClientRect();
+                   return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+                     .filter(t => t.getBoundingClientRect().left < box.left - 1).map(t => t.textContent); }"""
+    )
+    assert clipped == [], clipped
     # The trend is drawn by ECharts (SVG renderer): the one inspection run is its one point, labelled by when it
     # started in Beijing time.
     started = in_session(lambda s: aware(s.get(InspectionRun, run_id).started_at).astimezone(CHINA))

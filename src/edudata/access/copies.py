@@ -18,6 +18,7 @@ from edudata.access.models import DataCopy, DataCopySubject
 from edudata.db import utcnow
 from edudata.store.guard import datapath_scope
 from edudata.store.service import tables_for
+from edudata.store.sets import chunks, one_of
 from edudata.store.spec import DatasetSpec
 from edudata.store.tables import SUBJECT_COLUMN
 
@@ -66,10 +67,8 @@ def copies_of(session: Session, refs: Iterable[str]) -> list[DataCopy]:
     """Every registered copy that held one of these people, oldest first."""
     refs = sorted(set(refs))
     ids: set[int] = set()
-    for start in range(0, len(refs), CHUNK):
-        stmt = select(DataCopySubject.copy_id).where(
-            DataCopySubject.subject_ref.in_(refs[start : start + CHUNK])
-        )
+    for part in chunks(session, refs):  # one array parameter a chunk on PostgreSQL (edudata.store.sets)
+        stmt = select(DataCopySubject.copy_id).where(one_of(session, DataCopySubject.subject_ref, part))
         ids.update(session.execute(stmt).scalars())
     if not ids:
         return []

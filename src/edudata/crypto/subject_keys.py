@@ -413,9 +413,15 @@ def destroy_subject_keys(session: Session, refs: Iterable[str]) -> int:
     destroyed = 0
     now = utcnow()
     for start in range(0, len(refs), CHUNK):
+        chunk = refs[start : start + CHUNK]
+        wanted = (
+            SubjectKey.subject_ref == any_(bindparam("wanted", chunk, type_=postgresql.ARRAY(String())))
+            if _is_postgresql(session)  # one array parameter, not thousands (as _rows)
+            else SubjectKey.subject_ref.in_(chunk)
+        )
         result = session.execute(
             update(SubjectKey)
-            .where(SubjectKey.subject_ref.in_(refs[start : start + CHUNK]), SubjectKey.destroyed_at.is_(None))
+            .where(wanted, SubjectKey.destroyed_at.is_(None))
             .values(wrapped_key=None, destroyed_at=now)
             .execution_options(synchronize_session=False)
         )

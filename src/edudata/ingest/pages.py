@@ -232,9 +232,10 @@ def _batch(
     spec = load_spec(session, batch.dataset_code)
     s = service.setup(session, batch.dataset_code)
     report = batch.report or {}
+    pick = 1 if request_lang(request) == "en" else 0
     rules = [
         (
-            f"{labels.element_label(spec, r['element'])} · {labels.rule_label(r['rule'], s.rules)[0]}",
+            f"{labels.element_label(spec, r['element'])} · {labels.rule_label(r['rule'], s.rules)[pick]}",
             r["count"],
         )
         for r in report.get("by_rule", [])
@@ -271,8 +272,8 @@ def _batch(
             "element_options": element_options, "rule_options": rule_options,
             "normalised": normalised,
             "not_collected": [labels.element_label(spec, e) for e in report.get("not_collected", [])],
-            "rules_svg": quality.bar_chart(rules, title="failures per rule"),
-            "completeness_svg": quality.bar_chart(completeness, title="completeness %"),
+            "rules_svg": quality.bar_chart(rules, title=("各规则未通过数", "failures per rule")[pick]),
+            "completeness_svg": quality.bar_chart(completeness, title=("各数据项完整率（%）", "completeness %")[pick]),
             "can_review": can_review and who.account_id != batch.uploaded_by_id,
             "can_download": allowed(who, "ingest.quarantine.download", unit_code=batch.unit_code) and batch.rows_quarantined,
             "error": error, "typed": typed or {},
@@ -386,8 +387,8 @@ def quality_page(
         "ingest/quality.html",
         {
             "r": report, "spec": spec, "charts": charts,
-            "trend_svg": quality.line_chart([t["validity_rate"] for t in report["trend"]], title="validity rate over batches"),
-            "rules_svg": quality.bar_chart([(f"{x['element']} · {x['rule']}", x["count"]) for x in report["by_rule"][:15]], title="failures per rule"),
+            "trend_svg": quality.line_chart([t["validity_rate"] for t in report["trend"]], title=("各批次合格率", "validity rate over batches")[pick]),
+            "rules_svg": quality.bar_chart(list(zip(charts["rules"]["x"], charts["rules"]["series"][0]["data"], strict=True)), title=("各规则未通过数", "failures per rule")[pick]),
         },
     )  # fmt: skip
 

@@ -159,23 +159,49 @@ def dataset_report(session: Session, dataset_code: str) -> dict[str, Any]:
 
 
 # -- charts (inline SVG, no script) --------------------------------------------------------------------------------
+def _text_width(text: str, size: int = 12) -> int:
+    """About how wide ``text`` is drawn at ``size`` px: a CJK character a full em, Latin letters and digits about
+    0.6 em (no font metrics on the server; a generous estimate keeps labels inside the picture)."""
+    return sum(size if ord(c) >= 0x2E80 else int(size * 0.62) + 1 for c in text)
+
+
+def _fit(text: str, room: int) -> str:
+    """``text`` cut with an ellipsis to ``room`` px; the whole text stays in the bar's tooltip (``<title>``)."""
+    if _text_width(text) <= room:
+        return text
+    while text and _text_width(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
+
+
 def bar_chart(items: list[tuple[str, float]], *, title: str, width: int = 560) -> str:
-    """Horizontal bars, labelled, readable without colour (values are printed)."""
+    """Horizontal bars, labelled, readable without colour (values are printed).
+
+    Short labels (elements) stand left of their bars in a column as wide as the longest; long ones (an element and
+    its rule in words) get a line of their own above the bar, so no label is cut off or drawn under a bar."""
     if not items:
         return ""
     top = max(v for _, v in items) or 1
-    bar_h, label_w = 22, 200
-    height = bar_h * len(items) + 30
+    longest = max(_text_width(label) for label, _ in items)
+    stacked = longest > 240
+    label_w = 0 if stacked else longest + 12
+    row = 36 if stacked else 22
+    height = row * len(items) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              f"<title>{escape(title)}</title>"]  # fmt: skip
     for i, (label, value) in enumerate(items):
-        y = 20 + i * bar_h
+        y = 12 + i * row
+        bar_y = y + (16 if stacked else 3)
         w = int((width - label_w - 60) * value / top)
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(label[:28])}</text>')
+        text_y = y + 12 if stacked else y + 15
+        parts.append(f"<g><title>{escape(label)}：{value:g}</title>")
         parts.append(
-            f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1)}" height="{bar_h - 8}" fill="#2b6cb0"/>'
+            f'<text x="0" y="{text_y}" font-size="12">{escape(_fit(label, width - 4 if stacked else label_w))}</text>'
         )
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 15}" font-size="12">{value:g}</text>')
+        parts.append(f'<rect x="{label_w}" y="{bar_y}" width="{max(w, 1)}" height="14" fill="#2b6cb0"/>')
+        parts.append(
+            f'<text x="{label_w + max(w, 1) + 6}" y="{bar_y + 12}" font-size="12">{value:g}</text></g>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 

@@ -71,6 +71,44 @@ def scope_of(req: DestructionRequest) -> dict[str, Any]:
     }
 
 
+SHOWN_INVALID = 20  # invalid ID numbers named one by one in a refusal; the rest are counted
+
+
+def checked_id_numbers(values: Sequence[str]) -> list[str]:
+    """The list's ID numbers, normalised (GB 11643: full-width digits, spaces, ``x`` → ``X``), blanks skipped and
+    each named once; refused as a whole when any is not a valid ID number — nothing is filed (Art. 35).
+
+    The refusal names each invalid entry by its line (1 = the first of the list) and what is wrong with it, never
+    the entry itself: the message goes to the audit log, which holds no personal value (issue 17)."""
+    from edudata.catalog.validators import check_id_number
+
+    wanted: list[str] = []
+    bad: list[tuple[int, str, str]] = []
+    for line, raw in enumerate(values, start=1):
+        if raw is None or not str(raw).strip():
+            continue
+        result = check_id_number(raw)
+        if result.ok and result.value:
+            wanted.append(result.value)
+        else:
+            bad.append((line, result.message_zh, result.message_en))
+    if bad:
+        shown = bad[:SHOWN_INVALID]
+        more_zh = f"；另有 {len(bad) - len(shown)} 行无效" if len(bad) > len(shown) else ""
+        more_en = f"; {len(bad) - len(shown)} more invalid lines" if len(bad) > len(shown) else ""
+        raise ValidationFailed(
+            f"名单中有 {len(bad)} 个无效的身份证件号，未提交销毁申请："
+            + "；".join(f"第 {line} 行：{zh}" for line, zh, _ in shown)
+            + more_zh,
+            f"{len(bad)} ID number(s) in the list are not valid; nothing was filed: "
+            + "; ".join(f"line {line}: {en}" for line, _, en in shown)
+            + more_en,
+            field="id_numbers",
+            invalid_lines=[line for line, _, _ in bad],
+        )
+    return list(dict.fromkeys(wanted))
+
+
 def request_destruction(
     caller: Caller,
     ctx: Context,
@@ -98,7 +136,7 @@ def request_destruction(
     ref = None
     refs: list[str] | None = None
     if scope_kind == "people":
-        wanted = list(dict.fromkeys(v.strip() for v in id_numbers if v and v.strip()))
+        wanted = checked_id_numbers(id_numbers)
         if not wanted:
             raise ValidationFailed(
                 "按人员名单销毁须给出身份证件号",

@@ -27,10 +27,10 @@ from edudata.errors import NotFound
 from edudata.ingest.models import Batch, Issue, Snapshot
 from edudata.store import destruction as store
 from edudata.store.guard import datapath_scope
+from edudata.store.sets import chunks, one_of
 
 SNAPSHOT = "snapshot-"
 SUBJECT = side_store.SUBJECT
-CHUNK = 5000
 
 
 def person_numbers(ctx: Context, targets: Mapping[str, Sequence[int]]) -> set[str]:
@@ -106,12 +106,11 @@ def shred(ctx: Context, refs: Iterable[str], numbers: Iterable[str]) -> dict[str
         batch = session.execute(select(Batch).where(Batch.code == code)).scalar_one_or_none()
         if batch is not None and "_row" in frame.columns:
             rows = frame.filter(hit).get_column("_row").to_list() + [r for r in destroyed if r is not None]
-            for start in range(0, len(rows), CHUNK):
+            for part in chunks(session, rows):
                 done["issue_rows"] += session.execute(
-                    delete(Issue).where(Issue.batch_id == batch.id, Issue.row_number.in_(rows[start : start + CHUNK]))
+                    delete(Issue).where(Issue.batch_id == batch.id, one_of(session, Issue.row_number, part))
                 ).rowcount or 0  # fmt: skip
-    keys = sorted(numbers)
-    for start in range(0, len(keys), CHUNK):  # issue rows of batches whose staging is gone already
-        done["issue_rows"] += session.execute(delete(Issue).where(Issue.row_key.in_(keys[start : start + CHUNK]))).rowcount or 0  # fmt: skip
+    for part in chunks(session, sorted(numbers)):  # issue rows of batches whose staging is gone already
+        done["issue_rows"] += session.execute(delete(Issue).where(one_of(session, Issue.row_key, part))).rowcount or 0  # fmt: skip
     session.flush()
     return done

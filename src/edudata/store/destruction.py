@@ -16,9 +16,8 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from edudata.store.service import FieldCrypto, tables_for
+from edudata.store.sets import chunks, one_of
 from edudata.store.spec import DatasetSpec, ElementSpec
-
-CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,10 @@ def locate(
         keys, column = wanted, element.column
     found: set[int] = set()
     for table in (current, history):
-        for start in range(0, len(keys), CHUNK):
-            part = keys[start : start + CHUNK]
-            found.update(session.execute(select(table.c._id).where(table.c[column].in_(part))).scalars())
+        for part in chunks(session, keys):
+            found.update(
+                session.execute(select(table.c._id).where(one_of(session, table.c[column], part))).scalars()
+            )
     return found
 
 
@@ -83,10 +83,8 @@ def plain_values(
     out: set[str] = set()
     ids = list(row_ids)
     for table in (current, history):
-        for start in range(0, len(ids), CHUNK):
-            stmt = select(*(table.c[e.column] for e in elements)).where(
-                table.c._id.in_(ids[start : start + CHUNK])
-            )
+        for part in chunks(session, ids):
+            stmt = select(*(table.c[e.column] for e in elements)).where(one_of(session, table.c._id, part))
             for row in session.execute(stmt):
                 out.update(str(v) for v in row if v not in (None, ""))
     return out
@@ -105,9 +103,13 @@ def destroy_rows(session: Session, spec: DatasetSpec, row_ids: Iterable[int]) ->
     current, history = tables_for(session, spec)
     ids = sorted(set(row_ids))
     total = Destroyed(0, 0)
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
-        got = _delete(session, (current, history), current.c._id.in_(part), history.c._id.in_(part))
+    for part in chunks(session, ids):
+        got = _delete(
+            session,
+            (current, history),
+            one_of(session, current.c._id, part),
+            one_of(session, history.c._id, part),
+        )
         total = Destroyed(total.current + got.current, total.history + got.history)
     return total
 

@@ -14,6 +14,9 @@ document.addEventListener("DOMContentLoaded", function () {
                      axisLine: { lineStyle: { color: line } } };
     var value = { type: "value", name: spec.y_name || "", nameTextStyle: { color: ink },
                   axisLabel: { color: ink, formatter: "{value}" + unit }, splitLine: { lineStyle: { color: "#d5dbe2" } } };
+    // Bar charts name units, elements and checks on the left: long names wrap within 13 em instead of being cut
+    // at the edge of the chart, and the grid makes room for them (containLabel).
+    if (bars) category.axisLabel = Object.assign({}, category.axisLabel, { width: 208, overflow: "break" });
     if (spec.max !== undefined) value.max = spec.max;
     // Counts are whole numbers: no 0.2 … 0.8 ticks on a chart of one finding.
     var whole = spec.series.every(function (s) { return s.data.every(function (v) { return Number.isInteger(v); }); });
@@ -27,7 +30,7 @@ document.addEventListener("DOMContentLoaded", function () {
       aria: { enabled: true },
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v + unit; } },
       legend: spec.series.length > 1 ? { textStyle: { color: ink } } : undefined,
-      grid: { left: bars ? 150 : 56, right: 40, top: spec.series.length > 1 ? 40 : 24, bottom: 48, containLabel: !bars },
+      grid: { left: bars ? 8 : 56, right: 48, top: spec.series.length > 1 ? 40 : 24, bottom: 48, containLabel: true },
       xAxis: bars ? value : category,
       yAxis: bars ? Object.assign({}, category, { inverse: true }) : value,
       series: spec.series.map(function (s) {
