@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import Depends, Request
@@ -42,10 +41,11 @@ class LoginRequired(Exception):
 
 
 #: Bearer credentials of other domains, by secret prefix: the resolver gets the session, the secret and the
-#: caller's address and returns (account id, grant id) for a live credential, None for an unknown or revoked one
-#: (401), or raises a typed error it has audited itself (e.g. 403: the holder may no longer use it). Sharing
-#: registers its grant-scoped keys here (Art. 40); they reach the data API only.
-CredentialResolver = Callable[[Session, str, str], "tuple[int, int] | None"]
+#: caller's address and returns the holder as the request's principal (no roles, its grant's id) for a live
+#: credential, None for an unknown or revoked one (401), or raises a typed error it has audited itself (e.g. 403:
+#: the holder may no longer use it). Sharing registers its grant-scoped keys here (Art. 40); they reach the data
+#: API only.
+CredentialResolver = Callable[[Session, str, str], "Principal | None"]
 _CREDENTIALS: dict[str, CredentialResolver] = {}
 GRANT_API_PREFIX = "/api/v1/data/"
 
@@ -65,11 +65,9 @@ def _grant_principal(request: Request, session: Session, secret: str, address: s
             raise PermissionDenied(
                 "共享凭证只能用于数据接口 /api/v1/data/", "a grant credential works on /api/v1/data/ only"
             )
-        account_id, grant_id = found
-        principal = principal_for(session, account_id, source_ip=address, via="grant")
-        if principal is None:
-            raise PermissionDenied("账户已停用", "this account is disabled")
-        return replace(principal, roles=frozenset(), grant_id=grant_id)
+        if found.grant_id is None or found.roles:  # a grant holder's principal carries its grant, never roles
+            raise PermissionDenied("共享凭证无效", "the grant credential is not valid")
+        return found
     return None
 
 
