@@ -18,6 +18,7 @@ a change made past the org service (which tells :func:`on_account_change` at onc
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -164,14 +165,19 @@ def credentials_of(session: Session, app: ShareApplication) -> list[GrantCredent
 # --- the holder, on every use and on every change of the account ----------------------------------------------
 
 
+def _holder_role():  # noqa: ANN202 - a join condition
+    return and_(RoleAssignment.account_id == GrantCredential.account_id, RoleAssignment.role == HOLDER_ROLE)
+
+
 def _problem(
     disabled: bool | None,
     unit_code: str | None,
     applicant_unit: str | None,
-    granted_at,
-    created_at,  # noqa: ANN001
+    granted_at: datetime | None,
+    created_at: datetime,
 ) -> str | None:
-    """The holder rule of the module docstring on values already read; None when the holder may use the key."""
+    """Why the holder may no longer use a credential made at ``created_at`` (a key of :data:`HOLDER_REASONS`),
+    from the holder's values as :func:`resolve_credential` reads them; None when they may."""
     if disabled is None or disabled:
         return "holder_disabled"
     if applicant_unit is None or unit_code != applicant_unit:
@@ -180,24 +186,6 @@ def _problem(
     if granted_at is None or as_utc(granted_at) > as_utc(created_at):
         return "holder_role_lost"
     return None
-
-
-def holder_problem(session: Session, cred: GrantCredential) -> str | None:
-    """Why the holder may no longer use ``cred`` (a key of :data:`HOLDER_REASONS`), or None when they may."""
-    row = session.execute(
-        select(Account.disabled, Unit.code, ShareApplication.applicant_unit_code, RoleAssignment.granted_at)
-        .select_from(GrantCredential)
-        .outerjoin(Account, Account.id == GrantCredential.account_id)
-        .outerjoin(Unit, Unit.id == Account.unit_id)
-        .outerjoin(ShareApplication, ShareApplication.id == GrantCredential.application_id)
-        .outerjoin(RoleAssignment, _holder_role())
-        .where(GrantCredential.id == cred.id)
-    ).first()
-    return _problem(*row, cred.created_at) if row is not None else "holder_disabled"
-
-
-def _holder_role():  # noqa: ANN202 - a join condition
-    return and_(RoleAssignment.account_id == GrantCredential.account_id, RoleAssignment.role == HOLDER_ROLE)
 
 
 def _end(session: Session, cred: GrantCredential, reason: str, by: str) -> None:
