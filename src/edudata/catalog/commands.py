@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from edudata.config import get_settings
 from edudata.db import Database
-from edudata.errors import EduDataError, NotFound
+from edudata.errors import EduDataError
 
 NAME = "catalog"
 app = typer.Typer(help="数据资源目录 / the data catalogue", no_args_is_help=True)
@@ -27,18 +27,14 @@ def migrate_storage_command(
     """Re-write the stored values (and history) of every element whose layout the catalogue changed."""
     from edudata.audit.service import enable_checkpoints
     from edudata.catalog.storage import follow_catalogue
-    from edudata.identity.service import principal_for
-    from edudata.org.service import find_account
+    from edudata.identity.service import cli_principal
 
     settings = get_settings()
     database = Database(settings.resolved_database_url())
     enable_checkpoints(database, settings)
     try:
         with database.session() as session:
-            found = find_account(session, account)
-            who = principal_for(session, found.id, source_ip="local", via="cli") if found else None
-            if who is None:
-                raise NotFound(f"没有可用的账户 {account}", f"no active account {account}")
+            who = cli_principal(session, account)
             bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                            TimeElapsedColumn(), console=console)  # fmt: skip
             tasks: dict[str, int] = {}

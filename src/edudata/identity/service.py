@@ -18,7 +18,7 @@ from edudata.audit.service import record_now
 from edudata.config import Settings
 from edudata.crypto.keys import KeyManager
 from edudata.db import Database, utcnow
-from edudata.errors import EduDataError, Locked, NotAuthenticated, PermissionDenied
+from edudata.errors import EduDataError, Locked, NotAuthenticated, NotFound, PermissionDenied
 from edudata.identity import blacklist, totp
 from edudata.identity.models import LoginAttempt
 from edudata.identity.passwords import check_policy, hash_password, needs_rehash, verify_password
@@ -266,3 +266,13 @@ def principal_for(session: Session, account_id: int, *, source_ip: str, via: str
         source_ip=source_ip,
         via=via,
     )
+
+
+def cli_principal(session: Session, username: str) -> Principal:
+    """The account a command-line command acts as (``--as``), with its roles (Art. 30: the CLI has the duties of
+    the account that runs it, no more); a missing or disabled account is refused (404)."""
+    found = find_account(session, username)
+    who = principal_for(session, found.id, source_ip="local", via="cli") if found else None
+    if who is None:
+        raise NotFound(f"没有可用的账户 {username[:150]}", f"no active account {username[:150]}")
+    return who

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from edudata.config import get_settings
 from edudata.db import Database
-from edudata.errors import EduDataError, NotFound
+from edudata.errors import EduDataError
 
 app = typer.Typer(help="数据采集 / data collection")
 console = Console()
@@ -46,10 +46,9 @@ def ingest_command(
     """Submit a file as a batch: checked, good rows staged for review, bad rows quarantined with reasons."""
     from edudata.access.datapath import Context
     from edudata.audit.service import enable_checkpoints
-    from edudata.identity.service import principal_for
+    from edudata.identity.service import cli_principal
     from edudata.ingest import service
     from edudata.ingest.incoming import sweep
-    from edudata.org.service import find_account
 
     settings = get_settings()
     sweep(settings)  # what a killed ingest left: sealed under a key that died with it, removed now
@@ -57,10 +56,7 @@ def ingest_command(
     enable_checkpoints(database, settings)
     try:
         with database.session() as session, file.open("rb") as f:
-            found = find_account(session, account)
-            who = principal_for(session, found.id, source_ip="local", via="cli") if found else None
-            if who is None:
-                raise NotFound(f"没有可用的账户 {account}", f"no active account {account}")
+            who = cli_principal(session, account)
             progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

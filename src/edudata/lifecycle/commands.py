@@ -17,6 +17,8 @@ service functions as the API and the page.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -25,7 +27,7 @@ from rich.console import Console
 from edudata.audit.service import enable_checkpoints
 from edudata.config import get_settings
 from edudata.db import Database
-from edudata.errors import EduDataError, NotFound, ValidationFailed
+from edudata.errors import EduDataError, ValidationFailed
 from edudata.lifecycle import operations
 
 NAME = None  # commands join the top level: `edudata backup …`, `edudata restore`
@@ -180,19 +182,28 @@ def restore(
 # A thin adapter: the account named by --as acts, with the policy action of the API route of the same step.
 
 
-def _as(session, database: Database, settings, username: str, action: str):  # noqa: ANN001, ANN202
-    """The account's principal and a data-path context; refused (like the API) when its duties lack ``action``."""
+@contextmanager
+def _acting(username: str, action: str, command: str) -> Iterator[tuple]:
+    """``(session, principal, data-path context)`` for the account named by ``--as``, refused (like the API) when
+    its duties lack ``action``; a refused or failed step is audited (:func:`_refused`) and ends the command."""
     from edudata.access.datapath import Context
-    from edudata.identity.service import principal_for
-    from edudata.org.service import find_account
+    from edudata.identity.service import cli_principal
     from edudata.policy import require
 
-    found = find_account(session, username)
-    who = principal_for(session, found.id, source_ip="local", via="cli") if found else None
-    if who is None:
-        raise NotFound(f"没有可用的账户 {username[:150]}", f"no active account {username[:150]}")
-    require(who, action)
-    return who, Context(session=session, settings=settings, database=database, request_id=None)
+    database, settings = _database()
+    try:
+        with database.session() as session:
+            who = cli_principal(session, username)
+            require(who, action)
+            yield (
+                session,
+                who,
+                Context(session=session, settings=settings, database=database, request_id=None),
+            )
+    except EduDataError as err:
+        _refused(database, username, command, err)
+    finally:
+        database.dispose()
 
 
 def _refused(database: Database, username: str, command: str, err: EduDataError) -> None:
@@ -242,30 +253,23 @@ def destruction_request(
 
     from edudata.lifecycle import destruction
 
-    database, settings = _database()
-    try:
-        with database.session() as session:
-            who, ctx = _as(session, database, settings, account, "lifecycle.destruction.request")
-            if dataset:
-                try:
-                    cutoff = date.fromisoformat(before) if before else None
-                except ValueError:
-                    raise ValidationFailed("截止日期须为 YYYY-MM-DD", "the cut-off date is YYYY-MM-DD",
-                                           field="cutoff") from None  # fmt: skip
-                req = destruction.request_destruction(
-                    who, ctx, scope_kind="before" if cutoff else "dataset", reason=reason,
-                    dataset_code=dataset, cutoff=cutoff,
-                )  # fmt: skip
-            else:
-                req = destruction.request_destruction(
-                    who, ctx, scope_kind="people", reason=reason, id_numbers=_people(id_number, file)
-                )
-            session.commit()
-            view = destruction.request_view(req)
-    except EduDataError as err:
-        _refused(database, account, "destruction request", err)
-    finally:
-        database.dispose()
+    with _acting(account, "lifecycle.destruction.request", "destruction request") as (session, who, ctx):
+        if dataset:
+            try:
+                cutoff = date.fromisoformat(before) if before else None
+            except ValueError:
+                raise ValidationFailed("截止日期须为 YYYY-MM-DD", "the cut-off date is YYYY-MM-DD",
+                                       field="cutoff") from None  # fmt: skip
+            req = destruction.request_destruction(
+                who, ctx, scope_kind="before" if cutoff else "dataset", reason=reason,
+                dataset_code=dataset, cutoff=cutoff,
+            )  # fmt: skip
+        else:
+            req = destruction.request_destruction(
+                who, ctx, scope_kind="people", reason=reason, id_numbers=_people(id_number, file)
+            )
+        session.commit()
+        view = destruction.request_view(req)
     console.print(
         f"[green]已提出销毁申请 #{view['id']} / destruction request #{view['id']} filed[/green]: "
         f"{view['people']} 人 / people, {view['row_count']} 条记录 / rows; "
@@ -282,15 +286,8 @@ def destruction_list(
 
     from edudata.lifecycle import destruction
 
-    database, settings = _database()
-    try:
-        with database.session() as session:
-            _as(session, database, settings, account, "lifecycle.destruction.read")
-            views = [destruction.request_view(r) for r in destruction.list_requests(session)]
-    except EduDataError as err:
-        _refused(database, account, "destruction list", err)
-    finally:
-        database.dispose()
+    with _acting(account, "lifecycle.destruction.read", "destruction list") as (session, _who, _ctx):
+        views = [destruction.request_view(r) for r in destruction.list_requests(session)]
     table = Table(title="销毁申请 / destruction requests")
     for column in ("#", "范围 / scope", "人数 / people", "行数 / rows", "状态 / status", "申请人 / by"):
         table.add_column(column)
@@ -304,17 +301,10 @@ def destruction_list(
 def _decide(request_id: int, account: str, approve: bool, note: str | None) -> None:
     from edudata.lifecycle import destruction
 
-    database, settings = _database()
-    try:
-        with database.session() as session:
-            who, ctx = _as(session, database, settings, account, "lifecycle.destruction.approve")
-            req = destruction.decide(who, ctx, request_id, approve=approve, note=note)
-            session.commit()
-            status = req.status
-    except EduDataError as err:
-        _refused(database, account, "destruction decision", err)
-    finally:
-        database.dispose()
+    with _acting(account, "lifecycle.destruction.approve", "destruction decision") as (session, who, ctx):
+        req = destruction.decide(who, ctx, request_id, approve=approve, note=note)
+        session.commit()
+        status = req.status
     console.print(f"[green]销毁申请 #{request_id} / destruction request #{request_id}[/green]: {status}")
 
 
@@ -352,18 +342,11 @@ def destruction_execute(
 
     from edudata.lifecycle import destruction
 
-    database, settings = _database()
-    try:
-        with database.session() as session:
-            who, ctx = _as(session, database, settings, account, "lifecycle.destruction.execute")
-            cert = destruction.execute(who, ctx, request_id)
-            session.commit()
-            body = json.loads(cert.body)
-            reclaimed = destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
-    except EduDataError as err:
-        _refused(database, account, "destruction execute", err)
-    finally:
-        database.dispose()
+    with _acting(account, "lifecycle.destruction.execute", "destruction execute") as (session, who, ctx):
+        cert = destruction.execute(who, ctx, request_id)
+        session.commit()
+        body = json.loads(cert.body)
+        reclaimed = destruction.after_commit(ctx, destruction.reclaimed_tables(cert))
     _print_certificate(body, reclaimed)
 
 
@@ -392,16 +375,9 @@ def destruction_certificate(
 
     from edudata.lifecycle import destruction
 
-    database, settings = _database()
-    try:
-        with database.session() as session:
-            _as(session, database, settings, account, "lifecycle.destruction.read")
-            cert = destruction.certificate_for(session, request_id)
-            body, valid = json.loads(cert.body), destruction.certificate_valid(cert)
-    except EduDataError as err:
-        _refused(database, account, "destruction certificate", err)
-    finally:
-        database.dispose()
+    with _acting(account, "lifecycle.destruction.read", "destruction certificate") as (session, _who, _ctx):
+        cert = destruction.certificate_for(session, request_id)
+        body, valid = json.loads(cert.body), destruction.certificate_valid(cert)
     _print_certificate(body)
     console.print("签名有效 / signature valid" if valid else "[red]签名无效 / signature INVALID[/red]")
     if not valid:
