@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from datetime import UTC, datetime
@@ -113,6 +114,59 @@ def test_sql_and_python_encodings_agree_on_awkward_text(db: Database, settings: 
     sequence_all(db, settings)
     with db.session() as s:
         assert verify_chain(s, settings).ok
+
+
+def test_a_bulk_append_stores_awkward_text_as_its_body_says(db: Database, settings: Settings) -> None:
+    """Batches go to PostgreSQL as COPY text built by the append (its own escaping): every field of every row,
+    awkward characters included, must arrive exactly as the hashed body holds it, or the CHECK refuses it."""
+    events = [
+        {
+            "operation": "export",
+            "account_id": i,
+            "username": AWKWARD[: 150 - i % 3],
+            "unit_code": "01\\02\t",
+            "source_ip": None if i % 2 else "::1",
+            "dataset": AWKWARD[:200],
+            "elements": [AWKWARD, "XH\\"],
+            "row_count": None if i % 3 else -i,
+            "filter": AWKWARD * 2 if i % 5 else "",
+            "request_id": f"r\t{i}",
+            "detail": {"z": AWKWARD, "path": "C:\\tmp\\x", "n": [i, 2.5, None, True]},
+        }
+        for i in range(120)
+    ]
+    with db.session() as s:
+        assert record_many(s, events) == 120
+        s.commit()
+    with db.session() as s:
+        rows = s.execute(select(AuditRecord.__table__).order_by(AuditRecord.seq)).all()
+        assert len(rows) == 120
+        for row in (r._mapping for r in rows):
+            values = tuple(row[name] for name in chain.FIELDS)
+            assert row["body"] == chain.stored_body(chain.format_at(row["at"]), values)
+            assert "\x00" not in row["username"] and row["unit_code"] == "01\\02\t"
+        first = rows[0]._mapping
+        assert first["row_count"] == 0 and first["source_ip"] == "::1" and first["filter"] == ""
+        assert first["detail"] == chain.canonical_json(json.loads(first["detail"]))
+    sequence_all(db, settings)
+    with db.session() as s:
+        assert verify_chain(s, settings).ok
+
+
+def test_an_invalid_event_late_in_a_batch_leaves_nothing_written(db: Database) -> None:
+    """A batch is sent in chunks as it is prepared; an invalid event after the first chunks were sent writes
+    none of it, and the caller's transaction goes on (its own work and later records commit)."""
+    good = {"operation": "query", "username": "u", "dataset": "student.basic"}
+    with db.session() as s:
+        record(s, operation="update", dataset="student.basic")
+        with pytest.raises(ValidationFailed):
+            record_many(s, [good] * 2500 + [{"operation": "query", "result": "maybe"}])
+        with pytest.raises(TypeError):
+            record_many(s, [good] * 1500 + [{"operation": "query", "colour": "red"}])
+        record_many(s, [good] * 60)
+        s.commit()
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditRecord)) == 61
 
 
 @pytest.mark.parametrize("column", ["username", "row_count", "at", "detail"])

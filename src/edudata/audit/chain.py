@@ -64,6 +64,10 @@ def _compact_encoder(sort_keys: bool) -> Callable[[Any], str]:
 
 _canonical = _compact_encoder(sort_keys=True)
 _encode = _compact_encoder(sort_keys=False)
+#: The compact encoders themselves, for the append's hot loop (:mod:`edudata.audit.service`): ``encode`` keeps
+#: the order (a body), ``canonical_encoder`` sorts keys; neither cleans the text (:func:`valid_text`).
+encode = _encode
+canonical_encoder = _canonical
 
 
 def canonical_json(value: Any) -> str:
