@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from edudata.audit.head import read_head
-from edudata.audit.models import AuditRecord
+from edudata.audit.models import AuditRecord, indexed
 from edudata.audit.retention import RETENTION_MONTHS, latest_cutoff
 from edudata.audit.verify import verify_chain
 from edudata.clock import today_in_china
@@ -30,7 +30,7 @@ def audit_retention(ctx: CheckContext) -> Iterator[Hit]:
     that no recorded purge accounts for (the anchor lies beyond every purge's last seq)."""
     purges = ctx.session.execute(
         select(AuditRecord.seq, AuditRecord.at, AuditRecord.detail_json).where(
-            AuditRecord.operation == "purge", AuditRecord.result == "success"
+            indexed(AuditRecord.operation == "purge"), AuditRecord.result == "success"
         )
     ).all()
     accounted = 0
