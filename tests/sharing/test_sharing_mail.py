@@ -144,7 +144,11 @@ def test_the_producers_approval_with_narrowing_tells_the_applicant_and_opens_the
     mails = _only(smtp, "lib", "office")
     assert "审核通过" in mails["lib"]["Subject"]
     told = _body(mails["lib"])
-    assert "已通过数据生产单位审核" in told and "删减数据项 身份证件号、手机号码" in told and "现待网信办审核" in told
+    assert (
+        "已通过数据生产单位审核" in told
+        and "删减数据项 身份证件号、手机号码" in told
+        and "现待网信办审核" in told
+    )
     assert "dropped SFZJH (身份证件号), SJHM (手机号码)" in told
     assert "待您审核" in mails["office"]["Subject"]
 
